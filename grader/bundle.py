@@ -1,0 +1,112 @@
+"""The student folder: stubs for every exercise and the public cases with their expected values.
+
+Nothing hidden goes here: no hidden inputs, no reference code. A student can grade locally from this
+folder alone; their score there covers the public checks only.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from grader.course import Case, Course, Exercise, Function, Limits
+from grader.errors import InputError
+from grader.expected import reference_outputs
+from grader.files import write_atomic
+from grader.tolerance import Tolerance
+
+BUNDLE_DIR = ".grader"
+BUNDLE_FILE = "public.json"
+BUNDLE_VERSION = 1
+
+
+def stub_source(ex: Exercise) -> str:
+    intuition = textwrap.fill(ex.intuition, 88)
+    parts = [f'"""{ex.title}\n\n{intuition}\n\nCheck your work with:  grader check .\n"""\n\nimport numpy as np\n']
+    for fn in ex.functions.values():
+        doc = textwrap.indent(fn.doc.strip(), "    ").lstrip()
+        parts.append(
+            f"\n\ndef {fn.name}({', '.join(fn.params)}):\n"
+            f'    """{doc}\n    """\n'
+            f'    raise NotImplementedError("Write {fn.name}()")\n'
+        )
+    return "".join(parts)
+
+
+def public_bundle(course: Course) -> dict[str, Any]:
+    expected = reference_outputs(course)
+    exercises = []
+    for ex in course.exercises:
+        cases = [c for c in ex.cases if c.visibility == "public"]
+        exercises.append({
+            "id": ex.id, "title": ex.title, "file": ex.file, "intuition": ex.intuition,
+            "limits": ex.limits.as_dict(),
+            "functions": {
+                fn.name: {"params": list(fn.params), "returns": fn.returns, "doc": fn.doc,
+                          "intuition": fn.intuition, "tolerance": fn.tolerance.__dict__}
+                for fn in ex.functions.values()
+            },
+            "cases": [
+                {"index": c.index, "name": c.name, "function": c.function, "args": list(c.args),
+                 "points": c.points, "expected": expected[(ex.id, c.index)]}
+                for c in cases
+            ],
+        })
+    return {
+        "bundle_version": BUNDLE_VERSION, "course": course.title, "lesson": course.lesson,
+        "pass_threshold": course.pass_threshold, "reveal": course.reveal, "due": course.due,
+        "spec_hash": course.spec_hash, "exercises": exercises,
+    }
+
+
+def course_from_bundle(folder: Path) -> tuple[Course, dict[tuple[str, int], Any]]:
+    path = folder / BUNDLE_DIR / BUNDLE_FILE
+    try:
+        data = json.loads(path.read_text("utf-8"))
+        exercises = []
+        expected: dict[tuple[str, int], Any] = {}
+        for ex in data["exercises"]:
+            functions = {
+                name: Function(name, tuple(f["params"]), f["returns"], f["doc"], f.get("intuition", ""),
+                               Tolerance(**f["tolerance"]))
+                for name, f in ex["functions"].items()
+            }
+            cases = tuple(
+                Case(index=c["index"], name=c["name"], function=c["function"], args=tuple(c["args"]),
+                     visibility="public", points=float(c["points"]))
+                for c in ex["cases"]
+            )
+            for c in ex["cases"]:
+                expected[(ex["id"], c["index"])] = c["expected"]
+            exercises.append(Exercise(
+                id=ex["id"], title=ex["title"], file=ex["file"], module=ex["file"][:-3], reference=None,
+                intuition=ex["intuition"], functions=functions, cases=cases, limits=Limits(**ex["limits"]),
+                points=sum(c.points for c in cases),
+            ))
+        course = Course(
+            root=folder.resolve(), title=data["course"], lesson=data["lesson"],
+            pass_threshold=float(data["pass_threshold"]), reveal=data["reveal"], due=data.get("due"),
+            exercises=tuple(exercises), quiz_items=(), limits=exercises[0].limits, tolerance=Tolerance(),
+            spec_hash=data["spec_hash"], has_reference=False,
+        )
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+        raise InputError(f"{path} is damaged ({type(exc).__name__}: {exc})",
+                         "Rebuild the student folder with 'grader build --out DIR' in the course repository.") from None
+    return course, expected
+
+
+def build(course: Course, out: Path, *, force: bool = False) -> list[Path]:
+    """Write the student folder; refuses to overwrite a student's work unless ``force``."""
+    out.mkdir(parents=True, exist_ok=True)
+    clashes = [ex.file for ex in course.exercises if (out / ex.file).exists()]
+    if clashes and not force:
+        raise InputError(f"{out} already has {', '.join(clashes)}; building would overwrite the student's work",
+                         "Choose an empty folder, or pass --force to replace the stubs.")
+    written = []
+    for ex in course.exercises:
+        written.append(write_atomic(out / ex.file, stub_source(ex)))
+    bundle = json.dumps(public_bundle(course), indent=1, allow_nan=True)
+    written.append(write_atomic(out / BUNDLE_DIR / BUNDLE_FILE, bundle + "\n"))
+    return written

@@ -1,0 +1,105 @@
+"""The command line: a thin layer over plain functions. Errors print ``Error: ...`` with what to do."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from grader.errors import ExitCode, GraderError, UsageError
+from grader.files import write_atomic
+from grader.render import FORMATS, render, use_color
+
+FORMAT_HELP = "Report format."
+
+
+def _fail(exc: GraderError) -> None:
+    click.echo(exc.format(), err=True)
+    sys.exit(int(exc.exit_code))
+
+
+class Group(click.Group):
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except GraderError as exc:
+            _fail(exc)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="infotheory-grader")
+def cli() -> None:
+    """Grade numeric exercises and quizzes, and explain what went wrong."""
+
+
+course_option = click.option("--course", "course_dir", type=click.Path(path_type=Path, file_okay=False),
+                             help="Course folder (holds course.yaml). Default: the nearest one above here.")
+
+
+@cli.command()
+@course_option
+def validate(course_dir: Path | None) -> None:
+    """Check course.yaml and every exercise, and run the reference on every case."""
+    from grader.course import find_course_root
+    from grader.validate import validate as run
+
+    root = course_dir or find_course_root(Path.cwd())
+    if root is None:
+        raise UsageError("no course.yaml here or above", "Run inside the course repository or pass --course DIR.")
+    report = run(root)
+    c = report.course
+    click.echo(f"{c.title}: {len(c.exercises)} exercises, {report.cases} cases "
+               f"({report.pinned} pinned to the lesson's figures), {c.max_score:g} points. All valid.")
+
+
+@cli.command()
+@course_option
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Folder to write the student files into.")
+@click.option("--force", is_flag=True, help="Replace existing stubs in --out.")
+def build(course_dir: Path | None, out: Path, force: bool) -> None:
+    """Write a student folder: stubs and the public cases."""
+    from grader.bundle import build as run
+    from grader.course import find_course_root, load_course
+
+    root = course_dir or find_course_root(Path.cwd())
+    if root is None:
+        raise UsageError("no course.yaml here or above", "Run inside the course repository or pass --course DIR.")
+    written = run(load_course(root), out, force=force)
+    click.echo(f"Wrote {len(written)} files to {out}. Students run: grader check {out}")
+
+
+@cli.command()
+@click.argument("directory", required=False, default=".", type=click.Path(path_type=Path))
+@course_option
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help=FORMAT_HELP)
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), help="Write the report here.")
+@click.option("--student", help="Student id shown in the report (default: the folder name).")
+@click.option("--templates", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="A folder of templates that override the built-in ones.")
+def check(directory: Path, course_dir: Path | None, fmt: str, output: Path | None, student: str | None,
+          templates: Path | None) -> None:
+    """Grade the submission in DIRECTORY (default: here)."""
+    from grader.errors import InputError
+    from grader.grade import grade_submission
+    from grader.sandbox.client import Sandbox
+    from grader.session import open_course
+
+    if not directory.is_dir():
+        raise InputError(f"{directory} is not a folder", "Pass the folder that holds entropy.py and the other files.")
+    session = open_course(course_dir, directory)
+    with Sandbox() as sandbox:
+        result = grade_submission(session.plan, directory, sandbox,
+                                  student=student or directory.resolve().name)
+    text = render(result, fmt, templates=templates, color=output is None and fmt == "text" and use_color())
+    if output is not None:
+        write_atomic(output, text)
+    else:
+        click.echo(text, nl=False)
+    if result.grader_error:
+        sys.exit(int(ExitCode.INTERNAL))
+
+
+def main() -> None:
+    cli(prog_name="grader")

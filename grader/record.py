@@ -1,0 +1,144 @@
+"""The one result record. Every output format (text, Markdown, HTML, JSON, JUnit, Gradescope...) is a view of it.
+
+Statuses keep a student's failure apart from a grader crash: ``failed`` is a wrong answer, ``error``
+is student code that crashed, timed out or returned the wrong type, and a grader crash sets
+``grader_error`` on the whole result instead of blaming the student.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any
+
+RESULT_VERSION = 1
+
+
+class Status(str, Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass
+class Check:
+    name: str
+    status: Status
+    score: float
+    max_score: float
+    message: str
+    misconception: str | None = None
+    function: str | None = None
+    visibility: str = "public"
+    kind: str = "case"  # case | invariant | import
+    input: str | None = None
+    expected: Any = None
+    got: Any = None
+    details: dict[str, Any] = field(default_factory=dict)
+    output: str = ""
+    file: str | None = None
+    line: int | None = None
+    duration: float | None = None
+    diagnosis: dict[str, Any] | None = None
+    intuition: str | None = None
+
+
+@dataclass
+class ExerciseResult:
+    id: str
+    title: str
+    file: str
+    score: float
+    max_score: float
+    checks: list[Check]
+    intuition: str = ""
+
+
+@dataclass
+class QuestionResult:
+    id: str
+    status: Status
+    score: float
+    max_score: float
+    message: str
+    line: int | None = None
+    answer: Any = None
+    correct_answer: Any = None
+    intuition: str | None = None
+
+
+@dataclass
+class QuizResult:
+    id: str
+    title: str
+    score: float
+    max_score: float
+    questions: list[QuestionResult]
+    message: str = ""
+
+
+@dataclass
+class GradeResult:
+    course: str
+    student: str | None
+    mode: str  # course (reference and hidden cases) | student (public cases only)
+    score: float
+    max_score: float
+    pass_threshold: float
+    passed: bool
+    exercises: list[ExerciseResult]
+    quizzes: list[QuizResult] = field(default_factory=list)
+    grader_error: str | None = None
+    duration: float = 0.0
+    version: int = RESULT_VERSION
+
+    def checks(self) -> list[tuple[ExerciseResult, Check]]:
+        return [(ex, c) for ex in self.exercises for c in ex.checks]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        order = ["version", "course", "student", "mode", "score", "max_score", "pass_threshold", "passed",
+                 "exercises", "quizzes", "grader_error", "duration"]
+        return {k: data[k] for k in order}
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, default=_plain, allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GradeResult:
+        exercises = [
+            ExerciseResult(**{**ex, "checks": [Check(**{**c, "status": Status(c["status"])}) for c in ex["checks"]]})
+            for ex in data["exercises"]
+        ]
+        quizzes = [
+            QuizResult(**{**q, "questions": [QuestionResult(**{**qq, "status": Status(qq["status"])})
+                                             for qq in q["questions"]]})
+            for q in data.get("quizzes", [])
+        ]
+        fields = {k: v for k, v in data.items() if k not in ("exercises", "quizzes")}
+        return cls(**fields, exercises=exercises, quizzes=quizzes)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def json_safe(value: Any) -> Any:
+    """Floats that JSON cannot hold (NaN, inf) become strings, so the record is strict JSON."""
+    if isinstance(value, float):
+        if value != value:
+            return "nan"
+        if value in (float("inf"), float("-inf")):
+            return "inf" if value > 0 else "-inf"
+        return value
+    if isinstance(value, list):
+        return [json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    return value

@@ -1,0 +1,58 @@
+"""Every report is rendered from the one result record by a Jinja2 template (StrictUndefined, autoescape)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from grader.record import GradeResult
+from grader.tolerance import fmt
+
+FORMATS = ("text", "json")
+_TEMPLATE_OF = {"text": "report.txt.j2"}
+
+_ANSI = {"green": "\033[32m", "red": "\033[31m", "yellow": "\033[33m", "bold": "\033[1m", "dim": "\033[2m",
+         "reset": "\033[0m"}
+
+
+def default_templates() -> Path:
+    """``templates/`` of the course repository, installed as the package ``grader.templates``."""
+    return Path(str(resources.files("grader.templates")))
+
+
+def environment(override: Path | None = None) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = []
+    if override is not None:
+        loaders.append(jinja2.FileSystemLoader(str(override)))
+    loaders.append(jinja2.FileSystemLoader(str(default_templates())))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm", "xml", "html.j2"),
+                                            default_for_string=True, default=False),
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+    )
+    env.filters["num"] = fmt
+    env.filters["pct"] = lambda x, total: f"{(100.0 * x / total) if total else 0:.0f}%"
+    return env
+
+
+def use_color(stream: Any = None) -> bool:
+    stream = stream or sys.stdout
+    if os.environ.get("NO_COLOR"):
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def render(result: GradeResult, fmt_name: str, *, templates: Path | None = None, color: bool = False) -> str:
+    if fmt_name == "json":
+        return result.to_json() + "\n"
+    env = environment(templates)
+    template = env.get_template(_TEMPLATE_OF[fmt_name])
+    colors = _ANSI if color else dict.fromkeys(_ANSI, "")
+    return template.render(r=result, c=colors)

@@ -1,0 +1,8 @@
+"""Running untrusted student code: a pre-warmed fork server, a guarded worker, and the parent's client.
+
+Layout, by who may touch what:
+- ``client``: the grader's side. Copies the submission, talks to the fork server, never runs student code.
+- ``zygote``: the fork server. A fresh interpreter that imports NumPy once and has never seen an answer;
+  it forks one worker per submission and enforces the time limits from outside.
+- ``worker`` and ``guard``: run inside the forked child, where the student's code runs.
+"""

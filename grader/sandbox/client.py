@@ -1,0 +1,117 @@
+"""The grader's side of the sandbox: copy a submission, hand it to the fork server, read plain results.
+
+Only JSON crosses from the sandbox to this process; nothing is unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import grader
+
+MAX_FILES = 200
+MAX_FILE_BYTES = 1024 * 1024
+_KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT")
+
+
+def copy_submission(src: Path, dest: Path) -> list[str]:
+    """Copy the submission's Python files (no links, nothing large) into ``dest``; the original is never touched."""
+    copied: list[str] = []
+    if not src.is_dir():
+        return copied
+    for root, dirs, files in os.walk(src, followlinks=False):
+        rel_root = Path(root).relative_to(src)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__"
+                         and not (Path(root) / d).is_symlink())
+        for name in sorted(files):
+            path = Path(root) / name
+            if not name.endswith(".py") or path.is_symlink() or not path.is_file():
+                continue
+            if path.stat().st_size > MAX_FILE_BYTES or len(copied) >= MAX_FILES:
+                continue
+            target = dest / rel_root / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+            copied.append(str(rel_root / name))
+    return copied
+
+
+class SandboxCrashed(RuntimeError):
+    """The fork server died; the submission under way gets an error, the next one a fresh server."""
+
+
+class Sandbox:
+    """A fork server for the lifetime of this object; use as a context manager."""
+
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        env = {k: os.environ[k] for k in _KEEP_ENV if k in os.environ}
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env["PYTHONHASHSEED"] = "0"
+        pkg_parent = str(Path(grader.__file__).resolve().parent.parent)
+        code = (f"import sys; sys.path.insert(0, {pkg_parent!r}); "
+                "from grader.sandbox.zygote import serve; serve()")
+        proc = subprocess.Popen(
+            [sys.executable, "-I", "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            env=env, cwd=tempfile.gettempdir(), start_new_session=True,
+        )
+        assert proc.stdout is not None
+        ready = proc.stdout.readline()
+        if not ready.startswith(b'{"ready"'):
+            proc.kill()
+            raise SandboxCrashed("the sandbox's fork server did not start")
+        return proc
+
+    def prestart(self) -> None:
+        if self._proc is None or self._proc.poll() is not None:
+            self._proc = self._start()
+
+    def run(self, sandbox_dir: Path, tasks: list[dict[str, Any]], limits: dict[str, Any],
+            forbidden: list[str]) -> dict[str, Any]:
+        self.prestart()
+        proc = self._proc
+        assert proc is not None and proc.stdin is not None and proc.stdout is not None
+        request = {"dir": str(sandbox_dir), "tasks": tasks, "limits": limits, "forbidden": forbidden}
+        try:
+            proc.stdin.write(json.dumps(request).encode() + b"\n")
+            proc.stdin.flush()
+            line = proc.stdout.readline()
+        except (BrokenPipeError, OSError):
+            line = b""
+        if not line:
+            self.close()
+            raise SandboxCrashed("the sandbox's fork server died while grading this submission")
+        response = json.loads(line)
+        if "fatal" in response:
+            raise SandboxCrashed(response["fatal"])
+        return response
+
+    def close(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        try:
+            if proc.stdin:
+                proc.stdin.close()
+            proc.wait(timeout=2)
+        except (subprocess.TimeoutExpired, OSError):
+            proc.kill()
+            proc.wait()
+        finally:
+            if proc.stdout:
+                proc.stdout.close()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,224 @@
+"""Confinement applied inside the forked worker, before any student code runs.
+
+Layers, from the kernel up: a fresh session (so the whole process group can be killed), resource
+limits (memory, CPU, file size, open files, core dumps), a private network namespace where the OS
+allows it, and a Python audit hook that refuses network, subprocesses, native code loading, and any
+file access outside the sandbox that could reach the course (reference, hidden cases), other
+submissions or the grader's outputs. Audit hooks cannot be removed once installed.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib.machinery
+import os
+import re
+import resource
+import site
+import sys
+import sysconfig
+from collections.abc import Iterable
+
+CLONE_NEWNET = 0x40000000
+_EXT_SUFFIXES = (*importlib.machinery.EXTENSION_SUFFIXES, ".so", ".pyd", ".dll", ".dylib")
+
+_PROCESS_EVENTS = {
+    "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "subprocess.Popen",
+    "pty.spawn", "os.startfile",
+}
+_NET_EVENTS = {
+    "socket.__new__", "socket.connect", "socket.bind", "socket.getaddrinfo", "socket.gethostbyname",
+    "socket.gethostbyname_ex", "socket.gethostbyaddr", "socket.sendto", "socket.sendmsg",
+    "socket.getnameinfo", "urllib.Request", "http.client.connect", "ftplib.connect", "smtplib.connect",
+}
+# Events that change the file system: (event name, indexes of path arguments)
+_WRITE_EVENTS = {
+    "os.remove": (0,), "os.rmdir": (0,), "os.rename": (0, 1), "os.mkdir": (0,), "os.chmod": (0,),
+    "os.chown": (0,), "os.link": (0, 1), "os.symlink": (0, 1), "os.truncate": (0,), "os.utime": (0,),
+    "os.setxattr": (0,), "os.removexattr": (0,), "shutil.rmtree": (0,), "shutil.move": (0, 1),
+    "shutil.copyfile": (1,), "shutil.copytree": (1,), "os.chflags": (0,), "os.mkfifo": (0,), "os.mknod": (0,),
+}
+_READ_EVENTS = {"os.listdir": 0, "os.scandir": 0, "glob.glob": 0, "os.walk": 0, "os.fwalk": 0}
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+
+
+class SandboxViolation(PermissionError):
+    """Raised inside student code when it tries something the sandbox forbids."""
+
+
+def new_session() -> None:
+    os.setsid()
+
+
+def unshare_network() -> bool:
+    """Move this process into an empty network namespace (only loopback, down). Needs root."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.unshare(CLONE_NEWNET) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _vm_size() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def set_limits(memory_mb: int, file_size_kb: int, open_files: int, allow_subprocesses: bool) -> None:
+    """Memory is counted on top of what the pre-warmed interpreter already maps."""
+    extra = memory_mb * 1024 * 1024
+    address_space = _vm_size() + extra
+    resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_kb * 1024, file_size_kb * 1024))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if not allow_subprocesses and os.getuid() != 0:
+        # Counted per user, so only meaningful below the user's current count when not root.
+        try:
+            _soft, hard = resource.getrlimit(resource.RLIMIT_NPROC)
+            resource.setrlimit(resource.RLIMIT_NPROC, (0, hard))
+        except (ValueError, OSError):
+            pass
+
+
+def set_cpu_budget(seconds: float) -> None:
+    """Allow ``seconds`` more CPU time; past it the kernel sends SIGXCPU."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    used = usage.ru_utime + usage.ru_stime
+    soft = int(used + seconds) + 1
+    hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    # Only the soft limit moves (a hard limit cannot be raised again); a worker that ignores SIGXCPU
+    # is killed by the fork server's wall-clock deadline instead.
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
+def interpreter_dirs() -> list[str]:
+    """Where Python and installed packages live: always readable, never writable."""
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        try:
+            paths.add(sysconfig.get_paths()[key])
+        except KeyError:
+            pass
+    try:
+        paths.update(site.getsitepackages())
+    except AttributeError:
+        pass
+    return sorted({os.path.realpath(p) for p in paths if p})
+
+
+def _inside(path: str, roots: Iterable[str]) -> bool:
+    return any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+
+
+def scrub_imports(sandbox: str, forbidden: list[str]) -> None:
+    """Make the student's folder the first import location and drop anything that leads to the course."""
+    keep = interpreter_dirs()
+    clean = [sandbox]
+    for entry in sys.path:
+        real = os.path.realpath(entry or ".")
+        if entry == "" or real == sandbox:
+            continue
+        if _inside(real, forbidden) and not _inside(real, keep):
+            continue
+        clean.append(entry)
+    sys.path[:] = clean
+    sys.path_importer_cache.clear()
+    for name in list(sys.modules):
+        if name == "reference" or name.startswith("reference."):
+            del sys.modules[name]
+
+
+def install_audit_hook(sandbox: str, forbidden: list[str], allow_subprocesses: bool) -> None:
+    sandbox = os.path.realpath(sandbox)
+    forbidden = [os.path.realpath(p) for p in forbidden]
+    readable = interpreter_dirs()
+    my_pid = os.getpid()
+    proc_pid = re.compile(r"^/proc/(\d+)(/|$)")
+    realpath = os.path.realpath
+    fsdecode = os.fsdecode
+
+    def deny(what: str) -> None:
+        raise SandboxViolation(f"[grader sandbox] {what} is not allowed while grading")
+
+    def check_read(path: str) -> None:
+        if _inside(path, (sandbox,)) or _inside(path, readable):
+            return
+        if _inside(path, forbidden):
+            deny(f"reading {path}")
+        m = proc_pid.match(path)
+        if m and int(m.group(1)) != my_pid:
+            deny(f"reading {path}")
+
+    def check_write(path: str) -> None:
+        if path == "/dev/null":
+            return
+        if not _inside(path, (sandbox,)):
+            deny(f"writing {path}")
+        if path.endswith(_EXT_SUFFIXES) or ".so." in os.path.basename(path):
+            deny(f"writing native code ({os.path.basename(path)})")
+
+    def to_path(arg: object) -> str | None:
+        if isinstance(arg, (str, bytes, os.PathLike)):
+            return realpath(fsdecode(arg))
+        return None
+
+    def hook(event: str, args: tuple) -> None:
+        if event == "open":
+            path = to_path(args[0])
+            if path is None:
+                return
+            mode, flags = args[1], args[2] or 0
+            check_read(path)
+            if (isinstance(mode, str) and any(c in mode for c in "wax+")) or flags & _WRITE_FLAGS:
+                check_write(path)
+        elif event in _WRITE_EVENTS:
+            for i in _WRITE_EVENTS[event]:
+                path = to_path(args[i]) if i < len(args) else None
+                if path is not None:
+                    check_write(path)
+            if event in ("os.symlink", "os.link"):
+                deny("creating links")
+        elif event in _READ_EVENTS:
+            path = to_path(args[0]) if args else None
+            if path is not None:
+                check_read(path)
+        elif event == "import":
+            filename = args[1] if len(args) > 1 else None
+            if (isinstance(filename, str) and filename.endswith(_EXT_SUFFIXES)
+                    and not _inside(realpath(filename), readable)):
+                deny(f"loading native code from {filename}")
+        elif event in _PROCESS_EVENTS:
+            if not allow_subprocesses:
+                deny("starting another process")
+        elif event in _NET_EVENTS:
+            deny("network access")
+        elif event.startswith("ctypes."):
+            deny("calling native code through ctypes")
+        elif event in ("os.kill", "os.killpg", "signal.pthread_kill"):
+            if event != "signal.pthread_kill" and args and args[0] not in (my_pid, 0):
+                deny("signalling another process")
+        elif event == "object.__setattr__" and len(args) > 1 and args[1] in ("__code__",):
+            deny("replacing a function's code")
+
+    sys.addaudithook(hook)
+
+
+def confine(sandbox: str, forbidden: list[str], limits: dict) -> dict:
+    """Apply every layer; returns which ones took effect, for the report and the tests."""
+    new_session()
+    os.chdir(sandbox)
+    tmp = os.path.join(sandbox, ".tmp")
+    os.makedirs(tmp, exist_ok=True)
+    os.environ["TMPDIR"] = tmp
+    os.environ["HOME"] = sandbox
+    import tempfile
+
+    tempfile.tempdir = tmp
+    netns = unshare_network()
+    set_limits(limits["memory_mb"], limits["file_size_kb"], limits["open_files"], limits["allow_subprocesses"])
+    scrub_imports(sandbox, forbidden)
+    install_audit_hook(sandbox, forbidden, limits["allow_subprocesses"])
+    return {"network_namespace": netns}

@@ -1,0 +1,226 @@
+"""The code that runs inside the forked child: import the student's files, call, report plain values.
+
+Only numbers leave this process, as JSON on a pipe. What is correct is decided in the grader's process,
+which this process never sees, so whatever student code does here (monkeypatching, lying ``__eq__``,
+writing to the pipe) cannot raise a score beyond what honest return values would earn.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import traceback
+from typing import Any
+
+import numpy as np
+
+MAX_ELEMENTS = 1_000_000
+_FLOAT_TYPES = (float, int)
+_NP_SCALARS = tuple(
+    t for t in set(np.sctypeDict.values()) if issubclass(t, (np.integer, np.floating)) and not issubclass(t, np.bool_)
+)
+
+
+class WrongType(Exception):
+    pass
+
+
+def _scalar(value: Any, where: str = "") -> float:
+    t = type(value)
+    if t is bool or t is np.bool_:
+        raise WrongType(f"a bool{where}")
+    if t in _FLOAT_TYPES or t in _NP_SCALARS:
+        return float(value)
+    raise WrongType(f"{_describe(value)}{where}")
+
+
+def _describe(value: Any) -> str:
+    t = type(value)
+    mod = t.__module__
+    name = t.__qualname__ if mod in ("builtins", None) else f"{mod}.{t.__qualname__}"
+    if isinstance(value, str):
+        return f"a string ({value[:40]!r})"
+    return f"an object of type {name}"
+
+
+def _nested(value: Any, depth: int = 0) -> Any:
+    t = type(value)
+    if t is np.ndarray:
+        if value.dtype.kind not in "iuf":
+            raise WrongType(f"an array of dtype {value.dtype}")
+        if value.size > MAX_ELEMENTS:
+            raise WrongType(f"an array with {value.size} elements (more than {MAX_ELEMENTS})")
+        return value.astype(np.float64).tolist()
+    if t in (list, tuple):
+        if depth > 8:
+            raise WrongType("a list nested too deeply")
+        return [_nested(v, depth + 1) for v in value]
+    return _scalar(value, " inside the list" if depth else "")
+
+
+def coerce(value: Any, returns: str) -> tuple[Any, str]:
+    """Plain JSON data for ``value``; only exact built-in and NumPy types are trusted."""
+    kind = type(value).__name__ if type(value).__module__ == "builtins" else f"numpy.{type(value).__name__}" \
+        if type(value).__module__ == "numpy" else type(value).__qualname__
+    if returns == "int":
+        t = type(value)
+        if t is int or (t in _NP_SCALARS and issubclass(t, np.integer)):
+            return int(value), kind
+        if t is np.ndarray and value.shape == () and value.dtype.kind in "iu":
+            return int(value), kind
+        if (t is float or (t in _NP_SCALARS and issubclass(t, np.floating))) and float(value).is_integer():
+            return int(value), kind
+        raise WrongType(f"expected an int, got {_describe(value) if t is not float else 'a float ' + repr(value)}")
+    if returns == "float":
+        if type(value) is np.ndarray:
+            if value.shape != ():
+                raise WrongType(f"expected a single number, got an array of shape {value.shape}")
+            return _nested(value), kind
+        if type(value) in (list, tuple):
+            raise WrongType(f"expected a single number, got a {type(value).__name__} of {len(value)} item(s)")
+        try:
+            return _scalar(value), kind
+        except WrongType as exc:
+            raise WrongType(f"expected a number, got {exc}") from None
+    try:
+        return _nested(value), kind
+    except WrongType as exc:
+        raise WrongType(f"expected an array of numbers, got {exc}") from None
+
+
+def _student_frame(tb: Any, sandbox: str) -> tuple[str | None, int | None]:
+    file = line = None
+    for frame in traceback.extract_tb(tb):
+        if frame.filename.startswith(sandbox + os.sep):
+            file, line = os.path.relpath(frame.filename, sandbox), frame.lineno
+    return file, line
+
+
+def _error(exc: BaseException, sandbox: str, phase: str) -> dict[str, Any]:
+    file, line = _student_frame(exc.__traceback__, sandbox)
+    if isinstance(exc, SyntaxError) and exc.filename and exc.filename.startswith(sandbox):
+        file, line = os.path.relpath(exc.filename, sandbox), exc.lineno
+    name = type(exc).__name__
+    text = str(exc)
+    if isinstance(exc, SystemExit):
+        text = f"{name}({exc.code!r}) during {phase}: the program tried to stop the grader early"
+    elif isinstance(exc, MemoryError):
+        text = "memory limit exceeded"
+    elif isinstance(exc, RecursionError):
+        text = "maximum recursion depth exceeded"
+    return {"exception": name, "message": text[:2000], "file": file, "line": line}
+
+
+class Worker:
+    def __init__(self, sandbox: str, tasks: list[dict[str, Any]], fd: int, limits: dict[str, Any]) -> None:
+        self.sandbox = sandbox
+        self.tasks = tasks
+        self.fd = fd
+        self.limits = limits
+        self.modules: dict[str, Any] = {}
+        self.failed: set[str] = set()
+
+    def send(self, event: dict[str, Any]) -> None:
+        data = (json.dumps(event) + "\n").encode()
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view):]
+
+    def flush_output(self) -> None:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+
+    def load(self, module: str, file: str) -> Any:
+        if module in self.modules:
+            return self.modules[module]
+        self.send({"ev": "importing", "module": module})
+        path = os.path.join(self.sandbox, file)
+        from grader.sandbox.guard import set_cpu_budget
+
+        set_cpu_budget(self.limits["import_time"])
+        try:
+            if not os.path.isfile(path):
+                raise FileNotFoundError(f"{file} is missing from the submission")
+            spec = importlib.util.spec_from_file_location(module, path)
+            mod = importlib.util.module_from_spec(spec)
+            sys.modules[module] = mod
+            spec.loader.exec_module(mod)
+        except BaseException as exc:
+            self.flush_output()
+            sys.modules.pop(module, None)
+            info = _error(exc, self.sandbox, f"import of {file}")
+            if isinstance(exc, FileNotFoundError) and info["file"] is None:
+                info["missing"] = True
+            self.send({"ev": "imported", "module": module, "ok": False, "error": info})
+            self.failed.add(module)
+            return None
+        self.flush_output()
+        lines = {}
+        for name, obj in list(vars(mod).items()):
+            code = getattr(obj, "__code__", None)
+            if callable(obj) and code is not None and str(code.co_filename) == path:
+                lines[name] = code.co_firstlineno
+        self.send({"ev": "imported", "module": module, "ok": True, "lines": lines})
+        self.modules[module] = mod
+        return mod
+
+    def run(self, indexes: list[int]) -> None:
+        from grader.sandbox.guard import set_cpu_budget
+
+        for i in indexes:
+            task = self.tasks[i]
+            if task["module"] in self.failed:
+                continue
+            mod = self.load(task["module"], task["file"])
+            if mod is None:
+                continue
+            args = json.loads(task["args"])  # fresh objects for every call
+            if task.get("as_array"):
+                args = [np.asarray(a, dtype=float) if isinstance(a, list) else a for a in args]
+            self.send({"ev": "start", "task": i})
+            set_cpu_budget(self.limits["cpu_per_call"])
+            try:
+                fn = getattr(mod, task["function"], None)
+                if fn is None or not callable(fn):
+                    raise LookupError(f"{task['file']} has no function {task['function']}()")
+                value = fn(*args)
+                plain, kind = coerce(value, task["returns"])
+                out = {"ev": "done", "task": i, "ok": True, "value": plain, "type": kind}
+            except WrongType as exc:
+                out = {"ev": "done", "task": i, "ok": False,
+                       "error": {"exception": "WrongType", "message": str(exc), "file": None, "line": None}}
+            except LookupError as exc:
+                if "has no function" in str(exc):
+                    out = {"ev": "done", "task": i, "ok": False, "error": {
+                        "exception": "MissingFunction", "message": str(exc), "file": None, "line": None}}
+                else:
+                    out = {"ev": "done", "task": i, "ok": False, "error": _error(exc, self.sandbox, "the call")}
+            except BaseException as exc:
+                out = {"ev": "done", "task": i, "ok": False, "error": _error(exc, self.sandbox, "the call")}
+            self.flush_output()
+            self.send(out)
+        self.send({"ev": "end"})
+
+
+def main(sandbox: str, tasks: list[dict[str, Any]], indexes: list[int], fd: int, limits: dict[str, Any],
+         forbidden: list[str]) -> None:
+    """Entry point of the forked child; never returns."""
+    from grader.sandbox.guard import confine
+
+    code = 0
+    try:
+        confine(sandbox, forbidden, limits)
+        Worker(sandbox, tasks, fd, limits).run(indexes)
+    except BaseException:
+        code = 3
+        try:
+            os.write(fd, (json.dumps({"ev": "internal", "traceback": traceback.format_exc()}) + "\n").encode())
+        except OSError:
+            pass
+    finally:
+        os._exit(code)

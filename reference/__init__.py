@@ -1,0 +1,1 @@
+"""Reference solutions. Loaded only by the grader's own process, never by a sandboxed child."""

@@ -1,0 +1,43 @@
+"""Scenario hostile-mutate-inputs: correct KL functions, then the inputs are destroyed in place."""
+import numpy as np
+
+from vandal import scribble
+
+
+def _kl(p, q):
+    p = np.clip(np.asarray(p, dtype=float), 1e-10, 1.0)
+    q = np.clip(np.asarray(q, dtype=float), 1e-10, 1.0)
+    return float(np.sum(p * np.log2(p / q)))
+
+
+def _sweep(q1):
+    return np.array([q1, 0.75 * (1 - q1), 0.25 * (1 - q1)], dtype=float)
+
+
+def _kl_sweep(p, q1_values):
+    return np.array([_kl(p, _sweep(q1)) for q1 in q1_values])
+
+
+def kl_divergence(p, q):
+    result = _kl(p, q)
+    scribble(p, q)
+    return result
+
+
+def sweep_distribution(q1):
+    result = _sweep(q1)
+    scribble(q1)
+    return result
+
+
+def kl_sweep(p, q1_values):
+    result = _kl_sweep(p, q1_values)
+    scribble(p, q1_values)
+    return result
+
+
+def best_q1(p, q1_values):
+    values = np.array(q1_values, dtype=float)
+    result = float(values[np.argmin(_kl_sweep(p, values))])
+    scribble(p, q1_values)
+    return result
