@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -25,6 +26,15 @@ class Group(click.Group):
             return super().invoke(ctx)
         except GraderError as exc:
             _fail(exc)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
+            raise
+        except Exception as exc:  # a bug in the grader: say so, and never blame the submission
+            if os.environ.get("GRADER_DEBUG"):
+                raise
+            click.echo(f"Error: the grader itself crashed ({type(exc).__name__}: {exc}). This is a bug in the "
+                       "grader, not in the submission.\nRun again with GRADER_DEBUG=1 to see the traceback, "
+                       "and report it.", err=True)
+            sys.exit(int(ExitCode.INTERNAL))
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
