@@ -219,8 +219,10 @@ def main(sandbox: str, tasks: list[dict[str, Any]], indexes: list[int], fd: int,
 
     code = 0
     try:
-        confine(sandbox, forbidden, limits)
-        Worker(sandbox, tasks, fd, limits).run(indexes)
+        layers = confine(sandbox, forbidden, limits)
+        worker = Worker(sandbox, tasks, fd, limits)
+        worker.send({"ev": "confined", **layers})
+        worker.run(indexes)
     except BaseException:
         code = 3
         try:
