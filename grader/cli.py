@@ -98,8 +98,9 @@ def check(directory: Path, course_dir: Path | None, fmt: str, output: Path | Non
 
     if not directory.is_dir():
         raise InputError(f"{directory} is not a folder", "Pass the folder that holds entropy.py and the other files.")
-    session = open_course(course_dir, directory)
     with Sandbox() as sandbox:
+        sandbox.spawn()  # starts NumPy in the fork server while this process loads the course
+        session = open_course(course_dir, directory)
         result = grade_submission(session.plan, directory, sandbox,
                                   student=student or directory.resolve().name)
     text = render(result, fmt, templates=templates, color=output is None and fmt == "text" and use_color())
