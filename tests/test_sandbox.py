@@ -132,3 +132,26 @@ def test_an_exercise_can_override_the_course_limits(course_copy: Path, sandbox: 
     messages = {c.message for _, c in result.checks() if c.function == "entropy"}
     assert "time limit exceeded: entropy() ran for more than 0.5 s" in messages
     assert result.exercises[1].score == result.exercises[1].max_score  # the other files are still graded
+
+
+def test_other_copies_of_the_course_and_other_folders_are_unreadable(sandbox: Sandbox, tmp_path: Path):
+    elsewhere = tmp_path / "elsewhere" / "reference"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "entropy.py").write_text("ANSWER = 2.0\n")
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "m.py").write_text(textwrap.dedent(f"""
+        import os
+        def f():
+            return float(len(os.listdir({str(tmp_path)!r})))
+        def g():
+            return float(open({str(elsewhere / "entropy.py")!r}).read().split("=")[1])
+        def h():
+            import json, math, fractions, statistics  # the standard library stays importable
+            return statistics.mean([1.0, 3.0])
+    """))
+    response = sandbox.run(folder, [task("m", "f"), task("m", "g"), task("m", "h")], dict(DEFAULT_LIMITS), [])
+    f, g, h = response["results"]
+    assert f["error"]["message"] == f"[grader sandbox] reading {tmp_path} is not allowed while grading"
+    assert g["error"]["exception"] == "SandboxViolation"
+    assert h["value"] == 2.0
