@@ -526,3 +526,35 @@ def test_folder_name_is_the_last_resort_for_the_id(tmp_path):
     result = grade(folder)
     assert result.message.splitlines()[0] == "graded as student alice"
     assert question(result, "coin_entropy").status is Status.PASSED
+
+
+def test_after_due_says_when_answers_appear(tmp_path):
+    write_sheet(tmp_path, "ada", {"fair_die": "2.4"})
+    result = grade(tmp_path, reveal="after_due", due="2026-12-15T23:59:00Z",
+                   now=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    assert "correct answers are shown after the due date, 2026-12-15T23:59:00Z" in result.message.splitlines()
+
+
+def test_a_flood_of_unknown_keys_and_a_huge_answer_stay_small(tmp_path):
+    path = write_sheet(tmp_path, "ada", {"fair_die": "9" * 5000})
+    path.write_text(path.read_text() + "".join(f"  extra_{i}: 1\n" for i in range(500)))
+    result = grade(tmp_path)
+    assert len(result.message.splitlines()) <= 21
+    assert result.message.splitlines()[-1] == "... and 481 more notes"
+    assert len(question(result, "fair_die").answer) == 200
+
+
+def test_grade_submission_adds_the_quiz_to_the_total_and_passes_now_through(tmp_path):
+    from grader.grade import Plan, grade_submission
+
+    quiz_only = dataclasses.replace(course(), exercises=(), reveal="after_due", due="2026-06-01")
+    plan = Plan.build(quiz_only, "course", {})
+    write_sheet(tmp_path, "ada", {"fair_die": "2.4", "log_units": "ln", "terms": "[bit, logits, softmax]"})
+    before = grade_submission(plan, tmp_path, sandbox=None, student="ada",  # type: ignore[arg-type]
+                              now=datetime(2026, 5, 1, tzinfo=timezone.utc))
+    after = grade_submission(plan, tmp_path, sandbox=None, student="ada",  # type: ignore[arg-type]
+                             now=datetime(2026, 7, 1, tzinfo=timezone.utc))
+    assert (before.score, before.max_score) == (pytest.approx(2.2), 20.0)
+    assert before.passed is False and before.quizzes[0].id == "information_theory"
+    assert question(before.quizzes[0], "fair_die").correct_answer is None
+    assert question(after.quizzes[0], "fair_die").correct_answer == pytest.approx(2.584963)

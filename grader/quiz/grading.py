@@ -22,6 +22,9 @@ from grader.quiz.variants import Variant, compute, expected, variant
 from grader.record import QuestionResult, QuizResult, Status
 from grader.tolerance import fmt
 
+MAX_ANSWER = 200  # characters of an answer kept in the record
+MAX_ITEMS = 50
+MAX_NOTES = 20
 NOT_YOUR_FAULT = "not graded: the grader could not compute this question's answer (not your fault)"
 
 
@@ -247,7 +250,10 @@ def _try(part: str, choices: tuple[Choice, ...]) -> bool:
 
 
 def _shown(raw: str | tuple[str, ...] | None) -> Any:
-    return list(raw) if isinstance(raw, tuple) else raw
+    """What the student wrote, as the record keeps it (cut short: the sheet is the student's file)."""
+    if isinstance(raw, tuple):
+        return [_shown(r) for r in raw[:MAX_ITEMS]]
+    return raw if raw is None or len(raw) <= MAX_ANSWER else raw[: MAX_ANSWER - 1] + "…"
 
 
 def _readable(value: Any) -> str:
@@ -321,8 +327,8 @@ def _all(quiz: Quiz, graded: bool, status: Status, message: str, line: int | Non
                            message=message, line=line) for q in quiz.questions]
 
 
-def grade_quiz(quiz: Quiz, sheet: Sheet, student: str, *, graded: bool, reveal: bool,
-               notes: list[str]) -> tuple[QuizResult, str | None]:
+def grade_quiz(quiz: Quiz, sheet: Sheet, student: str, *, graded: bool, reveal: bool, notes: list[str],
+               hidden: str = "correct answers are not shown") -> tuple[QuizResult, str | None]:
     """Grade one quiz of the sheet; returns the result and a grader error (the reference failed), if any."""
     max_score = quiz.points if graded else 0.0
     out = QuizResult(id=quiz.id, title=quiz.title, score=0.0, max_score=max_score, questions=[])
@@ -366,7 +372,9 @@ def grade_quiz(quiz: Quiz, sheet: Sheet, student: str, *, graded: bool, reveal: 
                                                 max_score=q.points if graded else 0.0, message=NOT_YOUR_FAULT))
     out.score = round(sum(r.score for r in out.questions), 6)
     if graded and not reveal:
-        messages.append("correct answers are not shown")
+        messages.append(hidden)
+    if len(messages) > MAX_NOTES:
+        messages[MAX_NOTES:] = [f"... and {len(messages) - MAX_NOTES} more notes"]
     if not graded:
         readable = sum(r.status is Status.PASSED for r in out.questions)
         messages.append(f"{readable} of {len(out.questions)} answers can be read")
@@ -385,6 +393,8 @@ def grade_quizzes(quizzes: tuple[Quiz, ...], submission: Path, *, student: str |
     graded = not any(q.public for q in quizzes)
     show_answers = graded and reveal_answers(reveal, due, now)
     notes = list(sheet.notes)
+    hidden = (f"correct answers are shown after the due date, {due}" if reveal == "after_due" and due
+              else "correct answers are not shown")
     known = [q.id for q in quizzes]
     for key, section in sheet.sections.items():
         if key != "student" and key not in known:
@@ -393,7 +403,8 @@ def grade_quizzes(quizzes: tuple[Quiz, ...], submission: Path, *, student: str |
     results = []
     errors = []
     for quiz in quizzes:
-        result, error = grade_quiz(quiz, sheet, who, graded=graded, reveal=show_answers, notes=notes)
+        result, error = grade_quiz(quiz, sheet, who, graded=graded, reveal=show_answers, notes=notes,
+                                   hidden=hidden)
         results.append(result)
         if error:
             errors.append(error)

@@ -32,6 +32,8 @@ def normalise(text: str) -> str:
 def load_quiz(path: Path, root: Path, quiz_id: str, points: float, course_key: str) -> Quiz:
     """Load ``path`` (listed in course.yaml as ``quiz_id`` worth ``points``); raise SpecError with every problem."""
     doc = load_yaml(path, root)
+    if isinstance(doc.data, dict) and doc.data.get("kind") != "quiz" and "cases" in doc.data:
+        raise SpecError([doc.problem([], "this file is an exercise; list it under exercises: in course.yaml")])
     problems = schema_problems(doc, "quiz")
     if problems:
         raise SpecError(problems)
@@ -84,10 +86,10 @@ def _tolerance(doc: Located, keys: list[Any], spec: dict[str, Any], problems: li
 
 
 def _computed(doc: Located, keys: list[Any], spec: Any) -> Computed:
-    line, _ = doc.where(keys)
+    line, column = doc.where(keys)
     if isinstance(spec, dict):
-        return Computed(function=spec["function"], args=spec.get("args"), line=line)
-    return Computed(value=float(spec), line=line)
+        return Computed(function=spec["function"], args=spec.get("args"), line=line, column=column)
+    return Computed(value=float(spec), line=line, column=column)
 
 
 def _question(doc: Located, i: int, spec: dict[str, Any], quiz_tol: dict[str, Any], line: int,
@@ -219,7 +221,7 @@ def check_answers(quiz: Quiz, doc: Located) -> list[Problem]:
         for i, q in enumerate(quiz.questions):
             for spec in [q.answer, *(m.answer for m in q.misconceptions)]:
                 if spec is not None and spec.function and not callable(getattr(module, spec.function, None)):
-                    problems.append(Problem(doc.display, spec.line, 1, f"questions[{i}] ({q.id}): reference "
+                    problems.append(Problem(doc.display, spec.line, spec.column, f"questions[{i}] ({q.id}): reference "
                                             f"{quiz.reference.name} has no function {spec.function}"))
     if problems:
         return problems
@@ -242,7 +244,7 @@ def _check_sample(quiz: Quiz, i: int, q: Question, params: dict[str, Any], doc: 
     try:
         value = compute(quiz, q.answer, params)
     except Exception as exc:  # the course's reference failed: a spec problem with its location
-        return Problem(doc.display, q.answer.line or q.line, 1,
+        return Problem(doc.display, q.answer.line or q.line, q.answer.column,
                        f"{label}: the answer could not be computed: {type(exc).__name__}: {exc}")
     if q.pinned is not None and abs(value - q.pinned) > max(5e-5, 1e-4 * abs(value)):
         return doc.problem(["questions", i, "expected"], f"{label}: the computed answer {fmt(value)} disagrees "
@@ -252,10 +254,10 @@ def _check_sample(quiz: Quiz, i: int, q: Question, params: dict[str, Any], doc: 
         try:
             wrong = compute(quiz, m.answer, params)
         except Exception as exc:
-            return Problem(doc.display, m.answer.line or q.line, 1,
+            return Problem(doc.display, m.answer.line or q.line, m.answer.column,
                            f"{label}: a misconception could not be computed: {type(exc).__name__}: {exc}")
         if abs(wrong - value) <= allowed:
-            return Problem(doc.display, m.answer.line or q.line, 1,
+            return Problem(doc.display, m.answer.line or q.line, m.answer.column,
                            f"{label}: the misconception gives {fmt(wrong)}, which is within the tolerance of the "
                            f"correct answer {fmt(value)}; narrow the parameter range or the tolerance")
     if q.unit in ("bits", "nats") and value != 0:

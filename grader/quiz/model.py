@@ -49,6 +49,7 @@ class Computed:
     function: str | None = None
     args: dict[str, Any] | None = None  # None: every parameter, by name
     line: int = 0
+    column: int = 1
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,8 @@ def question_block(number: int, v: Variant) -> list[str]:
 
 def build_sheet(quizzes: tuple[Quiz, ...], course_title: str, student: str) -> str:
     """The sheet for ``student``: every question with that student's numbers as comments, a blank under each."""
+    if not student.strip() or not student.isprintable():
+        raise ValueError(f"student id {student!r} must be printable text")
     head = [
         f"# Answer sheet · {course_title}",
         f"# This sheet is for student {student}. Some numbers below were drawn for you: another",
