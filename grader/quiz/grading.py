@@ -11,6 +11,7 @@ names quiz.yaml and the line, and the exercises are graded regardless.
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -92,13 +93,13 @@ def _how_far(value: float, exp: float) -> str:
             else "more than ten times the answer")
 
 
+@dataclass(frozen=True)
 class _Grade:
     """The outcome of one answer before it becomes a QuestionResult."""
 
-    def __init__(self, credit: float, message: str, correct: Any = None) -> None:
-        self.credit = credit
-        self.message = message
-        self.correct = correct
+    credit: float  # fraction of the question's points
+    message: str
+    correct: Any = None
 
 
 def _within(value: float, target: float, q: Question) -> bool:
