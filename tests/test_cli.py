@@ -37,7 +37,7 @@ def test_check_a_correct_submission():
     assert "Exercise 1: entropy of three distributions (entropy.py)  10/10" in lines
     assert "  ✓ entropy: four-sided die" in lines
     assert "  ✓ best_q1: P = [0.3, 0.5, 0.2], 91 values of q1 [hidden]" in lines
-    assert lines[-1] == "Score: 30/30 (100%) · 30 of 30 checks passed"
+    assert lines[-1] == "Score: 30/50 (60%) · 30 of 30 checks passed"  # the quiz sheet is missing
 
 
 def test_check_explains_a_wrong_answer():
@@ -74,8 +74,9 @@ def test_build_then_check_the_untouched_stubs(tmp_path: Path):
     out = tmp_path / "student"
     result = run("build", "--course", str(ROOT), "--out", str(out))
     assert result.exit_code == 0, result.output
-    assert result.output == f"Wrote 4 files to {out}. Students run: grader check {out}\n"
-    assert sorted(p.name for p in out.iterdir()) == [".grader", "cross_entropy.py", "entropy.py", "kl_sweep.py"]
+    assert result.output == f"Wrote 5 files to {out}. Students run: grader check {out}\n"
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".grader", "cross_entropy.py", "entropy.py", "kl_sweep.py", "quiz.yaml"]
     stub = (out / "entropy.py").read_text()
     assert "def entropy(probs):" in stub and 'raise NotImplementedError("Write entropy()")' in stub
     # A student folder has no course.yaml above it: grade from the public bundle.
