@@ -12,6 +12,7 @@ Protocol (stdin/stdout of this process, one JSON document per line): a request
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import resource
@@ -30,6 +31,7 @@ import numpy  # noqa: E402,F401 - pre-warm: every worker inherits it instead of 
 
 import grader.sandbox.guard  # noqa: E402 - imported before the fork: workers cannot import from the course
 import grader.sandbox.worker  # noqa: E402,F401
+from grader.sandbox.guard import interpreter_dirs, private_network  # noqa: E402
 
 EXCERPT = 2000
 
@@ -322,6 +324,13 @@ class Supervisor:
 def serve() -> None:
     """Answer requests until stdin closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grader decides when we stop
+    # Done once here instead of in every worker: both are the same for every submission.
+    interpreter_dirs()
+    private_network()
+    # Objects that exist now are never collected by a worker's garbage collector, so a worker does not
+    # walk (and copy-on-write) the whole inherited heap the first time it collects.
+    gc.collect()
+    gc.freeze()
     out = sys.stdout.buffer
     os.write(1, b'{"ready": true}\n')
     for line in sys.stdin.buffer:
