@@ -118,5 +118,64 @@ def check(directory: Path, course_dir: Path | None, fmt: str, output: Path | Non
         sys.exit(int(ExitCode.INTERNAL))
 
 
+@cli.command()
+@click.argument("submissions", type=click.Path(path_type=Path))
+@course_option
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Folder for results/, reports/, gradebook.csv, summary.html (a rerun resumes here).")
+@click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: one per core).")
+@click.option("--shard", metavar="K/N", help="Grade only shard K of N (a stable split by student id).")
+@click.option("--canvas", "canvas_map", type=click.Path(path_type=Path, dir_okay=False),
+              help="A Canvas map (YAML): also write canvas.csv for Canvas's gradebook import.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: only on a terminal).")
+def batch(submissions: Path, course_dir: Path | None, out: Path, jobs: int | None, shard: str | None,
+          canvas_map: Path | None, progress: bool | None) -> None:
+    """Grade a class: SUBMISSIONS holds one folder per student (or is a .zip of them)."""
+    from grader.batch import GRADEBOOK, SUMMARY, run_batch
+    from grader.gradebook import load_canvas_map
+    from grader.session import open_course
+    from grader.submissions import parse_shard
+
+    shard_kn = parse_shard(shard)
+    canvas = load_canvas_map(canvas_map) if canvas_map else None
+    session = open_course(course_dir)
+    if session.plan.mode != "course":
+        raise UsageError("grader batch needs the course repository", "Run it inside the course or pass --course DIR.")
+    state = run_batch(session.plan, submissions, out, jobs=jobs, shard=shard_kn, canvas=canvas, progress=progress,
+                      note=lambda text: click.echo(text, err=True))
+    done = state.graded + state.skipped
+    rate = f"{state.graded / state.wall:.0f}/s" if state.wall > 0 else "-"
+    line = (f"Graded {state.graded}, {state.skipped} unchanged and skipped, of {state.total} submissions "
+            f"in {state.wall:.1f} s ({rate}); {state.errors} with errors or timeouts, {state.below} below the pass mark.")
+    if state.interrupted:
+        click.echo(f"{line}\nStopped after {done} of {state.total}. Run the same command again to grade the rest.",
+                   err=True)
+        sys.exit(130)
+    click.echo(line)
+    if state.unknown_canvas:
+        click.echo(f"Warning: {len(state.unknown_canvas)} student(s) are not in the Canvas map, e.g. "
+                   f"{state.unknown_canvas[0]}; their canvas.csv rows have no Canvas ID.", err=True)
+    click.echo(f"Wrote {out / GRADEBOOK}, {out / SUMMARY}" + (f", {out / 'canvas.csv'}" if canvas else "") + ".")
+
+
+@cli.command()
+@click.argument("outputs", nargs=-1, required=True, type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Folder for the merged results, gradebook and summary.")
+@click.option("--canvas", "canvas_map", type=click.Path(path_type=Path, dir_okay=False),
+              help="A Canvas map (YAML): also write canvas.csv.")
+def merge(outputs: tuple[Path, ...], out: Path, canvas_map: Path | None) -> None:
+    """Combine the --out folders of 'grader batch --shard' runs into one gradebook and summary."""
+    from grader.batch import GRADEBOOK, SUMMARY
+    from grader.batch import merge as run
+    from grader.gradebook import load_canvas_map
+
+    canvas = load_canvas_map(canvas_map) if canvas_map else None
+    count, unknown = run(list(outputs), out, canvas)
+    click.echo(f"Merged {count} students from {len(outputs)} folders. Wrote {out / GRADEBOOK}, {out / SUMMARY}.")
+    if unknown:
+        click.echo(f"Warning: {len(unknown)} student(s) are not in the Canvas map, e.g. {unknown[0]}.", err=True)
+
+
 def main() -> None:
     cli(prog_name="grader")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 
 def write_atomic(path: Path, text: str | bytes) -> Path:
@@ -25,3 +28,23 @@ def write_atomic(path: Path, text: str | bytes) -> Path:
             pass
         raise
     return path
+
+
+@contextmanager
+def open_atomic(path: Path, newline: str | None = None) -> Iterator[TextIO]:
+    """Write a text file in a stream (a class's gradebook need not fit in memory), then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise

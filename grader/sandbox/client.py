@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +23,11 @@ MAX_FILE_BYTES = 1024 * 1024
 _KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT")
 
 
-def copy_submission(src: Path, dest: Path) -> list[str]:
-    """Copy the submission's Python files (no links, nothing large) into ``dest``; the original is never touched."""
-    copied: list[str] = []
+def python_files(src: Path) -> Iterator[tuple[str, Path]]:
+    """The submission's Python files that grading uses: no links, hidden folders or large files, at most 200."""
     if not src.is_dir():
-        return copied
+        return
+    count = 0
     for root, dirs, files in os.walk(src, followlinks=False):
         rel_root = Path(root).relative_to(src)
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__"
@@ -34,12 +36,20 @@ def copy_submission(src: Path, dest: Path) -> list[str]:
             path = Path(root) / name
             if not name.endswith(".py") or path.is_symlink() or not path.is_file():
                 continue
-            if path.stat().st_size > MAX_FILE_BYTES or len(copied) >= MAX_FILES:
+            if path.stat().st_size > MAX_FILE_BYTES or count >= MAX_FILES:
                 continue
-            target = dest / rel_root / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
-            copied.append(str(rel_root / name))
+            count += 1
+            yield str(rel_root / name), path
+
+
+def copy_submission(src: Path, dest: Path) -> list[str]:
+    """Copy the submission's Python files into ``dest``; the original is never touched."""
+    copied: list[str] = []
+    for rel, path in python_files(src):
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+        copied.append(rel)
     return copied
 
 
@@ -101,6 +111,23 @@ class Sandbox:
         if "fatal" in response:
             raise SandboxCrashed(response["fatal"])
         return response
+
+    def kill(self) -> None:
+        """Stop at once (the worker under way dies with the fork server); for an interrupted batch."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            proc.kill()
+        proc.wait()
+        for stream in (proc.stdin, proc.stdout):
+            try:
+                if stream:
+                    stream.close()
+            except OSError:
+                pass
 
     def close(self) -> None:
         proc, self._proc = self._proc, None

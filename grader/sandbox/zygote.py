@@ -12,6 +12,7 @@ Protocol (stdin/stdout of this process, one JSON document per line): a request
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import json
 import os
@@ -34,6 +35,20 @@ import grader.sandbox.worker  # noqa: E402,F401
 from grader.sandbox.guard import interpreter_dirs, private_network  # noqa: E402
 
 EXCERPT = 2000
+PR_SET_PDEATHSIG = 1
+try:
+    _LIBC: ctypes.CDLL | None = ctypes.CDLL(None, use_errno=True)
+except OSError:
+    _LIBC = None
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this worker if the fork server dies (e.g. a batch stopped with Ctrl-C twice):
+    a worker is in its own session, so nothing else would reach it."""
+    if _LIBC is not None and sys.platform.startswith("linux"):
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the server died before prctl took effect
+        os._exit(5)
 
 
 def _signal_name(num: int) -> str:
@@ -143,9 +158,11 @@ class Supervisor:
         out_r, out_w = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
+        server = os.getpid()
         pid = os.fork()
         if pid == 0:  # the worker
             try:
+                _die_with(server)
                 os.close(res_r)
                 os.close(out_r)
                 null = os.open(os.devnull, os.O_RDONLY)
