@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import TextIO
 
 
-def write_atomic(path: Path, text: str | bytes) -> Path:
+def write_atomic(path: Path, text: str | bytes, *, durable: bool = True) -> Path:
+    """``durable=False`` skips fsync: still all-or-nothing if the process dies, for files that are
+    checked against a hash on the next run anyway (a batch's per-student results)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     data = text.encode("utf-8") if isinstance(text, str) else text
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -18,7 +20,8 @@ def write_atomic(path: Path, text: str | bytes) -> Path:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:

@@ -7,8 +7,9 @@ is student code that crashed, timed out or returned the wrong type, and a grader
 
 from __future__ import annotations
 
+import copy
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from enum import Enum
 from typing import Any
 
@@ -100,10 +101,10 @@ class GradeResult:
         return [(ex, c) for ex in self.exercises for c in ex.checks]
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = _tree(self)
         order = ["version", "course", "student", "mode", "score", "max_score", "pass_threshold", "passed",
                  "exercises", "quizzes", "grader_error", "duration"]
-        return json_safe({k: data[k] for k in order})
+        return {k: data[k] for k in order}
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, default=_plain, allow_nan=False)
@@ -121,6 +122,30 @@ class GradeResult:
         ]
         fields = {k: v for k, v in data.items() if k not in ("exercises", "quizzes")}
         return cls(**fields, exercises=exercises, quizzes=quizzes)
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _tree(value: Any) -> Any:
+    """``json_safe(asdict(value))`` in one pass; a batch serialises one record per submission."""
+    t = type(value)
+    if t is str or t is int or t is bool or value is None:
+        return value
+    if isinstance(value, float):
+        return json_safe(value)
+    if isinstance(value, (list, tuple)):
+        return [_tree(v) for v in value]
+    if isinstance(value, dict):
+        return {_tree(k): _tree(v) for k, v in value.items()}
+    if isinstance(value, Enum):
+        return value.value
+    if is_dataclass(value) and not isinstance(value, type):
+        names = _FIELD_NAMES.get(t)
+        if names is None:
+            names = _FIELD_NAMES[t] = tuple(f.name for f in fields(value))
+        return {name: _tree(getattr(value, name)) for name in names}
+    return json_safe(copy.deepcopy(value))
 
 
 def _plain(value: Any) -> Any:
