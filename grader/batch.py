@@ -35,6 +35,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
+from grader.course import Course
 from grader.errors import InputError, UsageError
 from grader.files import open_atomic, write_atomic
 from grader.grade import Plan, grade_submission
@@ -66,11 +67,24 @@ def course_meta(plan: Plan) -> dict[str, Any]:
     items = [{"id": ex.id, "title": ex.title, "kind": "exercise",
               "max_score": ex.points if plan.mode == "course" else sum(c.points for c in plan.cases[ex.id])}
              for ex in course.exercises]
-    items += [{"id": q.id, "title": q.id, "kind": "quiz", "max_score": q.points} for q in course.quiz_items]
+    quizzes = {q.id: q for q in course.quizzes}
+    items += [{"id": it.id, "title": getattr(quizzes.get(it.id), "title", it.id), "kind": "quiz",
+               "max_score": it.points if plan.mode == "course" else 0.0} for it in course.quiz_items]
     checks = [[ex.id, case.check_name, case.points] for ex in course.exercises for case in plan.cases[ex.id]]
-    return {"course": course.title, "spec_hash": course.spec_hash, "mode": plan.mode,
+    checks += [[quiz.id, q.id, q.points] for quiz in course.quizzes for q in quiz.questions]
+    return {"course": course.title, "spec_hash": grading_key(course), "mode": plan.mode,
             "pass_threshold": course.pass_threshold, "max_score": sum(it["max_score"] for it in items),
             "items": items, "checks": checks}
+
+
+def grading_key(course: Course) -> str:
+    """What a result depends on besides the submission: the course spec, and whether quiz answers are
+    shown yet (``reveal: after_due`` changes the feedback at the due date, so results are redone then)."""
+    from grader.quiz.grading import reveal_answers
+
+    if course.reveal == "after_due" and reveal_answers(course.reveal, course.due):
+        return f"{course.spec_hash}+answers"
+    return course.spec_hash
 
 
 def _short(text: str) -> str:
@@ -104,6 +118,7 @@ def _problems(result: GradeResult) -> list[dict[str, Any]]:
 def make_row(result: GradeResult, meta: dict[str, Any]) -> dict[str, Any]:
     """The few numbers of a result that the gradebook and the summary need (the full record is on disk)."""
     status = {(ex.id, c.name): c.status.value for ex, c in result.checks()}
+    status.update({(quiz.id, q.id): q.status.value for quiz in result.quizzes for q in quiz.questions})
     letters = "".join(STATUS_LETTER.get(status.get((ex, name), ""), "-") for ex, name, _ in meta["checks"])
     items = {ex.id: ex.score for ex in result.exercises}
     items.update({q.id: q.score for q in result.quizzes})

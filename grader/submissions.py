@@ -174,9 +174,16 @@ def shard_of(student: str, count: int) -> int:
 
 
 def submission_hash(path: Path) -> str:
-    """Hash of exactly the files the sandbox would copy, so an unchanged submission is recognised."""
+    """Hash of exactly the files grading reads (the Python files the sandbox copies, and the quiz sheet),
+    so an unchanged submission is recognised."""
+    from grader.quiz.sheet import SHEET_FILE
+
     h = hashlib.sha256()
-    for rel, file in python_files(path):
+    sheet = path / SHEET_FILE
+    files = list(python_files(path))
+    if sheet.is_file() and not sheet.is_symlink():
+        files.append((SHEET_FILE, sheet))
+    for rel, file in files:
         h.update(rel.encode("utf-8", "surrogateescape") + b"\0")
         try:
             h.update(file.read_bytes())

@@ -32,6 +32,7 @@ from grader.gradebook import CANVAS_INFO, guard_cell, load_canvas_map, write_can
 from grader.record import GradeResult
 from grader.submissions import extract_zip, parse_shard, shard_of
 from grader.yamlspec import schema
+from tests.quiz_helpers import answer_of, write_sheet
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "tests" / "scenarios"
@@ -66,13 +67,31 @@ def plan(fast_course: Path) -> Plan:
     return Plan.build(course, "course", reference_outputs(course))
 
 
+def perfect_sheet(folder: Path, student: str) -> None:
+    """A quiz sheet with every answer right (as in test_quiz_grading)."""
+    answers = {
+        "log_units": "ln", "terms": "[bit, logits, softmax, entropy, cross]", "surprise_certain": "false",
+        "surprise_values": "[half, quarter, halving]", "surprise_rare": "6.644", "fair_die": "2.585 bits",
+        "coin_entropy": f"{answer_of('coin_entropy', student):.3f}", "most_uncertain": "d1",
+        "why_uniform": "No outcome is more likely than another, so a guess has nothing to lean on.",
+        "kl_symmetric": "no", "kl_reverse": f"{answer_of('kl_reverse', student):.4f}",
+        "ce_decomposition": f"{answer_of('ce_decomposition', student):.3f}", "ce_below_entropy": "False",
+        "perplexity": f"{answer_of('perplexity', student):.2f}", "perplexity_meaning": "spread",
+        "nats_to_bits": f"{answer_of('nats_to_bits', student):.3f}", "kl_in_training": "[vae, distill, rlhf]",
+    }
+    write_sheet(folder, student, answers)
+
+
 def make_class(root: Path, students: dict[str, str | None] = CLASS) -> Path:
+    """One folder per student; alice also answers the quiz perfectly, the others hand in no sheet."""
     root.mkdir(parents=True, exist_ok=True)
     for student, scenario in students.items():
         if scenario is None:
             (root / student).mkdir()
         else:
             shutil.copytree(SCENARIOS / scenario / "submission", root / student)
+    if "alice" in students:
+        perfect_sheet(root / "alice", "alice")
     return root
 
 
@@ -115,14 +134,14 @@ def graded(plan: Plan, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, 
 def test_class_gradebook(graded: tuple[Path, Path]) -> None:
     _, out = graded
     rows = gradebook(out)
-    assert rows[0] == ["student", "entropy", "cross_entropy", "kl_sweep", "total"]
+    assert rows[0] == ["student", "entropy", "cross_entropy", "kl_sweep", "information_theory", "total"]
     by_student = {r[0]: r for r in rows[1:]}
     assert len(rows) - 1 == len(by_student) == len(CLASS)
     assert [r[0] for r in rows[1:]] == sorted(guard_cell(s) for s in CLASS)
-    assert by_student["alice"][1:] == ["10", "10", "10", "30"]
-    assert by_student["grace"][-1] == "30"
+    assert by_student["alice"][1:] == ["10", "10", "10", "20", "50"]
+    assert by_student["grace"][1:] == ["10", "10", "10", "0", "30"]
     assert by_student["bob"][1] != "10" and by_student["bob"][2:4] == ["10", "10"]
-    assert by_student["erin"][1:] == ["0", "0", "0", "0"]
+    assert by_student["erin"][1:] == ["0", "0", "0", "0", "0"]
     assert float(by_student["carol"][-1]) < 30 and float(by_student["dave"][-1]) < 30
     assert "'" + FORMULA_ID in by_student, "a student id that looks like a formula is defused"
 
@@ -179,9 +198,11 @@ def test_resume_after_lost_and_altered_outputs(plan: Plan, graded: tuple[Path, P
     changed = tmp_path / "class"
     shutil.copytree(klass, changed)
     shutil.copytree(SCENARIOS / "correct-numpy" / "submission", changed / "bob", dirs_exist_ok=True)
+    write_sheet(changed / "alice", "alice")  # a blank quiz sheet this time
     state = run_batch(plan, changed, out, jobs=1, progress=False, note=quiet)
-    assert state.graded == 1
-    assert {r[0]: r for r in gradebook(out)}["bob"][-1] == "30"
+    assert state.graded == 2
+    book = {r[0]: r for r in gradebook(out)}
+    assert book["bob"][-1] == "30" and book["alice"][-2:] == ["0", "30"]
 
 
 def test_interrupt_then_resume(fast_course: Path, tmp_path: Path) -> None:
@@ -311,9 +332,9 @@ def test_canvas_csv_header_and_guard(graded: tuple[Path, Path], tmp_path: Path) 
     rows = list(csv.reader(io.StringIO((merged / "canvas.csv").read_text(encoding="utf-8"))))
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
                        "Exercise 1: entropy (4711)", "KL sweep (4713)", "Information theory lab (4714)"]
-    assert rows[1] == ["    Points Possible", "", "", "", "", "10", "10", "30"]
+    assert rows[1] == ["    Points Possible", "", "", "", "", "10", "10", "50"]
     by_id = {r[1]: r for r in rows[2:]}
-    assert by_id["1234"] == ["Doe, Alice", "1234", "S001", "adoe", "Section A", "10", "10", "30"]
+    assert by_id["1234"] == ["Doe, Alice", "1234", "S001", "adoe", "Section A", "10", "10", "50"]
     assert by_id["99"][0] == "'=HYPERLINK(\"http://x\")" and by_id["99"][4] == "'@B"
     assert set(unknown) == set(CLASS) - {"alice", FORMULA_ID}
     assert len(rows) == 2 + len(CLASS)
