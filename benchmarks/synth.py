@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 SCENARIOS = ROOT / "tests" / "scenarios"
 
 # (scenario prefix, share of the class)
@@ -48,13 +50,46 @@ def plan_class(n: int, hostile: bool = False) -> list[tuple[str, Path]]:
     return [(f"s{j:05d}", out[i]) for j, i in enumerate(order)]
 
 
+def quiz_answers(student: str, kind: str) -> dict[str, str]:
+    """A quiz sheet's answers: all right for correct code, half right for mistakes, none for broken code."""
+    from tests.quiz_helpers import answer_of
+
+    right = {
+        "log_units": "ln", "terms": "[bit, logits, softmax, entropy, cross]", "surprise_certain": "false",
+        "surprise_values": "[half, quarter, halving]", "surprise_rare": "6.644", "fair_die": "2.585 bits",
+        "coin_entropy": f"{answer_of('coin_entropy', student):.3f}", "most_uncertain": "d1",
+        "why_uniform": "No outcome is more likely than another, so a guess has nothing to lean on.",
+        "kl_symmetric": "no", "kl_reverse": f"{answer_of('kl_reverse', student):.4f}",
+        "ce_decomposition": f"{answer_of('ce_decomposition', student):.3f}", "ce_below_entropy": "False",
+        "perplexity": f"{answer_of('perplexity', student):.2f}", "perplexity_meaning": "spread",
+        "nats_to_bits": f"{answer_of('nats_to_bits', student):.3f}", "kl_in_training": "[vae, distill, rlhf]",
+    }
+    if kind.startswith("correct"):
+        return right
+    if kind.startswith("mistake"):
+        return {k: ("log2" if k == "log_units" else v) for i, (k, v) in enumerate(right.items()) if i % 2 == 0}
+    return {}
+
+
+def write_quiz(folder: Path, student: str, kind: str) -> None:
+    from grader.quiz.sheet import SHEET_FILE, build_sheet
+    from tests.quiz_helpers import course, fill
+
+    if kind.startswith(("broken", "untouched")):
+        return  # broken work often comes without the quiz sheet
+    text = build_sheet(course().quizzes, course().title, student)
+    (folder / SHEET_FILE).write_text(fill(text, quiz_answers(student, kind)), "utf-8")
+
+
 def generate(dest: Path, n: int, hostile: bool = False) -> list[tuple[str, Path]]:
-    """Write n student folders into dest; each file gets a comment line so no two submissions are equal."""
+    """Write n student folders into dest; each file gets a comment line so no two submissions are equal.
+    Students also hand in a quiz sheet (benchmarks/synth.py: quiz_answers)."""
     dest.mkdir(parents=True, exist_ok=True)
     students = plan_class(n, hostile)
     for student, scenario in students:
         folder = dest / student
         folder.mkdir()
+        write_quiz(folder, student, scenario.name)
         for src in (scenario / "submission").iterdir():
             if src.is_file():
                 data = src.read_bytes()

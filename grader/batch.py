@@ -408,6 +408,7 @@ class Progress:
     errors: int = 0
     interrupted: bool = False
     unknown_canvas: list[str] = field(default_factory=list)
+    summary: Summary | None = None  # the whole class (this run and earlier ones), once finished
     wall: float = 0.0
 
 
@@ -471,8 +472,13 @@ def _bar(total: int, show: bool | None) -> Any:
     from tqdm import tqdm
 
     enabled = sys.stderr.isatty() if show is None else show
-    return tqdm(total=total, unit="sub", disable=not enabled, file=sys.stderr, dynamic_ncols=True,
-                smoothing=0.1, mininterval=0.2)
+    try:
+        sized = os.get_terminal_size(sys.stderr.fileno()).columns > 0
+    except (OSError, ValueError):
+        sized = False
+    # A terminal that reports a 0x0 size (a bare pty) would hide the bar: assume 100x20 there.
+    return tqdm(total=total, unit="sub", disable=not enabled, file=sys.stderr, dynamic_ncols=sized,
+                ncols=None if sized else 100, nrows=None if sized else 20, smoothing=0.1, mininterval=0.2)
 
 
 def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, shard: tuple[int, int] | None = None,
@@ -512,7 +518,7 @@ def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, s
         run = {"shard": f"{shard[0]}/{shard[1]}" if shard else None, "started": started_at, "jobs": jobs,
                "students": len(selected), "graded": state.graded, "skipped": state.skipped,
                "wall_seconds": round(time.perf_counter() - started, 3)}
-        state.unknown_canvas = write_class_outputs(out, meta, [run], manifest, students, canvas)
+        state.unknown_canvas, state.summary = write_class_outputs(out, meta, [run], manifest, students, canvas)
         state.wall = time.perf_counter() - started
         return state
 
@@ -561,8 +567,9 @@ def _grade_all(setup: WorkerSetup, manifest: Manifest, selected: list[Submission
 
 
 def write_class_outputs(out: Path, meta: dict[str, Any], runs: list[dict[str, Any]], manifest: Manifest,
-                        students: list[str], canvas: CanvasMap | None) -> list[str]:
-    """gradebook.csv, canvas.csv, summary.html and run.json from the manifest, one row at a time."""
+                        students: list[str], canvas: CanvasMap | None) -> tuple[list[str], Summary]:
+    """gradebook.csv, canvas.csv, summary.html and run.json from the manifest, one row at a time.
+    Returns the students the Canvas map does not know, and the class summary."""
     with open_atomic(out / GRADEBOOK, newline="") as fh:
         write_gradebook(fh, meta["items"], manifest.rows(students))
     unknown: list[str] = []
@@ -574,7 +581,7 @@ def write_class_outputs(out: Path, meta: dict[str, Any], runs: list[dict[str, An
         summary.add(row)
     write_atomic(out / SUMMARY, render_summary(summary, runs))
     write_atomic(out / RUN, json.dumps({**meta, "runs": runs}, indent=1, ensure_ascii=False) + "\n")
-    return unknown
+    return unknown, summary
 
 
 # -- merging shards --------------------------------------------------------------------------------
@@ -624,5 +631,5 @@ def merge(outs: list[Path], dest: Path, canvas: CanvasMap | None = None) -> tupl
         merged = Manifest(dest / MANIFEST).open()
         runs = [run for meta in metas for run in meta.get("runs", [])]
         base = {k: v for k, v in metas[0].items() if k != "runs"}
-        unknown = write_class_outputs(dest, base, runs, merged, students, canvas)
+        unknown, _ = write_class_outputs(dest, base, runs, merged, students, canvas)
     return len(students), unknown

@@ -145,13 +145,16 @@ def batch(submissions: Path, course_dir: Path | None, out: Path, jobs: int | Non
                       note=lambda text: click.echo(text, err=True))
     done = state.graded + state.skipped
     rate = f"{state.graded / state.wall:.0f}/s" if state.wall > 0 else "-"
-    line = (f"Graded {state.graded}, {state.skipped} unchanged and skipped, of {state.total} submissions "
-            f"in {state.wall:.1f} s ({rate}); {state.errors} with errors or timeouts, {state.below} below the pass mark.")
+    line = (f"Graded {state.graded} of {state.total} submissions in {state.wall:.1f} s ({rate}); "
+            f"{state.skipped} unchanged since the last run were kept.")
     if state.interrupted:
         click.echo(f"{line}\nStopped after {done} of {state.total}. Run the same command again to grade the rest.",
                    err=True)
         sys.exit(130)
     click.echo(line)
+    if state.summary is not None:
+        s = state.summary
+        click.echo(f"Class: {s.passed} of {s.students} passed; {s.problem_count} with errors or timeouts.")
     if state.unknown_canvas:
         click.echo(f"Warning: {len(state.unknown_canvas)} student(s) are not in the Canvas map, e.g. "
                    f"{state.unknown_canvas[0]}; their canvas.csv rows have no Canvas ID.", err=True)
