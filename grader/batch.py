@@ -265,7 +265,7 @@ def write_outputs(setup: WorkerSetup, result: GradeResult, submission_hash_: str
 
 
 def _unchanged(setup: WorkerSetup, student: str, digest: str, prior: dict[str, Any] | None) -> bool:
-    if not prior or prior["submission_hash"] != digest:
+    if not prior or prior["submission_hash"] != digest or digest == "unreadable":
         return False
     try:
         if _sha((setup.out / RESULTS / f"{student}.json").read_bytes()) != prior["result_sha"]:
@@ -275,10 +275,17 @@ def _unchanged(setup: WorkerSetup, student: str, digest: str, prior: dict[str, A
     return not setup.reports or (prior["report"] and (setup.out / REPORTS / f"{student}.html").is_file())
 
 
+def _digest(path: Path) -> str:
+    try:
+        return submission_hash(path)
+    except OSError:  # the folder changed while we read it: grade it anyway, and never skip it next time
+        return "unreadable"
+
+
 def grade_one(setup: WorkerSetup, sandbox: Sandbox, job: dict[str, Any]) -> dict[str, Any]:
     """Grade one submission (or recognise it as unchanged); never raises for a submission's sake."""
     student, path = job["student"], Path(job["path"])
-    digest = submission_hash(path)
+    digest = _digest(path)
     if _unchanged(setup, student, digest, job.get("prior")):
         return {"student": student, "skipped": True}
     try:
@@ -297,7 +304,7 @@ def _worker_main(conn: Connection, setup: WorkerSetup, inherited: list[Connectio
     sandbox = Sandbox()
 
     def stop_now(_sig: int, _frame: Any) -> None:
-        sandbox.kill()
+        sandbox.signal_kill()
         os._exit(1)
 
     signal.signal(signal.SIGTERM, stop_now)
@@ -326,6 +333,7 @@ class Pool:
     def __init__(self, setup: WorkerSetup, jobs: int) -> None:
         self.setup = setup
         self.ctx = multiprocessing.get_context("fork")  # workers inherit the plan instead of rebuilding it
+        self.closed = False
         self.workers: list[_Worker] = []
         for _ in range(jobs):
             self.workers.append(self._spawn())
@@ -372,11 +380,15 @@ class Pool:
             if job["attempt"] > WORKER_RETRIES:
                 result = _error_result(self.setup, job["student"], "a batch worker died while grading this "
                                        f"submission (exit code {worker.process.exitcode})")
-                yield job, write_outputs(self.setup, result, submission_hash(Path(job["path"])))
+                yield job, write_outputs(self.setup, result, _digest(Path(job["path"])))
             else:
                 self.send(fresh, job)
 
     def close(self) -> None:
+        """Let every worker finish and exit (idempotent)."""
+        if self.closed:
+            return
+        self.closed = True
         for w in self.workers:
             w.conn.close()
         deadline = time.monotonic() + 30
@@ -387,11 +399,18 @@ class Pool:
                 w.process.join(5)
 
     def kill(self) -> None:
+        """Stop every worker now (idempotent)."""
+        if self.closed:
+            return
+        self.closed = True
         for w in self.workers:
             if w.process.is_alive():
                 w.process.terminate()  # the worker kills its fork server, whose child dies with it
         for w in self.workers:
             w.process.join(5)
+            if w.process.is_alive():
+                w.process.kill()
+                w.process.join(1)
             w.conn.close()
 
 
@@ -428,7 +447,8 @@ class _Stop:
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
-        self.note("Stopping after the submissions under way (Ctrl-C again to stop now)...")
+        with contextlib.suppress(Exception):
+            self.note("Stopping after the submissions under way (Ctrl-C again to stop now)...")
 
     def __exit__(self, *exc: object) -> None:
         signal.signal(signal.SIGINT, self._old)
@@ -482,8 +502,7 @@ def _bar(total: int, show: bool | None) -> Any:
 
 
 def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, shard: tuple[int, int] | None = None,
-              canvas: CanvasMap | None = None, progress: bool | None = None,
-              note: Callable[[str], None] = print) -> Progress:
+              canvas: CanvasMap | None = None, progress: bool | None = None) -> Progress:
     """Grade every submission in ``source`` (or this shard of them) into ``out``; see the module docstring."""
     jobs = jobs or os.cpu_count() or 1
     if jobs < 1:
@@ -492,20 +511,37 @@ def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, s
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     meta = course_meta(plan)
-    with _lock(out), open_submissions(source) as found:
-        selected = [s for s in found if shard is None or shard_of(s.student, shard[1]) == shard[0]]
+    state = Progress(total=0)
+    with _lock(out):
         with contextlib.suppress(FileNotFoundError):
             (out / RUN).unlink()  # present only when a run finished; merge relies on it
-        manifest = Manifest(out / MANIFEST).open()
-        state = Progress(total=len(selected))
         scratch = scratch_root()
         setup = WorkerSetup(plan=plan, meta=meta, out=out.resolve(),
                             forbidden=(out.resolve(), source.resolve(), scratch), reports=reports_enabled(),
                             scratch=scratch)
+        # Workers fork now, before this process lists the class and reads the manifest, so that they do not
+        # carry (and count in their memory) what only this process needs. A worker starts its sandbox lazily.
+        pool = Pool(setup, jobs)
+        bar = None
         try:
-            _grade_all(setup, manifest, selected, jobs, state, progress, note)
+            with _Stop(lambda text: (bar.write if bar else print)(text, file=sys.stderr)) as stop:
+                try:
+                    with open_submissions(source) as found:
+                        selected = [s for s in found if shard is None or shard_of(s.student, shard[1]) == shard[0]]
+                        state.total = len(selected)
+                        manifest = Manifest(out / MANIFEST).open()
+                        bar = _bar(len(selected), progress)
+                        try:
+                            _grade_all(pool, manifest, selected, state, bar, stop)
+                        finally:
+                            manifest.close()
+                            bar.close()
+                    pool.close()
+                except KeyboardInterrupt:  # Ctrl-C twice: stop now
+                    state.interrupted = True
+                    pool.kill()
         finally:
-            manifest.close()
+            pool.close()
             shutil.rmtree(scratch, ignore_errors=True)
         state.wall = time.perf_counter() - started
         if state.interrupted:
@@ -523,47 +559,38 @@ def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, s
         return state
 
 
-def _grade_all(setup: WorkerSetup, manifest: Manifest, selected: list[Submission], jobs: int, state: Progress,
-               show: bool | None, note: Callable[[str], None]) -> None:
-    spec = setup.meta["spec_hash"]
-    todo: deque[dict[str, Any]] = deque()
+def _jobs(manifest: Manifest, selected: list[Submission], spec: str) -> Iterator[dict[str, Any]]:
     for sub in selected:
         entry = manifest.index.get(sub.student)
         prior = None
         if entry is not None and entry.spec_hash == spec:
             prior = {"submission_hash": entry.submission_hash, "result_sha": entry.result_sha, "report": entry.report}
-        todo.append({"student": sub.student, "path": str(sub.path), "prior": prior})
-    if not todo:
-        return
-    pool = Pool(setup, min(jobs, len(todo)))  # before the bar: tqdm may start a thread, and workers fork
-    bar = _bar(len(todo), show)
-    stopped_hard = False
-    try:
-        with _Stop(lambda text: bar.write(text, file=sys.stderr)) as stop:
-            while todo or pool.busy():
-                if stop.requested:
-                    todo.clear()
-                for worker in pool.idle():
-                    while todo and len(worker.jobs) < IN_FLIGHT:
-                        pool.send(worker, todo.popleft())
-                for _job, row in pool.results(timeout=0.25):
-                    if row.get("skipped"):
-                        state.skipped += 1
-                    else:
-                        manifest.append(row)
-                        state.graded += 1
-                        state.below += not row["passed"]
-                        state.errors += bool(row["problems"])
-                    bar.update(1)
-                    bar.set_postfix_str(f"below pass {state.below}, errors {state.errors}", refresh=False)
-            state.interrupted = stop.requested
-    except KeyboardInterrupt:
-        stopped_hard = state.interrupted = True
-        pool.kill()
-    finally:
-        bar.close()
-        if not stopped_hard:
-            pool.close()
+        yield {"student": sub.student, "path": str(sub.path), "prior": prior}
+
+
+def _grade_all(pool: Pool, manifest: Manifest, selected: list[Submission], state: Progress, bar: Any,
+               stop: _Stop) -> None:
+    """Feed the workers and record their rows until every submission has one, or Ctrl-C asks to stop."""
+    todo = _jobs(manifest, selected, pool.setup.meta["spec_hash"])
+    pending: dict[str, Any] | None = next(todo, None)
+    while pending is not None or pool.busy():
+        if stop.requested and pending is not None:
+            pending = None
+            state.interrupted = True  # the rest waits for the next run
+        for worker in pool.idle():
+            while pending is not None and len(worker.jobs) < IN_FLIGHT:
+                pool.send(worker, pending)
+                pending = next(todo, None)
+        for _job, row in pool.results(timeout=0.25):
+            if row.get("skipped"):
+                state.skipped += 1
+            else:
+                manifest.append(row)
+                state.graded += 1
+                state.below += not row["passed"]
+                state.errors += bool(row["problems"])
+            bar.update(1)
+            bar.set_postfix_str(f"below pass {state.below}, errors {state.errors}", refresh=False)
 
 
 def write_class_outputs(out: Path, meta: dict[str, Any], runs: list[dict[str, Any]], manifest: Manifest,

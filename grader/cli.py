@@ -141,8 +141,7 @@ def batch(submissions: Path, course_dir: Path | None, out: Path, jobs: int | Non
     session = open_course(course_dir)
     if session.plan.mode != "course":
         raise UsageError("grader batch needs the course repository", "Run it inside the course or pass --course DIR.")
-    state = run_batch(session.plan, submissions, out, jobs=jobs, shard=shard_kn, canvas=canvas, progress=progress,
-                      note=lambda text: click.echo(text, err=True))
+    state = run_batch(session.plan, submissions, out, jobs=jobs, shard=shard_kn, canvas=canvas, progress=progress)
     done = state.graded + state.skipped
     rate = f"{state.graded / state.wall:.0f}/s" if state.wall > 0 else "-"
     line = (f"Graded {state.graded} of {state.total} submissions in {state.wall:.1f} s ({rate}); "

@@ -112,6 +112,16 @@ class Sandbox:
             raise SandboxCrashed(response["fatal"])
         return response
 
+    def signal_kill(self) -> None:
+        """From a signal handler: SIGKILL the fork server (its worker dies with it) and nothing else, since
+        waiting or closing its pipes could deadlock with the read the signal interrupted."""
+        proc = self._proc
+        if proc is not None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+
     def kill(self) -> None:
         """Stop at once (the worker under way dies with the fork server); for an interrupted batch."""
         proc, self._proc = self._proc, None
