@@ -51,6 +51,8 @@ def validate(course_dir: Path | None) -> None:
     c = report.course
     click.echo(f"{c.title}: {len(c.exercises)} exercises, {report.cases} cases "
                f"({report.pinned} pinned to the lesson's figures), {c.max_score:g} points. All valid.")
+    for note in report.notes:
+        click.echo(f"  {note}")
 
 
 @cli.command()

@@ -6,11 +6,13 @@ import json
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from grader.course import Case, Course, Exercise
+from grader.diagnose import Variant, annotate, diagnose, student_outputs, variant_outputs
+from grader.invariants import Trial, draw, judge
 from grader.record import Check, ExerciseResult, GradeResult, Status
 from grader.sandbox.client import Sandbox, SandboxCrashed, copy_submission
 from grader.tolerance import compare, fmt
@@ -26,27 +28,43 @@ class Plan:
     mode: str  # course | student
     expected: dict[tuple[str, int], Any]
     cases: dict[str, tuple[Case, ...]]  # exercise id -> cases graded in this mode
-    groups: tuple[tuple[dict[str, Any], tuple[tuple[str, int], ...], tuple[dict[str, Any], ...]], ...]
+    groups: tuple[tuple[dict[str, Any], tuple[tuple[Any, ...], ...], tuple[dict[str, Any], ...]], ...]
+    variants: dict[str, tuple[Variant, ...]] = field(default_factory=dict)  # exercise id -> known mistakes
+    trials: dict[tuple[str, str], tuple[Trial, ...]] = field(default_factory=dict)  # (exercise, invariant) -> inputs
 
     @classmethod
-    def build(cls, course: Course, mode: str, expected: dict[tuple[str, int], Any]) -> Plan:
+    def build(cls, course: Course, mode: str, expected: dict[tuple[str, int], Any],
+              variants: dict[str, tuple[Variant, ...]] | None = None) -> Plan:
+        """``variants`` default to the course's misconceptions, computed from the reference (course mode)."""
+        if variants is None:
+            variants = variant_outputs(course) if mode == "course" and course.has_reference else {}
         cases = {
             ex.id: tuple(c for c in ex.cases if mode == "course" or c.visibility == "public")
             for ex in course.exercises
         }
-        by_limits: dict[str, tuple[dict[str, Any], list[tuple[str, int]], list[dict[str, Any]]]] = {}
-        for ex in course.exercises:
+        by_id = {ex.id: ex for ex in course.exercises}
+        by_limits: dict[str, tuple[dict[str, Any], list[tuple[Any, ...]], list[dict[str, Any]]]] = {}
+
+        def add(ex: Exercise, key: tuple[Any, ...], function: str, args: Any) -> None:
             limits = ex.limits.as_dict()
-            key = json.dumps(limits, sort_keys=True)
-            group = by_limits.setdefault(key, (limits, [], []))
+            group = by_limits.setdefault(json.dumps(limits, sort_keys=True), (limits, [], []))
+            group[1].append(key)
+            group[2].append({"module": ex.module, "file": ex.file, "function": function,
+                             "args": json.dumps(list(args)), "returns": ex.functions[function].returns})
+
+        for ex in course.exercises:
             for case in cases[ex.id]:
-                group[1].append((ex.id, case.index))
-                group[2].append({
-                    "module": ex.module, "file": ex.file, "function": case.function,
-                    "args": json.dumps(list(case.args)), "returns": ex.functions[case.function].returns,
-                })
+                add(ex, (ex.id, case.index), case.function, case.args)
+        trials: dict[tuple[str, str], tuple[Trial, ...]] = {}
+        for ex in course.exercises:
+            for inv in ex.invariants:
+                trials[(ex.id, inv.id)] = draw(inv)
+                for trial in trials[(ex.id, inv.id)]:
+                    for call in inv.calls:
+                        add(by_id[call.exercise], ("inv", ex.id, inv.id, trial.index, call.name), call.function,
+                            trial.args[call.name])
         groups = tuple((lim, tuple(keys), tuple(tasks)) for lim, keys, tasks in by_limits.values())
-        return cls(course, mode, expected, cases, groups)
+        return cls(course, mode, expected, cases, groups, variants, trials)
 
 
 def format_call(function: str, args: tuple[Any, ...]) -> str:
@@ -102,11 +120,49 @@ def _check(ex: Exercise, case: Case, result: dict[str, Any] | None, expected: An
     check.got = got
     outcome = compare(expected, got, fn.returns, fn.tolerance)
     check.details = outcome.details
+    if fn.plot is not None and fn.returns == "array":
+        check.details["plot"] = {"x": case.args[fn.params.index(fn.plot["x"])], "x_label": fn.plot.get("x_label", fn.plot["x"]),
+                                 "y_label": fn.plot.get("y_label", fn.name)}
     if outcome.ok:
         check.status, check.score, check.message = Status.PASSED, case.points, "ok"
     else:
         check.status, check.message = Status.FAILED, outcome.message
     return check
+
+
+def _diagnose(plan: Plan, ex: Exercise, checks: list[Check],
+              responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]]) -> None:
+    variants = plan.variants.get(ex.id)
+    failing = {c.function for c in checks if c.status != Status.PASSED and c.function}
+    if not variants or not failing:
+        return
+    cases = plan.cases[ex.id]
+    student = student_outputs({c.index: responses.get((ex.id, c.index), (None, ""))[0] for c in cases})
+    expected = {c.index: plan.expected[(ex.id, c.index)] for c in cases}
+    annotate(checks, cases, diagnose(ex.functions, cases, expected, student, failing, variants))
+
+
+def _invariant_checks(plan: Plan, ex: Exercise,
+                      responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]]) -> list[Check]:
+    checks = []
+    for inv in ex.invariants:
+        trials = plan.trials.get((ex.id, inv.id), ())
+        results: dict[int, dict[str, tuple[bool, Any]]] = {}
+        for trial in trials:
+            results[trial.index] = {}
+            for call in inv.calls:
+                result, _ = responses.get(("inv", ex.id, inv.id, trial.index, call.name), (None, ""))
+                if result is None:
+                    results[trial.index][call.name] = (False, "nothing (not run)")
+                elif result.get("ok"):
+                    results[trial.index][call.name] = (True, result.get("value"))
+                else:
+                    error = result.get("error") or {}
+                    results[trial.index][call.name] = (False, f"{error.get('exception', 'Error')}: "
+                                                              f"{error.get('message', '')}".rstrip(": "))
+        if trials:
+            checks.append(judge(inv, trials, results))
+    return checks
 
 
 def forbidden_roots(course: Course, submission: Path, extra: tuple[Path, ...] = ()) -> list[str]:
@@ -120,7 +176,7 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Sandbox, *, student:
     """Grade ``submission`` (left untouched) and return the result record."""
     started = time.perf_counter()
     course = plan.course
-    responses: dict[tuple[str, int], tuple[dict[str, Any] | None, str]] = {}
+    responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]] = {}
     lines: dict[str, dict[str, int]] = {}
     grader_error = None
     with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
@@ -155,7 +211,10 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Sandbox, *, student:
             result, output = responses.get((ex.id, case.index), (None, ""))
             checks.append(_check(ex, case, result, plan.expected[(ex.id, case.index)], output,
                                  lines.get(ex.module, {})))
-        max_score = ex.points if plan.mode == "course" else sum(c.points for c in plan.cases[ex.id])
+        _diagnose(plan, ex, checks, responses)
+        checks.extend(_invariant_checks(plan, ex, responses))
+        max_score = ex.points if plan.mode == "course" else \
+            sum(c.points for c in plan.cases[ex.id]) + sum(inv.points for inv in ex.invariants)
         exercises.append(ExerciseResult(
             id=ex.id, title=ex.title, file=ex.file, score=round(sum(c.score for c in checks), 6),
             max_score=max_score, checks=checks, intuition=ex.intuition,
