@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -15,7 +16,7 @@ from grader.diagnose import Variant, annotate, diagnose, student_outputs, varian
 from grader.invariants import Trial, draw, judge
 from grader.record import Check, ExerciseResult, GradeResult, Status
 from grader.sandbox.client import Sandbox, SandboxCrashed, copy_submission
-from grader.tolerance import compare, fmt
+from grader.tolerance import compare, short
 
 INPUT_CHARS = 300
 
@@ -68,7 +69,7 @@ class Plan:
 
 
 def format_call(function: str, args: tuple[Any, ...]) -> str:
-    text = f"{function}({', '.join(fmt(a) for a in args)})"
+    text = f"{function}({', '.join(short(a, 12) for a in args)})"
     return text if len(text) <= INPUT_CHARS else text[: INPUT_CHARS - 1] + "…"
 
 
@@ -165,6 +166,14 @@ def _invariant_checks(plan: Plan, ex: Exercise,
     return checks
 
 
+def _strip_paths(result: dict[str, Any] | None, output: str, prefix: str) -> tuple[dict[str, Any] | None, str]:
+    """Reports name the student's files, not the grader's temporary folder (which also changes every run)."""
+    error = (result or {}).get("error")
+    if error and isinstance(error.get("message"), str) and prefix in error["message"]:
+        result = {**result, "error": {**error, "message": error["message"].replace(prefix, "")}}
+    return result, output.replace(prefix, "")
+
+
 def forbidden_roots(course: Course, submission: Path, extra: tuple[Path, ...] = ()) -> list[str]:
     roots = {str(course.root), str(submission.resolve().parent), str(submission.resolve())}
     roots.update(str(p.resolve()) for p in extra)
@@ -197,7 +206,7 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Sandbox, *, student:
             if response.get("internal"):
                 grader_error = "internal error in the sandbox worker:\n" + response["internal"]
             for key, result, output in zip(keys, response["results"], response["outputs"], strict=True):
-                responses[key] = (result, output)
+                responses[key] = _strip_paths(result, output, f"{work}{os.sep}")
             for module, info in response["imports"].items():
                 lines[module] = info.get("lines", {})
             # a fresh folder per group, so one group's files cannot influence the next

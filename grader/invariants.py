@@ -28,7 +28,7 @@ import numpy as np
 
 from grader.expr import Expr, ExprError, evaluate, parse, plain
 from grader.record import Check, Status
-from grader.tolerance import Tolerance, fmt
+from grader.tolerance import Tolerance, short
 
 DEFAULT_TRIALS = 12
 
@@ -148,7 +148,7 @@ def draw(inv: Invariant) -> tuple[Trial, ...]:
 
 
 def format_inputs(inputs: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k} = {fmt(v)}" for k, v in inputs.items())
+    return ", ".join(f"{k} = {short(v)}" for k, v in inputs.items())
 
 
 Outcome = tuple[bool, Any]  # (ok, value) or (False, error message)
@@ -176,14 +176,11 @@ def evaluate_trial(inv: Invariant, trial: Trial, results: Mapping[str, Outcome])
 
 
 def _values(inv: Invariant, trial: Trial, results: Mapping[str, Outcome], expr: Expr) -> dict[str, str]:
-    """The call results an expectation reads, as the report shows them: ``h = entropy(p) = 1.5``."""
+    """The call results an expectation reads, as the report shows them: ``h: entropy(p) = 1.5``."""
     out = {}
     for call in inv.calls:
         if call.name in expr.names:
-            out[call.name] = f"{call.text} = {fmt(plain(results[call.name][1]))}"
-    for name in sorted(expr.names):
-        if name in trial.inputs and name not in out:
-            out[name] = fmt(trial.inputs[name])
+            out[call.name] = f"{call.text} = {short(plain(results[call.name][1]))}"
     return out
 
 
@@ -195,7 +192,7 @@ def judge(inv: Invariant, trials: tuple[Trial, ...], results: Mapping[int, Mappi
         name=inv.check_name, status=Status.PASSED, score=inv.points, max_score=inv.points,
         message=f"holds on {len(trials)} random inputs", kind="invariant", visibility="public",
         intuition=inv.intuition or None,
-        details={"invariant": inv.id, "trials": len(trials), "functions": functions,
+        details={"invariant": inv.id, "says": inv.says, "trials": len(trials), "functions": functions,
                  "expect": [e.text for e in inv.expect], "advisory": inv.points == 0},
     )
     failed: list[tuple[Trial, Expr, str]] = []
