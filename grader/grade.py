@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -30,6 +31,7 @@ class Plan:
     expected: dict[tuple[str, int], Any]
     cases: dict[str, tuple[Case, ...]]  # exercise id -> cases graded in this mode
     groups: tuple[tuple[dict[str, Any], tuple[tuple[Any, ...], ...], tuple[dict[str, Any], ...]], ...]
+    invariant_groups: tuple[tuple[dict[str, Any], tuple[tuple[Any, ...], ...], tuple[dict[str, Any], ...]], ...] = ()
     variants: dict[str, tuple[Variant, ...]] = field(default_factory=dict)  # exercise id -> known mistakes
     trials: dict[tuple[str, str], tuple[Trial, ...]] = field(default_factory=dict)  # (exercise, invariant) -> inputs
 
@@ -45,17 +47,18 @@ class Plan:
         }
         by_id = {ex.id: ex for ex in course.exercises}
         by_limits: dict[str, tuple[dict[str, Any], list[tuple[Any, ...]], list[dict[str, Any]]]] = {}
+        inv_by_limits: dict[str, tuple[dict[str, Any], list[tuple[Any, ...]], list[dict[str, Any]]]] = {}
 
-        def add(ex: Exercise, key: tuple[Any, ...], function: str, args: Any) -> None:
+        def add(ex: Exercise, key: tuple[Any, ...], function: str, args: Any, into: dict[str, Any]) -> None:
             limits = ex.limits.as_dict()
-            group = by_limits.setdefault(json.dumps(limits, sort_keys=True), (limits, [], []))
+            group = into.setdefault(json.dumps(limits, sort_keys=True), (limits, [], []))
             group[1].append(key)
             group[2].append({"module": ex.module, "file": ex.file, "function": function,
                              "args": json.dumps(list(args)), "returns": ex.functions[function].returns})
 
         for ex in course.exercises:
             for case in cases[ex.id]:
-                add(ex, (ex.id, case.index), case.function, case.args)
+                add(ex, (ex.id, case.index), case.function, case.args, by_limits)
         trials: dict[tuple[str, str], tuple[Trial, ...]] = {}
         for ex in course.exercises:
             for inv in ex.invariants:
@@ -63,9 +66,10 @@ class Plan:
                 for trial in trials[(ex.id, inv.id)]:
                     for call in inv.calls:
                         add(by_id[call.exercise], ("inv", ex.id, inv.id, trial.index, call.name), call.function,
-                            trial.args[call.name])
+                            trial.args[call.name], inv_by_limits)
         groups = tuple((lim, tuple(keys), tuple(tasks)) for lim, keys, tasks in by_limits.values())
-        return cls(course, mode, expected, cases, groups, variants, trials)
+        inv_groups = tuple((lim, tuple(keys), tuple(tasks)) for lim, keys, tasks in inv_by_limits.values())
+        return cls(course, mode, expected, cases, groups, inv_groups, variants, trials)
 
 
 def format_call(function: str, args: tuple[Any, ...]) -> str:
@@ -143,6 +147,39 @@ def _diagnose(plan: Plan, ex: Exercise, checks: list[Check],
     annotate(checks, cases, diagnose(ex.functions, cases, expected, student, failing, variants))
 
 
+INVARIANT_CALL_BUDGET = 0.25  # seconds a function may take per case and still get random trials
+
+
+def _invariant_groups(plan: Plan, responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]]):
+    """Invariant calls, run after the cases: none for a function that timed out, crashed or is slow on a case.
+
+    A slow function would multiply its time by the number of trials; its cases already say what is wrong.
+    """
+    slow: dict[tuple[str, str], str] = {}
+    for ex in plan.course.exercises:
+        for case in plan.cases[ex.id]:
+            result = responses.get((ex.id, case.index), (None, ""))[0] or {}
+            exception = (result.get("error") or {}).get("exception")
+            key = (ex.module, case.function)
+            if (result.get("error") or {}).get("import_failed"):
+                slow[key] = f"not run: {ex.file} could not be imported"
+            elif exception in ("Timeout", "Crash", "Skipped", "GraderError"):
+                slow[key] = f"not run: {case.function}() did not finish its cases"
+            elif (result.get("duration") or 0) > INVARIANT_CALL_BUDGET:
+                slow.setdefault(key, f"not run: {case.function}() took {result['duration']:.2g} s on a case; random "
+                                     f"trials need it under {INVARIANT_CALL_BUDGET:g} s")
+    for limits, keys, tasks in plan.invariant_groups:
+        kept_keys, kept_tasks = [], []
+        for key, task in zip(keys, tasks, strict=True):
+            why = slow.get((task["module"], task["function"]))
+            if why:
+                responses[key] = ({"ok": False, "error": {"exception": "Skipped", "message": why}}, "")
+            else:
+                kept_keys.append(key)
+                kept_tasks.append(task)
+        yield limits, tuple(kept_keys), tuple(kept_tasks)
+
+
 def _invariant_checks(plan: Plan, ex: Exercise,
                       responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]]) -> list[Check]:
     checks = []
@@ -154,13 +191,14 @@ def _invariant_checks(plan: Plan, ex: Exercise,
             for call in inv.calls:
                 result, _ = responses.get(("inv", ex.id, inv.id, trial.index, call.name), (None, ""))
                 if result is None:
-                    results[trial.index][call.name] = (False, "nothing (not run)")
+                    results[trial.index][call.name] = (False, "not run")
                 elif result.get("ok"):
                     results[trial.index][call.name] = (True, result.get("value"))
                 else:
                     error = result.get("error") or {}
-                    results[trial.index][call.name] = (False, f"{error.get('exception', 'Error')}: "
-                                                              f"{error.get('message', '')}".rstrip(": "))
+                    what = error.get("exception", "Error")
+                    results[trial.index][call.name] = (False, error.get("message", "") if what == "Skipped" else
+                                                       f"raised {what}: {error.get('message', '')}".rstrip(": "))
         if trials:
             checks.append(judge(inv, trials, results))
     return checks
@@ -193,7 +231,7 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Sandbox, *, student:
         work.mkdir()
         copy_submission(submission, work)
         forbidden = forbidden_roots(course, submission, extra_forbidden)
-        for limits, keys, tasks in plan.groups:
+        for limits, keys, tasks in itertools.chain(plan.groups, _invariant_groups(plan, responses)):
             if not tasks:
                 continue
             try:

@@ -151,7 +151,7 @@ def format_inputs(inputs: Mapping[str, Any]) -> str:
     return ", ".join(f"{k} = {short(v)}" for k, v in inputs.items())
 
 
-Outcome = tuple[bool, Any]  # (ok, value) or (False, error message)
+Outcome = tuple[bool, Any]  # (True, value) or (False, "raised ValueError: ..." / "not run: ...")
 
 
 def evaluate_trial(inv: Invariant, trial: Trial, results: Mapping[str, Outcome]) -> tuple[str, Expr | None, str]:
@@ -161,7 +161,8 @@ def evaluate_trial(inv: Invariant, trial: Trial, results: Mapping[str, Outcome])
     for call in inv.calls:
         ok, value = results[call.name]
         if not ok:
-            return "error", None, f"{call.text} raised {value}"
+            reason = str(value)
+            return "error", None, reason[len("not run: "):] if reason.startswith("not run: ") else f"{call.text} {reason}"
         env[call.name] = np.asarray(value, dtype=float) if isinstance(value, list) else value
     for expr in inv.expect:
         try:
@@ -218,7 +219,12 @@ def judge(inv: Invariant, trials: tuple[Trial, ...], results: Mapping[int, Mappi
         trial, message = min(errors, key=lambda e: e[0].size)
         check.status, check.score = Status.ERROR, 0.0
         check.input = format_inputs(trial.inputs)
-        check.message = f"could not be checked: {message}"
+        if len(errors) == len(trials) and len({m for _, m in errors}) == 1:
+            check.input = None
+            check.message = f"not checked: {message}"
+        else:
+            check.message = (f"could not be checked on {len(errors)} of {len(trials)} random inputs: {message}; "
+                             f"the smallest: {check.input}")
         check.details.update(error_trials=len(errors))
     return check
 

@@ -72,7 +72,7 @@ def _caller(modules: dict[str, ModuleType], course: Course):
                 value = getattr(modules[exercise], function)(*copy.deepcopy(args))
                 return True, plain(value, returns[(exercise, function)])
             except Exception as exc:
-                return False, f"{type(exc).__name__}: {exc}"
+                return False, f"raised {type(exc).__name__}: {exc}"
     return call
 
 
