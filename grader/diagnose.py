@@ -200,8 +200,8 @@ def annotate(checks: list[Check], cases: tuple[Case, ...], findings: Mapping[str
         check.misconception = v.id
         check.diagnosis = {
             "id": v.id, "explanation": v.explanation, "idea": v.idea,
-            "evidence": f"your {case.function}() returns the same numbers as this mistake on all "
-                        f"{finding.cases} of its case{'s' if finding.cases != 1 else ''}",
+            "evidence": f"your {case.function}() returns the same numbers as this mistake on "
+                        + ("its only case" if finding.cases == 1 else f"each of its {finding.cases} cases"),
         }
 
 

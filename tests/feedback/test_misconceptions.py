@@ -53,3 +53,22 @@ def test_a_mistake_is_named_in_every_check_it_fails(grade, name):
 @pytest.mark.parametrize("name", CLEAN)
 def test_correct_and_broken_submissions_get_no_misconception(grade, name):
     assert _found(grade(name)) == set()
+
+
+def test_student_folders_get_diagnosis_and_invariants_offline(tmp_path):
+    """A student folder has no reference: the bundle carries the mistakes' public answers and the invariants."""
+    from grader.bundle import build, bundle_variants, course_from_bundle
+    from grader.grade import Plan, grade_submission
+    from grader.sandbox.client import Sandbox
+
+    build(load_course(ROOT), tmp_path)
+    for file in (SCENARIOS / "mistake-ce-log2" / "submission").glob("*.py"):
+        (tmp_path / file.name).write_text(file.read_text())
+    bundle = (tmp_path / ".grader" / "public.json").read_text()
+    assert "hidden" not in bundle and "cross_entropy_loss_unclipped" not in bundle
+    course, expected = course_from_bundle(tmp_path)
+    plan = Plan.build(course, "student", expected, variants=bundle_variants(tmp_path))
+    with Sandbox() as sandbox:
+        result = grade_submission(plan, tmp_path, sandbox)
+    assert _found(result) == {("cross_entropy", "log2-instead-of-ln")}
+    assert sum(1 for _, c in result.checks() if c.kind == "invariant") == 8
