@@ -154,7 +154,8 @@ def diagnose(functions: Mapping[str, Function], cases: tuple[Case, ...], expecte
         by_fn.setdefault(c.function, []).append(c.index)
 
     def fits(v: Variant, f: str, other: Mapping[int, Out]) -> bool:
-        return all(same(other[i], v.outputs[i], functions[f]) for i in by_fn[f] if i in v.outputs and i in other)
+        # a case the student has no answer for (not run) never counts as agreeing
+        return all(i in other and same(other[i], v.outputs[i], functions[f]) for i in by_fn[f] if i in v.outputs)
 
     differs = {v.id: {f: any(not same(v.outputs[i], (True, expected[i]), functions[f])
                              for i in idx if i in v.outputs) for f, idx in by_fn.items()} for v in variants}

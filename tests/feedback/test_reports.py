@@ -123,7 +123,8 @@ def test_json_is_the_record(grade):
     assert [c.misconception for _, c in back.checks()] == [c.misconception for _, c in result.checks()]
     assert "nan" in json.dumps(data)  # NaN answers survive as strings, and the JSON stays strict
     # every view renders the same from a record read back from JSON
-    assert render(back, "text") == render(result, "text")
+    for fmt in ("text", "md", "html"):
+        assert render(back, fmt) == render(result, fmt)
 
 
 def test_templates_override(grade, tmp_path):
