@@ -62,6 +62,8 @@ def validate(course_dir: Path | None) -> None:
     quizzes = "".join(f", quiz {q.id} ({len(q.questions)} questions)" for q in c.quizzes)
     click.echo(f"{c.title}: {len(c.exercises)} exercises, {report.cases} cases "
                f"({report.pinned} pinned to the lesson's figures){quizzes}, {c.max_score:g} points. All valid.")
+    for note in report.notes:
+        click.echo(f"  {note}")
 
 
 @cli.command()

@@ -100,7 +100,7 @@ class GradeResult:
         return [(ex, c) for ex in self.exercises for c in ex.checks]
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = json_safe(asdict(self))  # a student's NaN or inf must not break the JSON report
         order = ["version", "course", "student", "mode", "score", "max_score", "pass_threshold", "passed",
                  "exercises", "quizzes", "grader_error", "duration"]
         return json_safe({k: data[k] for k in order})
