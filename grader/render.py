@@ -10,6 +10,7 @@ from typing import Any
 
 import jinja2
 
+from grader.formats import MACHINE_FORMATS, machine_views
 from grader.record import GradeResult
 from grader.tolerance import fmt
 
@@ -21,7 +22,14 @@ _ANSI = {"green": "\033[32m", "red": "\033[31m", "yellow": "\033[33m", "bold": "
 
 
 def default_templates() -> Path:
-    """``templates/`` of the course repository, installed as the package ``grader.templates``."""
+    """``templates/`` of the course repository, installed as the package ``grader.templates``.
+
+    A source checkout's own ``templates/`` wins, so a checkout run from its folder (tests, a worktree)
+    never renders with the templates of another checkout that happens to be pip-installed.
+    """
+    checkout = Path(__file__).resolve().parent.parent / "templates"
+    if (checkout / "__init__.py").is_file() and (checkout / "report.txt.j2").is_file():
+        return checkout
     return Path(str(resources.files("grader.templates")))
 
 
@@ -50,9 +58,15 @@ def use_color(stream: Any = None) -> bool:
 
 
 def render(result: GradeResult, fmt_name: str, *, templates: Path | None = None, color: bool = False) -> str:
+    if fmt_name in MACHINE_FORMATS:
+        return machine_views()[fmt_name](result)
     if fmt_name == "json":
         return result.to_json() + "\n"
     env = environment(templates)
     template = env.get_template(_TEMPLATE_OF[fmt_name])
     colors = _ANSI if color else dict.fromkeys(_ANSI, "")
     return template.render(r=result, c=colors)
+
+
+# Machine formats (grader/formats/): each is a view of the same record, rendered without templates.
+FORMATS = (*FORMATS, *MACHINE_FORMATS)
