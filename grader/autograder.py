@@ -178,6 +178,7 @@ def run(root: Path) -> int:
 
     started = time.perf_counter()
     results = root / "results" / "results.json"
+    print(f"grader {Path(__file__).resolve().parent}, Python {sys.version.split()[0]}, root {root}", flush=True)
     try:
         from grader.course import load_course
         from grader.errors import GraderError

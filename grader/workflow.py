@@ -140,7 +140,9 @@ jobs:
       - name: Install the grader
         run: python -m pip install {install}
       - name: Grade with every case, hidden ones included
-        run: grader ci submission --student "${{{{ inputs.repository }}}}" --format junit --output grader-junit.xml
+        env:
+          STUDENT_REPOSITORY: ${{{{ inputs.repository }}}}   # via env, never spliced into the script
+        run: grader ci submission --student "$STUDENT_REPOSITORY" --format junit --output grader-junit.xml
 """
 
 _REFERENCE_STEP = """\
