@@ -112,7 +112,7 @@ def check(directory: Path, course_dir: Path | None, fmt: str, output: Path | Non
               help="A folder of templates that override the built-in ones.")
 def ci(directory: Path, course_dir: Path | None, fmt: str, output: Path | None, student: str | None,
        templates: Path | None) -> None:
-    """Grade DIRECTORY for CI: exit 1 below the course's pass threshold, else 0.
+    """Grade DIRECTORY for CI: exit 1 below the pass threshold, else 0.
 
     On GitHub Actions it also writes the job summary, annotates the failing lines (at most 10), and
     sets the step output `result` that GitHub Classroom's grading reporter reads.
@@ -171,7 +171,11 @@ def export_gradescope(course_dir: Path | None, out: Path) -> None:
               help="Student repos: report points to GitHub Classroom.")
 @click.option("--force", is_flag=True, help="Replace an existing workflow.")
 def init_ci(directory: Path, kind: str | None, install: str | None, classroom: bool, force: bool) -> None:
-    """Write .github/workflows/grader.yml: pinned actions, least permissions, `grader ci` on every push."""
+    """Write a GitHub Actions workflow that runs grader ci.
+
+    It goes to DIRECTORY/.github/workflows/grader.yml, with actions pinned to commit SHAs and the least
+    permissions; a student repository also reports its points to GitHub Classroom.
+    """
     from grader.workflow import init_ci as run
 
     written = run(directory, kind=kind, install=install, classroom=classroom, force=force)

@@ -111,32 +111,7 @@ def test_junit_survives_control_characters_and_quizzes():
 
 # --- Gradescope ------------------------------------------------------------------------------------
 
-_VIS = {"enum": list(gradescope.VISIBILITIES)}
-_FORMATS = {"enum": ["text", "html", "simple_format", "md", "ansi"]}
-GRADESCOPE_SCHEMA = {  # the results.json table of Gradescope's specs.md, as a JSON Schema
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "score": {"type": "number"}, "execution_time": {"type": "number"}, "output": {"type": "string"},
-        "output_format": _FORMATS, "test_output_format": _FORMATS, "test_name_format": _FORMATS,
-        "visibility": _VIS, "stdout_visibility": _VIS, "extra_data": {"type": "object"},
-        "leaderboard": {"type": "array"},
-        "tests": {"type": "array", "items": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["score", "max_score", "name", "number", "output", "visibility"],
-            "properties": {
-                "score": {"type": "number"}, "max_score": {"type": "number"},
-                "status": {"enum": ["passed", "failed"]}, "name": {"type": "string"},
-                "name_format": _FORMATS, "number": {"type": "string", "pattern": r"^\d+(\.\d+)*$"},
-                "output": {"type": "string"}, "output_format": _FORMATS,
-                "tags": {"type": "array", "items": {"type": "string"}}, "visibility": _VIS,
-                "extra_data": {"type": "object"},
-            },
-        }},
-    },
-    "anyOf": [{"required": ["score"]}, {"required": ["tests"]}],
-}
+GRADESCOPE_SCHEMA = json.loads((ROOT / "tests" / "specs" / "gradescope-results.schema.json").read_text())
 
 
 @pytest.mark.parametrize("name", GRADED)
@@ -275,23 +250,7 @@ def test_step_summary_stays_under_the_limit():
 
 # --- GitHub Classroom --------------------------------------------------------------------------------
 
-CLASSROOM_SCHEMA = {  # autograding-command-grader's `result`, as autograding-grading-reporter reads it
-    "type": "object",
-    "required": ["version", "status", "max_score", "tests"],
-    "properties": {
-        "version": {"const": 1},
-        "status": {"enum": ["pass", "fail", "error"]},
-        "max_score": {"type": "number"},
-        "tests": {"type": "array", "items": {
-            "type": "object",
-            "required": ["name", "status", "score", "message", "test_code", "filename", "line_no", "duration"],
-            "properties": {"name": {"type": "string"}, "status": {"enum": ["pass", "fail", "error"]},
-                           "score": {"type": "number"}, "message": {"type": "string"},
-                           "test_code": {"type": "string"}, "filename": {"type": "string"},
-                           "line_no": {"type": "integer"}, "duration": {"type": "integer"}},
-        }},
-    },
-}
+CLASSROOM_SCHEMA = json.loads((ROOT / "tests" / "specs" / "classroom-result.schema.json").read_text())
 
 
 @pytest.mark.parametrize(("name", "status"), [("correct-numpy", "pass"), ("broken-wrong-shape", "pass"),

@@ -13,13 +13,13 @@ from pathlib import Path
 import jsonschema
 import pytest
 from click.testing import CliRunner
-from test_formats import GRADESCOPE_SCHEMA
 
 from grader.autograder import RUN_AUTOGRADER, SETUP_SH
 from grader.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "tests" / "scenarios"
+GRADESCOPE_SCHEMA = json.loads((ROOT / "tests" / "specs" / "gradescope-results.schema.json").read_text())
 
 
 @pytest.fixture(scope="module")
