@@ -145,3 +145,14 @@ def test_ci_in_a_student_folder_grades_public_checks_only(tmp_path, monkeypatch)
     assert "Only the public checks were graded." in data["output"]
     assert all(t["visibility"] == "visible" for t in data["tests"])
     assert 0 < len(data["tests"]) < 30
+
+
+def test_course_reveal_policy_reaches_gradescope(course_copy):
+    path = course_copy / "course.yaml"
+    path.write_text(re.sub(r"(?m)^reveal: \S+", "reveal: never", path.read_text()))
+    result = CliRunner(env=NOT_GITHUB).invoke(cli, ["check", submission("correct-numpy"), "--course", str(course_copy),
+                                                    "--format", "gradescope"])
+    tests = json.loads(result.stdout)["tests"]
+    public = {c.check_name for ex in load_course(course_copy).exercises for c in ex.cases if c.visibility == "public"}
+    assert {t["visibility"] for t in tests if t["name"] in public} == {"visible"}
+    assert {t["visibility"] for t in tests if t["name"] not in public} == {"hidden"}
