@@ -11,10 +11,12 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from grader.course import Case, Course, Exercise, Function, Limits
+from grader.course import Case, Course, CourseItem, Exercise, Function, Limits
 from grader.errors import InputError
 from grader.expected import reference_outputs
 from grader.files import write_atomic
+from grader.quiz.public import public_quiz, quiz_from_public
+from grader.quiz.sheet import SHEET_FILE, build_sheet
 from grader.tolerance import Tolerance
 
 BUNDLE_DIR = ".grader"
@@ -58,6 +60,7 @@ def public_bundle(course: Course) -> dict[str, Any]:
         "bundle_version": BUNDLE_VERSION, "course": course.title, "lesson": course.lesson,
         "pass_threshold": course.pass_threshold, "reveal": course.reveal, "due": course.due,
         "spec_hash": course.spec_hash, "exercises": exercises,
+        "quizzes": [public_quiz(q) for q in course.quizzes],
     }
 
 
@@ -85,11 +88,14 @@ def course_from_bundle(folder: Path) -> tuple[Course, dict[tuple[str, int], Any]
                 intuition=ex["intuition"], functions=functions, cases=cases, limits=Limits(**ex["limits"]),
                 points=sum(c.points for c in cases),
             ))
+        quizzes = tuple(quiz_from_public(q, data["course"]) for q in data.get("quizzes", []))
         course = Course(
             root=folder.resolve(), title=data["course"], lesson=data["lesson"],
             pass_threshold=float(data["pass_threshold"]), reveal=data["reveal"], due=data.get("due"),
-            exercises=tuple(exercises), quiz_items=(), limits=exercises[0].limits, tolerance=Tolerance(),
-            spec_hash=data["spec_hash"], has_reference=False,
+            exercises=tuple(exercises), quiz_items=tuple(CourseItem(q.id, folder / SHEET_FILE, q.points)
+                                                         for q in quizzes),
+            limits=exercises[0].limits, tolerance=Tolerance(),
+            spec_hash=data["spec_hash"], has_reference=False, quizzes=quizzes,
         )
     except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
         raise InputError(f"{path} is damaged ({type(exc).__name__}: {exc})",
@@ -97,16 +103,24 @@ def course_from_bundle(folder: Path) -> tuple[Course, dict[tuple[str, int], Any]
     return course, expected
 
 
-def build(course: Course, out: Path, *, force: bool = False) -> list[Path]:
-    """Write the student folder; refuses to overwrite a student's work unless ``force``."""
+def build(course: Course, out: Path, *, force: bool = False, student: str | None = None) -> list[Path]:
+    """Write the student folder; refuses to overwrite a student's work unless ``force``.
+
+    The quiz sheet carries ``student``'s own numbers (default: the folder's name, as ``grader check`` assumes).
+    """
     out.mkdir(parents=True, exist_ok=True)
     clashes = [ex.file for ex in course.exercises if (out / ex.file).exists()]
+    if course.quizzes and (out / SHEET_FILE).exists():
+        clashes.append(SHEET_FILE)
     if clashes and not force:
         raise InputError(f"{out} already has {', '.join(clashes)}; building would overwrite the student's work",
                          "Choose an empty folder, or pass --force to replace the stubs.")
     written = []
     for ex in course.exercises:
         written.append(write_atomic(out / ex.file, stub_source(ex)))
+    if course.quizzes:
+        sheet = build_sheet(course.quizzes, course.title, student or out.resolve().name)
+        written.append(write_atomic(out / SHEET_FILE, sheet))
     bundle = json.dumps(public_bundle(course), indent=1, allow_nan=True)
     written.append(write_atomic(out / BUNDLE_DIR / BUNDLE_FILE, bundle + "\n"))
     return written

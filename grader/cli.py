@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -25,6 +26,15 @@ class Group(click.Group):
             return super().invoke(ctx)
         except GraderError as exc:
             _fail(exc)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
+            raise
+        except Exception as exc:  # a bug in the grader: say so, and never blame the submission
+            if os.environ.get("GRADER_DEBUG"):
+                raise
+            click.echo(f"Error: the grader itself crashed ({type(exc).__name__}: {exc}). This is a bug in the "
+                       "grader, not in the submission.\nRun again with GRADER_DEBUG=1 to see the traceback, "
+                       "and report it.", err=True)
+            sys.exit(int(ExitCode.INTERNAL))
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,24 +59,28 @@ def validate(course_dir: Path | None) -> None:
         raise UsageError("no course.yaml here or above", "Run inside the course repository or pass --course DIR.")
     report = run(root)
     c = report.course
+    quizzes = "".join(f", quiz {q.id} ({len(q.questions)} questions)" for q in c.quizzes)
     click.echo(f"{c.title}: {len(c.exercises)} exercises, {report.cases} cases "
-               f"({report.pinned} pinned to the lesson's figures), {c.max_score:g} points. All valid.")
+               f"({report.pinned} pinned to the lesson's figures){quizzes}, {c.max_score:g} points. All valid.")
 
 
 @cli.command()
 @course_option
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True,
               help="Folder to write the student files into.")
-@click.option("--force", is_flag=True, help="Replace existing stubs in --out.")
-def build(course_dir: Path | None, out: Path, force: bool) -> None:
-    """Write a student folder: stubs and the public cases."""
+@click.option("--force", is_flag=True, help="Replace existing stubs (and quiz.yaml) in --out.")
+@click.option("--student", help="Student id whose quiz numbers quiz.yaml carries (default: the folder name).")
+def build(course_dir: Path | None, out: Path, force: bool, student: str | None) -> None:
+    """Write a student folder: stubs, the public cases, and the quiz answer sheet quiz.yaml."""
     from grader.bundle import build as run
     from grader.course import find_course_root, load_course
 
     root = course_dir or find_course_root(Path.cwd())
     if root is None:
         raise UsageError("no course.yaml here or above", "Run inside the course repository or pass --course DIR.")
-    written = run(load_course(root), out, force=force)
+    if student is not None and (not student.strip() or not student.isprintable() or len(student) > 200):
+        raise UsageError(f"--student {student!r} is not a usable id", "Use the student's login or number.")
+    written = run(load_course(root), out, force=force, student=student)
     click.echo(f"Wrote {len(written)} files to {out}. Students run: grader check {out}")
 
 
@@ -75,7 +89,8 @@ def build(course_dir: Path | None, out: Path, force: bool) -> None:
 @course_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help=FORMAT_HELP)
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False), help="Write the report here.")
-@click.option("--student", help="Student id shown in the report (default: the folder name).")
+@click.option("--student", help="Student id: the report's, and whose quiz numbers are expected "
+                                "(default: the id on quiz.yaml, else the folder name).")
 @click.option("--templates", type=click.Path(path_type=Path, file_okay=False, exists=True),
               help="A folder of templates that override the built-in ones.")
 def check(directory: Path, course_dir: Path | None, fmt: str, output: Path | None, student: str | None,
@@ -83,15 +98,17 @@ def check(directory: Path, course_dir: Path | None, fmt: str, output: Path | Non
     """Grade the submission in DIRECTORY (default: here)."""
     from grader.errors import InputError
     from grader.grade import grade_submission
+    from grader.quiz.sheet import sheet_student
     from grader.sandbox.client import Sandbox
     from grader.session import open_course
 
     if not directory.is_dir():
         raise InputError(f"{directory} is not a folder", "Pass the folder that holds entropy.py and the other files.")
-    session = open_course(course_dir, directory)
     with Sandbox() as sandbox:
+        sandbox.spawn()  # starts NumPy in the fork server while this process loads the course
+        session = open_course(course_dir, directory)
         result = grade_submission(session.plan, directory, sandbox,
-                                  student=student or directory.resolve().name)
+                                  student=student or sheet_student(directory) or directory.resolve().name)
     text = render(result, fmt, templates=templates, color=output is None and fmt == "text" and use_color())
     if output is not None:
         write_atomic(output, text)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +110,7 @@ class Course:
     tolerance: Tolerance
     spec_hash: str
     has_reference: bool = True
+    quizzes: tuple[Any, ...] = ()  # grader.quiz.model.Quiz, one per quiz_items entry
 
     @property
     def max_score(self) -> float:
@@ -145,6 +147,8 @@ def load_course(root: Path) -> Course:
     if not course_path.is_file():
         raise InputError(f"no course.yaml in {root}", "Run inside a course repository or pass --course DIR.")
     doc = load_yaml(course_path, root)
+    if isinstance(doc.data, dict) and isinstance(doc.data.get("due"), (date, datetime)):
+        doc.data["due"] = doc.data["due"].isoformat()  # YAML reads an unquoted date as a date; keep the text
     problems = schema_problems(doc, "course")
     if problems:
         raise SpecError(problems)
@@ -187,6 +191,7 @@ def load_course(root: Path) -> Course:
             hasher.update(path.read_bytes())
             quizzes.append(CourseItem(item["id"], path, float(item["points"])))
         seen[item["id"]] = i
+    quiz_models = _load_quizzes(doc, root, quizzes, hasher, problems)
     files: dict[str, str] = {}
     for ex in exercises:
         if ex.file in files:
@@ -199,13 +204,40 @@ def load_course(root: Path) -> Course:
         root=root, title=data["title"], lesson=data["lesson"], pass_threshold=float(data["pass_threshold"]),
         reveal=data.get("reveal", "always"), due=data.get("due"), exercises=tuple(exercises),
         quiz_items=tuple(quizzes), limits=Limits(**limits_d), tolerance=tolerance,
-        spec_hash=hasher.hexdigest()[:16],
+        spec_hash=hasher.hexdigest()[:16], quizzes=quiz_models,
     )
+
+
+def _load_quizzes(doc: Located, root: Path, items: list[CourseItem], hasher: Any,
+                  problems: list[Problem]) -> tuple[Any, ...]:
+    """Each quiz file (grader.quiz); a due date must parse when answers are revealed after it."""
+    from grader.quiz.grading import parse_due
+    from grader.quiz.load import load_quiz
+
+    if doc.data.get("reveal") == "after_due" and "due" in doc.data:
+        try:
+            parse_due(doc.data["due"])
+        except ValueError:
+            problems.append(doc.problem(["due"], f"due: {doc.data['due']!r} is not an ISO 8601 date-time; "
+                                                 "write e.g. 2026-12-15T23:59:00Z"))
+    out = []
+    for item in items:
+        try:
+            quiz = load_quiz(item.file, root, item.id, item.points, doc.data["title"])
+        except SpecError as exc:
+            problems.extend(exc.problems)
+            continue
+        if quiz.reference is not None:
+            hasher.update(quiz.reference.read_bytes())
+        out.append(quiz)
+    return tuple(out)
 
 
 def load_exercise(path: Path, root: Path, item: dict[str, Any], limits_d: dict[str, Any],
                   tol_d: dict[str, Any]) -> Exercise:
     doc = load_yaml(path, root)
+    if isinstance(doc.data, dict) and doc.data.get("kind") == "quiz":
+        raise SpecError([doc.problem(["kind"], "this file is a quiz; list it under quizzes: in course.yaml")])
     problems = schema_problems(doc, "exercise")
     if problems:
         raise SpecError(problems)

@@ -7,10 +7,12 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from grader.course import Case, Course, Exercise
+from grader.quiz.grading import grade_quizzes
 from grader.record import Check, ExerciseResult, GradeResult, Status
 from grader.sandbox.client import Sandbox, SandboxCrashed, copy_submission
 from grader.tolerance import compare, fmt
@@ -116,8 +118,11 @@ def forbidden_roots(course: Course, submission: Path, extra: tuple[Path, ...] = 
 
 
 def grade_submission(plan: Plan, submission: Path, sandbox: Sandbox, *, student: str | None = None,
-                     extra_forbidden: tuple[Path, ...] = ()) -> GradeResult:
-    """Grade ``submission`` (left untouched) and return the result record."""
+                     extra_forbidden: tuple[Path, ...] = (), now: datetime | None = None) -> GradeResult:
+    """Grade ``submission`` (left untouched) and return the result record.
+
+    ``now`` decides whether quiz answers are revealed (course setting ``reveal: after_due``); default: the clock.
+    """
     started = time.perf_counter()
     course = plan.course
     responses: dict[tuple[str, int], tuple[dict[str, Any] | None, str]] = {}
@@ -160,11 +165,15 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Sandbox, *, student:
             id=ex.id, title=ex.title, file=ex.file, score=round(sum(c.score for c in checks), 6),
             max_score=max_score, checks=checks, intuition=ex.intuition,
         ))
-    score = round(sum(e.score for e in exercises), 6)
-    max_score = round(sum(e.max_score for e in exercises), 6)
+    quizzes, quiz_error = grade_quizzes(course.quizzes, submission, student=student, reveal=course.reveal,
+                                        due=course.due, now=now)
+    if quiz_error:
+        grader_error = f"{grader_error}\n{quiz_error}" if grader_error else quiz_error
+    score = round(sum(e.score for e in exercises) + sum(q.score for q in quizzes), 6)
+    max_score = round(sum(e.max_score for e in exercises) + sum(q.max_score for q in quizzes), 6)
     return GradeResult(
         course=course.title, student=student, mode=plan.mode, score=score, max_score=max_score,
         pass_threshold=course.pass_threshold, passed=max_score > 0 and score >= course.pass_threshold * max_score,
-        exercises=exercises, grader_error=grader_error, duration=round(time.perf_counter() - started, 4),
+        exercises=exercises, quizzes=quizzes, grader_error=grader_error, duration=round(time.perf_counter() - started, 4),
         reveal=course.reveal,
     )

@@ -104,7 +104,7 @@ class GradeResult:
         data = asdict(self)
         order = ["version", "course", "student", "mode", "score", "max_score", "pass_threshold", "passed",
                  "exercises", "quizzes", "grader_error", "duration", "reveal"]
-        return {k: data[k] for k in order}
+        return json_safe({k: data[k] for k in order})
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, default=_plain, allow_nan=False)
@@ -142,4 +142,8 @@ def json_safe(value: Any) -> Any:
         return [json_safe(v) for v in value]
     if isinstance(value, dict):
         return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, Enum):
+        return value.value
     return value

@@ -28,7 +28,8 @@ def test_the_bundled_course_validates(course_root):
     result = CliRunner().invoke(cli, ["validate", "--course", str(course_root)])
     assert result.exit_code == 0, result.output
     assert result.output == ("Fundamentals of Information Theory: 3 exercises, 30 cases "
-                             "(13 pinned to the lesson's figures), 30 points. All valid.\n")
+                             "(13 pinned to the lesson's figures), quiz information_theory (17 questions), "
+                             "50 points. All valid.\n")
 
 
 def test_unknown_key_names_line_and_allowed_keys(course_copy):

@@ -52,28 +52,35 @@ class Sandbox:
 
     def __init__(self) -> None:
         self._proc: subprocess.Popen[bytes] | None = None
+        self._ready = False
 
-    def _start(self) -> subprocess.Popen[bytes]:
+    def spawn(self) -> None:
+        """Start the fork server without waiting for it, so its NumPy import overlaps the caller's work."""
+        if self._proc is not None and self._proc.poll() is None:
+            return
         env = {k: os.environ[k] for k in _KEEP_ENV if k in os.environ}
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         env["PYTHONHASHSEED"] = "0"
         pkg_parent = str(Path(grader.__file__).resolve().parent.parent)
         code = (f"import sys; sys.path.insert(0, {pkg_parent!r}); "
                 "from grader.sandbox.zygote import serve; serve()")
-        proc = subprocess.Popen(
+        self._proc = subprocess.Popen(
             [sys.executable, "-I", "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             env=env, cwd=tempfile.gettempdir(), start_new_session=True,
         )
-        assert proc.stdout is not None
-        ready = proc.stdout.readline()
-        if not ready.startswith(b'{"ready"'):
-            proc.kill()
-            raise SandboxCrashed("the sandbox's fork server did not start")
-        return proc
+        self._ready = False
 
     def prestart(self) -> None:
-        if self._proc is None or self._proc.poll() is not None:
-            self._proc = self._start()
+        """Make sure a fork server is up and has said it is ready."""
+        self.spawn()
+        if self._ready:
+            return
+        proc = self._proc
+        assert proc is not None and proc.stdout is not None
+        if not proc.stdout.readline().startswith(b'{"ready"'):
+            self.close()
+            raise SandboxCrashed("the sandbox's fork server did not start")
+        self._ready = True
 
     def run(self, sandbox_dir: Path, tasks: list[dict[str, Any]], limits: dict[str, Any],
             forbidden: list[str]) -> dict[str, Any]:

@@ -3,8 +3,9 @@
 Layers, from the kernel up: a fresh session (so the whole process group can be killed), resource
 limits (memory, CPU, file size, open files, core dumps), a private network namespace where the OS
 allows it, and a Python audit hook that refuses network, subprocesses, native code loading, and any
-file access outside the sandbox that could reach the course (reference, hidden cases), other
-submissions or the grader's outputs. Audit hooks cannot be removed once installed.
+file access outside an allow-list (the sandbox, the Python installation, shared system files), so the
+course (reference, hidden cases), other copies of it, other submissions and the grader's outputs are
+out of reach. Audit hooks cannot be removed once installed.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ _WRITE_EVENTS = {
     "shutil.copyfile": (1,), "shutil.copytree": (1,), "os.chflags": (0,), "os.mkfifo": (0,), "os.mknod": (0,),
 }
 _READ_EVENTS = {"os.listdir": 0, "os.scandir": 0, "glob.glob": 0, "os.walk": 0, "os.fwalk": 0}
+# Shared system files that ordinary library code may read (locales, time zones, certificates, devices).
+SYSTEM_READABLE = ("/usr", "/lib", "/lib64", "/lib32", "/etc", "/dev/null", "/dev/zero", "/dev/urandom",
+                   "/dev/random", "/sys/devices/system/cpu", "/proc/cpuinfo", "/proc/meminfo")
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
 
@@ -135,6 +139,7 @@ def install_audit_hook(sandbox: str, forbidden: list[str], allow_subprocesses: b
     sandbox = os.path.realpath(sandbox)
     forbidden = [os.path.realpath(p) for p in forbidden]
     readable = interpreter_dirs()
+    system = [p for p in SYSTEM_READABLE if os.path.exists(p)]
     my_pid = os.getpid()
     proc_pid = re.compile(r"^/proc/(\d+)(/|$)")
     realpath = os.path.realpath
@@ -144,13 +149,16 @@ def install_audit_hook(sandbox: str, forbidden: list[str], allow_subprocesses: b
         raise SandboxViolation(f"[grader sandbox] {what} is not allowed while grading")
 
     def check_read(path: str) -> None:
+        # An allow-list: the sandbox, the Python installation and the system's shared files. Everything
+        # else (the course, other copies of it, other submissions' sandboxes, home folders) is refused.
         if _inside(path, (sandbox,)) or _inside(path, readable):
             return
-        if _inside(path, forbidden):
-            deny(f"reading {path}")
+        if _inside(path, system) and not _inside(path, forbidden):
+            return
         m = proc_pid.match(path)
-        if m and int(m.group(1)) != my_pid:
-            deny(f"reading {path}")
+        if m and int(m.group(1)) == my_pid:
+            return
+        deny(f"reading {path}")
 
     def check_write(path: str) -> None:
         if path == "/dev/null":

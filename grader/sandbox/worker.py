@@ -42,6 +42,10 @@ def _describe(value: Any) -> str:
     name = t.__qualname__ if mod in ("builtins", None) else f"{mod}.{t.__qualname__}"
     if isinstance(value, str):
         return f"a string ({value[:40]!r})"
+    if t in (list, tuple, dict, set):
+        return f"a {t.__name__}"
+    if value is None:
+        return "None (did the function forget to return?)"
     return f"an object of type {name}"
 
 
@@ -100,10 +104,11 @@ def _student_frame(tb: Any, sandbox: str) -> tuple[str | None, int | None]:
 
 def _error(exc: BaseException, sandbox: str, phase: str) -> dict[str, Any]:
     file, line = _student_frame(exc.__traceback__, sandbox)
+    name = type(exc).__name__
+    text = str(exc).replace(sandbox + os.sep, "")  # messages name the student's files, not our temp folder
     if isinstance(exc, SyntaxError) and exc.filename and exc.filename.startswith(sandbox):
         file, line = os.path.relpath(exc.filename, sandbox), exc.lineno
-    name = type(exc).__name__
-    text = str(exc)
+        text = str(exc.msg)
     if isinstance(exc, SystemExit):
         text = f"{name}({exc.code!r}) during {phase}: the program tried to stop the grader early"
     elif isinstance(exc, MemoryError):
@@ -214,8 +219,10 @@ def main(sandbox: str, tasks: list[dict[str, Any]], indexes: list[int], fd: int,
 
     code = 0
     try:
-        confine(sandbox, forbidden, limits)
-        Worker(sandbox, tasks, fd, limits).run(indexes)
+        layers = confine(sandbox, forbidden, limits)
+        worker = Worker(sandbox, tasks, fd, limits)
+        worker.send({"ev": "confined", **layers})
+        worker.run(indexes)
     except BaseException:
         code = 3
         try:

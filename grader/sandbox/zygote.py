@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import select
 import signal
 import sys
@@ -64,12 +65,14 @@ class Supervisor:
         n = len(self.tasks)
         self.results: list[dict[str, Any] | None] = [None] * n
         self.outputs: list[str] = [""] * n
+        self.output_sizes: list[int] = [0] * n
         self.imports: dict[str, dict[str, Any]] = {}
         self.timed_out: set[tuple[str, str]] = set()
         self.output_cap = self.limits["output_kb"] * 1024
         self.output_bytes = 0
         self.output_kept = 0
         self.internal = ""
+        self.confinement: dict[str, Any] = {}
 
     # -- bookkeeping -------------------------------------------------------------------------
     def _resolve(self, i: int, result: dict[str, Any]) -> None:
@@ -110,11 +113,19 @@ class Supervisor:
                                                              "line": None, "message": "worker kept failing"}})
                 break
             self._round(todo)
+        for i, text in enumerate(self.outputs):
+            shown = len(text.encode("utf-8", "replace"))
+            if self.output_sizes[i] > shown:
+                self.outputs[i] = text + f"\n[… output truncated: {self.output_sizes[i] - shown} more bytes not shown]"
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         return {"results": self.results, "outputs": self.outputs, "imports": self.imports,
-                "output_bytes": self.output_bytes, "internal": self.internal}
+                "output_bytes": self.output_bytes, "internal": self.internal, "worker_peak_rss_kb": peak,
+                "confinement": self.confinement}
 
     def _keep_output(self, data: bytes, phase: tuple[str, Any]) -> None:
         self.output_bytes += len(data)
+        if phase[0] == "call":
+            self.output_sizes[phase[1]] += len(data)
         room = self.output_cap - self.output_kept
         if room <= 0:
             return
@@ -176,7 +187,7 @@ class Supervisor:
                 self._timeout(phase)
                 return
             ready, _, _ = select.select(fds, [], [], timeout)
-            if out_r in ready:
+            if out_r in ready and res_r not in ready:
                 data = os.read(out_r, 65536)
                 if data:
                     self._keep_output(data, phase)
@@ -190,8 +201,6 @@ class Supervisor:
                 buf += data
                 while b"\n" in buf:
                     line, buf = buf.split(b"\n", 1)
-                    # Drain output written before this event so it is attributed to the right call.
-                    self._drain(out_r, fds, phase)
                     try:
                         ev = json.loads(line)
                     except ValueError:
@@ -199,6 +208,10 @@ class Supervisor:
                         self._crash(phase, "the worker's report was corrupted (did the code write to file "
                                            "descriptor 3?)")
                         return
+                    if ev.get("ev") != "start" and b"\n" not in buf:
+                        # Output written before this event belongs to the phase it closes. When later events
+                        # are already buffered, the pipe may hold their output too, so only the last drains.
+                        self._drain(out_r, fds, phase)
                     phase, deadline, started, ended = self._event(ev, phase, deadline, started)
                     if ended:
                         self._kill(pid)
@@ -241,6 +254,9 @@ class Supervisor:
             result["duration"] = round(now - started, 6)
             self._resolve(i, result)
             return ("idle", None), now + 5 + limits["import_time"], now, False
+        if kind == "confined" and phase[0] == "idle" and not self.confinement:
+            self.confinement = {k: v for k, v in ev.items() if k != "ev"}
+            return phase, deadline, started, False
         if kind == "internal":
             self.internal = str(ev.get("traceback", ""))[-4000:]
             return phase, deadline, started, False

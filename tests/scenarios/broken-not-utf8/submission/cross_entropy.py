@@ -1,9 +1,10 @@
 """Scenario broken-not-utf8: this file is not valid UTF-8.
 
-The comment below was saved in Latin-1 (byte 0xE9 for e-acute) and there is no
-encoding declaration, so Python refuses to compile the module.
+Résumé : entropie croisée. This docstring and the comment below were saved
+in Latin-1 (byte 0xE9 for e-acute) with no encoding declaration, so the module
+cannot be decoded or compiled.
 """
-# Résumé : entropie croisée (cross-entropy)
+# Créé par un étudiant (cross-entropy)
 import numpy as np
 
 

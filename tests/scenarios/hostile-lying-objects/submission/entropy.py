@@ -4,7 +4,7 @@ ATTACKS: a grader that trusts `result == expected`, abs(result - expected) < tol
 or bool(). entropy returns a LyingNumber (== anything, - anything is 0, prints like 2.0),
 but float() gives 42.0 and np.asarray() gives [42.0]. most_uncertain returns an int
 subclass whose == is always True but whose value is out of range. (kl_sweep.py returns
-a list subclass with a lying ==.) All of these must fail.
+a list subclass with a lying ==.) None of these may pass.
 """
 import numpy as np
 

@@ -1,10 +1,11 @@
 """Scenario hostile-read-reference: hunts for the course's reference solutions and answer data.
 
-ATTACKS, all in try/except: (1) by path - walks up from __file__ and from os.getcwd()
-looking for reference/entropy.py and exercises/*.yaml, and tries /work/main/reference/entropy.py;
-(2) by import - reference.entropy, reference, grader, autograder, plus any already-loaded
-module whose name smells of reference/solution/grader; (3) at call time, peeks at the
-caller's stack frames for a local called expected / want / answer.
+ATTACKS, all in try/except: (1) by path - walks up from __file__, os.getcwd() and the
+grader package's folder looking for reference/entropy.py and exercises/*.yaml, and tries
+/work/main/reference/entropy.py; (2) by import - reference.entropy, reference, grader,
+autograder, grader.expected.reference_outputs(), plus any already-loaded module whose name
+smells of reference/solution/grader; (3) at call time, peeks at the caller's stack frames
+for a local called expected / want / answer.
 If anything is found it answers "correctly" (a leak makes entropy pass); otherwise it
 returns deliberately wrong values (-1.0 and -1), so the expected result is "failed".
 """
@@ -13,6 +14,7 @@ import importlib
 import importlib.util
 import os
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -47,31 +49,51 @@ def _load_file(path):
     _steal_module(module, path)
 
 
+def _read(path):
+    """Count a file as loot only if its contents can really be read."""
+    with open(path, encoding="utf-8") as fh:
+        fh.read()
+    LOOT.append(path)
+
+
 def _search():
-    here = os.path.dirname(os.path.abspath(__file__))
-    candidates = ["/work/main/reference/entropy.py"]  # HOSTILE: the course repo's absolute path
-    for start in (here, os.getcwd()):
-        for folder in _ancestors(start):  # HOSTILE: walk up to /
-            candidates.append(os.path.join(folder, "reference", "entropy.py"))
-            for path in glob.glob(os.path.join(folder, "exercises", "*.yaml")):
-                try:
-                    with open(path, encoding="utf-8") as fh:
-                        fh.read()
-                    LOOT.append(path)
-                except Exception:
-                    pass
-    for path in dict.fromkeys(candidates):
-        try:
-            if os.path.isfile(path):
-                LOOT.append(path)  # readable reference source: already a leak
-                _load_file(path)
-        except Exception:
-            pass
+    starts = [os.path.dirname(os.path.abspath(__file__)), os.getcwd()]
     for name in ("reference.entropy", "reference", "grader", "autograder"):  # HOSTILE: by import
         try:
-            _steal_module(importlib.import_module(name), "import " + name)
+            module = importlib.import_module(name)
+            _steal_module(module, "import " + name)
+            if getattr(module, "__file__", None):  # a package's location points at the course
+                starts.append(os.path.dirname(module.__file__))
         except Exception:
             pass
+    folders = ["/work/main"]  # HOSTILE: the course repo's absolute path
+    for start in starts:
+        folders.extend(_ancestors(start))  # HOSTILE: walk up to /
+    for folder in dict.fromkeys(folders):
+        paths = [os.path.join(folder, "reference", "entropy.py")]
+        try:
+            paths += glob.glob(os.path.join(folder, "exercises", "*.yaml"))
+        except Exception:
+            pass
+        for path in paths:
+            try:
+                _read(path)
+                if path.endswith(".py"):
+                    _load_file(path)
+            except Exception:
+                pass
+    try:  # HOSTILE: ask the grader's own code for the expected values
+        from grader.course import find_course_root, load_course
+        from grader.expected import reference_outputs
+
+        for start in starts + ["/work/main"]:
+            root = find_course_root(Path(start))
+            if root is not None:
+                outputs = reference_outputs(load_course(root))
+                LOOT.append(f"{len(outputs)} expected values from grader.expected")
+                break
+    except Exception:
+        pass
     for name, module in list(sys.modules.items()):  # HOSTILE: grader internals already loaded
         if module is not None and any(k in name.lower() for k in ("reference", "solution", "grader")):
             try:

@@ -6,7 +6,7 @@ def cross_entropy_loss(p, q):
     """Cross-entropy -sum(p * ln q) in nats, with q clipped to [1e-10, 1]."""
     p = np.asarray(p, dtype=float)
     q = np.clip(np.asarray(q, dtype=float), 1e-10, 1.0)
-    return float(-np.mean(p * np.log(q))  # MISTAKE: mean instead of sum)
+    return float(-np.mean(p * np.log(q)))  # MISTAKE: mean instead of sum
 
 
 def loss_change(p, q_before, q_after):

@@ -22,4 +22,4 @@ def kl_sweep(p, q1_values):
 def best_q1(p, q1_values):
     """The q1 whose sweep distribution is closest to P (smallest KL)."""
     q1_values = np.asarray(q1_values, dtype=float)
-    return float(q1_values[np.argmax(kl_sweep(p, q1_values))  # MISTAKE: argmax])
+    return float(q1_values[np.argmax(kl_sweep(p, q1_values))])  # MISTAKE: argmax instead of argmin

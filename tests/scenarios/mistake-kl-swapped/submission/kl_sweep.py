@@ -6,7 +6,7 @@ def kl_divergence(p, q):
     """KL(P || Q) in bits, with p and q clipped to [1e-10, 1]."""
     p = np.clip(np.asarray(p, dtype=float), 1e-10, 1.0)
     q = np.clip(np.asarray(q, dtype=float), 1e-10, 1.0)
-    return float(np.sum(q * np.log2(q / p))  # MISTAKE: this is KL(Q || P))
+    return float(np.sum(q * np.log2(q / p)))  # MISTAKE: this is KL(Q || P)
 
 
 def sweep_distribution(q1):

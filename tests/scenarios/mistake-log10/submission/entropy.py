@@ -6,7 +6,7 @@ def entropy(probs):
     """Shannon entropy in bits; outcomes with zero probability contribute 0."""
     p = np.asarray(probs, dtype=float)
     p = p[p > 0]
-    return float(-np.sum(p * np.log10(p)  # MISTAKE: log base 10 instead of base 2))
+    return float(-np.sum(p * np.log10(p)))  # MISTAKE: log base 10 instead of base 2
 
 
 def most_uncertain(distributions):

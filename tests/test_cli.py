@@ -1,0 +1,138 @@
+"""The command line, asserting the exact words a user sees."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from jsonschema import Draft202012Validator
+
+from grader.cli import cli
+from grader.yamlspec import schema
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "tests" / "scenarios"
+
+
+def run(*args: str, cwd: Path | None = None):
+    old = Path.cwd()
+    try:
+        if cwd:
+            os.chdir(cwd)
+        return CliRunner().invoke(cli, list(args))
+    finally:
+        os.chdir(old)
+
+
+def test_check_a_correct_submission():
+    result = run("check", str(SCENARIOS / "correct-numpy" / "submission"), "--course", str(ROOT))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "Fundamentals of Information Theory · submission"
+    assert "Exercise 1: entropy of three distributions (entropy.py)  10/10" in lines
+    assert "  ✓ entropy: four-sided die" in lines
+    assert "  ✓ best_q1: P = [0.3, 0.5, 0.2], 91 values of q1 [hidden]" in lines
+    assert lines[-1] == "Score: 30/50 (60%) · 30 of 30 checks passed"  # the quiz sheet is missing
+
+
+def test_check_explains_a_wrong_answer():
+    result = run("check", str(SCENARIOS / "mistake-natural-log" / "submission"), "--course", str(ROOT))
+    assert result.exit_code == 0
+    assert "  ✗ entropy: four-sided die  (failed)" in result.output
+    assert "      expected 2, got 1.38629 (off by 0.613706, relative 0.306853; allowed 2e-05)" in result.output
+    assert "      input:    entropy([0.25, 0.25, 0.25, 0.25])" in result.output
+
+
+def test_missing_folder():
+    result = run("check", "no-such-folder", "--course", str(ROOT))
+    assert result.exit_code == 4
+    assert result.output == ("Error: no-such-folder is not a folder\n"
+                             "Pass the folder that holds entropy.py and the other files.\n")
+
+
+def test_no_course_found(tmp_path: Path):
+    (tmp_path / "sub").mkdir()
+    result = run("check", "sub", cwd=tmp_path)
+    assert result.exit_code == 4
+    assert result.output == (
+        "Error: no course found: there is no course.yaml here or above, and no student folder\n"
+        "Run inside the course repository, pass --course DIR, or check a folder made by 'grader build'.\n")
+
+
+def test_unknown_format_is_a_usage_error():
+    result = run("check", ".", "--format", "pdf")
+    assert result.exit_code == 2
+    assert "Invalid value for '--format': 'pdf' is not one of" in result.output
+
+
+def test_build_then_check_the_untouched_stubs(tmp_path: Path):
+    out = tmp_path / "student"
+    result = run("build", "--course", str(ROOT), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert result.output == f"Wrote 5 files to {out}. Students run: grader check {out}\n"
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".grader", "cross_entropy.py", "entropy.py", "kl_sweep.py", "quiz.yaml"]
+    stub = (out / "entropy.py").read_text()
+    assert "def entropy(probs):" in stub and 'raise NotImplementedError("Write entropy()")' in stub
+    # A student folder has no course.yaml above it: grade from the public bundle.
+    checked = run("check", ".", cwd=out)
+    assert checked.exit_code == 0, checked.output
+    assert "      not implemented yet: entropy() raises NotImplementedError" in checked.output
+    assert checked.output.splitlines()[-1] == "Score: 0/12 (0%) · 0 of 12 checks passed · public checks only"
+
+
+def test_student_folder_holds_nothing_hidden(tmp_path: Path):
+    out = tmp_path / "student"
+    assert run("build", "--course", str(ROOT), "--out", str(out)).exit_code == 0
+    everything = "\n".join(p.read_text() for p in out.rglob("*") if p.is_file())
+    for hidden in ("an impossible outcome", "most uncertain comes last", "zeros in P and in Q", "91 values"):
+        assert hidden not in everything
+    assert "0.5, 0.0, 0.25, 0.25, 0.0" not in everything  # a hidden input
+    assert "reference" not in json.loads((out / ".grader" / "public.json").read_text())
+
+
+def test_a_student_checks_a_correct_solution_locally(tmp_path: Path):
+    out = tmp_path / "student"
+    assert run("build", "--course", str(ROOT), "--out", str(out)).exit_code == 0
+    for f in ("entropy.py", "cross_entropy.py", "kl_sweep.py"):
+        (out / f).write_text((SCENARIOS / "correct-math" / "submission" / f).read_text())
+    checked = run("check", str(out), cwd=tmp_path)
+    assert checked.output.splitlines()[-1] == "Score: 12/12 (100%) · 12 of 12 checks passed · public checks only"
+
+
+def test_build_refuses_to_overwrite_work(tmp_path: Path):
+    out = tmp_path / "student"
+    out.mkdir()
+    (out / "entropy.py").write_text("# my work\n")
+    result = run("build", "--course", str(ROOT), "--out", str(out))
+    assert result.exit_code == 4
+    assert result.output == (f"Error: {out} already has entropy.py; building would overwrite the student's work\n"
+                             "Choose an empty folder, or pass --force to replace the stubs.\n")
+    assert (out / "entropy.py").read_text() == "# my work\n"
+
+
+@pytest.mark.parametrize("scenario", ["correct-numpy", "broken-nan", "hostile-lying-objects", "untouched-stubs"])
+def test_json_follows_the_published_schema(scenario: str, tmp_path: Path):
+    out = tmp_path / "result.json"
+    result = run("check", str(SCENARIOS / scenario / "submission"), "--course", str(ROOT),
+                 "--format", "json", "--output", str(out))
+    assert result.exit_code == 0
+    assert result.output == ""
+    data = json.loads(out.read_text())
+    errors = list(Draft202012Validator(schema("result")).iter_errors(data))
+    assert errors == []
+    assert data["version"] == 1
+    assert {c["misconception"] for ex in data["exercises"] for c in ex["checks"]} <= {None} | {
+        c["misconception"] for ex in data["exercises"] for c in ex["checks"]}
+
+
+def test_python_dash_m_grader_works():
+    proc = subprocess.run([sys.executable, "-m", "grader", "validate"], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.endswith("All valid.\n")

@@ -1,0 +1,157 @@
+"""The sandbox's limits and walls, exercised directly (the scenario corpus covers whole submissions)."""
+
+from __future__ import annotations
+
+import os
+import resource
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from grader.course import DEFAULT_LIMITS, load_course
+from grader.expected import reference_outputs
+from grader.grade import Plan, grade_submission
+from grader.sandbox.client import Sandbox
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "tests" / "scenarios"
+GiB = 1024 * 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox() as sb:
+        yield sb
+
+
+def task(module: str, function: str, args: str = "[]", returns: str = "float") -> dict:
+    return {"module": module, "file": f"{module}.py", "function": function, "args": args, "returns": returns}
+
+
+def run_code(sandbox: Sandbox, tmp_path: Path, code: str, function: str = "f", returns: str = "float",
+             **limits) -> dict:
+    folder = tmp_path / "sub"
+    folder.mkdir(exist_ok=True)
+    (folder / "m.py").write_text(textwrap.dedent(code))
+    return sandbox.run(folder, [task("m", function, returns=returns)], {**DEFAULT_LIMITS, **limits},
+                       [str(ROOT), str(tmp_path)])
+
+
+def test_a_memory_bomb_stays_far_below_one_gib(sandbox: Sandbox, tmp_path: Path):
+    response = run_code(sandbox, tmp_path, """
+        def f():
+            hog = []
+            while True:
+                hog.append(bytearray(50 * 1024 * 1024))
+    """)
+    result = response["results"][0]
+    assert result["ok"] is False
+    assert result["error"]["message"] == "memory limit exceeded"
+    assert response["worker_peak_rss_kb"] * 1024 < GiB
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 < GiB  # the grading process itself
+
+
+def test_output_is_capped_and_the_excerpt_says_so(sandbox: Sandbox, tmp_path: Path):
+    response = run_code(sandbox, tmp_path, """
+        def f():
+            for i in range(200000):
+                print("spam", i)
+            return 1.0
+    """, output_kb=8)
+    assert response["results"][0]["value"] == 1.0
+    assert response["output_bytes"] > 1_000_000
+    excerpt = response["outputs"][0]
+    assert excerpt.startswith("spam 0\nspam 1\n")
+    assert "[… output truncated:" in excerpt and len(excerpt) < 2200
+
+
+def test_the_child_has_never_seen_the_answers(sandbox: Sandbox, tmp_path: Path):
+    course = load_course(ROOT)
+    reference_outputs(course)  # the grader's process holds the answers now...
+    response = run_code(sandbox, tmp_path, """
+        import sys
+        def f():
+            names = [n for n in sys.modules if "reference" in n]
+            return float(len(names))
+    """)
+    assert response["results"][0] == {**response["results"][0], "ok": True, "value": 0.0}
+
+
+def test_reading_the_course_is_refused(sandbox: Sandbox, tmp_path: Path):
+    response = run_code(sandbox, tmp_path, f"""
+        def f():
+            open({str(ROOT / "reference" / "entropy.py")!r}).read()
+    """)
+    error = response["results"][0]["error"]
+    assert error["exception"] == "SandboxViolation"
+    assert error["message"].startswith("[grader sandbox] reading ") and "is not allowed while grading" in \
+        error["message"]
+
+
+def test_no_network(sandbox: Sandbox, tmp_path: Path):
+    response = run_code(sandbox, tmp_path, """
+        import socket
+        def f():
+            socket.create_connection(("127.0.0.1", 22), timeout=1)
+    """)
+    assert response["results"][0]["error"]["message"] == "[grader sandbox] network access is not allowed while grading"
+    if os.geteuid() == 0:
+        assert response["confinement"]["network_namespace"] is True
+
+
+def test_no_subprocesses(sandbox: Sandbox, tmp_path: Path):
+    response = run_code(sandbox, tmp_path, """
+        import subprocess
+        def f():
+            subprocess.run(["true"])
+    """)
+    assert response["results"][0]["error"]["message"] == \
+        "[grader sandbox] starting another process is not allowed while grading"
+
+
+def test_cpu_limit(sandbox: Sandbox, tmp_path: Path):
+    response = run_code(sandbox, tmp_path, """
+        import signal
+        signal.signal(signal.SIGXCPU, signal.SIG_IGN)
+        def f():
+            while True:
+                pass
+    """, time_per_call=5, cpu_per_call=1)
+    message = response["results"][0]["error"]["message"]
+    # Ignoring SIGXCPU does not help: the wall-clock deadline or the kernel ends the call.
+    assert message.startswith(("CPU time limit exceeded", "time limit exceeded", "the process was killed"))
+
+
+def test_an_exercise_can_override_the_course_limits(course_copy: Path, sandbox: Sandbox):
+    spec = course_copy / "exercises" / "entropy.yaml"
+    spec.write_text(spec.read_text().replace("file: entropy.py\n", "file: entropy.py\nlimits: {time_per_call: 0.5}\n"))
+    course = load_course(course_copy)
+    plan = Plan.build(course, "course", reference_outputs(course))
+    result = grade_submission(plan, SCENARIOS / "hostile-infinite-loop" / "submission", sandbox)
+    messages = {c.message for _, c in result.checks() if c.function == "entropy"}
+    assert "time limit exceeded: entropy() ran for more than 0.5 s" in messages
+    assert result.exercises[1].score == result.exercises[1].max_score  # the other files are still graded
+
+
+def test_other_copies_of_the_course_and_other_folders_are_unreadable(sandbox: Sandbox, tmp_path: Path):
+    elsewhere = tmp_path / "elsewhere" / "reference"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "entropy.py").write_text("ANSWER = 2.0\n")
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "m.py").write_text(textwrap.dedent(f"""
+        import os
+        def f():
+            return float(len(os.listdir({str(tmp_path)!r})))
+        def g():
+            return float(open({str(elsewhere / "entropy.py")!r}).read().split("=")[1])
+        def h():
+            import json, math, fractions, statistics  # the standard library stays importable
+            return statistics.mean([1.0, 3.0])
+    """))
+    response = sandbox.run(folder, [task("m", "f"), task("m", "g"), task("m", "h")], dict(DEFAULT_LIMITS), [])
+    f, g, h = response["results"]
+    assert f["error"]["message"] == f"[grader sandbox] reading {tmp_path} is not allowed while grading"
+    assert g["error"]["exception"] == "SandboxViolation"
+    assert h["value"] == 2.0

@@ -1,0 +1,144 @@
+"""Golden scenarios: every folder in tests/scenarios is a submission and what the grader must conclude.
+
+Each is graded from a copy placed beside another student's folder and a gradebook, so the test can
+prove that nothing outside the sandbox changed, that no process outlived the grading, and that the
+temporary folders were removed. ``expected.json`` pins every check's status, score and message; set
+GRADER_UPDATE_GOLDEN=1 to rewrite them after an intended change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from grader.course import load_course
+from grader.expected import reference_outputs
+from grader.grade import Plan, grade_submission
+from grader.record import GradeResult
+from grader.sandbox.client import Sandbox
+
+HERE = Path(__file__).parent
+SCENARIOS = sorted(p.parent for p in (HERE / "scenarios").glob("*/scenario.yaml"))
+UPDATE = os.environ.get("GRADER_UPDATE_GOLDEN") == "1"
+
+
+@pytest.fixture(scope="module")
+def plan(course_root: Path) -> Plan:
+    course = load_course(course_root)
+    return Plan.build(course, "course", reference_outputs(course))
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox() as sb:
+        yield sb
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    out = {}
+    for path in sorted(root.rglob("*")):
+        st = path.lstat()
+        out[str(path.relative_to(root))] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def function_status(result: GradeResult) -> dict[str, str]:
+    seen: dict[str, set[str]] = {}
+    for _, check in result.checks():
+        seen.setdefault(check.function or check.name, set()).add(check.status.value)
+    out = {}
+    for fn, statuses in seen.items():
+        if statuses == {"passed"}:
+            out[fn] = "passed"
+        elif statuses == {"error"}:
+            out[fn] = "error"
+        elif "passed" not in statuses:
+            out[fn] = "failed"
+        else:
+            out[fn] = "mixed"
+    return out
+
+
+def golden(result: GradeResult) -> dict:
+    return {
+        "score": result.score,
+        "max_score": result.max_score,
+        "checks": [
+            {"name": c.name, "status": c.status.value, "score": c.score, "message": c.message,
+             "misconception": c.misconception}
+            for _, c in result.checks()
+        ],
+    }
+
+
+def stray_processes() -> list[str]:
+    """Processes a hostile submission tried to leave behind (they all run `sleep 1000`)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if "sleep 1000" in cmd:
+                found.append(f"{proc.name}: {cmd}")
+    return found
+
+
+@pytest.mark.parametrize("folder", SCENARIOS, ids=[p.name for p in SCENARIOS])
+def test_scenario(folder: Path, plan: Plan, sandbox: Sandbox, tmp_path: Path, monkeypatch) -> None:
+    spec = yaml.safe_load((folder / "scenario.yaml").read_text())
+    klass = tmp_path / "class"
+    submission = klass / "student-under-test"
+    shutil.copytree(folder / "submission", submission) if (folder / "submission").is_dir() else submission.mkdir(
+        parents=True)
+    (klass / "other-student").mkdir()
+    (klass / "other-student" / "entropy.py").write_text("def entropy(p):\n    return 0.0\n")
+    (klass / "gradebook.csv").write_text("student,total\nother-student,30\n")
+    before = snapshot(tmp_path)
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))
+
+    started = time.monotonic()
+    result = grade_submission(plan, submission, sandbox, student="student-under-test")
+    elapsed = time.monotonic() - started
+
+    assert result.grader_error is None
+    assert elapsed < spec.get("max_seconds", 10), f"took {elapsed:.1f} s"
+    assert list(private_tmp.iterdir()) == [], "a temporary folder was left behind"
+    private_tmp.rmdir()
+    assert snapshot(tmp_path) == before, "something outside the sandbox changed"
+    assert stray_processes() == []
+    assert not Path("/tmp/PWNED_pickle").exists()
+
+    statuses = function_status(result)
+    for function, want in (spec.get("expect") or {}).items():
+        got = statuses.get(function)
+        if want == "failed":
+            assert got in ("failed", "error"), f"{function}: want failed, got {got}"
+        else:
+            assert got == want, f"{function}: want {want}, got {got}"
+    if "full_marks" in spec:  # of the exercises: the scenarios hold no quiz sheet
+        earned = sum(e.score for e in result.exercises)
+        assert (earned == sum(e.max_score for e in result.exercises)) is bool(spec["full_marks"])
+
+    expected_file = folder / "expected.json"
+    data = golden(result)
+    if UPDATE or not expected_file.exists():
+        expected_file.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+    assert data == json.loads(expected_file.read_text())
+
+
+def test_grading_twice_gives_the_same_result(plan: Plan, sandbox: Sandbox) -> None:
+    sub = HERE / "scenarios" / "mistake-kl-swapped" / "submission"
+    first = golden(grade_submission(plan, sub, sandbox))
+    second = golden(grade_submission(plan, sub, sandbox))
+    assert first == second
