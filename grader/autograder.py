@@ -96,6 +96,7 @@ def course_files(course: Course) -> list[Path]:
             if path is not None:
                 used.add(path)
     used.update(q.file for q in course.quiz_items)
+    used.update(q.reference for q in course.quizzes if getattr(q, "reference", None) is not None)
     files: set[Path] = set()
     for path in used:
         rel = path.resolve().relative_to(root)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from lxml import etree
+from quiz_helpers import write_sheet
 
 from grader.bundle import build
 from grader.ci import exit_code
@@ -70,25 +71,31 @@ def test_check_keeps_exit_0_below_the_threshold():
 
 
 def test_ci_on_github_writes_summary_output_and_annotations(tmp_path):
+    repo = tmp_path / "repo"
+    hw = repo / "hw"
+    shutil.copytree(SCENARIOS / "broken-wrong-shape" / "submission", hw)
+    sheet = write_sheet(hw, "alice", {"log_units": "ln"})  # one right answer, the other 16 left blank
     summary, output = tmp_path / "summary.md", tmp_path / "output"
     env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(output),
-           "GITHUB_WORKSPACE": str(ROOT)}
-    result = CliRunner(env=env).invoke(cli, ["ci", submission("broken-wrong-shape")])
-    assert result.exit_code == 0, result.output
+           "GITHUB_WORKSPACE": str(repo)}
+    result = CliRunner(env=env).invoke(cli, ["ci", str(hw), "--student", "alice"])
+    assert result.exit_code == 1, result.output  # 27/50 is below 60%
     lines = result.stdout.splitlines()
     token = lines[0].removeprefix("::stop-commands::")
     assert lines[0].startswith("::stop-commands::") and f"::{token}::" in lines
     resumed = lines.index(f"::{token}::")
     assert all(not line.startswith("::") for line in lines[1:resumed])  # report inside the guard
     errors = [line for line in lines[resumed:] if line.startswith("::error ")]
-    assert errors[0].startswith("::error file=tests/scenarios/broken-wrong-shape/submission/kl_sweep.py,line=19,"
-                                "title=sweep_distribution()%3A 2 of 2 checks failed::")
-    assert lines[-1].startswith("::notice title=Score::26/30")
+    assert errors[0].startswith("::error file=hw/quiz.yaml,line=")  # 19 points lost: first
+    entry = sheet.read_text().splitlines()[int(errors[0].split("line=")[1].split(",")[0]) - 1]
+    assert re.match(r"^  \w+:$", entry) and not entry.startswith("  log_units:")  # the first blank answer
+    assert errors[1].startswith("::error file=hw/kl_sweep.py,line=19,title=sweep_distribution()%3A 2 of 2 checks failed::")
+    assert lines[-1].startswith("::notice title=Score::27/50")
     assert "### What to fix" in summary.read_text()
     values = dict(line.split("=", 1) for line in output.read_text().splitlines())
-    assert values["score"] == "26" and values["max-score"] == "30" and values["passed"] == "true"
+    assert values["score"] == "27" and values["max-score"] == "50" and values["passed"] == "false"
     classroom = json.loads(base64.b64decode(values["result"]))
-    assert classroom["status"] == "pass" and len(classroom["tests"]) == 30
+    assert classroom["status"] == "fail" and len(classroom["tests"]) == 30 + 17
 
 
 def test_ci_below_threshold_on_github_fails_and_classroom_says_fail(tmp_path):
@@ -113,16 +120,16 @@ def test_junit_output_file_validates(tmp_path, command):
     out = tmp_path / "report.xml"
     result = CliRunner(env=NOT_GITHUB).invoke(cli, [command, submission("broken-exception"), "--format", "junit",
                                                     "--output", str(out)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == (1 if command == "ci" else 0), result.output  # 28/50 without a quiz sheet
     assert XSD.validate(etree.parse(str(out))), XSD.error_log
     if command == "ci":
-        assert "Score: 28/30" in result.output  # the log still shows the text report
+        assert "Score: 28/50" in result.output  # the log still shows the text report
 
 
 def test_machine_format_on_stdout_keeps_annotations_off_stdout(tmp_path):
     env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": None, "GITHUB_OUTPUT": None}
     result = CliRunner(env=env).invoke(cli, ["ci", submission("broken-exception"), "--format", "junit"])
-    assert result.exit_code == 0
+    assert result.exit_code == 1
     assert XSD.validate(etree.fromstring(result.stdout.encode())), XSD.error_log
     assert "::error " in result.stderr
 
@@ -130,7 +137,7 @@ def test_machine_format_on_stdout_keeps_annotations_off_stdout(tmp_path):
 def test_check_gradescope_format_on_stdout():
     result = CliRunner(env=NOT_GITHUB).invoke(cli, ["check", submission("correct-numpy"), "--format", "gradescope"])
     data = json.loads(result.stdout)
-    assert data["score"] == 30 and len(data["tests"]) == 30
+    assert data["score"] == 30 and len(data["tests"]) == 30 + 17  # exercise checks, then quiz questions
 
 
 def test_ci_in_a_student_folder_grades_public_checks_only(tmp_path, monkeypatch):
@@ -155,4 +162,5 @@ def test_course_reveal_policy_reaches_gradescope(course_copy):
     tests = json.loads(result.stdout)["tests"]
     public = {c.check_name for ex in load_course(course_copy).exercises for c in ex.cases if c.visibility == "public"}
     assert {t["visibility"] for t in tests if t["name"] in public} == {"visible"}
-    assert {t["visibility"] for t in tests if t["name"] not in public} == {"hidden"}
+    hidden = {c.check_name for ex in load_course(course_copy).exercises for c in ex.cases if c.visibility == "hidden"}
+    assert {t["visibility"] for t in tests if t["name"] in hidden} == {"hidden"}

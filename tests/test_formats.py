@@ -12,7 +12,7 @@ from lxml import etree
 
 from grader.course import load_course
 from grader.expected import reference_outputs
-from grader.formats import github, gradescope, junit
+from grader.formats import github, gradescope, items, junit
 from grader.grade import Plan, grade_submission
 from grader.record import Check, ExerciseResult, GradeResult, QuestionResult, QuizResult, Status
 from grader.render import FORMATS, render
@@ -65,18 +65,21 @@ def test_junit_validates_against_the_jenkins_xsd(graded, name):
     assert "skipped" not in doc.attrib  # junit-10.xsd has no skipped on <testsuites>
 
 
-def test_junit_one_suite_per_exercise_one_case_per_check(graded):
+def test_junit_one_suite_per_exercise_or_quiz_one_case_per_check(graded):
     result = graded["broken-exception"]
     doc = etree.fromstring(render(result, "junit").encode())
     suites = doc.findall("testsuite")
-    assert [s.get("name") for s in suites] == [ex.id for ex in result.exercises]
-    for suite, ex in zip(suites, result.exercises, strict=True):
+    assert [s.get("name") for s in suites] == [ex.id for ex in result.exercises] + [q.id for q in result.quizzes]
+    assert result.quizzes, "the course has a quiz: it is a suite too"
+    for suite, ex in zip(suites, result.exercises, strict=False):
         cases = suite.findall("testcase")
         assert [c.get("name") for c in cases] == [c.name for c in ex.checks]
         assert int(suite.get("tests")) == len(ex.checks)
         assert int(suite.get("errors")) == sum(c.status == Status.ERROR for c in ex.checks)
         assert int(suite.get("failures")) == sum(c.status == Status.FAILED for c in ex.checks)
-    assert int(doc.get("tests")) == len(result.checks())
+    quiz = suites[-1]
+    assert [c.get("name") for c in quiz.findall("testcase")] == [q.id for q in result.quizzes[0].questions]
+    assert int(doc.get("tests")) == len(items(result)) == len(result.checks()) + len(result.quizzes[0].questions)
 
 
 def test_junit_failure_for_wrong_answers_error_for_crashes(graded):
@@ -123,7 +126,8 @@ def test_gradescope_results_follow_the_spec(graded, name):
     assert sum(t["score"] for t in data["tests"]) == pytest.approx(result.score)
     assert sum(t["max_score"] for t in data["tests"]) == pytest.approx(result.max_score)
     assert data["execution_time"] == pytest.approx(result.duration, abs=1e-3)
-    assert [t["name"] for t in data["tests"]] == [c.name for _, c in result.checks()]
+    questions = [f"{q.title}: {qq.id}" for q in result.quizzes for qq in q.questions]
+    assert [t["name"] for t in data["tests"]] == [c.name for _, c in result.checks()] + questions
     assert data["tests"][0]["number"] == "1.1"
     assert data["stdout_visibility"] == "hidden"
 
@@ -186,15 +190,17 @@ def test_annotations_point_at_the_students_file_and_line(graded, tmp_path):
     picked, left_out = github.annotations(graded["broken-wrong-shape"], submission, ROOT)
     assert left_out == 0
     assert [(a.file, a.title) for a in picked] == [
+        (None, "quiz information_theory: 17 of 17 questions errored"),  # 20 points lost first; no quiz.yaml here
         ("tests/scenarios/broken-wrong-shape/submission/kl_sweep.py", "sweep_distribution(): 2 of 2 checks failed"),
         ("tests/scenarios/broken-wrong-shape/submission/kl_sweep.py", "kl_sweep(): 2 of 2 checks failed"),
     ]
     lines = (submission / "kl_sweep.py").read_text().splitlines()
-    for a in picked:
+    for a in picked[1:]:
         assert lines[a.line - 1].startswith(f"def {a.title.split('(')[0]}(")
     # outside the workspace there is no file GitHub could show, so no file property
     picked, _ = github.annotations(graded["broken-wrong-shape"], submission, tmp_path)
     assert all(a.file is None for a in picked)
+    assert all(",line=" not in a.render() for a in picked)  # a line without its file means nothing
 
 
 def test_at_most_ten_annotations_most_points_lost_first():
@@ -253,8 +259,11 @@ def test_step_summary_stays_under_the_limit():
 CLASSROOM_SCHEMA = json.loads((ROOT / "tests" / "specs" / "classroom-result.schema.json").read_text())
 
 
-@pytest.mark.parametrize(("name", "status"), [("correct-numpy", "pass"), ("broken-wrong-shape", "pass"),
-                                              ("untouched-stubs", "fail")])
+@pytest.mark.parametrize(("name", "status"), [
+    ("correct-numpy", "pass"),        # 30/50 without a quiz sheet: exactly the 60% threshold
+    ("broken-wrong-shape", "fail"),   # 26/50
+    ("untouched-stubs", "fail"),
+])
 def test_classroom_result_decodes_into_the_reporter_shape(graded, tmp_path, name, status):
     result = graded[name]
     out = tmp_path / "github_output"

@@ -13,9 +13,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 from click.testing import CliRunner
+from quiz_helpers import write_sheet
 
 from grader.autograder import RUN_AUTOGRADER, SETUP_SH
 from grader.cli import cli
+from grader.course import load_course
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "tests" / "scenarios"
@@ -90,23 +92,32 @@ def run_autograder(root: Path, **extra: str) -> tuple[subprocess.CompletedProces
     return proc, data
 
 
-def test_end_to_end_correct_submission(bundle, tmp_path):
+def test_end_to_end_correct_submission_with_a_quiz_sheet(bundle, tmp_path):
     root = unpack(bundle, tmp_path, "correct-numpy")
+    student = "alice@example.edu"  # sheets built with the Gradescope e-mail as the student id
+    (root / "submission_metadata.json").write_text(json.dumps({"users": [{"email": student, "name": "Alice"}]}))
+    write_sheet(root / "submission", student, {"log_units": "ln"})
     proc, data = run_autograder(root)
-    assert data["score"] == 30 and len(data["tests"]) == 30  # hidden cases included
-    assert all(t["status"] == "passed" for t in data["tests"])
-    assert all(t["visibility"] == "visible" for t in data["tests"])  # course.yaml: reveal: always
+    exercises = {ex.id for ex in load_course(ROOT).exercises}
+    checks = [t for t in data["tests"] if t["tags"][0] in exercises]
+    assert len(checks) == 30 and all(t["status"] == "passed" for t in checks)  # hidden cases included
+    assert all(t["visibility"] == "visible" for t in checks)  # course.yaml: reveal: always
+    questions = {t["name"].rsplit(": ", 1)[1]: t for t in data["tests"] if t["tags"][0] not in exercises}
+    assert questions["log_units"]["status"] == "passed" and len(questions) == 17
+    assert data["score"] == 31
     # the bundled grader graded (not whatever else is installed), and the log is for instructors
     assert f"grader {root / 'source' / 'grader-src' / 'grader'}" in proc.stdout
-    assert "Score: 30/30" in proc.stdout
+    assert "Score: 31/50" in proc.stdout
 
 
 def test_end_to_end_folder_upload_and_hostile_writes(bundle, tmp_path):
     root = unpack(bundle, tmp_path, "hostile-fake-results", nested="my-homework")
     _proc, data = run_autograder(root)
-    assert data["score"] == 0 and len(data["tests"]) == 30
+    exercises = {ex.id for ex in load_course(ROOT).exercises}
+    checks = [t for t in data["tests"] if t["tags"][0] in exercises]
+    assert data["score"] == 0 and len(checks) == 30
     # wrong answers, not missing files: the folder inside the upload was found and graded
-    assert {t["extra_data"]["status"] for t in data["tests"]} == {"failed"}
+    assert {t["extra_data"]["status"] for t in checks} == {"failed"}
 
 
 def test_end_to_end_grader_crash_still_writes_results(bundle, tmp_path):

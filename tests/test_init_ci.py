@@ -71,9 +71,11 @@ def test_student_repo_gets_the_grader_but_nothing_hidden(student):
     assert (vendored / "pyproject.toml").is_file() and (vendored / "grader" / "cli.py").is_file()
     assert (vendored / "grader" / "templates" / "report.txt.j2").is_file()
     hidden = [c.name for ex in load_course(ROOT).exercises for c in ex.cases if c.visibility == "hidden"]
-    everything = "\n".join(p.read_text("utf-8") for p in student.rglob("*") if p.is_file())
+    added = [p for folder in (vendored, student / ".github") for p in folder.rglob("*") if p.is_file()]
+    everything = "\n".join(p.read_text("utf-8") for p in added)
     assert hidden and not any(name in everything for name in hidden)
-    assert not list(student.rglob("course.yaml")) and not (student / "reference").exists()
+    assert {p.suffix for p in added} <= {".py", ".json", ".j2", ".css", ".toml", ".yml"}
+    assert not list(student.rglob("course.yaml")) and not list(student.rglob("reference"))
 
 
 def test_without_classroom_only_contents_read(student):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from grader.quiz.sheet import SHEET_FILE
 from grader.record import Check, ExerciseResult, GradeResult, QuestionResult, QuizResult, Status
 
 
@@ -50,19 +51,20 @@ def _from_check(ex: ExerciseResult, suite_index: int, index: int, c: Check) -> I
 
 
 def _from_question(q: QuizResult, suite_index: int, index: int, qq: QuestionResult) -> Item:
+    # a question's line is in the student's answer sheet
     return Item(q.id, q.title, suite_index, index, qq.id, qq.status, qq.score, qq.max_score, qq.message,
-                "public", None, None, qq.line, None, qq.correct_answer, qq.answer, None, "", None, "question")
+                "public", None, SHEET_FILE, qq.line, None, qq.correct_answer, qq.answer, None, "", None, "question")
 
 
 def suites(result: GradeResult) -> list[tuple[str, str, str | None, list[Item]]]:
-    """``(id, title, student file or None, items)`` for every exercise, then every quiz, in course order."""
+    """``(id, title, student file, items)`` for every exercise, then every quiz (file: the answer sheet)."""
     out: list[tuple[str, str, str | None, list[Item]]] = []
     for i, ex in enumerate(result.exercises):
         out.append((ex.id, ex.title, ex.file,
                     [_from_check(ex, i, j, c) for j, c in enumerate(ex.checks)]))
     offset = len(result.exercises)
     for i, q in enumerate(result.quizzes):
-        out.append((q.id, q.title, None,
+        out.append((q.id, q.title, SHEET_FILE,
                     [_from_question(q, offset + i, j, qq) for j, qq in enumerate(q.questions)]))
     return out
 

@@ -56,7 +56,8 @@ class Annotation:
     lost: float = 0.0
 
     def render(self) -> str:
-        return command("error", self.message, file=self.file, line=self.line, title=self.title)
+        # a line means nothing to GitHub without its file
+        return command("error", self.message, file=self.file, line=self.line if self.file else None, title=self.title)
 
 
 def _where(item: Item, submission: Path | None, workspace: Path | None) -> str | None:
@@ -103,9 +104,10 @@ def annotations(result: GradeResult, submission: Path | None = None, workspace: 
         errors = [i for i in bad if i.status == Status.ERROR]
         first = (errors or bad)[0]
         lost = sum(i.max_score - i.score for i in group)
-        what = f"{function}()" if function else suite_id
+        what = f"{function}()" if function else f"quiz {suite_id}"
         verb = "errored" if len(errors) == len(bad) else "failed"
-        title = f"{what}: {len(bad)} of {len(group)} checks {verb}"
+        noun = "checks" if function else "questions"
+        title = f"{what}: {len(bad)} of {len(group)} {noun} {verb}"
         message = _describe(first)
         if len(bad) > 1:
             message += f"\n(and {len(bad) - 1} more: see the job summary)"

@@ -41,14 +41,15 @@ def _capped(text: str) -> str:
     return text[:OUTPUT_CHARS] + f"\n[... {len(text) - OUTPUT_CHARS} more characters of output cut]"
 
 
-def test_output(item: Item, reveal: str) -> str:
+def test_output(item: Item) -> str:
     lines = [item.message] if item.status != Status.PASSED else ["passed"]
     if item.input:
         lines.append(f"input:    {item.input}")
-    show_answer = item.kind != "question" or reveal == "always"
-    if item.status == Status.FAILED and show_answer:
+    if item.status == Status.FAILED and item.kind != "question":
         lines.append(f"expected: {fmt(item.expected)}")
         lines.append(f"got:      {fmt(item.got)}")
+    elif item.status == Status.FAILED and item.expected is not None:  # the quiz grader revealed it
+        lines.append(f"correct answer: {fmt(item.expected)}")
     if item.misconception:
         lines.append(f"likely mistake: {item.misconception}")
     if item.output:
@@ -68,7 +69,7 @@ def to_gradescope(result: GradeResult) -> dict[str, Any]:
             "score": item.score,
             "max_score": item.max_score,
             "status": "passed" if item.status == Status.PASSED else "failed",
-            "output": test_output(item, reveal),
+            "output": test_output(item),
             "output_format": "text",
             "visibility": visibility(item, reveal),
             "tags": [item.suite_id, *([item.misconception] if item.misconception else [])],
