@@ -160,13 +160,23 @@ def submission_folder(submission: Path, course: Course) -> Path:
     return folders[0] if len(folders) == 1 else submission
 
 
-def _student(root: Path) -> str:
+def _student(root: Path, submission: Path) -> str:
+    """Who Gradescope says submitted (e-mail first: build quiz sheets with it), else the sheet's id.
+
+    Gradescope's word wins over the sheet's ``student:`` line, which the student could edit to take
+    someone else's variant.
+    """
     try:
         meta = json.loads((root / "submission_metadata.json").read_text("utf-8"))
         user = meta["users"][0]
-        return str(user.get("email") or user.get("name") or user.get("id"))
+        found = user.get("email") or user.get("sid") or user.get("name") or user.get("id")
+        if found:
+            return str(found)
     except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError):
-        return "submission"
+        pass
+    from grader.quiz.sheet import sheet_student
+
+    return sheet_student(submission) or "submission"
 
 
 def run(root: Path) -> int:
@@ -188,15 +198,15 @@ def run(root: Path) -> int:
         from grader.render import render
         from grader.sandbox.client import Sandbox
 
-        try:
-            course = load_course(root / "source" / "course")
-        except GraderError as exc:
-            raise RuntimeError(f"the course in the autograder does not load:\n{exc.format()}") from None
-        plan = Plan.build(course, "course", reference_outputs(course))
-        submission = submission_folder(root / "submission", course)
         with Sandbox() as sandbox:
-            result = grade_submission(plan, submission, sandbox, student=_student(root),
-                                      extra_forbidden=(root,))
+            sandbox.spawn()  # NumPy starts in the fork server while the course loads
+            try:
+                course = load_course(root / "source" / "course")
+            except GraderError as exc:
+                raise RuntimeError(f"the course in the autograder does not load:\n{exc.format()}") from None
+            plan = Plan.build(course, "course", reference_outputs(course))
+            submission = submission_folder(root / "submission", course)
+            result = grade_submission(plan, submission, sandbox, student=_student(root, submission), extra_forbidden=(root,))
         data = to_gradescope(result)
         print(render(result, "text"), flush=True)
     except BaseException as exc:  # Gradescope must get a results.json, whatever broke

@@ -29,14 +29,17 @@ def exit_code(result: GradeResult) -> ExitCode:
 
 def grade_folder(directory: Path, course_dir: Path | None, student: str | None) -> GradeResult:
     from grader.grade import grade_submission
+    from grader.quiz.sheet import sheet_student
     from grader.sandbox.client import Sandbox
     from grader.session import open_course
 
     if not directory.is_dir():
         raise InputError(f"{directory} is not a folder", "Pass the folder that holds entropy.py and the other files.")
-    session = open_course(course_dir, directory)
     with Sandbox() as sandbox:
-        return grade_submission(session.plan, directory, sandbox, student=student or directory.resolve().name)
+        sandbox.spawn()  # NumPy starts in the fork server while this process loads the course
+        session = open_course(course_dir, directory)
+        return grade_submission(session.plan, directory, sandbox,
+                                student=student or sheet_student(directory) or directory.resolve().name)
 
 
 def report_to_github(result: GradeResult, submission: Path, env: Mapping[str, str],

@@ -134,3 +134,15 @@ def test_end_to_end_python_cannot_start(bundle, tmp_path):
     root = unpack(bundle, tmp_path, "correct-numpy")
     _proc, data = run_autograder(root, GRADER_PYTHON="/bin/false")
     assert data["score"] == 0 and "could not start" in data["output"]
+
+
+def test_student_id_from_gradescope_first_then_the_sheet(tmp_path):
+    from grader.autograder import _student
+
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    assert _student(tmp_path, submission) == "submission"
+    write_sheet(submission, "bob")
+    assert _student(tmp_path, submission) == "bob"
+    (tmp_path / "submission_metadata.json").write_text(json.dumps({"users": [{"email": "eve@example.edu"}]}))
+    assert _student(tmp_path, submission) == "eve@example.edu"  # the sheet's student: line cannot override it
