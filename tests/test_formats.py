@@ -284,3 +284,14 @@ def test_classroom_result_decodes_into_the_reporter_shape(graded, tmp_path, name
 def test_classroom_status_error_when_the_grader_broke():
     data = github.classroom_result(made_up([check("f: a", Status.PASSED)], grader_error="boom"))
     assert data["status"] == "error"
+
+
+def test_values_are_not_repeated_when_the_message_has_them():
+    said = check("entropy: a", Status.FAILED, expected=2.0, got=1.38629, message="expected 2, got 1.38629 (off by 0.6)")
+    shape = check("sweep: b", Status.FAILED, expected=[0.1, 0.675, 0.225], got=[0.1, 0.9],
+                  message="wrong shape: expected an array of shape (3,), got shape (2,)")
+    tests = gradescope.to_gradescope(made_up([said, shape]))["tests"]
+    assert "got:" not in tests[0]["output"]
+    assert "got:      [0.1, 0.9]" in tests[1]["output"]
+    summary = github.step_summary(made_up([said, shape]))
+    assert summary.count("got:      ") == 1

@@ -69,6 +69,19 @@ def suites(result: GradeResult) -> list[tuple[str, str, str | None, list[Item]]]
     return out
 
 
+def shows_values(item: Item) -> bool:
+    """Whether a view should add ``expected``/``got`` lines: for a wrong answer whose message lacks them.
+
+    The comparison's message usually says "expected 2, got 1.38629 (off by ...)"; repeating the values
+    adds noise, but for "wrong shape" messages the values are the useful part.
+    """
+    if item.status != Status.FAILED or item.kind == "question":
+        return False
+    from grader.tolerance import fmt
+
+    return fmt(item.got) not in item.message or fmt(item.expected) not in item.message
+
+
 def items(result: GradeResult) -> list[Item]:
     return [item for *_, its in suites(result) for item in its]
 

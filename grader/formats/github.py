@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.formats import Item, items, score_line, suites
+from grader.formats import Item, items, score_line, shows_values, suites
 from grader.record import GradeResult, Status, json_safe
 
 MAX_ERRORS = 10
@@ -170,7 +170,7 @@ def _summary_renderer() -> Callable[[GradeResult, int | None], str]:
                          "max_score": sum(i.max_score for i in its),
                          "passed": sum(i.status == Status.PASSED for i in its), "total": len(its)})
         count = len(failures) if shown is None else shown
-        return template.render(r=result, rows=rows, failures=failures[:count],
+        return template.render(r=result, rows=rows, failures=failures[:count], shows_values=shows_values,
                                omitted=len(failures) - min(count, len(failures)), verdict=score_line(result))
 
     return render

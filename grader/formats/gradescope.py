@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from grader.formats import Item, items, score_line
+from grader.formats import Item, items, score_line, shows_values
 from grader.record import GradeResult, Status, json_safe
 from grader.tolerance import fmt
 
@@ -45,7 +45,7 @@ def test_output(item: Item) -> str:
     lines = [item.message] if item.status != Status.PASSED else ["passed"]
     if item.input:
         lines.append(f"input:    {item.input}")
-    if item.status == Status.FAILED and item.kind != "question":
+    if shows_values(item):
         lines.append(f"expected: {fmt(item.expected)}")
         lines.append(f"got:      {fmt(item.got)}")
     elif item.status == Status.FAILED and item.expected is not None:  # the quiz grader revealed it

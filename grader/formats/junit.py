@@ -13,7 +13,7 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 
-from grader.formats import Item, suites
+from grader.formats import Item, shows_values, suites
 from grader.record import GradeResult, Status
 from grader.tolerance import fmt
 
@@ -34,7 +34,7 @@ def _detail(item: Item, suite_file: str | None) -> str:
     lines = [item.message]
     if item.input:
         lines.append(f"input:    {item.input}")
-    if item.status == Status.FAILED:
+    if shows_values(item):
         lines.append(f"expected: {fmt(item.expected)}")
         lines.append(f"got:      {fmt(item.got)}")
     if item.misconception:
