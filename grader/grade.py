@@ -284,4 +284,5 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Sandbox, *, student:
         course=course.title, student=student, mode=plan.mode, score=score, max_score=max_score,
         pass_threshold=course.pass_threshold, passed=max_score > 0 and score >= course.pass_threshold * max_score,
         exercises=exercises, quizzes=quizzes, grader_error=grader_error, duration=round(time.perf_counter() - started, 4),
+        reveal=course.reveal,
     )
