@@ -140,6 +140,8 @@ def compare(expected: Any, got: Any, returns: str, tol: Tolerance) -> Comparison
     details.update(
         mismatched=int(bad.size), total=int(e.size), worst_index=worst,
         max_abs_diff=max_abs, max_rel_diff=max_rel, rows=rows,
+        worst_rel_diff=(float(reldiff.ravel()[worst_flat]) if np.isfinite(reldiff.ravel()[worst_flat])
+                        and abs(float(e.ravel()[worst_flat])) > 5e-13 else None),
     )
     msg = f"{bad.size} of {e.size} elements differ"
     if max_abs is not None:

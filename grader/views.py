@@ -63,7 +63,9 @@ def facts(check: Check) -> Facts:
     if "mismatched" in d:
         parts = [f"{d['mismatched']} of {d['total']} values differ"]
         if d.get("max_abs_diff") is not None:
-            rel = f" (relative {fmt(d['max_rel_diff'])})" if d.get("max_rel_diff") is not None else ""
+            # The relative difference at the same index as the largest absolute one, so the pair reads true.
+            worst_rel = d.get("worst_rel_diff", d.get("max_rel_diff"))
+            rel = f" (relative {fmt(worst_rel)})" if worst_rel is not None else ""
             parts.append(f"largest difference {fmt(d['max_abs_diff'])}{rel} at index {_index(d['worst_index'])}")
         f.off = "; ".join(parts)
         f.allowed = f"{d['tolerance']} for each value"
