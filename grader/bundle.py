@@ -15,6 +15,7 @@ from grader.course import Case, Course, CourseItem, Exercise, Function, Limits
 from grader.errors import InputError
 from grader.expected import reference_outputs
 from grader.files import write_atomic
+from grader.invariants import parse_invariant
 from grader.quiz.public import public_quiz, quiz_from_public
 from grader.quiz.sheet import SHEET_FILE, build_sheet
 from grader.tolerance import Tolerance
@@ -38,10 +39,14 @@ def stub_source(ex: Exercise) -> str:
 
 
 def public_bundle(course: Course) -> dict[str, Any]:
+    from grader.diagnose import variant_outputs
+
     expected = reference_outputs(course)
+    variants = variant_outputs(course)
     exercises = []
     for ex in course.exercises:
         cases = [c for c in ex.cases if c.visibility == "public"]
+        public = {c.index for c in cases}
         exercises.append({
             "id": ex.id, "title": ex.title, "file": ex.file, "intuition": ex.intuition,
             "limits": ex.limits.as_dict(),
@@ -55,6 +60,15 @@ def public_bundle(course: Course) -> dict[str, Any]:
                  "points": c.points, "expected": expected[(ex.id, c.index)]}
                 for c in cases
             ],
+            # Feedback that works offline: known mistakes' answers on the public cases only, and the invariants
+            # (seeded laws with no expected values, so they reveal nothing hidden).
+            "misconceptions": [
+                {**v.to_dict(), "outputs": [[i, ok, out] for i, ok, out in v.to_dict()["outputs"] if i in public]}
+                for v in variants.get(ex.id, ())
+            ],
+            "invariants": ex.raw.get("invariants", []),
+            "invariant_tolerance": {"rtol": ex.invariants[0].tolerance.rtol, "atol": ex.invariants[0].tolerance.atol}
+            if ex.invariants else None,
         })
     return {
         "bundle_version": BUNDLE_VERSION, "course": course.title, "lesson": course.lesson,
@@ -83,10 +97,12 @@ def course_from_bundle(folder: Path) -> tuple[Course, dict[tuple[str, int], Any]
             )
             for c in ex["cases"]:
                 expected[(ex["id"], c["index"])] = c["expected"]
+            tol = Tolerance(**{**(ex.get("invariant_tolerance") or {}), "nan": "fail"})
+            invariants = tuple(parse_invariant(spec, ex["id"], tol) for spec in ex.get("invariants", []))
             exercises.append(Exercise(
                 id=ex["id"], title=ex["title"], file=ex["file"], module=ex["file"][:-3], reference=None,
                 intuition=ex["intuition"], functions=functions, cases=cases, limits=Limits(**ex["limits"]),
-                points=sum(c.points for c in cases),
+                points=sum(c.points for c in cases) + sum(inv.points for inv in invariants), invariants=invariants,
             ))
         quizzes = tuple(quiz_from_public(q, data["course"]) for q in data.get("quizzes", []))
         course = Course(
@@ -97,10 +113,22 @@ def course_from_bundle(folder: Path) -> tuple[Course, dict[tuple[str, int], Any]
             limits=exercises[0].limits, tolerance=Tolerance(),
             spec_hash=data["spec_hash"], has_reference=False, quizzes=quizzes,
         )
-    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
         raise InputError(f"{path} is damaged ({type(exc).__name__}: {exc})",
                          "Rebuild the student folder with 'grader build --out DIR' in the course repository.") from None
     return course, expected
+
+
+def bundle_variants(folder: Path) -> dict[str, tuple[Any, ...]]:
+    """The known mistakes' public answers stored in a student folder, for diagnosis without the reference."""
+    from grader.diagnose import Variant
+
+    try:
+        data = json.loads((folder / BUNDLE_DIR / BUNDLE_FILE).read_text("utf-8"))
+        return {ex["id"]: tuple(Variant.from_dict(v) for v in ex.get("misconceptions", [])) for ex in data["exercises"]}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{folder / BUNDLE_DIR / BUNDLE_FILE} is damaged ({type(exc).__name__}: {exc})",
+                         "Rebuild the student folder with 'grader build --out DIR' in the course repository.") from None
 
 
 def build(course: Course, out: Path, *, force: bool = False, student: str | None = None) -> list[Path]:

@@ -62,6 +62,8 @@ def validate(course_dir: Path | None) -> None:
     quizzes = "".join(f", quiz {q.id} ({len(q.questions)} questions)" for q in c.quizzes)
     click.echo(f"{c.title}: {len(c.exercises)} exercises, {report.cases} cases "
                f"({report.pinned} pinned to the lesson's figures){quizzes}, {c.max_score:g} points. All valid.")
+    for note in report.notes:
+        click.echo(f"  {note}")
 
 
 @cli.command()
@@ -177,6 +179,88 @@ def merge(outputs: tuple[Path, ...], out: Path, canvas_map: Path | None) -> None
     click.echo(f"Merged {count} students from {len(outputs)} folders. Wrote {out / GRADEBOOK}, {out / SUMMARY}.")
     if unknown:
         click.echo(f"Warning: {len(unknown)} student(s) are not in the Canvas map, e.g. {unknown[0]}.", err=True)
+
+
+@cli.command()
+@click.argument("directory", required=False, default=".", type=click.Path(path_type=Path))
+@course_option
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help=FORMAT_HELP)
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the report here (the text report still goes to the log).")
+@click.option("--student", help="Student id shown in the report (default: the folder name).")
+@click.option("--templates", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="A folder of templates that override the built-in ones.")
+def ci(directory: Path, course_dir: Path | None, fmt: str, output: Path | None, student: str | None,
+       templates: Path | None) -> None:
+    """Grade DIRECTORY for CI: exit 1 below the pass threshold, else 0.
+
+    On GitHub Actions it also writes the job summary, annotates the failing lines (at most 10), and
+    sets the step output `result` that GitHub Classroom's grading reporter reads.
+    """
+    from grader import ci as run
+    from grader.formats.github import command
+
+    env = run.default_env()
+    try:
+        result = run.grade_folder(directory, course_dir, student)
+    except GraderError as exc:
+        if run.on_github(env):
+            click.echo(command("error", exc.format(), title="grader ci could not grade"), err=True)
+        raise
+    report_on_stdout = output is None and fmt != "text"
+    if output is not None:
+        write_atomic(output, render(result, fmt, templates=templates))
+    if report_on_stdout:
+        click.echo(render(result, fmt, templates=templates), nl=False)
+    else:
+        run.print_report(render(result, "text", templates=templates), env, click.echo)
+    if run.on_github(env):
+        run.report_to_github(result, directory, env, lambda line: click.echo(line, err=report_on_stdout))
+    sys.exit(int(run.exit_code(result)))
+
+
+@cli.group()
+def export() -> None:
+    """Package the course for a learning platform."""
+
+
+@export.command("gradescope")
+@course_option
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=Path("autograder.zip"),
+              show_default=True, help="The zip to upload to Gradescope.")
+def export_gradescope(course_dir: Path | None, out: Path) -> None:
+    """Write a Gradescope autograder zip that grades with every case, hidden ones included."""
+    from grader.autograder import export_gradescope as run
+    from grader.course import find_course_root, load_course
+
+    root = course_dir or find_course_root(Path.cwd())
+    if root is None:
+        raise UsageError("no course.yaml here or above", "Run inside the course repository or pass --course DIR.")
+    entries = run(load_course(root), out)
+    click.echo(f"Wrote {out} ({len(entries)} files, {out.stat().st_size // 1024} KiB). Upload it in Gradescope: "
+               "Configure Autograder > Zip file upload.")
+
+
+@cli.command("init-ci")
+@click.argument("directory", required=False, default=".", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--kind", type=click.Choice(["student", "course"]),
+              help="Repository kind (default: course if DIRECTORY has course.yaml, student if it has .grader/).")
+@click.option("--install", metavar="REQUIREMENT",
+              help="pip requirement for the grader (default: a copy vendored into .grader/grader-src).")
+@click.option("--classroom/--no-classroom", default=True, show_default=True,
+              help="Student repos: report points to GitHub Classroom.")
+@click.option("--force", is_flag=True, help="Replace an existing workflow.")
+def init_ci(directory: Path, kind: str | None, install: str | None, classroom: bool, force: bool) -> None:
+    """Write a GitHub Actions workflow that runs grader ci.
+
+    It goes to DIRECTORY/.github/workflows/grader.yml, with actions pinned to commit SHAs and the least
+    permissions; a student repository also reports its points to GitHub Classroom.
+    """
+    from grader.workflow import init_ci as run
+
+    written = run(directory, kind=kind, install=install, classroom=classroom, force=force)
+    for path in written:
+        click.echo(f"Wrote {path}")
 
 
 def main() -> None:

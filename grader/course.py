@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import InputError, Problem, SpecError
+from grader.expr import Expr, ExprError, parse
 from grader.generators import expand_arg
+from grader.invariants import Invariant, parse_invariant
 from grader.tolerance import Tolerance
-from grader.yamlspec import Located, load_yaml, schema_problems
+from grader.yamlspec import Located, display_path, load_yaml, schema_problems
 
 DEFAULT_LIMITS: dict[str, Any] = {
     "time_per_call": 2.0,
@@ -53,6 +55,26 @@ class Function:
     doc: str
     intuition: str
     tolerance: Tolerance
+    plot: dict[str, str] | None = None  # {x: <param>, x_label, y_label}: the HTML report draws got vs expected
+
+
+@dataclass(frozen=True)
+class Misconception:
+    """A known wrong answer: the reference with a declarative ``transform``, or code in ``implementation``.
+
+    ``functions`` are where the mistake is made; functions built on them are affected too, because the
+    variant is the whole reference module with those functions replaced.
+    """
+
+    id: str
+    explanation: str
+    idea: str
+    functions: tuple[str, ...]
+    scale: Expr | None = None  # output times this (an expression over the function's parameters)
+    negate: bool = False
+    swap: tuple[str, str] | None = None  # call with these two parameters exchanged
+    implementation: tuple[Path, str] | None = None  # (file, function) replacing functions[0]
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -87,6 +109,8 @@ class Exercise:
     points: float
     spec_path: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    misconceptions: tuple[Misconception, ...] = ()
+    invariants: tuple[Invariant, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -179,6 +203,9 @@ def load_course(root: Path) -> Course:
             continue
         if ex.reference is not None and ex.reference.is_file():
             hasher.update(ex.reference.read_bytes())
+        for mis in ex.misconceptions:
+            if mis.implementation is not None:
+                hasher.update(mis.implementation[0].read_bytes())
         exercises.append(ex)
     quizzes = []
     for i, item in enumerate(data.get("quizzes", [])):
@@ -198,6 +225,7 @@ def load_course(root: Path) -> Course:
             problems.append(Problem(str(ex.spec_path), 1, 1,
                                     f"student file {ex.file} is also used by exercise {files[ex.file]}"))
         files[ex.file] = ex.id
+    problems.extend(_cross_calls(exercises, set(seen), root))
     if problems:
         raise SpecError(sorted(set(problems), key=lambda p: (p.file, p.line, p.column)))
     return Course(
@@ -249,10 +277,15 @@ def load_exercise(path: Path, root: Path, item: dict[str, Any], limits_d: dict[s
     functions = {}
     for name, spec in data["functions"].items():
         ftol = {**ex_tol, **spec.get("tolerance", {})}
+        plot = spec.get("plot")
+        if plot is not None and plot["x"] not in spec["params"]:
+            problems.append(doc.problem(["functions", name, "plot", "x"],
+                                        f"functions.{name}.plot.x: {plot['x']!r} is not a parameter of {name}; "
+                                        f"use one of {', '.join(spec['params'])}"))
         functions[name] = Function(
             name=name, params=tuple(spec["params"]), returns=spec["returns"], doc=spec["doc"].strip(),
             intuition=spec.get("intuition", "").strip(),
-            tolerance=_tolerance(doc, ["functions", name], ftol, problems),
+            tolerance=_tolerance(doc, ["functions", name], ftol, problems), plot=plot,
         )
     cases = []
     names: set[str] = set()
@@ -284,6 +317,8 @@ def load_exercise(path: Path, root: Path, item: dict[str, Any], limits_d: dict[s
     for name, count in per_function.items():
         if count == 0:
             problems.append(doc.problem(["functions", name], f"function {name} has no case; add at least one"))
+    misconceptions = _misconceptions(doc, data, functions, root, problems)
+    invariants = _invariants(doc, data, functions, ex_tol, problems)
     total = sum(c.points for c in cases) + sum(float(inv.get("points", 0)) for inv in data.get("invariants", []))
     if not problems and abs(total - float(item["points"])) > 1e-9:
         problems.append(doc.problem(["cases"], f"the cases are worth {total:g} points but course.yaml gives "
@@ -297,5 +332,124 @@ def load_exercise(path: Path, root: Path, item: dict[str, Any], limits_d: dict[s
         id=data["id"], title=data["title"], file=data["file"], module=data["file"][:-3], reference=reference,
         intuition=data["intuition"].strip(), functions=functions, cases=tuple(cases),
         limits=Limits(**_merge_limits(limits_d, data.get("limits"))), points=float(item["points"]),
-        spec_path=path, raw=data,
+        spec_path=path, raw=data, misconceptions=misconceptions, invariants=invariants,
     )
+
+
+def _misconceptions(doc: Located, data: dict[str, Any], functions: dict[str, Function], root: Path,
+                    problems: list[Problem]) -> tuple[Misconception, ...]:
+    out = []
+    seen: set[str] = set()
+    for i, spec in enumerate(data.get("misconceptions", [])):
+        where = ["misconceptions", i]
+        label = f"misconceptions[{i}] ({spec['id']})"
+        if spec["id"] in seen:
+            problems.append(doc.problem([*where, "id"], f"{label}: the id is used twice in this exercise"))
+            continue
+        seen.add(spec["id"])
+        unknown = [f for f in spec["functions"] if f not in functions]
+        if unknown:
+            problems.append(doc.problem([*where, "functions"], f"{label}: {unknown[0]!r} is not a function of this "
+                                                               f"exercise; use one of {', '.join(functions)}"))
+            continue
+        has_t, has_i = "transform" in spec, "implementation" in spec
+        if has_t == has_i:
+            problems.append(doc.problem(where, f"{label}: give either transform (e.g. {{scale: \"ln(2)\"}}) or "
+                                               "implementation (reference/mistakes/FILE.py:FUNCTION), not "
+                                               + ("both" if has_t else "neither")))
+            continue
+        line, _ = doc.where(where)
+        fields: dict[str, Any] = {}
+        if has_i:
+            file, _, fn = spec["implementation"].rpartition(":")
+            if len(spec["functions"]) != 1:
+                problems.append(doc.problem([*where, "functions"], f"{label}: an implementation replaces exactly "
+                                                                   "one function; list only that one"))
+                continue
+            if not (root / file).is_file():
+                problems.append(doc.problem([*where, "implementation"], f"{label}: {file} does not exist"))
+                continue
+            fields["implementation"] = ((root / file).resolve(), fn)
+        else:
+            t = spec["transform"]
+            params = set.intersection(*(set(functions[f].params) for f in spec["functions"]))
+            try:
+                if "scale" in t:
+                    fields["scale"] = parse(t["scale"], known=params)
+            except ExprError as exc:
+                problems.append(doc.problem([*where, "transform", "scale"], f"{label}: transform.scale: {exc}"))
+                continue
+            if "swap" in t:
+                bad = [name for name in t["swap"] if name not in params]
+                if bad or t["swap"][0] == t["swap"][1]:
+                    problems.append(doc.problem([*where, "transform", "swap"],
+                                                f"{label}: transform.swap needs two different parameters of "
+                                                f"{', '.join(spec['functions'])}: {', '.join(sorted(params))}"))
+                    continue
+                fields["swap"] = (t["swap"][0], t["swap"][1])
+            fields["negate"] = bool(t.get("negate", False))
+        out.append(Misconception(id=spec["id"], explanation=spec["explanation"].strip(), idea=spec["idea"].strip(),
+                                 functions=tuple(spec["functions"]), line=line, **fields))
+    return tuple(out)
+
+
+def _invariants(doc: Located, data: dict[str, Any], functions: dict[str, Function], ex_tol: dict[str, Any],
+                problems: list[Problem]) -> tuple[Invariant, ...]:
+    out = []
+    seen: set[str] = set()
+    tol = Tolerance(rtol=float(ex_tol["rtol"]), atol=float(ex_tol["atol"]), nan="fail")
+    for i, spec in enumerate(data.get("invariants", [])):
+        where = ["invariants", i]
+        label = f"invariants[{i}] ({spec['id']})"
+        if spec["id"] in seen:
+            problems.append(doc.problem([*where, "id"], f"{label}: the id is used twice in this exercise"))
+            continue
+        seen.add(spec["id"])
+        line, _ = doc.where(where)
+        try:
+            inv = parse_invariant(spec, data["id"], tol, line)
+        except ExprError as exc:
+            problems.append(doc.problem(where, f"{label}: {exc}"))
+            continue
+        bad = False
+        for call in inv.calls:
+            fn = functions.get(call.function) if call.exercise == data["id"] else None
+            if call.exercise == data["id"] and fn is None:
+                problems.append(doc.problem([*where, "calls", call.name],
+                                            f"{label}: calls.{call.name}: {call.function} is not a function of this "
+                                            f"exercise; use one of {', '.join(functions)}, or exercise.function"))
+                bad = True
+            elif fn is not None and len(call.args) != len(fn.params):
+                problems.append(doc.problem([*where, "calls", call.name],
+                                            f"{label}: calls.{call.name}: {fn.name} takes {len(fn.params)} "
+                                            f"argument(s), got {len(call.args)}"))
+                bad = True
+        if not bad:
+            out.append(inv)
+    return tuple(out)
+
+
+def _cross_calls(exercises: list[Exercise], listed: set[str], root: Path) -> list[Problem]:
+    """Invariants may call other exercises' functions: those must exist and take the arguments given.
+
+    An exercise that is listed but failed to load has its own problems reported; calls into it are skipped.
+    """
+    by_id = {ex.id: ex for ex in exercises}
+    problems = []
+    for ex in exercises:
+        where = display_path(ex.spec_path, root) if ex.spec_path else ex.id
+        for inv in ex.invariants:
+            for call in inv.calls:
+                if call.exercise == ex.id:
+                    continue
+                other = by_id.get(call.exercise)
+                if other is None and call.exercise in listed:
+                    continue
+                fn = other.functions.get(call.function) if other else None
+                if fn is None:
+                    problems.append(Problem(where, inv.line, 1, f"invariant {inv.id}: calls.{call.name}: "
+                                                                f"{call.exercise}.{call.function} does not exist"))
+                elif len(fn.params) != len(call.args):
+                    problems.append(Problem(where, inv.line, 1, f"invariant {inv.id}: calls.{call.name}: "
+                                                                f"{call.function} takes {len(fn.params)} argument(s)"))
+    return problems

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+import os
 import shutil
 import tempfile
 import time
@@ -13,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from grader.course import Case, Course, Exercise
+from grader.diagnose import Variant, annotate, diagnose, student_outputs, variant_outputs
+from grader.invariants import Trial, draw, judge
 from grader.quiz.grading import grade_quizzes
 from grader.record import Check, ExerciseResult, GradeResult, Status
 from grader.sandbox.client import Sandbox, SandboxCrashed, copy_submission
-from grader.tolerance import Tolerance, compare, fmt
+from grader.tolerance import Tolerance, compare, short
 
 INPUT_CHARS = 300
 
@@ -29,34 +33,53 @@ class Plan:
     mode: str  # course | student
     expected: dict[tuple[str, int], Any]
     cases: dict[str, tuple[Case, ...]]  # exercise id -> cases graded in this mode
-    groups: tuple[tuple[dict[str, Any], tuple[tuple[str, int], ...], tuple[dict[str, Any], ...]], ...]
+    groups: tuple[tuple[dict[str, Any], tuple[tuple[Any, ...], ...], tuple[dict[str, Any], ...]], ...]
+    invariant_groups: tuple[tuple[dict[str, Any], tuple[tuple[Any, ...], ...], tuple[dict[str, Any], ...]], ...] = ()
+    variants: dict[str, tuple[Variant, ...]] = field(default_factory=dict)  # exercise id -> known mistakes
+    trials: dict[tuple[str, str], tuple[Trial, ...]] = field(default_factory=dict)  # (exercise, invariant) -> inputs
     # The call as a report shows it, per (exercise id, case index): the same for every submission.
     inputs: dict[tuple[str, int], str] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, course: Course, mode: str, expected: dict[tuple[str, int], Any]) -> Plan:
+    def build(cls, course: Course, mode: str, expected: dict[tuple[str, int], Any],
+              variants: dict[str, tuple[Variant, ...]] | None = None) -> Plan:
+        """``variants`` default to the course's misconceptions, computed from the reference (course mode)."""
+        if variants is None:
+            variants = variant_outputs(course) if mode == "course" and course.has_reference else {}
         cases = {
             ex.id: tuple(c for c in ex.cases if mode == "course" or c.visibility == "public")
             for ex in course.exercises
         }
-        by_limits: dict[str, tuple[dict[str, Any], list[tuple[str, int]], list[dict[str, Any]]]] = {}
-        for ex in course.exercises:
+        by_id = {ex.id: ex for ex in course.exercises}
+        by_limits: dict[str, tuple[dict[str, Any], list[tuple[Any, ...]], list[dict[str, Any]]]] = {}
+        inv_by_limits: dict[str, tuple[dict[str, Any], list[tuple[Any, ...]], list[dict[str, Any]]]] = {}
+
+        def add(ex: Exercise, key: tuple[Any, ...], function: str, args: Any, into: dict[str, Any]) -> None:
             limits = ex.limits.as_dict()
-            key = json.dumps(limits, sort_keys=True)
-            group = by_limits.setdefault(key, (limits, [], []))
+            group = into.setdefault(json.dumps(limits, sort_keys=True), (limits, [], []))
+            group[1].append(key)
+            group[2].append({"module": ex.module, "file": ex.file, "function": function,
+                             "args": json.dumps(list(args)), "returns": ex.functions[function].returns})
+
+        for ex in course.exercises:
             for case in cases[ex.id]:
-                group[1].append((ex.id, case.index))
-                group[2].append({
-                    "module": ex.module, "file": ex.file, "function": case.function,
-                    "args": json.dumps(list(case.args)), "returns": ex.functions[case.function].returns,
-                })
+                add(ex, (ex.id, case.index), case.function, case.args, by_limits)
+        trials: dict[tuple[str, str], tuple[Trial, ...]] = {}
+        for ex in course.exercises:
+            for inv in ex.invariants:
+                trials[(ex.id, inv.id)] = draw(inv)
+                for trial in trials[(ex.id, inv.id)]:
+                    for call in inv.calls:
+                        add(by_id[call.exercise], ("inv", ex.id, inv.id, trial.index, call.name), call.function,
+                            trial.args[call.name], inv_by_limits)
         groups = tuple((lim, tuple(keys), tuple(tasks)) for lim, keys, tasks in by_limits.values())
+        inv_groups = tuple((lim, tuple(keys), tuple(tasks)) for lim, keys, tasks in inv_by_limits.values())
         inputs = {(ex.id, c.index): format_call(c.function, c.args) for ex in course.exercises for c in cases[ex.id]}
-        return cls(course, mode, expected, cases, groups, inputs)
+        return cls(course, mode, expected, cases, groups, inv_groups, variants, trials, inputs)
 
 
 def format_call(function: str, args: tuple[Any, ...]) -> str:
-    text = f"{function}({', '.join(fmt(a) for a in args)})"
+    text = f"{function}({', '.join(short(a, 12) for a in args)})"
     return text if len(text) <= INPUT_CHARS else text[: INPUT_CHARS - 1] + "…"
 
 
@@ -132,15 +155,99 @@ def _check(ex: Exercise, case: Case, result: dict[str, Any] | None, expected: An
     got = result.get("value")
     check.got = got
     if _surely_close(expected, got, fn.returns, fn.tolerance):
-        check.status, check.score, check.message = Status.PASSED, case.points, "ok"
-        return check
-    outcome = compare(expected, got, fn.returns, fn.tolerance)
-    check.details = outcome.details
-    if outcome.ok:
+        check.details = {}
         check.status, check.score, check.message = Status.PASSED, case.points, "ok"
     else:
-        check.status, check.message = Status.FAILED, outcome.message
+        outcome = compare(expected, got, fn.returns, fn.tolerance)
+        check.details = outcome.details
+        if outcome.ok:
+            check.status, check.score, check.message = Status.PASSED, case.points, "ok"
+        else:
+            check.status, check.message = Status.FAILED, outcome.message
+    if fn.plot is not None and fn.returns == "array":
+        check.details["plot"] = {"x": case.args[fn.params.index(fn.plot["x"])], "x_label": fn.plot.get("x_label", fn.plot["x"]),
+                                 "y_label": fn.plot.get("y_label", fn.name)}
     return check
+
+
+def _diagnose(plan: Plan, ex: Exercise, checks: list[Check],
+              responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]]) -> None:
+    variants = plan.variants.get(ex.id)
+    failing = {c.function for c in checks if c.status != Status.PASSED and c.function}
+    if not variants or not failing:
+        return
+    cases = plan.cases[ex.id]
+    student = student_outputs({c.index: responses.get((ex.id, c.index), (None, ""))[0] for c in cases})
+    expected = {c.index: plan.expected[(ex.id, c.index)] for c in cases}
+    annotate(checks, cases, diagnose(ex.functions, cases, expected, student, failing, variants))
+
+
+INVARIANT_CALL_BUDGET = 0.25  # seconds a function may take per case and still get random trials
+
+
+def _invariant_groups(plan: Plan, responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]]):
+    """Invariant calls, run after the cases: none for a function that failed to run or is slow on a case.
+
+    A slow function would multiply its time by the number of trials; its cases already say what is wrong.
+    """
+    slow: dict[tuple[str, str], str] = {}
+    for ex in plan.course.exercises:
+        for case in plan.cases[ex.id]:
+            result = responses.get((ex.id, case.index), (None, ""))[0] or {}
+            exception = (result.get("error") or {}).get("exception")
+            key = (ex.module, case.function)
+            if (result.get("error") or {}).get("import_failed"):
+                slow[key] = f"not run: {ex.file} could not be imported"
+            elif exception in ("Timeout", "Crash", "Skipped", "GraderError"):
+                slow[key] = f"not run: {case.function}() did not finish its cases"
+            elif exception is not None:
+                slow.setdefault(key, f"not run: {case.function}() raised {exception} on its cases")
+            elif (result.get("duration") or 0) > INVARIANT_CALL_BUDGET:
+                # No measured figure in the message: the same submission must give the same report.
+                slow.setdefault(key, f"not run: {case.function}() takes over {INVARIANT_CALL_BUDGET:g} s per case, "
+                                     "too slow for random trials")
+    for limits, keys, tasks in plan.invariant_groups:
+        kept_keys, kept_tasks = [], []
+        for key, task in zip(keys, tasks, strict=True):
+            why = slow.get((task["module"], task["function"]))
+            if why:
+                responses[key] = ({"ok": False, "error": {"exception": "Skipped", "message": why}}, "")
+            else:
+                kept_keys.append(key)
+                kept_tasks.append(task)
+        yield limits, tuple(kept_keys), tuple(kept_tasks)
+
+
+def _invariant_checks(plan: Plan, ex: Exercise,
+                      responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]]) -> list[Check]:
+    checks = []
+    for inv in ex.invariants:
+        trials = plan.trials.get((ex.id, inv.id), ())
+        results: dict[int, dict[str, tuple[bool, Any]]] = {}
+        for trial in trials:
+            results[trial.index] = {}
+            for call in inv.calls:
+                result, _ = responses.get(("inv", ex.id, inv.id, trial.index, call.name), (None, ""))
+                if result is None:
+                    results[trial.index][call.name] = (False, "not run")
+                elif result.get("ok"):
+                    results[trial.index][call.name] = (True, result.get("value"))
+                else:
+                    error = result.get("error") or {}
+                    what = error.get("exception", "Error")
+                    results[trial.index][call.name] = (False, error.get("message", "") if what == "Skipped" else
+                                                       f"raised {what}: {error.get('message', '')}".rstrip(": "))
+        if trials:
+            checks.append(judge(inv, trials, results))
+    return checks
+
+
+def _strip_paths(result: dict[str, Any] | None, output: str, prefix: str) -> tuple[dict[str, Any] | None, str]:
+    """Reports name the student's files, not the grader's temporary folder (which also changes every run)."""
+    error = (result or {}).get("error")
+    if error and isinstance(error.get("message"), str) and prefix in error["message"]:
+        result = {**result, "error": {**error, "message": error["message"].replace(prefix, "")}}
+    return result, output.replace(prefix, "")
 
 
 def forbidden_roots(course: Course, submission: Path, extra: tuple[Path, ...] = ()) -> list[str]:
@@ -161,7 +268,7 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Sandbox, *, student:
     """
     started = time.perf_counter()
     course = plan.course
-    responses: dict[tuple[str, int], tuple[dict[str, Any] | None, str]] = {}
+    responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]] = {}
     lines: dict[str, dict[str, int]] = {}
     grader_error = None
     with tempfile.TemporaryDirectory(prefix="grader-", dir=scratch) as tmp:
@@ -170,7 +277,7 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Sandbox, *, student:
         copy_submission(submission, work)
         forbidden = forbidden_roots(course, submission, extra_forbidden)
         fresh = True
-        for limits, keys, tasks in plan.groups:
+        for limits, keys, tasks in itertools.chain(plan.groups, _invariant_groups(plan, responses)):
             if not tasks:
                 continue
             if not fresh:
@@ -189,7 +296,7 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Sandbox, *, student:
             if response.get("internal"):
                 grader_error = "internal error in the sandbox worker:\n" + response["internal"]
             for key, result, output in zip(keys, response["results"], response["outputs"], strict=True):
-                responses[key] = (result, output)
+                responses[key] = _strip_paths(result, output, f"{work}{os.sep}")
             for module, info in response["imports"].items():
                 lines[module] = info.get("lines", {})
     exercises = []
@@ -199,7 +306,10 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Sandbox, *, student:
             result, output = responses.get((ex.id, case.index), (None, ""))
             checks.append(_check(ex, case, result, plan.expected[(ex.id, case.index)], output,
                                  lines.get(ex.module, {}), plan.inputs.get((ex.id, case.index))))
-        max_score = ex.points if plan.mode == "course" else sum(c.points for c in plan.cases[ex.id])
+        _diagnose(plan, ex, checks, responses)
+        checks.extend(_invariant_checks(plan, ex, responses))
+        max_score = ex.points if plan.mode == "course" else \
+            sum(c.points for c in plan.cases[ex.id]) + sum(inv.points for inv in ex.invariants)
         exercises.append(ExerciseResult(
             id=ex.id, title=ex.title, file=ex.file, score=round(sum(c.score for c in checks), 6),
             max_score=max_score, checks=checks, intuition=ex.intuition,
@@ -214,4 +324,5 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Sandbox, *, student:
         course=course.title, student=student, mode=plan.mode, score=score, max_score=max_score,
         pass_threshold=course.pass_threshold, passed=max_score > 0 and score >= course.pass_threshold * max_score,
         exercises=exercises, quizzes=quizzes, grader_error=grader_error, duration=round(time.perf_counter() - started, 4),
+        reveal=course.reveal,
     )

@@ -96,14 +96,15 @@ class GradeResult:
     grader_error: str | None = None
     duration: float = 0.0
     version: int = RESULT_VERSION
+    reveal: str = "always"  # course.yaml's policy for hidden checks (always | never | after_due), for views
 
     def checks(self) -> list[tuple[ExerciseResult, Check]]:
         return [(ex, c) for ex in self.exercises for c in ex.checks]
 
     def to_dict(self) -> dict[str, Any]:
-        data = _tree(self)
+        data = _tree(self)  # json_safe(asdict(self)) in one pass: a student's NaN or inf must not break the JSON
         order = ["version", "course", "student", "mode", "score", "max_score", "pass_threshold", "passed",
-                 "exercises", "quizzes", "grader_error", "duration"]
+                 "exercises", "quizzes", "grader_error", "duration", "reveal"]
         return {k: data[k] for k in order}
 
     def to_json(self, indent: int | None = 2) -> str:

@@ -10,18 +10,28 @@ from typing import Any
 
 import jinja2
 
+from grader import views
+from grader.formats import MACHINE_FORMATS, machine_views
 from grader.record import GradeResult
 from grader.tolerance import fmt
 
-FORMATS = ("text", "json")
-_TEMPLATE_OF = {"text": "report.txt.j2"}
+# Templates render the human formats; machine formats (grader/formats/) are views of the same record.
+FORMATS = ("text", "md", "html", "json", *MACHINE_FORMATS)
+_TEMPLATE_OF = {"text": "report.txt.j2", "md": "report.md.j2", "html": "report.html.j2"}
 
 _ANSI = {"green": "\033[32m", "red": "\033[31m", "yellow": "\033[33m", "bold": "\033[1m", "dim": "\033[2m",
          "reset": "\033[0m"}
 
 
 def default_templates() -> Path:
-    """``templates/`` of the course repository, installed as the package ``grader.templates``."""
+    """``templates/`` of the course repository, installed as the package ``grader.templates``.
+
+    A source checkout's own ``templates/`` wins, so a checkout run from its folder (tests, a worktree)
+    never renders with the templates of another checkout that happens to be pip-installed.
+    """
+    checkout = Path(__file__).resolve().parent.parent / "templates"
+    if (checkout / "__init__.py").is_file() and (checkout / "report.txt.j2").is_file():
+        return checkout
     return Path(str(resources.files("grader.templates")))
 
 
@@ -39,7 +49,25 @@ def environment(override: Path | None = None) -> jinja2.Environment:
     )
     env.filters["num"] = fmt
     env.filters["pct"] = lambda x, total: f"{(100.0 * x / total) if total else 0:.0f}%"
+    env.filters["cell"] = md_cell
+    env.filters["code"] = md_code
+    env.globals.update(views.GLOBALS)
     return env
+
+
+def md_cell(text: object) -> str:
+    """Text safe inside a Markdown table cell: one line, pipes escaped."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def md_code(text: object) -> str:
+    """Inline code that survives backticks in the text (CommonMark: a longer fence)."""
+    text = " ".join(str(text).split())
+    fence = "`"
+    while fence in text:
+        fence += "`"
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}".replace("|", "\\|")
 
 
 def use_color(stream: Any = None) -> bool:
@@ -50,9 +78,12 @@ def use_color(stream: Any = None) -> bool:
 
 
 def render(result: GradeResult, fmt_name: str, *, templates: Path | None = None, color: bool = False) -> str:
+    if fmt_name in MACHINE_FORMATS:
+        return machine_views()[fmt_name](result)
     if fmt_name == "json":
         return result.to_json() + "\n"
     env = environment(templates)
     template = env.get_template(_TEMPLATE_OF[fmt_name])
     colors = _ANSI if color else dict.fromkeys(_ANSI, "")
     return template.render(r=result, c=colors)
+

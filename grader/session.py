@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.bundle import BUNDLE_DIR, BUNDLE_FILE, course_from_bundle
+from grader.bundle import BUNDLE_DIR, BUNDLE_FILE, bundle_variants, course_from_bundle
 from grader.course import Course, find_course_root, load_course
 from grader.errors import InputError
 from grader.expected import reference_outputs
@@ -28,7 +28,7 @@ def open_course(course_dir: Path | None, submission: Path | None = None) -> Sess
         return Session(course, Plan.build(course, "course", reference_outputs(course)))
     if submission is not None and (submission / BUNDLE_DIR / BUNDLE_FILE).is_file():
         course, expected = course_from_bundle(submission)
-        return Session(course, Plan.build(course, "student", expected))
+        return Session(course, Plan.build(course, "student", expected, variants=bundle_variants(submission)))
     raise InputError(
         "no course found: there is no course.yaml here or above, and no student folder",
         "Run inside the course repository, pass --course DIR, or check a folder made by 'grader build'.",

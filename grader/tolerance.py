@@ -58,6 +58,16 @@ def fmt(x: Any) -> str:
     return text
 
 
+def short(value: Any, items: int = 6) -> str:
+    """Like :func:`fmt`, but a long flat list keeps its first and last items and says how many."""
+    if isinstance(value, (list, tuple)) and len(value) > items and not any(isinstance(v, (list, tuple)) for v in value):
+        head = ", ".join(fmt(v) for v in value[: items - 2])
+        return f"[{head}, …, {fmt(value[-1])}] ({len(value)} values)"
+    if value is None:
+        return "nothing"
+    return fmt(value)
+
+
 @dataclass(frozen=True)
 class Comparison:
     """The outcome of comparing one answer; ``details`` feeds every report format."""
@@ -130,6 +140,8 @@ def compare(expected: Any, got: Any, returns: str, tol: Tolerance) -> Comparison
     details.update(
         mismatched=int(bad.size), total=int(e.size), worst_index=worst,
         max_abs_diff=max_abs, max_rel_diff=max_rel, rows=rows,
+        worst_rel_diff=(float(reldiff.ravel()[worst_flat]) if np.isfinite(reldiff.ravel()[worst_flat])
+                        and abs(float(e.ravel()[worst_flat])) > 5e-13 else None),
     )
     msg = f"{bad.size} of {e.size} elements differ"
     if max_abs is not None:

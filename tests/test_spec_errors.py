@@ -27,9 +27,11 @@ def _edit(path: Path, old: str, new: str) -> None:
 def test_the_bundled_course_validates(course_root):
     result = CliRunner().invoke(cli, ["validate", "--course", str(course_root)])
     assert result.exit_code == 0, result.output
-    assert result.output == ("Fundamentals of Information Theory: 3 exercises, 30 cases "
-                             "(13 pinned to the lesson's figures), quiz information_theory (17 questions), "
-                             "50 points. All valid.\n")
+    lines = result.output.splitlines()
+    assert lines[0] == ("Fundamentals of Information Theory: 3 exercises, 31 cases "
+                        "(13 pinned to the lesson's figures), quiz information_theory (17 questions), "
+                        "50 points. All valid.")
+    assert [line.split(":")[0].strip() for line in lines[1:]] == ["entropy", "cross_entropy", "kl_sweep"]
 
 
 def test_unknown_key_names_line_and_allowed_keys(course_copy):
@@ -37,7 +39,7 @@ def test_unknown_key_names_line_and_allowed_keys(course_copy):
     errors = _errors(course_copy)
     assert len(errors) == 1
     assert errors[0].startswith("exercises/entropy.yaml:16:5: unknown key 'retruns' in functions.entropy; "
-                                "allowed keys: doc, intuition, params, returns, tolerance")
+                                "allowed keys: doc, intuition, params, plot, returns, tolerance")
 
 
 def test_duplicate_key(course_copy):
@@ -49,7 +51,7 @@ def test_duplicate_key(course_copy):
 def test_bad_enum_value(course_copy):
     _edit(course_copy / "exercises/kl_sweep.yaml", "visibility: public", "visibility: secret")
     errors = _errors(course_copy)
-    assert errors == ["exercises/kl_sweep.yaml:53:159: cases[0].visibility: 'secret' is not allowed; "
+    assert errors == ["exercises/kl_sweep.yaml:54:159: cases[0].visibility: 'secret' is not allowed; "
                       "use one of 'public', 'hidden'"]
 
 

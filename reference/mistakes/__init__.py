@@ -1,0 +1,1 @@
+"""Known wrong answers, written as code beside the reference; the exercise YAML points at them by name."""

@@ -1,0 +1,41 @@
+"""Fixtures for the feedback tests: one sandbox and one grading plan for the whole session."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from grader.course import load_course
+from grader.expected import reference_outputs
+from grader.grade import Plan, grade_submission
+from grader.record import GradeResult
+from grader.sandbox.client import Sandbox
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = ROOT / "tests" / "scenarios"
+
+
+@pytest.fixture(scope="session")
+def grade() -> Iterator[Callable[[str], GradeResult]]:
+    """grade("mistake-log10") -> the result for that scenario's submission, graded once per session."""
+    course = load_course(ROOT)
+    plan = Plan.build(course, "course", reference_outputs(course))
+    cache: dict[str, GradeResult] = {}
+    with Sandbox() as sandbox:
+        def run(name: str) -> GradeResult:
+            if name not in cache:
+                cache[name] = grade_submission(plan, SCENARIOS / name / "submission", sandbox, student=name)
+            return copy.deepcopy(cache[name])
+        yield run
+
+
+def normalised(result: GradeResult) -> GradeResult:
+    """Timings vary from run to run; golden files hold everything else."""
+    result = copy.deepcopy(result)
+    result.duration = 0.0
+    for _, check in result.checks():
+        check.duration = None
+    return result

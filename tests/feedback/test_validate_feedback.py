@@ -1,0 +1,70 @@
+"""``grader validate`` proves the misconceptions apart and the invariants true, and names the YAML line when not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.errors import SpecError
+from grader.validate import validate
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+def _problems(root: Path) -> list[str]:
+    with pytest.raises(SpecError) as info:
+        validate(root)
+    return [str(p) for p in info.value.problems]
+
+
+def test_summary_line_per_exercise(course_root):
+    notes = validate(course_root).notes
+    assert [n.split(":")[0] for n in notes] == ["entropy", "cross_entropy", "kl_sweep"]
+    assert notes[0].startswith("entropy: 5 misconceptions, all told apart by its 10 cases; "
+                               "2 invariants hold for the reference")
+
+
+def test_two_misconceptions_with_the_same_numbers_are_refused(course_copy):
+    _edit(course_copy / "exercises/entropy.yaml", 'transform: {scale: "log10(2)"}', 'transform: {scale: "ln(2)"}')
+    problems = _problems(course_copy)
+    assert any(p.startswith("exercises/entropy.yaml:") and "misconception log10: a submission making this mistake "
+               "is not recognised in entropy() (it gives the same numbers as natural-log)" in p for p in problems)
+
+
+def test_a_misconception_the_cases_cannot_catch_is_refused(course_copy):
+    _edit(course_copy / "exercises/cross_entropy.yaml", 'transform: {scale: "1/ln(2)"}', 'transform: {scale: 1}')
+    assert any("misconception log2-instead-of-ln matches the reference on every case" in p
+               for p in _problems(course_copy))
+
+
+def test_an_invariant_the_reference_breaks_is_refused(course_copy):
+    _edit(course_copy / "exercises/kl_sweep.yaml", 'expect: "kl == 0"', 'expect: "kl > 0"')
+    problems = _problems(course_copy)
+    assert len(problems) == 1
+    assert problems[0].startswith("exercises/kl_sweep.yaml:")
+    assert "invariant kl-zero-for-itself: the reference itself breaks it: fails on 12 of 12 random inputs" in problems[0]
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ('expect: "kl >= 0"', 'expect: "kl >= zero"', "invariants[0] (kl-non-negative): expect[0]: 'kl >= zero': unknown name "
+                                                  "'zero'; names in scope: kl, n, p, q"),
+    ('calls: {kl: "kl_divergence(p, q)"}', 'calls: {kl: "kl_divergence(p)"}',
+     "invariants[0] (kl-non-negative): calls.kl: kl_divergence takes 2 argument(s), got 1"),
+    ('calls: {kl: "kl_divergence(p, q)"}', 'calls: {kl: "entropy.entropie(p)"}', "invariant kl-non-negative: calls.kl: "
+                                                                                  "entropy.entropie does not exist"),
+    ("implementation: reference/mistakes/kl_sweep.py:best_q1_argmax", "implementation: reference/mistakes/nope.py:f",
+     "misconceptions[3] (argmax-instead-of-argmin): reference/mistakes/nope.py does not exist"),
+    ("    functions: [best_q1]\n", "    functions: [best_q1]\n    transform: {negate: true}\n",
+     "give either transform (e.g. {scale: \"ln(2)\"}) or implementation"),
+])
+def test_spec_mistakes_name_file_and_line(course_copy, old, new, message):
+    _edit(course_copy / "exercises/kl_sweep.yaml", old, new)
+    problems = _problems(course_copy)
+    assert len(problems) == 1, problems
+    assert problems[0].startswith("exercises/kl_sweep.yaml:")
+    assert message in problems[0]
