@@ -70,7 +70,10 @@ def course_meta(plan: Plan) -> dict[str, Any]:
     quizzes = {q.id: q for q in course.quizzes}
     items += [{"id": it.id, "title": getattr(quizzes.get(it.id), "title", it.id), "kind": "quiz",
                "max_score": it.points if plan.mode == "course" else 0.0} for it in course.quiz_items]
-    checks = [[ex.id, case.check_name, case.points] for ex in course.exercises for case in plan.cases[ex.id]]
+    checks = []
+    for ex in course.exercises:
+        checks += [[ex.id, case.check_name, case.points] for case in plan.cases[ex.id]]
+        checks += [[ex.id, inv.check_name, inv.points] for inv in ex.invariants]
     checks += [[quiz.id, q.id, q.points] for quiz in course.quizzes for q in quiz.questions]
     return {"course": course.title, "spec_hash": grading_key(course), "mode": plan.mode,
             "pass_threshold": course.pass_threshold, "max_score": sum(it["max_score"] for it in items),
@@ -98,7 +101,7 @@ def _problems(result: GradeResult) -> list[dict[str, Any]]:
     if result.grader_error:
         out.append({"kind": "grader error", "check": None, "message": _short(result.grader_error)})
     seen_messages = set()
-    for ex, check in result.checks():
+    for _ex, check in result.checks():
         if check.status.value != "error":
             continue
         exc = (check.details or {}).get("exception")
@@ -109,7 +112,7 @@ def _problems(result: GradeResult) -> list[dict[str, Any]]:
         if (kind, message) in seen_messages:  # an import failure repeats on every case of the file
             continue
         seen_messages.add((kind, message))
-        out.append({"kind": kind, "check": f"{ex.id}: {check.name}", "message": message})
+        out.append({"kind": kind, "check": check.name, "message": message})
     order = {"grader error": 0, "timeout": 1, "crash": 2, "error": 3}
     out.sort(key=lambda p: order[p["kind"]])
     return out[:MAX_PROBLEMS]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -77,12 +78,19 @@ def use_color(stream: Any = None) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
+@cache
+def _shared_environment(override: Path | None) -> jinja2.Environment:
+    """One environment per template folder, so Jinja2 compiles each template once (a batch renders thousands
+    of reports; compiling the HTML template costs more than grading a submission)."""
+    return environment(override)
+
+
 def render(result: GradeResult, fmt_name: str, *, templates: Path | None = None, color: bool = False) -> str:
     if fmt_name in MACHINE_FORMATS:
         return machine_views()[fmt_name](result)
     if fmt_name == "json":
         return result.to_json() + "\n"
-    env = environment(templates)
+    env = _shared_environment(templates)
     template = env.get_template(_TEMPLATE_OF[fmt_name])
     colors = _ANSI if color else dict.fromkeys(_ANSI, "")
     return template.render(r=result, c=colors)
