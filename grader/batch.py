@@ -1,8 +1,9 @@
 """Grade a whole class: in parallel, resumable, shardable, with a gradebook and a class summary.
 
 Layout of OUT:
-- ``results/<student>.json``: the result record, the same contract as ``grader check --format json``;
-- ``reports/<student>.html``: the student's report (once the HTML format exists);
+- ``results/<student>.json``: the result record, the same contract as ``grader check --format json``
+  (written on one line: indenting costs a third of the serialisation time);
+- ``reports/<student>.html``: the student's report (``grader check --format html``);
 - ``manifest.jsonl``: one compact row per graded submission (hashes, scores, check statuses), appended as
   each finishes; a rerun skips a submission whose files and course spec are unchanged;
 - ``gradebook.csv``, ``canvas.csv`` (with ``--canvas``), ``summary.html``, ``run.json`` (course items,
@@ -55,7 +56,7 @@ WORKER_RETRIES = 1
 
 
 def reports_enabled() -> bool:
-    """HTML reports are written once the HTML report format exists (another part of the grader adds it)."""
+    """HTML reports are written when the HTML report format is available (it is a separate renderer)."""
     return "html" in FORMATS
 
 
@@ -187,7 +188,11 @@ class Manifest:
                 offset += len(raw)
         return dirty, lines
 
-    def open(self) -> Manifest:
+    def open(self, *, readonly: bool = False) -> Manifest:
+        """Index the file; unless ``readonly`` (merge never writes to its inputs), create or compact it."""
+        if readonly:
+            self._scan()
+            return self
         self.path.touch()
         dirty, _ = self._scan()
         if dirty:
@@ -630,7 +635,7 @@ def merge(outs: list[Path], dest: Path, canvas: CanvasMap | None = None) -> tupl
         except FileNotFoundError:
             raise InputError(f"{folder} has no {RUN}: its batch did not finish (or it is not a batch output)",
                              f"Rerun the same grader batch command for {folder}; it resumes where it stopped.") from None
-        manifests.append(Manifest(folder / MANIFEST).open())
+        manifests.append(Manifest(folder / MANIFEST).open(readonly=True))
     spec = metas[0]["spec_hash"]
     for folder, meta in zip(outs, metas, strict=True):
         if meta["spec_hash"] != spec:

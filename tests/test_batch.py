@@ -298,8 +298,10 @@ def test_shard_and_merge_equal_a_single_run(plan: Plan, graded: tuple[Path, Path
     parts = [set(manifest_students(s)) for s in shards]
     assert sum(len(p) for p in parts) == len(CLASS) and set.union(*parts) == set(CLASS)
     merged = tmp_path / "merged"
+    before = [snapshot(s) for s in shards]
     count, _ = merge(shards, merged)
     assert count == len(CLASS)
+    assert [snapshot(s) for s in shards] == before, "merge must not change its inputs"
     assert (merged / GRADEBOOK).read_bytes() == (single / GRADEBOOK).read_bytes()
     for student in CLASS:
         a = json.loads((merged / RESULTS / f"{student}.json").read_text())
