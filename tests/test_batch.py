@@ -412,3 +412,18 @@ def test_the_example_canvas_map_is_valid() -> None:
     cmap = load_canvas_map(ROOT / "examples" / "canvas.yaml")
     assert cmap.assignments["entropy"] == ("Exercise 1: entropy", 4711)
     assert cmap.students["jdoe"].name == "Doe, Jane" and cmap.students["asmith"].section == ""
+
+
+def test_summary_escapes_what_students_control(plan: Plan) -> None:
+    from grader.batch import course_meta
+    from grader.summary import Summary, render_summary
+
+    meta = course_meta(plan)
+    summary = Summary(meta)
+    evil = "<script>alert(1)</script>"
+    summary.add({"student": evil, "score": 0.0, "max_score": meta["max_score"], "passed": False, "items": {},
+                 "checks": "e" * len(meta["checks"]), "misconceptions": [evil],
+                 "problems": [{"kind": "timeout", "check": evil, "message": evil}], "duration": 0.5})
+    html = render_summary(summary, [{"shard": None, "started": "now", "jobs": 1, "students": 1, "graded": 1,
+                                     "skipped": 0, "wall_seconds": 1.0}])
+    assert evil not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
