@@ -122,23 +122,6 @@ class Sandbox:
             except OSError:
                 pass
 
-    def kill(self) -> None:
-        """Stop at once (the worker under way dies with the fork server); for an interrupted batch."""
-        proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            proc.kill()
-        proc.wait()
-        for stream in (proc.stdin, proc.stdout):
-            try:
-                if stream:
-                    stream.close()
-            except OSError:
-                pass
-
     def close(self) -> None:
         proc, self._proc = self._proc, None
         if proc is None:

@@ -344,11 +344,6 @@ def serve() -> None:
     # Done once here instead of in every worker: both are the same for every submission.
     interpreter_dirs()
     private_network()
-    # The grader's own folder (often the course) was on sys.path only to import grader.sandbox: drop it,
-    # and the finders cached so far, once here, so that each worker's scrub_imports has little to undo.
-    own = os.path.realpath(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-    sys.path[:] = [p for p in sys.path if p and os.path.realpath(p) != own]
-    sys.path_importer_cache.clear()
     # Objects that exist now are never collected by a worker's garbage collector, so a worker does not
     # walk (and copy-on-write) the whole inherited heap the first time it collects.
     gc.collect()
