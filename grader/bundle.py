@@ -57,7 +57,7 @@ def public_bundle(course: Course) -> dict[str, Any]:
             },
             "cases": [
                 {"index": c.index, "name": c.name, "function": c.function, "args": list(c.args),
-                 "points": c.points, "expected": expected[(ex.id, c.index)]}
+                 "points": c.points, "expected": expected[(ex.id, c.index)], "as_array": c.as_array}
                 for c in cases
             ],
             # Feedback that works offline: known mistakes' answers on the public cases only, and the invariants
@@ -92,7 +92,7 @@ def course_from_bundle(folder: Path) -> tuple[Course, dict[tuple[str, int], Any]
             }
             cases = tuple(
                 Case(index=c["index"], name=c["name"], function=c["function"], args=tuple(c["args"]),
-                     visibility="public", points=float(c["points"]))
+                     visibility="public", points=float(c["points"]), as_array=bool(c.get("as_array")))
                 for c in ex["cases"]
             )
             for c in ex["cases"]:

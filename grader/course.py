@@ -89,6 +89,7 @@ class Case:
     points: float
     pinned: Any = None  # a value the lesson prints, which the reference must reproduce
     line: int = 0
+    as_array: bool = False  # the student receives NumPy arrays instead of lists (both must work)
 
     @property
     def check_name(self) -> str:
@@ -313,6 +314,7 @@ def load_exercise(path: Path, root: Path, item: dict[str, Any], limits_d: dict[s
             index=len(cases), name=spec["name"], function=fn.name,
             args=tuple(expand_arg(a) for a in spec["args"]), visibility=spec.get("visibility", "hidden"),
             points=float(spec["points"]), pinned=spec.get("expected"), line=line,
+            as_array=spec.get("input", "list") == "array",
         ))
     for name, count in per_function.items():
         if count == 0:

@@ -54,16 +54,20 @@ class Plan:
         by_limits: dict[str, tuple[dict[str, Any], list[tuple[Any, ...]], list[dict[str, Any]]]] = {}
         inv_by_limits: dict[str, tuple[dict[str, Any], list[tuple[Any, ...]], list[dict[str, Any]]]] = {}
 
-        def add(ex: Exercise, key: tuple[Any, ...], function: str, args: Any, into: dict[str, Any]) -> None:
+        def add(ex: Exercise, key: tuple[Any, ...], function: str, args: Any, into: dict[str, Any],
+                as_array: bool = False) -> None:
             limits = ex.limits.as_dict()
             group = into.setdefault(json.dumps(limits, sort_keys=True), (limits, [], []))
             group[1].append(key)
-            group[2].append({"module": ex.module, "file": ex.file, "function": function,
-                             "args": json.dumps(list(args)), "returns": ex.functions[function].returns})
+            task = {"module": ex.module, "file": ex.file, "function": function,
+                    "args": json.dumps(list(args)), "returns": ex.functions[function].returns}
+            if as_array:
+                task["as_array"] = True
+            group[2].append(task)
 
         for ex in course.exercises:
             for case in cases[ex.id]:
-                add(ex, (ex.id, case.index), case.function, case.args, by_limits)
+                add(ex, (ex.id, case.index), case.function, case.args, by_limits, case.as_array)
         trials: dict[tuple[str, str], tuple[Trial, ...]] = {}
         for ex in course.exercises:
             for inv in ex.invariants:
@@ -74,12 +78,14 @@ class Plan:
                             trial.args[call.name], inv_by_limits)
         groups = tuple((lim, tuple(keys), tuple(tasks)) for lim, keys, tasks in by_limits.values())
         inv_groups = tuple((lim, tuple(keys), tuple(tasks)) for lim, keys, tasks in inv_by_limits.values())
-        inputs = {(ex.id, c.index): format_call(c.function, c.args) for ex in course.exercises for c in cases[ex.id]}
+        inputs = {(ex.id, c.index): format_call(c.function, c.args, c.as_array)
+                  for ex in course.exercises for c in cases[ex.id]}
         return cls(course, mode, expected, cases, groups, inv_groups, variants, trials, inputs)
 
 
-def format_call(function: str, args: tuple[Any, ...]) -> str:
-    text = f"{function}({', '.join(short(a, 12) for a in args)})"
+def format_call(function: str, args: tuple[Any, ...], as_array: bool = False) -> str:
+    shown = [f"np.array({short(a, 12)})" if as_array and isinstance(a, list) else short(a, 12) for a in args]
+    text = f"{function}({', '.join(shown)})"
     return text if len(text) <= INPUT_CHARS else text[: INPUT_CHARS - 1] + "…"
 
 
@@ -137,7 +143,7 @@ def _check(ex: Exercise, case: Case, result: dict[str, Any] | None, expected: An
     check = Check(
         name=case.check_name, status=Status.ERROR, score=0.0, max_score=case.points, message="",
         function=case.function, visibility=case.visibility,
-        input=call if call is not None else format_call(case.function, case.args),
+        input=call if call is not None else format_call(case.function, case.args, case.as_array),
         expected=expected, output=output, file=ex.file, line=lines.get(case.function),
         intuition=fn.intuition or None,
     )

@@ -155,3 +155,19 @@ def test_other_copies_of_the_course_and_other_folders_are_unreadable(sandbox: Sa
     assert f["error"]["message"] == f"[grader sandbox] reading {tmp_path} is not allowed while grading"
     assert g["error"]["exception"] == "SandboxViolation"
     assert h["value"] == 2.0
+
+
+def test_cases_can_pass_numpy_arrays(sandbox: Sandbox, tmp_path: Path):
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "m.py").write_text("import numpy as np\ndef f(p):\n    return float(isinstance(p, np.ndarray))\n")
+    tasks = [task("m", "f", "[[0.5, 0.5]]"), {**task("m", "f", "[[0.5, 0.5]]"), "as_array": True}]
+    response = sandbox.run(folder, tasks, dict(DEFAULT_LIMITS), [])
+    assert [r["value"] for r in response["results"]] == [0.0, 1.0]
+
+
+def test_the_course_passes_arrays_to_some_hidden_cases(course_root: Path):
+    course = load_course(course_root)
+    arrays = [(ex.id, c.name) for ex in course.exercises for c in ex.cases if c.as_array]
+    assert len(arrays) == 4 and all(c.visibility == "hidden" for ex in course.exercises for c in ex.cases
+                                    if c.as_array)
