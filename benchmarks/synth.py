@@ -52,18 +52,9 @@ def plan_class(n: int, hostile: bool = False) -> list[tuple[str, Path]]:
 
 def quiz_answers(student: str, kind: str) -> dict[str, str]:
     """A quiz sheet's answers: all right for correct code, half right for mistakes, none for broken code."""
-    from tests.quiz_helpers import answer_of
+    from tests.quiz_helpers import right_answers
 
-    right = {
-        "log_units": "ln", "terms": "[bit, logits, softmax, entropy, cross]", "surprise_certain": "false",
-        "surprise_values": "[half, quarter, halving]", "surprise_rare": "6.644", "fair_die": "2.585 bits",
-        "coin_entropy": f"{answer_of('coin_entropy', student):.3f}", "most_uncertain": "d1",
-        "why_uniform": "No outcome is more likely than another, so a guess has nothing to lean on.",
-        "kl_symmetric": "no", "kl_reverse": f"{answer_of('kl_reverse', student):.4f}",
-        "ce_decomposition": f"{answer_of('ce_decomposition', student):.3f}", "ce_below_entropy": "False",
-        "perplexity": f"{answer_of('perplexity', student):.2f}", "perplexity_meaning": "spread",
-        "nats_to_bits": f"{answer_of('nats_to_bits', student):.3f}", "kl_in_training": "[vae, distill, rlhf]",
-    }
+    right = right_answers(student)
     if kind.startswith("correct"):
         return right
     if kind.startswith("mistake"):

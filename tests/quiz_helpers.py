@@ -34,6 +34,20 @@ def answer_of(qid: str, student: str) -> float:
     return expected(quiz(), variant(quiz(), q, student))
 
 
+def right_answers(student: str) -> dict[str, str]:
+    """Every question of the course's quiz answered right, with ``student``'s own numbers."""
+    return {
+        "log_units": "ln", "terms": "[bit, logits, softmax, entropy, cross]", "surprise_certain": "false",
+        "surprise_values": "[half, quarter, halving]", "surprise_rare": "6.644", "fair_die": "2.585 bits",
+        "coin_entropy": f"{answer_of('coin_entropy', student):.3f}", "most_uncertain": "d1",
+        "why_uniform": "No outcome is more likely than another, so a guess has nothing to lean on.",
+        "kl_symmetric": "no", "kl_reverse": f"{answer_of('kl_reverse', student):.4f}",
+        "ce_decomposition": f"{answer_of('ce_decomposition', student):.3f}", "ce_below_entropy": "False",
+        "perplexity": f"{answer_of('perplexity', student):.2f}", "perplexity_meaning": "spread",
+        "nats_to_bits": f"{answer_of('nats_to_bits', student):.3f}", "kl_in_training": "[vae, distill, rlhf]",
+    }
+
+
 def fill(sheet: str, answers: dict[str, str]) -> str:
     """Write each answer after its question id (the raw YAML text after the colon)."""
     for qid, text in answers.items():

@@ -32,7 +32,7 @@ from grader.gradebook import CANVAS_INFO, guard_cell, load_canvas_map, write_can
 from grader.record import GradeResult
 from grader.submissions import extract_zip, parse_shard, shard_of
 from grader.yamlspec import schema
-from tests.quiz_helpers import answer_of, write_sheet
+from tests.quiz_helpers import right_answers, write_sheet
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "tests" / "scenarios"
@@ -69,17 +69,7 @@ def plan(fast_course: Path) -> Plan:
 
 def perfect_sheet(folder: Path, student: str) -> None:
     """A quiz sheet with every answer right (as in test_quiz_grading)."""
-    answers = {
-        "log_units": "ln", "terms": "[bit, logits, softmax, entropy, cross]", "surprise_certain": "false",
-        "surprise_values": "[half, quarter, halving]", "surprise_rare": "6.644", "fair_die": "2.585 bits",
-        "coin_entropy": f"{answer_of('coin_entropy', student):.3f}", "most_uncertain": "d1",
-        "why_uniform": "No outcome is more likely than another, so a guess has nothing to lean on.",
-        "kl_symmetric": "no", "kl_reverse": f"{answer_of('kl_reverse', student):.4f}",
-        "ce_decomposition": f"{answer_of('ce_decomposition', student):.3f}", "ce_below_entropy": "False",
-        "perplexity": f"{answer_of('perplexity', student):.2f}", "perplexity_meaning": "spread",
-        "nats_to_bits": f"{answer_of('nats_to_bits', student):.3f}", "kl_in_training": "[vae, distill, rlhf]",
-    }
-    write_sheet(folder, student, answers)
+    write_sheet(folder, student, right_answers(student))
 
 
 def make_class(root: Path, students: dict[str, str | None] = CLASS) -> Path:

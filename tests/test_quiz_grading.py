@@ -9,7 +9,7 @@ import os
 from datetime import datetime, timezone
 
 import pytest
-from quiz_helpers import answer_of, course, grade, line_of, question, quiz, write_sheet
+from quiz_helpers import answer_of, course, grade, line_of, question, quiz, right_answers, write_sheet
 
 from grader.quiz.answers import Quantity, Unreadable, match_choice, parse_bool, parse_choices, parse_number
 from grader.quiz.grading import reveal_answers
@@ -89,17 +89,7 @@ def test_true_false_rejects_other_words():
 
 def test_a_perfect_sheet_scores_full_marks(tmp_path):
     student = "ada"
-    answers = {
-        "log_units": "ln", "terms": "[bit, logits, softmax, entropy, cross]", "surprise_certain": "false",
-        "surprise_values": "[half, quarter, halving]", "surprise_rare": "6.644", "fair_die": "2.585 bits",
-        "coin_entropy": f"{answer_of('coin_entropy', student):.3f}", "most_uncertain": "d1",
-        "why_uniform": "No outcome is more likely than another, so a guess has nothing to lean on.",
-        "kl_symmetric": "no", "kl_reverse": f"{answer_of('kl_reverse', student):.4f}",
-        "ce_decomposition": f"{answer_of('ce_decomposition', student):.3f}", "ce_below_entropy": "False",
-        "perplexity": f"{answer_of('perplexity', student):.2f}", "perplexity_meaning": "spread",
-        "nats_to_bits": f"{answer_of('nats_to_bits', student):.3f}", "kl_in_training": "[vae, distill, rlhf]",
-    }
-    write_sheet(tmp_path, student, answers)
+    write_sheet(tmp_path, student, right_answers(student))
     result = grade(tmp_path)
     assert [(q.id, q.status) for q in result.questions if q.status is not Status.PASSED] == []
     assert (result.score, result.max_score) == (20.0, 20.0)
