@@ -97,7 +97,7 @@ class Sandbox:
         self.prestart()
         proc = self._proc
         assert proc is not None and proc.stdin is not None and proc.stdout is not None
-        request = {"dir": str(sandbox_dir), "tasks": tasks, "limits": limits, "forbidden": forbidden}
+        request = {"dir": str(Path(sandbox_dir).resolve()), "tasks": tasks, "limits": limits, "forbidden": forbidden}
         try:
             proc.stdin.write(json.dumps(request).encode() + b"\n")
             proc.stdin.flush()
