@@ -246,6 +246,7 @@ class WorkerSetup:
     forbidden: tuple[Path, ...]
     reports: bool
     scratch: Path | None = None  # where sandbox copies are made; listed in ``forbidden`` too
+    formats: tuple[str, ...] = ()  # extra per-student views (junit, gradescope): <format>/<student>.<ext>
 
 
 def _error_result(setup: WorkerSetup, student: str, message: str) -> GradeResult:
@@ -266,6 +267,8 @@ def write_outputs(setup: WorkerSetup, result: GradeResult, submission_hash_: str
     if setup.reports:
         write_atomic(setup.out / REPORTS / f"{student}.html", render(result, "html"), durable=False)
         report = True
+    for fmt in setup.formats:
+        write_atomic(extra_path(setup, fmt, student), render(result, fmt), durable=False)
     row = make_row(result, setup.meta)
     row.update(submission_hash=submission_hash_, spec_hash=setup.meta["spec_hash"], result_sha=_sha(text),
                report=report)
@@ -280,7 +283,16 @@ def _unchanged(setup: WorkerSetup, student: str, digest: str, prior: dict[str, A
             return False
     except OSError:
         return False
+    if any(not extra_path(setup, fmt, student).is_file() for fmt in setup.formats):
+        return False  # asked for a view this student does not have yet
     return not setup.reports or (prior["report"] and (setup.out / REPORTS / f"{student}.html").is_file())
+
+
+EXTRA_SUFFIX = {"junit": "xml", "gradescope": "json"}
+
+
+def extra_path(setup: WorkerSetup, fmt: str, student: str) -> Path:
+    return setup.out / fmt / f"{student}.{EXTRA_SUFFIX[fmt]}"
 
 
 def _digest(path: Path) -> str:
@@ -514,7 +526,8 @@ def _bar(total: int, show: bool | None) -> Any:
 
 
 def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, shard: tuple[int, int] | None = None,
-              canvas: CanvasMap | None = None, progress: bool | None = None) -> Progress:
+              canvas: CanvasMap | None = None, progress: bool | None = None,
+              formats: tuple[str, ...] = ()) -> Progress:
     """Grade every submission in ``source`` (or this shard of them) into ``out``; see the module docstring."""
     jobs = jobs or os.cpu_count() or 1
     if jobs < 1:
@@ -530,7 +543,7 @@ def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, s
         scratch = scratch_root()
         setup = WorkerSetup(plan=plan, meta=meta, out=out.resolve(),
                             forbidden=(out.resolve(), source.resolve(), scratch), reports=reports_enabled(),
-                            scratch=scratch)
+                            scratch=scratch, formats=tuple(formats))
         # Workers fork now, before this process lists the class and reads the manifest, so that they do not
         # carry (and count in their memory) what only this process needs. A worker starts its sandbox lazily.
         pool = Pool(setup, jobs)

@@ -130,8 +130,10 @@ def check(directory: Path, course_dir: Path | None, fmt: str, output: Path | Non
 @click.option("--canvas", "canvas_map", type=click.Path(path_type=Path, dir_okay=False),
               help="A Canvas map (YAML): also write canvas.csv for Canvas's gradebook import.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: only on a terminal).")
+@click.option("--format", "formats", type=click.Choice(["junit", "gradescope"]), multiple=True,
+              help="Also write this view per student: junit/<student>.xml, gradescope/<student>.json (repeatable).")
 def batch(submissions: Path, course_dir: Path | None, out: Path, jobs: int | None, shard: str | None,
-          canvas_map: Path | None, progress: bool | None) -> None:
+          canvas_map: Path | None, progress: bool | None, formats: tuple[str, ...]) -> None:
     """Grade a class: SUBMISSIONS holds one folder per student (or is a .zip of them)."""
     from grader.batch import GRADEBOOK, SUMMARY, run_batch
     from grader.gradebook import load_canvas_map
@@ -143,7 +145,8 @@ def batch(submissions: Path, course_dir: Path | None, out: Path, jobs: int | Non
     session = open_course(course_dir)
     if session.plan.mode != "course":
         raise UsageError("grader batch needs the course repository", "Run it inside the course or pass --course DIR.")
-    state = run_batch(session.plan, submissions, out, jobs=jobs, shard=shard_kn, canvas=canvas, progress=progress)
+    state = run_batch(session.plan, submissions, out, jobs=jobs, shard=shard_kn, canvas=canvas, progress=progress,
+                      formats=formats)
     done = state.graded + state.skipped
     rate = f"{state.graded / state.wall:.0f}/s" if state.wall > 0 else "-"
     line = (f"Graded {state.graded} of {state.total} submissions in {state.wall:.1f} s ({rate}); "

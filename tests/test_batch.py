@@ -417,3 +417,20 @@ def test_summary_escapes_what_students_control(plan: Plan) -> None:
     html = render_summary(summary, [{"shard": None, "started": "now", "jobs": 1, "students": 1, "graded": 1,
                                      "skipped": 0, "wall_seconds": 1.0}])
     assert evil not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_batch_writes_junit_per_student_and_adds_it_on_a_rerun(fast_course: Path, tmp_path: Path) -> None:
+    from lxml import etree
+
+    klass = make_class(tmp_path / "class", {"alice": "correct-numpy", "erin": "broken-exception"})
+    out = tmp_path / "out"
+    args = ["batch", str(klass), "--course", str(fast_course), "--jobs", "1", "--out", str(out)]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    assert not (out / "junit").exists()
+    result = CliRunner().invoke(cli, [*args, "--format", "junit"])  # asking for a new view regrades
+    assert result.exit_code == 0, result.output
+    schema = etree.XMLSchema(etree.parse(str(Path(__file__).parent / "specs" / "junit-10.xsd")))
+    for student in ("alice", "erin"):
+        doc = etree.parse(str(out / "junit" / f"{student}.xml"))
+        assert schema.validate(doc), schema.error_log
+    assert "<error " in (out / "junit" / "erin.xml").read_text()  # its kl_divergence raises
