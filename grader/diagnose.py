@@ -112,7 +112,19 @@ def variant_outputs(course: Course) -> dict[str, tuple[Variant, ...]]:
     key = (str(course.root), course.spec_hash)
     if key in _CACHE:
         return _CACHE[key]
-    out: dict[str, tuple[Variant, ...]] = {}
+    from grader import cache
+
+    disk_key = cache.course_key(course, "variants")
+    stored = cache.load(disk_key)
+    if isinstance(stored, dict):
+        try:
+            out = {ex_id: tuple(Variant.from_dict(v) for v in items) for ex_id, items in stored.items()}
+        except (KeyError, TypeError, ValueError):
+            out = None
+        if out is not None and set(out) == {ex.id for ex in course.exercises}:
+            _CACHE[key] = out
+            return out
+    out = {}
     for ex in course.exercises:
         variants = []
         for mis in ex.misconceptions:
@@ -121,6 +133,7 @@ def variant_outputs(course: Course) -> dict[str, tuple[Variant, ...]]:
             variants.append(Variant(mis.id, mis.explanation, mis.idea, mis.functions, outputs))
         out[ex.id] = tuple(variants)
     _CACHE[key] = out
+    cache.store(disk_key, {ex_id: [v.to_dict() for v in items] for ex_id, items in out.items()})
     return out
 
 

@@ -76,6 +76,14 @@ class Plan:
                     for call in inv.calls:
                         add(by_id[call.exercise], ("inv", ex.id, inv.id, trial.index, call.name), call.function,
                             trial.args[call.name], inv_by_limits)
+        # Invariant calls ride in the same sandbox round as the cases with the same limits (one fork per
+        # submission), after them, flagged so that the worker skips those of a function that failed or was
+        # slow on its cases; which trials count is still decided here, from the cases' results.
+        for limits_key, (_, keys, tasks) in list(inv_by_limits.items()):
+            if limits_key in by_limits:
+                by_limits[limits_key][1].extend(keys)
+                by_limits[limits_key][2].extend({**t, "after_cases": INVARIANT_CALL_BUDGET} for t in tasks)
+                del inv_by_limits[limits_key]
         groups = tuple((lim, tuple(keys), tuple(tasks)) for lim, keys, tasks in by_limits.values())
         inv_groups = tuple((lim, tuple(keys), tuple(tasks)) for lim, keys, tasks in inv_by_limits.values())
         inputs = {(ex.id, c.index): format_call(c.function, c.args, c.as_array)
@@ -191,8 +199,9 @@ def _diagnose(plan: Plan, ex: Exercise, checks: list[Check],
 INVARIANT_CALL_BUDGET = 0.25  # seconds a function may take per case and still get random trials
 
 
-def _invariant_groups(plan: Plan, responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]]):
-    """Invariant calls, run after the cases: none for a function that failed to run or is slow on a case.
+def _not_for_trials(plan: Plan, responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]]
+                    ) -> dict[tuple[str, str], str]:
+    """(module, function) -> why its invariant trials do not count: it failed to run or is slow on a case.
 
     A slow function would multiply its time by the number of trials; its cases already say what is wrong.
     """
@@ -212,6 +221,24 @@ def _invariant_groups(plan: Plan, responses: dict[tuple[Any, ...], tuple[dict[st
                 # No measured figure in the message: the same submission must give the same report.
                 slow.setdefault(key, f"not run: {case.function}() takes over {INVARIANT_CALL_BUDGET:g} s per case, "
                                      "too slow for random trials")
+    return slow
+
+
+def _skip_trials(plan: Plan, responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]]) -> None:
+    """After the round: the trials that ran with the cases count only for functions fit for trials."""
+    slow = _not_for_trials(plan, responses)
+    for _, keys, tasks in plan.groups:
+        for key, task in zip(keys, tasks, strict=True):
+            if key[0] == "inv":
+                why = slow.get((task["module"], task["function"]))
+                if why:
+                    responses[key] = ({"ok": False, "error": {"exception": "Skipped", "message": why}}, "")
+
+
+def _invariant_groups(plan: Plan, responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]]):
+    """Invariant calls whose limits match no case group: a round of their own, after the cases."""
+    _skip_trials(plan, responses)
+    slow = _not_for_trials(plan, responses)
     for limits, keys, tasks in plan.invariant_groups:
         kept_keys, kept_tasks = [], []
         for key, task in zip(keys, tasks, strict=True):

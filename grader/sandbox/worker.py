@@ -11,6 +11,7 @@ import importlib.util
 import json
 import os
 import sys
+import time
 import traceback
 from typing import Any
 
@@ -177,6 +178,11 @@ class Worker:
     def run(self, indexes: list[int]) -> None:
         from grader.sandbox.guard import set_cpu_budget
 
+        # Functions that raised or were slow on an earlier call: calls flagged "after_cases" (invariant
+        # trials, sent in the same round as the cases) are not run for them. Only saves time: the grader
+        # decides from the supervisor's own results which trials count, and ignores the rest.
+        bad: set[tuple[str, str]] = set()
+        slowest: dict[tuple[str, str], float] = {}
         for i in indexes:
             task = self.tasks[i]
             if task["module"] in self.failed:
@@ -184,16 +190,27 @@ class Worker:
             mod = self.load(task["module"], task["file"])
             if mod is None:
                 continue
+            key = (task["module"], task["function"])
+            budget = task.get("after_cases")
+            if budget is not None and (key in bad or slowest.get(key, 0.0) > budget):
+                self.send({"ev": "start", "task": i})
+                self.send({"ev": "done", "task": i, "ok": False, "error": {
+                    "exception": "Skipped", "message": "not run: failed or slow on its cases",
+                    "file": None, "line": None}})
+                continue
             args = json.loads(task["args"])  # fresh objects for every call
             if task.get("as_array"):
                 args = [np.asarray(a, dtype=float) if isinstance(a, list) else a for a in args]
             self.send({"ev": "start", "task": i})
             set_cpu_budget(self.limits["cpu_per_call"])
+            began = time.perf_counter()
             try:
                 fn = getattr(mod, task["function"], None)
                 if fn is None or not callable(fn):
                     raise LookupError(f"{task['file']} has no function {task['function']}()")
                 value = fn(*args)
+                if budget is None:
+                    slowest[key] = max(slowest.get(key, 0.0), time.perf_counter() - began)
                 plain, kind = coerce(value, task["returns"])
                 out = {"ev": "done", "task": i, "ok": True, "value": plain, "type": kind}
             except WrongType as exc:
@@ -207,6 +224,8 @@ class Worker:
                     out = {"ev": "done", "task": i, "ok": False, "error": _error(exc, self.sandbox, "the call")}
             except BaseException as exc:
                 out = {"ev": "done", "task": i, "ok": False, "error": _error(exc, self.sandbox, "the call")}
+            if not out["ok"]:
+                bad.add(key)
             self.flush_output()
             self.send(out)
         self.send({"ev": "end"})

@@ -85,6 +85,7 @@ class Supervisor:
         self.output_sizes: list[int] = [0] * n
         self.imports: dict[str, dict[str, Any]] = {}
         self.timed_out: set[tuple[str, str]] = set()
+        self.crashed: set[tuple[str, str]] = set()  # their "after_cases" calls (invariant trials) are not run
         self.output_cap = self.limits["output_kb"] * 1024
         self.output_bytes = 0
         self.output_kept = 0
@@ -112,6 +113,11 @@ class Supervisor:
                 self._resolve(i, {"ok": False, "error": {
                     "exception": "Skipped", "file": None, "line": None,
                     "message": f"not run: {task['function']}() already exceeded the time limit on an earlier case"}})
+                continue
+            if key in self.crashed and task.get("after_cases") is not None:
+                self._resolve(i, {"ok": False, "error": {
+                    "exception": "Skipped", "file": None, "line": None,
+                    "message": f"not run: {task['function']}() crashed on an earlier case"}})
                 continue
             todo.append(i)
         return todo
@@ -320,6 +326,7 @@ class Supervisor:
         if phase[0] == "call":
             i = phase[1]
             task = self.tasks[i]
+            self.crashed.add((task["module"], task["function"]))
             self._resolve(i, {"ok": False, "error": {
                 "exception": "Crash", "file": None, "line": None,
                 "message": f"{why} while running {task['function']}()"}})

@@ -1,0 +1,47 @@
+"""An on-disk cache of what the grader computes from a course's trusted files, as JSON (never pickle).
+
+Only ever written after the course loaded and validated, and keyed by the course's spec hash plus the
+bytes of every Python file under reference/ (mistake helpers may import each other), the grader's and
+NumPy's versions: a changed file is a new key, never a stale hit. Unwritable or corrupt: no cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from grader import __version__
+from grader.files import write_atomic
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "infotheory-grader"
+
+
+def course_key(course: Any, what: str) -> str:
+    import numpy as np
+
+    hasher = hashlib.sha256(f"{what}\0{__version__}\0{np.__version__}\0{course.spec_hash}\0".encode())
+    reference = Path(course.root) / "reference"
+    if reference.is_dir():
+        for path in sorted(reference.rglob("*.py")):
+            hasher.update(str(path.relative_to(reference)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return hasher.hexdigest()[:32]
+
+
+def load(key: str) -> Any | None:
+    try:
+        return json.loads((cache_dir() / f"{key}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def store(key: str, data: Any) -> None:
+    try:
+        write_atomic(cache_dir() / f"{key}.json", json.dumps(data), durable=False)
+    except (OSError, TypeError, ValueError):
+        pass
