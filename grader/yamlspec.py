@@ -78,8 +78,12 @@ def display_path(path: Path, base: Path | None) -> str:
 def parse_yaml(text: str, path: Path, display: str) -> Located:
     """Parse ``text``; raise SpecError for syntax errors, duplicate keys and non-string keys."""
     try:
-        root = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader) if root is not None else None
+        loader = _Loader(text)  # parsed once: the node tree gives line numbers, the same tree gives the data
+        try:
+            root = loader.get_single_node()
+            data = loader.construct_document(root) if root is not None else None
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
