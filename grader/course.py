@@ -7,6 +7,7 @@ running code happens here, and each problem names the file, line and key.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -338,17 +339,24 @@ def load_exercise(path: Path, root: Path, item: dict[str, Any], limits_d: dict[s
     )
 
 
-def _misconceptions(doc: Located, data: dict[str, Any], functions: dict[str, Function], root: Path,
-                    problems: list[Problem]) -> tuple[Misconception, ...]:
-    out = []
+def _unique_entries(doc: Located, data: dict[str, Any], key: str,
+                    problems: list[Problem]) -> Iterator[tuple[dict[str, Any], list[Any], str]]:
+    """The entries of ``data[key]`` whose id is new, with their location and label; a repeated id is a problem."""
     seen: set[str] = set()
-    for i, spec in enumerate(data.get("misconceptions", [])):
-        where = ["misconceptions", i]
-        label = f"misconceptions[{i}] ({spec['id']})"
+    for i, spec in enumerate(data.get(key, [])):
+        where: list[Any] = [key, i]
+        label = f"{key}[{i}] ({spec['id']})"
         if spec["id"] in seen:
             problems.append(doc.problem([*where, "id"], f"{label}: the id is used twice in this exercise"))
             continue
         seen.add(spec["id"])
+        yield spec, where, label
+
+
+def _misconceptions(doc: Located, data: dict[str, Any], functions: dict[str, Function], root: Path,
+                    problems: list[Problem]) -> tuple[Misconception, ...]:
+    out = []
+    for spec, where, label in _unique_entries(doc, data, "misconceptions", problems):
         unknown = [f for f in spec["functions"] if f not in functions]
         if unknown:
             problems.append(doc.problem([*where, "functions"], f"{label}: {unknown[0]!r} is not a function of this "
@@ -398,15 +406,8 @@ def _misconceptions(doc: Located, data: dict[str, Any], functions: dict[str, Fun
 def _invariants(doc: Located, data: dict[str, Any], functions: dict[str, Function], ex_tol: dict[str, Any],
                 problems: list[Problem]) -> tuple[Invariant, ...]:
     out = []
-    seen: set[str] = set()
     tol = Tolerance(rtol=float(ex_tol["rtol"]), atol=float(ex_tol["atol"]), nan="fail")
-    for i, spec in enumerate(data.get("invariants", [])):
-        where = ["invariants", i]
-        label = f"invariants[{i}] ({spec['id']})"
-        if spec["id"] in seen:
-            problems.append(doc.problem([*where, "id"], f"{label}: the id is used twice in this exercise"))
-            continue
-        seen.add(spec["id"])
+    for spec, where, label in _unique_entries(doc, data, "invariants", problems):
         line, _ = doc.where(where)
         try:
             inv = parse_invariant(spec, data["id"], tol, line)
