@@ -72,8 +72,8 @@ def test_case(case):
 
 
 def baseline_cases() -> list[dict]:
-    from grader.course import load_course
-    from grader.expected import reference_outputs
+    from grader.spec.course import load_course
+    from grader.spec.expected import reference_outputs
 
     course = load_course(ROOT)
     expected = reference_outputs(course)

@@ -63,7 +63,7 @@ def quiz_answers(student: str, kind: str) -> dict[str, str]:
 
 
 def write_quiz(folder: Path, student: str, kind: str) -> None:
-    from grader.quiz.sheet import SHEET_FILE, build_sheet
+    from grader.spec.quiz.sheet import SHEET_FILE, build_sheet
     from tests.quiz_helpers import course, fill
 
     if kind.startswith(("broken", "untouched")):

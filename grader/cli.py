@@ -10,7 +10,7 @@ import click
 
 from grader.errors import ExitCode, GraderError, UsageError
 from grader.files import write_atomic
-from grader.render import FORMATS, render, use_color
+from grader.reports.render import FORMATS, render, use_color
 
 FORMAT_HELP = "Report format."
 
@@ -51,8 +51,8 @@ course_option = click.option("--course", "course_dir", type=click.Path(path_type
 @course_option
 def validate(course_dir: Path | None) -> None:
     """Check course.yaml and every exercise, and run the reference on every case."""
-    from grader.course import find_course_root
-    from grader.validate import validate as run
+    from grader.authoring.validate import validate as run
+    from grader.spec.course import find_course_root
 
     root = course_dir or find_course_root(Path.cwd())
     if root is None:
@@ -74,8 +74,8 @@ def validate(course_dir: Path | None) -> None:
 @click.option("--student", help="Student id whose quiz numbers quiz.yaml carries (default: the folder name).")
 def build(course_dir: Path | None, out: Path, force: bool, student: str | None) -> None:
     """Write a student folder: stubs, the public cases, and the quiz answer sheet quiz.yaml."""
-    from grader.bundle import build as run
-    from grader.course import find_course_root, load_course
+    from grader.authoring.bundle import build as run
+    from grader.spec.course import find_course_root, load_course
 
     root = course_dir or find_course_root(Path.cwd())
     if root is None:
@@ -98,11 +98,11 @@ def build(course_dir: Path | None, out: Path, force: bool, student: str | None) 
 def check(directory: Path, course_dir: Path | None, fmt: str, output: Path | None, student: str | None,
           templates: Path | None) -> None:
     """Grade the submission in DIRECTORY (default: here)."""
+    from grader.authoring.session import open_course
     from grader.errors import InputError
-    from grader.grade import grade_submission
-    from grader.quiz.sheet import sheet_student
+    from grader.judge.grade import grade_submission
     from grader.sandbox.client import Sandbox
-    from grader.session import open_course
+    from grader.spec.quiz.sheet import sheet_student
 
     if not directory.is_dir():
         raise InputError(f"{directory} is not a folder", "Pass the folder that holds entropy.py and the other files.")
@@ -135,10 +135,10 @@ def check(directory: Path, course_dir: Path | None, fmt: str, output: Path | Non
 def batch(submissions: Path, course_dir: Path | None, out: Path, jobs: int | None, shard: str | None,
           canvas_map: Path | None, progress: bool | None, formats: tuple[str, ...]) -> None:
     """Grade a class: SUBMISSIONS holds one folder per student (or is a .zip of them)."""
-    from grader.batch import GRADEBOOK, SUMMARY, run_batch
-    from grader.gradebook import load_canvas_map
-    from grader.session import open_course
-    from grader.submissions import parse_shard
+    from grader.authoring.session import open_course
+    from grader.classroom.batch import GRADEBOOK, SUMMARY, run_batch
+    from grader.classroom.gradebook import load_canvas_map
+    from grader.classroom.submissions import parse_shard
 
     shard_kn = parse_shard(shard)
     canvas = load_canvas_map(canvas_map) if canvas_map else None
@@ -173,9 +173,9 @@ def batch(submissions: Path, course_dir: Path | None, out: Path, jobs: int | Non
               help="A Canvas map (YAML): also write canvas.csv.")
 def merge(outputs: tuple[Path, ...], out: Path, canvas_map: Path | None) -> None:
     """Combine the --out folders of 'grader batch --shard' runs into one gradebook and summary."""
-    from grader.batch import GRADEBOOK, SUMMARY
-    from grader.batch import merge as run
-    from grader.gradebook import load_canvas_map
+    from grader.classroom.batch import GRADEBOOK, SUMMARY
+    from grader.classroom.batch import merge as run
+    from grader.classroom.gradebook import load_canvas_map
 
     canvas = load_canvas_map(canvas_map) if canvas_map else None
     count, unknown = run(list(outputs), out, canvas)
@@ -200,8 +200,8 @@ def ci(directory: Path, course_dir: Path | None, fmt: str, output: Path | None, 
     On GitHub Actions it also writes the job summary, annotates the failing lines (at most 10), and
     sets the step output `result` that GitHub Classroom's grading reporter reads.
     """
-    from grader import ci as run
-    from grader.formats.github import command
+    from grader.handoff import ci as run
+    from grader.reports.formats.github import command
 
     env = run.default_env()
     try:
@@ -233,8 +233,8 @@ def export() -> None:
               show_default=True, help="The zip to upload to Gradescope.")
 def export_gradescope(course_dir: Path | None, out: Path) -> None:
     """Write a Gradescope autograder zip that grades with every case, hidden ones included."""
-    from grader.autograder import export_gradescope as run
-    from grader.course import find_course_root, load_course
+    from grader.handoff.autograder import export_gradescope as run
+    from grader.spec.course import find_course_root, load_course
 
     root = course_dir or find_course_root(Path.cwd())
     if root is None:
@@ -259,7 +259,7 @@ def init_ci(directory: Path, kind: str | None, install: str | None, classroom: b
     It goes to DIRECTORY/.github/workflows/grader.yml, with actions pinned to commit SHAs and the least
     permissions; a student repository also reports its points to GitHub Classroom.
     """
-    from grader.workflow import init_ci as run
+    from grader.handoff.workflow import init_ci as run
 
     written = run(directory, kind=kind, install=install, classroom=classroom, force=force)
     for path in written:

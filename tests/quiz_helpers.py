@@ -8,12 +8,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from grader.course import Course, load_course
-from grader.quiz.grading import grade_quizzes
-from grader.quiz.model import Quiz
-from grader.quiz.sheet import SHEET_FILE, build_sheet
-from grader.quiz.variants import expected, variant
+from grader.judge.quiz import grade_quizzes
 from grader.record import QuestionResult, QuizResult
+from grader.spec.course import Course, load_course
+from grader.spec.quiz.model import Quiz
+from grader.spec.quiz.sheet import SHEET_FILE, build_sheet
+from grader.spec.quiz.variants import expected, variant
 
 ROOT = Path(__file__).resolve().parent.parent
 

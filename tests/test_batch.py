@@ -22,16 +22,16 @@ import yaml
 from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
-from grader.batch import GRADEBOOK, MANIFEST, RESULTS, SUMMARY, merge, reports_enabled, run_batch
+from grader.classroom.batch import GRADEBOOK, MANIFEST, RESULTS, SUMMARY, merge, reports_enabled, run_batch
+from grader.classroom.gradebook import CANVAS_INFO, guard_cell, load_canvas_map, write_canvas
+from grader.classroom.submissions import extract_zip, parse_shard, shard_of
 from grader.cli import cli
-from grader.course import load_course
 from grader.errors import InputError, SpecError, UsageError
-from grader.expected import reference_outputs
-from grader.grade import Plan
-from grader.gradebook import CANVAS_INFO, guard_cell, load_canvas_map, write_canvas
+from grader.judge.grade import Plan
 from grader.record import GradeResult
-from grader.submissions import extract_zip, parse_shard, shard_of
-from grader.yamlspec import schema
+from grader.spec.course import load_course
+from grader.spec.expected import reference_outputs
+from grader.spec.yamlspec import schema
 from tests.quiz_helpers import right_answers, write_sheet
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -405,8 +405,8 @@ def test_the_example_canvas_map_is_valid() -> None:
 
 
 def test_summary_escapes_what_students_control(plan: Plan) -> None:
-    from grader.batch import course_meta
-    from grader.summary import Summary, render_summary
+    from grader.classroom.batch import course_meta
+    from grader.classroom.summary import Summary, render_summary
 
     meta = course_meta(plan)
     summary = Summary(meta)

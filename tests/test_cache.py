@@ -6,8 +6,9 @@ import json
 import shutil
 from pathlib import Path
 
-from grader import cache, diagnose
-from grader.course import load_course
+from grader.judge import diagnose
+from grader.spec import cache
+from grader.spec.course import load_course
 
 ROOT = Path(__file__).resolve().parent.parent
 

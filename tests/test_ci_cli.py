@@ -13,12 +13,12 @@ from click.testing import CliRunner
 from lxml import etree
 from quiz_helpers import write_sheet
 
-from grader.bundle import build
-from grader.ci import exit_code
+from grader.authoring.bundle import build
 from grader.cli import cli
-from grader.course import load_course
 from grader.errors import ExitCode
+from grader.handoff.ci import exit_code
 from grader.record import GradeResult
+from grader.spec.course import load_course
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "tests" / "scenarios"

@@ -10,13 +10,13 @@ import jsonschema
 import pytest
 from lxml import etree
 
-from grader.course import load_course
-from grader.expected import reference_outputs
-from grader.formats import github, gradescope, items, junit
-from grader.grade import Plan, grade_submission
+from grader.judge.grade import Plan, grade_submission
 from grader.record import Check, ExerciseResult, GradeResult, QuestionResult, QuizResult, Status
-from grader.render import FORMATS, render
+from grader.reports.formats import github, gradescope, items, junit
+from grader.reports.render import FORMATS, render
 from grader.sandbox.client import Sandbox
+from grader.spec.course import load_course
+from grader.spec.expected import reference_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "tests" / "scenarios"

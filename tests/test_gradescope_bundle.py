@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 from quiz_helpers import write_sheet
 
-from grader.autograder import RUN_AUTOGRADER, SETUP_SH
 from grader.cli import cli
-from grader.course import load_course
+from grader.handoff.autograder import RUN_AUTOGRADER, SETUP_SH
+from grader.spec.course import load_course
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "tests" / "scenarios"
@@ -41,7 +41,7 @@ def test_zip_layout(bundle):
     for script in ("setup.sh", "run_autograder"):
         assert (infos[script].external_attr >> 16) & 0o111, f"{script} must be executable"
     assert {"grader-src/pyproject.toml", "grader-src/grader/cli.py", "grader-src/grader/templates/report.txt.j2",
-            "grader-src/grader/templates/ci_summary.md.j2", "grader-src/grader/schemas/course.schema.json",
+            "grader-src/grader/templates/ci_summary.md.j2", "grader-src/grader/spec/schemas/course.schema.json",
             "course/course.yaml", "course/exercises/entropy.yaml", "course/reference/entropy.py"} <= set(names)
     # the course and the grader only: no student build, no tests, no caches
     assert not any(".grader" in n or "public.json" in n or "scenarios" in n or "__pycache__" in n for n in names)
@@ -61,7 +61,7 @@ def test_setup_script_installs_the_grader_and_checks_the_course():
     assert 'pip install --no-cache-dir "$SOURCE/grader-src"' in SETUP_SH
     assert 'grader validate --course "$SOURCE/course"' in SETUP_SH
     assert 'if [ -n "${GRADER_SKIP_INSTALL:-}" ]' in SETUP_SH
-    assert '"$PY" -m grader.autograder run --root "$ROOT"' in RUN_AUTOGRADER
+    assert '"$PY" -m grader.handoff.autograder run --root "$ROOT"' in RUN_AUTOGRADER
     assert "\r" not in SETUP_SH + RUN_AUTOGRADER
 
 
@@ -137,7 +137,7 @@ def test_end_to_end_python_cannot_start(bundle, tmp_path):
 
 
 def test_student_id_from_gradescope_first_then_the_sheet(tmp_path):
-    from grader.autograder import _student
+    from grader.handoff.autograder import _student
 
     submission = tmp_path / "submission"
     submission.mkdir()

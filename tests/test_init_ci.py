@@ -10,10 +10,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from grader.bundle import build
+from grader.authoring.bundle import build
 from grader.cli import cli
-from grader.course import load_course
-from grader.workflow import PINS, WORKFLOW_PATH
+from grader.handoff.workflow import PINS, WORKFLOW_PATH
+from grader.spec.course import load_course
 
 ROOT = Path(__file__).resolve().parent.parent
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40}$")

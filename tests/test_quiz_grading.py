@@ -11,12 +11,12 @@ from datetime import datetime, timezone
 import pytest
 from quiz_helpers import answer_of, course, grade, line_of, question, quiz, right_answers, write_sheet
 
-from grader.quiz.answers import Quantity, Unreadable, match_choice, parse_bool, parse_choices, parse_number
-from grader.quiz.grading import reveal_answers
-from grader.quiz.public import public_quiz, quiz_from_public
-from grader.quiz.sheet import build_sheet
-from grader.quiz.variants import draw_below, seed_key, variant
+from grader.judge.answers import Quantity, Unreadable, match_choice, parse_bool, parse_choices, parse_number
 from grader.record import Status
+from grader.spec.quiz.model import reveal_answers
+from grader.spec.quiz.public import public_quiz, quiz_from_public
+from grader.spec.quiz.sheet import build_sheet
+from grader.spec.quiz.variants import draw_below, seed_key, variant
 
 # ---------------------------------------------------------------- reading one answer
 
@@ -263,7 +263,7 @@ def test_the_same_sheet_in_a_fresh_process(tmp_path):
     import subprocess
     import sys
 
-    code = ("from pathlib import Path; from grader.course import load_course; from grader.quiz.sheet import "
+    code = ("from pathlib import Path; from grader.spec.course import load_course; from grader.spec.quiz.sheet import "
             "build_sheet; c = load_course(Path('.')); print(build_sheet(c.quizzes, c.title, 'alice'), end='')")
     env = {**os.environ, "PYTHONPATH": str(course().root), "PYTHONHASHSEED": "12345"}
     out = subprocess.run([sys.executable, "-c", code], cwd=course().root, env=env, capture_output=True, text=True,
@@ -535,7 +535,7 @@ def test_a_flood_of_unknown_keys_and_a_huge_answer_stay_small(tmp_path):
 
 
 def test_grade_submission_adds_the_quiz_to_the_total_and_passes_now_through(tmp_path):
-    from grader.grade import Plan, grade_submission
+    from grader.judge.grade import Plan, grade_submission
 
     quiz_only = dataclasses.replace(course(), exercises=(), reveal="after_due", due="2026-06-01")
     plan = Plan.build(quiz_only, "course", {})

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from quiz_helpers import ROOT, answer_of, fill
 
 from grader.cli import cli
-from grader.course import load_course
 from grader.errors import SpecError
+from grader.spec.course import load_course
 
 QUIZ = "exercises/quiz_information_theory.yaml"
 

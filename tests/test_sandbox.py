@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import DEFAULT_LIMITS, load_course
-from grader.expected import reference_outputs
-from grader.grade import Plan, grade_submission
+from grader.judge.grade import Plan, grade_submission
 from grader.sandbox.client import Sandbox
+from grader.spec.course import DEFAULT_LIMITS, load_course
+from grader.spec.expected import reference_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "tests" / "scenarios"

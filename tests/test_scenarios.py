@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from grader.course import load_course
-from grader.expected import reference_outputs
-from grader.grade import Plan, grade_submission
+from grader.judge.grade import Plan, grade_submission
 from grader.record import GradeResult
 from grader.sandbox.client import Sandbox
+from grader.spec.course import load_course
+from grader.spec.expected import reference_outputs
 
 HERE = Path(__file__).parent
 SCENARIOS = sorted(p.parent for p in (HERE / "scenarios").glob("*/scenario.yaml"))

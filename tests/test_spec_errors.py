@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import cli
-from grader.course import load_course
 from grader.errors import SpecError
+from grader.spec.course import load_course
 
 
 def _errors(root: Path) -> list[str]:

@@ -5,4 +5,7 @@ Layout, by who may touch what:
 - ``zygote``: the fork server. A fresh interpreter that imports NumPy once and has never seen an answer;
   it forks one worker per submission and enforces the time limits from outside.
 - ``worker`` and ``guard``: run inside the forked child, where the student's code runs.
+
+Bottom layer with spec. May import only the base modules (grader.errors, grader.files, grader.record) and
+itself: the worker must never be able to reach course data through an import.
 """

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import load_course
-from grader.expected import reference_outputs
-from grader.grade import Plan, grade_submission
+from grader.judge.grade import Plan, grade_submission
 from grader.record import GradeResult
 from grader.sandbox.client import Sandbox
+from grader.spec.course import load_course
+from grader.spec.expected import reference_outputs
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "tests" / "scenarios"

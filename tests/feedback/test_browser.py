@@ -9,7 +9,7 @@ import pytest
 from cdp import Browser, chromium
 from conftest import ROOT
 
-from grader.render import render
+from grader.reports.render import render
 
 BINARY = chromium()
 # A screenshot of the plot is kept here for a person to look at (CI can upload it as an artifact).

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from grader.expr import ExprError, evaluate, parse, random_dist
-from grader.tolerance import Tolerance
+from grader.spec.expr import ExprError, evaluate, parse, random_dist
+from grader.spec.tolerance import Tolerance
 
 TOL = Tolerance(rtol=1e-5, atol=1e-6, nan="fail")
 

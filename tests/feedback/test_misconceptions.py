@@ -6,8 +6,8 @@ import pytest
 import yaml
 from conftest import ROOT, SCENARIOS
 
-from grader.course import load_course
 from grader.record import Status
+from grader.spec.course import load_course
 
 CONTRACT = {
     "entropy": ["natural-log", "log10", "zero-probability-nan", "missing-minus-sign", "argmin-instead-of-argmax"],
@@ -57,8 +57,8 @@ def test_correct_and_broken_submissions_get_no_misconception(grade, name):
 
 def test_student_folders_get_diagnosis_and_invariants_offline(tmp_path):
     """A student folder has no reference: the bundle carries the mistakes' public answers and the invariants."""
-    from grader.bundle import build, bundle_variants, course_from_bundle
-    from grader.grade import Plan, grade_submission
+    from grader.authoring.bundle import build, bundle_variants, course_from_bundle
+    from grader.judge.grade import Plan, grade_submission
     from grader.sandbox.client import Sandbox
 
     build(load_course(ROOT), tmp_path)

@@ -17,7 +17,7 @@ from conftest import ROOT, SCENARIOS, normalised
 
 from grader.cli import cli
 from grader.record import GradeResult, Status
-from grader.render import FORMATS, render
+from grader.reports.render import FORMATS, render
 
 GOLDEN = Path(__file__).parent / "golden"
 SUBMISSIONS = {"correct": "correct-numpy", "mistaken": "mistake-kl-swapped", "broken": "broken-exception"}

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from grader.authoring.validate import validate
 from grader.errors import SpecError
-from grader.validate import validate
 
 
 def _edit(path: Path, old: str, new: str) -> None:

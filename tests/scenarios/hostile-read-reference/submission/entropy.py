@@ -3,7 +3,7 @@
 ATTACKS, all in try/except: (1) by path - walks up from __file__, os.getcwd() and the
 grader package's folder looking for reference/entropy.py and exercises/*.yaml, and tries
 /work/main/reference/entropy.py; (2) by import - reference.entropy, reference, grader,
-autograder, grader.expected.reference_outputs(), plus any already-loaded module whose name
+autograder, grader.spec.expected.reference_outputs(), plus any already-loaded module whose name
 smells of reference/solution/grader; (3) at call time, peeks at the caller's stack frames
 for a local called expected / want / answer.
 If anything is found it answers "correctly" (a leak makes entropy pass); otherwise it
@@ -83,14 +83,14 @@ def _search():
             except Exception:
                 pass
     try:  # HOSTILE: ask the grader's own code for the expected values
-        from grader.course import find_course_root, load_course
-        from grader.expected import reference_outputs
+        from grader.spec.course import find_course_root, load_course
+        from grader.spec.expected import reference_outputs
 
         for start in starts + ["/work/main"]:
             root = find_course_root(Path(start))
             if root is not None:
                 outputs = reference_outputs(load_course(root))
-                LOOT.append(f"{len(outputs)} expected values from grader.expected")
+                LOOT.append(f"{len(outputs)} expected values from grader.spec.expected")
                 break
     except Exception:
         pass

@@ -1,0 +1,687 @@
+"""Grade a whole class: in parallel, resumable, shardable, with a gradebook and a class summary.
+
+Layout of OUT:
+- ``results/<student>.json``: the result record, the same contract as ``grader check --format json``
+  (written on one line: indenting costs a third of the serialisation time);
+- ``reports/<student>.html``: the student's report (``grader check --format html``);
+- ``manifest.jsonl``: one compact row per graded submission (hashes, scores, check statuses), appended as
+  each finishes; a rerun skips a submission whose files and course spec are unchanged;
+- ``gradebook.csv``, ``canvas.csv`` (with ``--canvas``), ``summary.html``, ``run.json`` (course items,
+  checks and the run's timing), written when every selected submission has a row.
+
+Processes: this one hands out submissions and writes the manifest; ``jobs`` worker processes each own a
+fork server (``grader.sandbox``) that forks one sandboxed child per submission. Workers write the per-student
+files themselves and send back only the compact row, as JSON, so memory stays flat whatever the class size.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import multiprocessing
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+from grader.classroom.gradebook import CanvasMap, write_canvas, write_gradebook
+from grader.classroom.submissions import Submission, open_submissions, shard_of, submission_hash
+from grader.classroom.summary import STATUS_LETTER, Summary, render_summary
+from grader.errors import InputError, UsageError
+from grader.files import open_atomic, write_atomic
+from grader.judge.grade import Plan, grade_submission
+from grader.record import GradeResult
+from grader.reports.render import FORMATS, render
+from grader.sandbox.client import Sandbox
+from grader.spec.course import Course
+
+RESULTS, REPORTS = "results", "reports"
+MANIFEST, RUN, GRADEBOOK, CANVAS, SUMMARY = "manifest.jsonl", "run.json", "gradebook.csv", "canvas.csv", "summary.html"
+IN_FLIGHT = 2  # submissions queued per worker, so a worker never waits for the next one
+MAX_PROBLEMS = 3
+MESSAGE_CHARS = 240
+WORKER_RETRIES = 1
+
+
+def reports_enabled() -> bool:
+    """HTML reports are written when the HTML report format is available (it is a separate renderer)."""
+    return "html" in FORMATS
+
+
+# -- the compact row -------------------------------------------------------------------------------
+
+def course_meta(plan: Plan) -> dict[str, Any]:
+    """What every row is read against: the graded items and checks, in course order."""
+    course = plan.course
+    items = [{"id": ex.id, "title": ex.title, "kind": "exercise",
+              "max_score": ex.points if plan.mode == "course" else sum(c.points for c in plan.cases[ex.id])}
+             for ex in course.exercises]
+    quizzes = {q.id: q for q in course.quizzes}
+    items += [{"id": it.id, "title": getattr(quizzes.get(it.id), "title", it.id), "kind": "quiz",
+               "max_score": it.points if plan.mode == "course" else 0.0} for it in course.quiz_items]
+    checks = []
+    for ex in course.exercises:
+        checks += [[ex.id, case.check_name, case.points] for case in plan.cases[ex.id]]
+        checks += [[ex.id, inv.check_name, inv.points] for inv in ex.invariants]
+    checks += [[quiz.id, q.id, q.points] for quiz in course.quizzes for q in quiz.questions]
+    return {"course": course.title, "spec_hash": grading_key(course), "mode": plan.mode,
+            "pass_threshold": course.pass_threshold, "max_score": sum(it["max_score"] for it in items),
+            "items": items, "checks": checks}
+
+
+def grading_key(course: Course) -> str:
+    """What a result depends on besides the submission: the course spec, and whether quiz answers are
+    shown yet (``reveal: after_due`` changes the feedback at the due date, so results are redone then)."""
+    from grader.spec.quiz.model import reveal_answers
+
+    if course.reveal == "after_due" and reveal_answers(course.reveal, course.due):
+        return f"{course.spec_hash}+answers"
+    return course.spec_hash
+
+
+def _short(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= MESSAGE_CHARS else line[: MESSAGE_CHARS - 1] + "…"
+
+
+def _problems(result: GradeResult) -> list[dict[str, Any]]:
+    """Why a submission did not run to the end: grader error, timeout, crash or error, worst first."""
+    out = []
+    if result.grader_error:
+        out.append({"kind": "grader error", "check": None, "message": _short(result.grader_error)})
+    seen_messages = set()
+    for _ex, check in result.checks():
+        if check.status.value != "error":
+            continue
+        exc = (check.details or {}).get("exception")
+        kind = {"Timeout": "timeout", "Crash": "crash"}.get(exc or "", "error")
+        if exc == "Skipped":
+            continue
+        message = _short(check.message)
+        if (kind, message) in seen_messages:  # an import failure repeats on every case of the file
+            continue
+        seen_messages.add((kind, message))
+        out.append({"kind": kind, "check": check.name, "message": message})
+    order = {"grader error": 0, "timeout": 1, "crash": 2, "error": 3}
+    out.sort(key=lambda p: order[p["kind"]])
+    return out[:MAX_PROBLEMS]
+
+
+def make_row(result: GradeResult, meta: dict[str, Any]) -> dict[str, Any]:
+    """The few numbers of a result that the gradebook and the summary need (the full record is on disk)."""
+    status = {(ex.id, c.name): c.status.value for ex, c in result.checks()}
+    status.update({(quiz.id, q.id): q.status.value for quiz in result.quizzes for q in quiz.questions})
+    letters = "".join(STATUS_LETTER.get(status.get((ex, name), ""), "-") for ex, name, _ in meta["checks"])
+    items = {ex.id: ex.score for ex in result.exercises}
+    items.update({q.id: q.score for q in result.quizzes})
+    misconceptions = sorted({c.misconception for _, c in result.checks()
+                             if c.misconception and c.status.value != "passed"})
+    return {"student": result.student, "score": result.score, "max_score": result.max_score,
+            "passed": result.passed, "items": items, "checks": letters, "misconceptions": misconceptions,
+            "problems": _problems(result), "duration": result.duration}
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+# -- the manifest ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Entry:
+    offset: int
+    submission_hash: str
+    spec_hash: str
+    result_sha: str
+    report: bool
+
+
+class Manifest:
+    """``manifest.jsonl``: rows appended as submissions finish; the last row of a student wins.
+
+    Only an index (student -> offset and hashes) is kept in memory. A line cut short by a hard stop is
+    dropped when the file is next opened, which rewrites it compacted.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.index: dict[str, Entry] = {}
+        self._fh: Any = None
+
+    def _scan(self) -> tuple[bool, int]:
+        """Rebuild the index; returns (needs compaction, number of lines)."""
+        self.index.clear()
+        dirty, lines = False, 0
+        if not self.path.exists():
+            return False, 0
+        with self.path.open("rb") as fh:
+            offset = 0
+            for raw in fh:
+                lines += 1
+                entry = None
+                if raw.endswith(b"\n"):
+                    try:
+                        row = json.loads(raw)
+                        entry = Entry(offset, row["submission_hash"], row["spec_hash"], row["result_sha"],
+                                      bool(row.get("report")))
+                        student = row["student"]
+                    except (ValueError, KeyError, TypeError):
+                        entry = None
+                if entry is None:
+                    dirty = True
+                else:
+                    if student in self.index:
+                        dirty = True
+                    self.index[student] = entry
+                offset += len(raw)
+        return dirty, lines
+
+    def open(self, *, readonly: bool = False) -> Manifest:
+        """Index the file; unless ``readonly`` (merge never writes to its inputs), create or compact it."""
+        if readonly:
+            self._scan()
+            return self
+        self.path.touch()
+        dirty, _ = self._scan()
+        if dirty:
+            self.rewrite(sorted(self.index))
+        return self
+
+    def row(self, student: str) -> dict[str, Any]:
+        entry = self.index[student]
+        with self.path.open("rb") as fh:
+            fh.seek(entry.offset)
+            return json.loads(fh.readline())
+
+    def rows(self, students: list[str]) -> Iterator[dict[str, Any]]:
+        """The rows of ``students``, in that order, read one at a time."""
+        with self.path.open("rb") as fh:
+            for student in students:
+                fh.seek(self.index[student].offset)
+                yield json.loads(fh.readline())
+
+    def rewrite(self, students: list[str]) -> None:
+        """Keep exactly one row for each of ``students`` (in that order); atomic."""
+        self.close()
+        with open_atomic(self.path) as out, self.path.open("rb") as fh:
+            for student in students:
+                fh.seek(self.index[student].offset)
+                out.write(fh.readline().decode("utf-8"))
+        self._scan()
+
+    def append(self, row: dict[str, Any]) -> None:
+        if self._fh is None:
+            self._fh = self.path.open("ab")
+        offset = self._fh.tell()
+        self._fh.write(json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n")
+        self._fh.flush()
+        self.index[row["student"]] = Entry(offset, row["submission_hash"], row["spec_hash"], row["result_sha"],
+                                           bool(row.get("report")))
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+
+# -- a worker process ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class WorkerSetup:
+    plan: Plan
+    meta: dict[str, Any]
+    out: Path
+    forbidden: tuple[Path, ...]
+    reports: bool
+    scratch: Path | None = None  # where sandbox copies are made; listed in ``forbidden`` too
+    formats: tuple[str, ...] = ()  # extra per-student views (junit, gradescope): <format>/<student>.<ext>
+
+
+def _error_result(setup: WorkerSetup, student: str, message: str) -> GradeResult:
+    course = setup.plan.course
+    return GradeResult(course=course.title, student=student, mode=setup.plan.mode, score=0.0,
+                       max_score=setup.meta["max_score"], pass_threshold=course.pass_threshold, passed=False,
+                       exercises=[], grader_error=message)
+
+
+def write_outputs(setup: WorkerSetup, result: GradeResult, submission_hash_: str) -> dict[str, Any]:
+    """Write the student's files (atomically) and return the manifest row."""
+    student = result.student or ""
+    # The same record as `grader check --format json`, without the indentation (a third of the time).
+    text = (result.to_json(indent=None) + "\n").encode("utf-8")
+    # No fsync per student: a file cut short by a crash fails its hash on the next run and is regraded.
+    write_atomic(setup.out / RESULTS / f"{student}.json", text, durable=False)
+    report = False
+    if setup.reports:
+        write_atomic(setup.out / REPORTS / f"{student}.html", render(result, "html"), durable=False)
+        report = True
+    for fmt in setup.formats:
+        write_atomic(extra_path(setup, fmt, student), render(result, fmt), durable=False)
+    row = make_row(result, setup.meta)
+    row.update(submission_hash=submission_hash_, spec_hash=setup.meta["spec_hash"], result_sha=_sha(text),
+               report=report)
+    return row
+
+
+def _unchanged(setup: WorkerSetup, student: str, digest: str, prior: dict[str, Any] | None) -> bool:
+    if not prior or prior["submission_hash"] != digest or digest == "unreadable":
+        return False
+    try:
+        if _sha((setup.out / RESULTS / f"{student}.json").read_bytes()) != prior["result_sha"]:
+            return False
+    except OSError:
+        return False
+    if any(not extra_path(setup, fmt, student).is_file() for fmt in setup.formats):
+        return False  # asked for a view this student does not have yet
+    return not setup.reports or (prior["report"] and (setup.out / REPORTS / f"{student}.html").is_file())
+
+
+EXTRA_SUFFIX = {"junit": "xml", "gradescope": "json"}
+
+
+def extra_path(setup: WorkerSetup, fmt: str, student: str) -> Path:
+    return setup.out / fmt / f"{student}.{EXTRA_SUFFIX[fmt]}"
+
+
+def _digest(path: Path) -> str:
+    try:
+        return submission_hash(path)
+    except OSError:  # the folder changed while we read it: grade it anyway, and never skip it next time
+        return "unreadable"
+
+
+def grade_one(setup: WorkerSetup, sandbox: Sandbox, job: dict[str, Any]) -> dict[str, Any]:
+    """Grade one submission (or recognise it as unchanged); never raises for a submission's sake."""
+    student, path = job["student"], Path(job["path"])
+    digest = _digest(path)
+    if _unchanged(setup, student, digest, job.get("prior")):
+        return {"student": student, "skipped": True}
+    try:
+        result = grade_submission(setup.plan, path, sandbox, student=student, extra_forbidden=setup.forbidden,
+                                  scratch=setup.scratch)
+    except Exception:
+        result = _error_result(setup, student, "the grader failed on this submission:\n" + traceback.format_exc())
+    return write_outputs(setup, result, digest)
+
+
+def _worker_main(conn: Connection, setup: WorkerSetup, inherited: list[Connection]) -> None:
+    """Serve jobs (JSON) from the parent until it closes the pipe; Ctrl-C is the parent's to handle."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for other in inherited:  # the parent's ends of the pipes, copied by fork: keep only ours, so EOF arrives
+        other.close()
+    sandbox = Sandbox()
+
+    def stop_now(_sig: int, _frame: Any) -> None:
+        sandbox.signal_kill()
+        os._exit(1)
+
+    signal.signal(signal.SIGTERM, stop_now)
+    try:
+        while True:
+            try:
+                data = conn.recv_bytes()
+            except (EOFError, OSError):
+                break
+            row = grade_one(setup, sandbox, json.loads(data))
+            conn.send_bytes(json.dumps(row, ensure_ascii=False).encode("utf-8"))
+    finally:
+        sandbox.close()
+
+
+@dataclass
+class _Worker:
+    process: multiprocessing.process.BaseProcess
+    conn: Connection
+    jobs: deque[dict[str, Any]] = field(default_factory=deque)
+
+
+class Pool:
+    """Worker processes fed through pipes, at most IN_FLIGHT submissions each."""
+
+    def __init__(self, setup: WorkerSetup, jobs: int) -> None:
+        self.setup = setup
+        self.ctx = multiprocessing.get_context("fork")  # workers inherit the plan instead of rebuilding it
+        self.closed = False
+        self.workers: list[_Worker] = []
+        for _ in range(jobs):
+            self.workers.append(self._spawn())
+
+    def _spawn(self) -> _Worker:
+        parent, child = self.ctx.Pipe()
+        inherited = [parent, *(w.conn for w in self.workers)]
+        proc = self.ctx.Process(target=_worker_main, args=(child, self.setup, inherited), daemon=True,
+                                name="grader-batch")
+        proc.start()
+        child.close()
+        return _Worker(proc, parent)
+
+    def send(self, worker: _Worker, job: dict[str, Any]) -> None:
+        worker.jobs.append(job)
+        worker.conn.send_bytes(json.dumps(job).encode("utf-8"))
+
+    def idle(self) -> list[_Worker]:
+        return [w for w in self.workers if len(w.jobs) < IN_FLIGHT]
+
+    def busy(self) -> bool:
+        return any(w.jobs for w in self.workers)
+
+    def results(self, timeout: float) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+        """(job, row) pairs as they come; a worker that died is replaced and its jobs tried again once."""
+        conns = {w.conn: w for w in self.workers if w.jobs}
+        for conn in wait(list(conns), timeout):
+            worker = conns[conn]  # type: ignore[index]
+            try:
+                data = worker.conn.recv_bytes()
+            except (EOFError, OSError):
+                yield from self._replace(worker)
+                continue
+            yield worker.jobs.popleft(), json.loads(data)
+
+    def _replace(self, worker: _Worker) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+        worker.conn.close()
+        worker.process.join(1)
+        lost = list(worker.jobs)
+        fresh = self._spawn()
+        self.workers[self.workers.index(worker)] = fresh
+        for job in lost:
+            job["attempt"] = job.get("attempt", 0) + 1
+            if job["attempt"] > WORKER_RETRIES:
+                result = _error_result(self.setup, job["student"], "a batch worker died while grading this "
+                                       f"submission (exit code {worker.process.exitcode})")
+                yield job, write_outputs(self.setup, result, _digest(Path(job["path"])))
+            else:
+                self.send(fresh, job)
+
+    def close(self) -> None:
+        """Let every worker finish and exit (idempotent)."""
+        if self.closed:
+            return
+        self.closed = True
+        for w in self.workers:
+            w.conn.close()
+        deadline = time.monotonic() + 30
+        for w in self.workers:
+            w.process.join(max(0.1, deadline - time.monotonic()))
+            if w.process.is_alive():
+                w.process.terminate()
+                w.process.join(5)
+
+    def kill(self) -> None:
+        """Stop every worker now (idempotent)."""
+        if self.closed:
+            return
+        self.closed = True
+        for w in self.workers:
+            if w.process.is_alive():
+                w.process.terminate()  # the worker kills its fork server, whose child dies with it
+        for w in self.workers:
+            w.process.join(5)
+            if w.process.is_alive():
+                w.process.kill()
+                w.process.join(1)
+            w.conn.close()
+
+
+# -- the run ---------------------------------------------------------------------------------------
+
+@dataclass
+class Progress:
+    """What the progress bar and the final line report."""
+
+    total: int
+    graded: int = 0
+    skipped: int = 0
+    below: int = 0
+    errors: int = 0
+    interrupted: bool = False
+    unknown_canvas: list[str] = field(default_factory=list)
+    summary: Summary | None = None  # the whole class (this run and earlier ones), once finished
+    wall: float = 0.0
+
+
+class _Stop:
+    """First Ctrl-C: finish the submissions under way, then stop. Second: stop at once."""
+
+    def __init__(self, note: Callable[[str], None]) -> None:
+        self.requested = False
+        self.note = note
+        self._old: Any = None
+
+    def __enter__(self) -> _Stop:
+        self._old = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, _sig: int, _frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        with contextlib.suppress(Exception):
+            self.note("Stopping after the submissions under way (Ctrl-C again to stop now)...")
+
+    def __exit__(self, *exc: object) -> None:
+        signal.signal(signal.SIGINT, self._old)
+
+
+def scratch_root() -> Path:
+    """A private folder for the sandbox copies, in RAM when /dev/shm is usable: creating and removing a
+    folder per submission costs milliseconds on a disk file system, microseconds on tmpfs.
+
+    ``GRADER_SCRATCH`` names another parent folder (what a submission writes in its sandbox lands there,
+    up to the course's file-size limit per file, until that submission is done).
+    """
+    for base in (os.environ.get("GRADER_SCRATCH") or "/dev/shm", None):
+        if base is not None and not (os.path.isdir(base) and os.access(base, os.W_OK | os.X_OK)):
+            continue
+        try:
+            return Path(tempfile.mkdtemp(prefix="grader-batch-", dir=base)).resolve()
+        except OSError:
+            continue
+    raise InputError("cannot create a temporary folder for the sandbox copies")
+
+
+@contextlib.contextmanager
+def _lock(out: Path) -> Iterator[None]:
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / ".lock").open("w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise InputError(f"another grader batch or merge is writing to {out}",
+                             "Wait for it to finish, or use another --out folder.") from None
+        yield
+
+
+def _check_out(source: Path, out: Path) -> None:
+    src, dst = source.resolve(), out.resolve()
+    if src.is_dir() and (dst == src or dst.is_relative_to(src)):
+        raise UsageError(f"--out {out} is inside {source}", "Write the outputs outside the submissions folder, "
+                         "or they would be read as a student's submission.")
+    if dst.exists() and not dst.is_dir():
+        raise UsageError(f"--out {out} is a file", "Pass a folder for the outputs.")
+
+
+def _bar(total: int, show: bool | None) -> Any:
+    from tqdm import tqdm
+
+    enabled = sys.stderr.isatty() if show is None else show
+    try:
+        sized = os.get_terminal_size(sys.stderr.fileno()).columns > 0
+    except (OSError, ValueError):
+        sized = False
+    # A terminal that reports a 0x0 size (a bare pty) would hide the bar: assume 100x20 there.
+    return tqdm(total=total, unit="sub", disable=not enabled, file=sys.stderr, dynamic_ncols=sized,
+                ncols=None if sized else 100, nrows=None if sized else 20, smoothing=0.1, mininterval=0.2)
+
+
+def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, shard: tuple[int, int] | None = None,
+              canvas: CanvasMap | None = None, progress: bool | None = None,
+              formats: tuple[str, ...] = ()) -> Progress:
+    """Grade every submission in ``source`` (or this shard of them) into ``out``; see the module docstring."""
+    jobs = jobs or os.cpu_count() or 1
+    if jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    _check_out(source, out)
+    started = time.perf_counter()
+    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    meta = course_meta(plan)
+    state = Progress(total=0)
+    with _lock(out):
+        with contextlib.suppress(FileNotFoundError):
+            (out / RUN).unlink()  # present only when a run finished; merge relies on it
+        scratch = scratch_root()
+        setup = WorkerSetup(plan=plan, meta=meta, out=out.resolve(),
+                            forbidden=(out.resolve(), source.resolve(), scratch), reports=reports_enabled(),
+                            scratch=scratch, formats=tuple(formats))
+        # Workers fork now, before this process lists the class and reads the manifest, so that they do not
+        # carry (and count in their memory) what only this process needs. A worker starts its sandbox lazily.
+        pool = Pool(setup, jobs)
+        bar = None
+        try:
+            with _Stop(lambda text: (bar.write if bar else print)(text, file=sys.stderr)) as stop:
+                try:
+                    with open_submissions(source) as found:
+                        selected = [s for s in found if shard is None or shard_of(s.student, shard[1]) == shard[0]]
+                        state.total = len(selected)
+                        manifest = Manifest(out / MANIFEST).open()
+                        bar = _bar(len(selected), progress)
+                        try:
+                            _grade_all(pool, manifest, selected, state, bar, stop)
+                        finally:
+                            manifest.close()
+                            bar.close()
+                    pool.close()
+                except KeyboardInterrupt:  # Ctrl-C twice: stop now
+                    state.interrupted = True
+                    pool.kill()
+        finally:
+            pool.close()
+            shutil.rmtree(scratch, ignore_errors=True)
+        state.wall = time.perf_counter() - started
+        if state.interrupted:
+            return state
+        missing = [s.student for s in selected if s.student not in manifest.index]
+        if missing:  # cannot happen: every job yields a row; refuse to write a gradebook with holes
+            raise RuntimeError(f"no result for {len(missing)} submission(s), e.g. {missing[0]}")
+        students = [s.student for s in selected]
+        manifest.rewrite(students)
+        run = {"shard": f"{shard[0]}/{shard[1]}" if shard else None, "started": started_at, "jobs": jobs,
+               "students": len(selected), "graded": state.graded, "skipped": state.skipped,
+               "wall_seconds": round(time.perf_counter() - started, 3)}
+        state.unknown_canvas, state.summary = write_class_outputs(out, meta, [run], manifest, students, canvas)
+        state.wall = time.perf_counter() - started
+        return state
+
+
+def _jobs(manifest: Manifest, selected: list[Submission], spec: str) -> Iterator[dict[str, Any]]:
+    for sub in selected:
+        entry = manifest.index.get(sub.student)
+        prior = None
+        if entry is not None and entry.spec_hash == spec:
+            prior = {"submission_hash": entry.submission_hash, "result_sha": entry.result_sha, "report": entry.report}
+        yield {"student": sub.student, "path": str(sub.path), "prior": prior}
+
+
+def _grade_all(pool: Pool, manifest: Manifest, selected: list[Submission], state: Progress, bar: Any,
+               stop: _Stop) -> None:
+    """Feed the workers and record their rows until every submission has one, or Ctrl-C asks to stop."""
+    todo = _jobs(manifest, selected, pool.setup.meta["spec_hash"])
+    pending: dict[str, Any] | None = next(todo, None)
+    while pending is not None or pool.busy():
+        if stop.requested and pending is not None:
+            pending = None
+            state.interrupted = True  # the rest waits for the next run
+        for worker in pool.idle():
+            while pending is not None and len(worker.jobs) < IN_FLIGHT:
+                pool.send(worker, pending)
+                pending = next(todo, None)
+        for _job, row in pool.results(timeout=0.25):
+            if row.get("skipped"):
+                state.skipped += 1
+            else:
+                manifest.append(row)
+                state.graded += 1
+                state.below += not row["passed"]
+                state.errors += bool(row["problems"])
+            bar.update(1)
+            bar.set_postfix_str(f"below pass {state.below}, errors {state.errors}", refresh=False)
+
+
+def write_class_outputs(out: Path, meta: dict[str, Any], runs: list[dict[str, Any]], manifest: Manifest,
+                        students: list[str], canvas: CanvasMap | None) -> tuple[list[str], Summary]:
+    """gradebook.csv, canvas.csv, summary.html and run.json from the manifest, one row at a time.
+    Returns the students the Canvas map does not know, and the class summary."""
+    with open_atomic(out / GRADEBOOK, newline="") as fh:
+        write_gradebook(fh, meta["items"], manifest.rows(students))
+    unknown: list[str] = []
+    if canvas is not None:
+        with open_atomic(out / CANVAS, newline="") as fh:
+            _, unknown = write_canvas(fh, canvas, meta["items"], meta["max_score"], manifest.rows(students))
+    summary = Summary(meta)
+    for row in manifest.rows(students):
+        summary.add(row)
+    write_atomic(out / SUMMARY, render_summary(summary, runs))
+    write_atomic(out / RUN, json.dumps({**meta, "runs": runs}, indent=1, ensure_ascii=False) + "\n")
+    return unknown, summary
+
+
+# -- merging shards --------------------------------------------------------------------------------
+
+def merge(outs: list[Path], dest: Path, canvas: CanvasMap | None = None) -> tuple[int, list[str]]:
+    """Combine the OUT folders of finished shards into ``dest``: one gradebook, one summary."""
+    if not outs:
+        raise UsageError("name at least one batch output folder to merge")
+    dest_real = dest.resolve()
+    metas, manifests = [], []
+    for folder in outs:
+        if folder.resolve() == dest_real:
+            raise UsageError(f"--out {dest} is also an input", "Merge into a new folder.")
+        try:
+            metas.append(json.loads((folder / RUN).read_text("utf-8")))
+        except FileNotFoundError:
+            raise InputError(f"{folder} has no {RUN}: its batch did not finish (or it is not a batch output)",
+                             f"Rerun the same grader batch command for {folder}; it resumes where it stopped.") from None
+        manifests.append(Manifest(folder / MANIFEST).open(readonly=True))
+    spec = metas[0]["spec_hash"]
+    for folder, meta in zip(outs, metas, strict=True):
+        if meta["spec_hash"] != spec:
+            raise InputError(f"{folder} was graded with course spec {meta['spec_hash']}, {outs[0]} with {spec}",
+                             "Regrade the shards with the same course before merging.")
+    owner: dict[str, int] = {}
+    for i, manifest in enumerate(manifests):
+        for student, entry in manifest.index.items():
+            j = owner.get(student)
+            if j is None:
+                owner[student] = i
+            elif manifests[j].index[student].submission_hash != entry.submission_hash:
+                raise InputError(f"student {student} is in both {outs[j]} and {outs[i]}, with different files",
+                                 "Each student must be graded by one shard: use the same N in every --shard K/N.")
+    students = sorted(owner)
+    with _lock(dest):
+        with contextlib.suppress(FileNotFoundError):
+            (dest / RUN).unlink()
+        for student in students:
+            src = outs[owner[student]]
+            for sub, ext in ((RESULTS, "json"), (REPORTS, "html")):
+                path = src / sub / f"{student}.{ext}"
+                if path.is_file():
+                    write_atomic(dest / sub / f"{student}.{ext}", path.read_bytes(), durable=False)
+        with open_atomic(dest / MANIFEST) as fh:
+            for student in students:
+                fh.write(json.dumps(manifests[owner[student]].row(student), ensure_ascii=False) + "\n")
+        merged = Manifest(dest / MANIFEST).open()
+        runs = [run for meta in metas for run in meta.get("runs", [])]
+        base = {k: v for k, v in metas[0].items() if k != "runs"}
+        unknown, _ = write_class_outputs(dest, base, runs, merged, students, canvas)
+    return len(students), unknown

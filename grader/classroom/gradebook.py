@@ -1,0 +1,158 @@
+"""Gradebook CSVs: our own (student, each item, total) and one Canvas can import.
+
+Every text cell goes through ``guard_cell``: a spreadsheet runs a cell that starts with ``=``, ``+``,
+``-``, ``@``, a tab or a carriage return as a formula, and student ids and names are chosen by people
+we do not control. Numbers are written as numbers and never guarded.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from grader.errors import InputError, Problem, SpecError
+from grader.spec.yamlspec import load_yaml, schema_problems
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CANVAS_INFO = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+POINTS_POSSIBLE = "    Points Possible"  # Canvas's own export writes the row label like this
+
+
+def guard_cell(value: Any) -> Any:
+    """A text cell a spreadsheet will show as text: a leading quote defuses a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def number(value: float | None) -> str:
+    """A score as a spreadsheet reads it: ``8.5``, ``10``, or blank when there is none."""
+    if value is None:
+        return ""
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _writer(fh: TextIO) -> Any:
+    return csv.writer(fh, lineterminator="\r\n")
+
+
+def write_gradebook(fh: TextIO, items: list[dict[str, Any]], rows: Iterable[dict[str, Any]]) -> int:
+    """``student, <item ids...>, total``: one row per student, in the order given."""
+    w = _writer(fh)
+    w.writerow(["student", *[guard_cell(it["id"]) for it in items], "total"])
+    count = 0
+    for row in rows:
+        scores = row.get("items", {})
+        w.writerow([guard_cell(row["student"]), *[number(scores.get(it["id"])) for it in items], number(row["score"])])
+        count += 1
+    return count
+
+
+# -- Canvas ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CanvasStudent:
+    name: str
+    id: str = ""
+    sis_user_id: str = ""
+    sis_login_id: str = ""
+    section: str = ""
+
+
+@dataclass(frozen=True)
+class CanvasMap:
+    """What the Canvas CSV needs that our results do not hold: who is who, and which assignment is which."""
+
+    assignments: dict[str, tuple[str, int]]  # our item id (or "total") -> (Canvas title, assignment id)
+    students: dict[str, CanvasStudent] = field(default_factory=dict)
+    section: str = ""
+    points_possible: bool = True
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _read_roster(path: Path, match: str, where: Problem) -> dict[str, CanvasStudent]:
+    """Students from a Canvas gradebook export, keyed by the column that equals our folder names."""
+    column = {"sis_login_id": "SIS Login ID", "sis_user_id": "SIS User ID", "id": "ID", "name": "Student"}[match]
+    try:
+        fh = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise SpecError([Problem(where.file, where.line, where.column, f"cannot read roster {path}: {exc}")]) from None
+    with fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in ("Student", "ID", column) if c not in (reader.fieldnames or [])]
+        if missing:
+            raise SpecError([Problem(where.file, where.line, where.column,
+                                     f"roster {path.name} has no column {', '.join(map(repr, missing))}; "
+                                     "use the CSV that Canvas's Grades > Export gives")])
+        out = {}
+        for rec in reader:
+            key = (rec.get(column) or "").strip()
+            if not key or "Points Possible" in (rec.get("Student") or ""):
+                continue
+            out[key] = CanvasStudent(name=rec["Student"], id=rec.get("ID") or "", sis_user_id=rec.get("SIS User ID") or "",
+                                     sis_login_id=rec.get("SIS Login ID") or "", section=rec.get("Section") or "")
+        return out
+
+
+def load_canvas_map(path: Path) -> CanvasMap:
+    """Read and validate a Canvas map (YAML); errors name the file, line and key."""
+    if not path.is_file():
+        raise InputError(f"Canvas map {path} does not exist", "See the README's 'Canvas' section for its format.")
+    doc = load_yaml(path, path.parent)
+    problems = schema_problems(doc, "canvas")
+    if problems:
+        raise SpecError(problems, "See the README's 'Canvas' section for the map's format.")
+    data = doc.data
+    assignments = {key: (str(a["title"]), int(a["id"])) for key, a in data["assignments"].items()}
+    students: dict[str, CanvasStudent] = {}
+    if "roster" in data:
+        line, col = doc.where(["roster"])
+        students.update(_read_roster(path.parent / data["roster"], data.get("match", "sis_login_id"),
+                                     Problem(doc.display, line, col, "")))
+    for sid, s in (data.get("students") or {}).items():
+        students[str(sid)] = CanvasStudent(name=_text(s.get("name", sid)), id=_text(s.get("id")),
+                                           sis_user_id=_text(s.get("sis_user_id")),
+                                           sis_login_id=_text(s.get("sis_login_id")), section=_text(s.get("section")))
+    return CanvasMap(assignments=assignments, students=students, section=_text(data.get("section")),
+                     points_possible=bool(data.get("points_possible", True)))
+
+
+def canvas_header(cmap: CanvasMap, items: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """The header row and the item ids behind its assignment columns (in course order, total last)."""
+    keys = [it["id"] for it in items if it["id"] in cmap.assignments]
+    if "total" in cmap.assignments:
+        keys.append("total")
+    header = [*CANVAS_INFO, *[f"{cmap.assignments[k][0]} ({cmap.assignments[k][1]})" for k in keys]]
+    return [guard_cell(h) for h in header], keys
+
+
+def write_canvas(fh: TextIO, cmap: CanvasMap, items: list[dict[str, Any]], max_total: float,
+                 rows: Iterable[dict[str, Any]]) -> tuple[int, list[str]]:
+    """Write the Canvas CSV; returns the rows written and the students the map does not know."""
+    header, keys = canvas_header(cmap, items)
+    w = _writer(fh)
+    w.writerow(header)
+    if cmap.points_possible:
+        maxima = {it["id"]: it["max_score"] for it in items}
+        maxima["total"] = max_total
+        w.writerow([POINTS_POSSIBLE, "", "", "", "", *[number(maxima[k]) for k in keys]])
+    unknown = []
+    count = 0
+    for row in rows:
+        sid = row["student"]
+        person = cmap.students.get(sid)
+        if person is None:
+            unknown.append(sid)
+            person = CanvasStudent(name=sid)
+        scores = {**row.get("items", {}), "total": row["score"]}
+        info = [person.name, person.id, person.sis_user_id, person.sis_login_id, person.section or cmap.section]
+        w.writerow([*[guard_cell(v) for v in info], *[number(scores.get(k)) for k in keys]])
+        count += 1
+    return count, unknown

@@ -1,0 +1,361 @@
+"""Grade one submission: run it in the sandbox, compare with expected values, build the result record."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from grader.judge.diagnose import Variant, annotate, diagnose, student_outputs, variant_outputs
+from grader.judge.invariants import Trial, draw, judge
+from grader.judge.quiz import grade_quizzes
+from grader.record import Check, ExerciseResult, GradeResult, Status
+from grader.sandbox.client import Sandbox, SandboxCrashed, copy_submission
+from grader.spec.course import Case, Course, Exercise
+from grader.spec.tolerance import Tolerance, compare, short
+
+INPUT_CHARS = 300
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to run and what to expect: the same for every submission of a course, so built once."""
+
+    course: Course
+    mode: str  # course | student
+    expected: dict[tuple[str, int], Any]
+    cases: dict[str, tuple[Case, ...]]  # exercise id -> cases graded in this mode
+    groups: tuple[tuple[dict[str, Any], tuple[tuple[Any, ...], ...], tuple[dict[str, Any], ...]], ...]
+    invariant_groups: tuple[tuple[dict[str, Any], tuple[tuple[Any, ...], ...], tuple[dict[str, Any], ...]], ...] = ()
+    variants: dict[str, tuple[Variant, ...]] = field(default_factory=dict)  # exercise id -> known mistakes
+    trials: dict[tuple[str, str], tuple[Trial, ...]] = field(default_factory=dict)  # (exercise, invariant) -> inputs
+    # The call as a report shows it, per (exercise id, case index): the same for every submission.
+    inputs: dict[tuple[str, int], str] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, course: Course, mode: str, expected: dict[tuple[str, int], Any],
+              variants: dict[str, tuple[Variant, ...]] | None = None) -> Plan:
+        """``variants`` default to the course's misconceptions, computed from the reference (course mode)."""
+        if variants is None:
+            variants = variant_outputs(course) if mode == "course" and course.has_reference else {}
+        cases = {
+            ex.id: tuple(c for c in ex.cases if mode == "course" or c.visibility == "public")
+            for ex in course.exercises
+        }
+        by_id = {ex.id: ex for ex in course.exercises}
+        by_limits: dict[str, tuple[dict[str, Any], list[tuple[Any, ...]], list[dict[str, Any]]]] = {}
+        inv_by_limits: dict[str, tuple[dict[str, Any], list[tuple[Any, ...]], list[dict[str, Any]]]] = {}
+
+        def add(ex: Exercise, key: tuple[Any, ...], function: str, args: Any, into: dict[str, Any],
+                as_array: bool = False) -> None:
+            limits = ex.limits.as_dict()
+            group = into.setdefault(json.dumps(limits, sort_keys=True), (limits, [], []))
+            group[1].append(key)
+            task = {"module": ex.module, "file": ex.file, "function": function,
+                    "args": json.dumps(list(args)), "returns": ex.functions[function].returns}
+            if as_array:
+                task["as_array"] = True
+            group[2].append(task)
+
+        for ex in course.exercises:
+            for case in cases[ex.id]:
+                add(ex, (ex.id, case.index), case.function, case.args, by_limits, case.as_array)
+        trials: dict[tuple[str, str], tuple[Trial, ...]] = {}
+        for ex in course.exercises:
+            for inv in ex.invariants:
+                trials[(ex.id, inv.id)] = draw(inv)
+                for trial in trials[(ex.id, inv.id)]:
+                    for call in inv.calls:
+                        add(by_id[call.exercise], ("inv", ex.id, inv.id, trial.index, call.name), call.function,
+                            trial.args[call.name], inv_by_limits)
+        # Invariant calls ride in the same sandbox round as the cases with the same limits (one fork per
+        # submission), after them, flagged so that the worker skips those of a function that failed or was
+        # slow on its cases; which trials count is still decided here, from the cases' results.
+        for limits_key, (_, keys, tasks) in list(inv_by_limits.items()):
+            if limits_key in by_limits:
+                by_limits[limits_key][1].extend(keys)
+                by_limits[limits_key][2].extend({**t, "after_cases": INVARIANT_CALL_BUDGET} for t in tasks)
+                del inv_by_limits[limits_key]
+        groups = tuple((lim, tuple(keys), tuple(tasks)) for lim, keys, tasks in by_limits.values())
+        inv_groups = tuple((lim, tuple(keys), tuple(tasks)) for lim, keys, tasks in inv_by_limits.values())
+        inputs = {(ex.id, c.index): format_call(c.function, c.args, c.as_array)
+                  for ex in course.exercises for c in cases[ex.id]}
+        return cls(course, mode, expected, cases, groups, inv_groups, variants, trials, inputs)
+
+
+def format_call(function: str, args: tuple[Any, ...], as_array: bool = False) -> str:
+    shown = [f"np.array({short(a, 12)})" if as_array and isinstance(a, list) else short(a, 12) for a in args]
+    text = f"{function}({', '.join(shown)})"
+    return text if len(text) <= INPUT_CHARS else text[: INPUT_CHARS - 1] + "…"
+
+
+def _error_message(ex: Exercise, case: Case, error: dict[str, Any]) -> str:
+    exc = error.get("exception", "Error")
+    msg = error.get("message", "")
+    where = f" ({error['file']}:{error['line']})" if error.get("file") and error.get("line") else ""
+    fn = case.function
+    if error.get("import_failed"):
+        if error.get("missing"):
+            return f"{ex.file} is missing from the submission"
+        if exc == "NotImplementedError":
+            return f"not implemented yet: importing {ex.file} raised NotImplementedError{where}"
+        if exc in ("Timeout", "Crash"):
+            return msg
+        return f"{ex.file} could not be imported: {exc}: {msg}{where}"
+    if exc == "NotImplementedError":
+        return f"not implemented yet: {fn}() raises NotImplementedError"
+    if exc == "MissingFunction":
+        return f"{msg}; define it with the signature {fn}({', '.join(ex.functions[fn].params)})"
+    if exc == "WrongType":
+        return f"{fn}() returned the wrong type: {msg}"
+    if exc in ("Timeout", "Crash", "Skipped", "GraderError"):
+        return msg
+    return f"{fn}() raised {exc}: {msg}{where}"
+
+
+def _finite_floats(value: Any) -> list[float] | None:
+    """``value`` as a flat list of finite floats, or None when it is anything else (then numpy compares)."""
+    items = value if type(value) is list else [value]
+    for v in items:
+        if type(v) is not float or not math.isfinite(v):
+            return None
+    return items
+
+
+def _surely_close(expected: Any, got: Any, returns: str, tol: Tolerance) -> bool:
+    """The common case, a right answer of plain finite floats, decided without NumPy's per-call overhead.
+
+    Same rule as ``tolerance.close``: |got - expected| <= max(atol, rtol * |expected|). Anything else
+    (a mismatch, NaN, nested lists, ints) goes to ``tolerance.compare``, which also explains mismatches.
+    """
+    if returns == "int":
+        return False
+    e, g = _finite_floats(expected), _finite_floats(got)
+    if e is None or g is None or len(e) != len(g) or (returns == "float") != (type(got) is float):
+        return False
+    atol, rtol = tol.atol, tol.rtol
+    return all(abs(gv - ev) <= max(atol, rtol * abs(ev)) for ev, gv in zip(e, g, strict=True))
+
+
+def _check(ex: Exercise, case: Case, result: dict[str, Any] | None, expected: Any, output: str,
+           lines: dict[str, int], call: str | None = None) -> Check:
+    fn = ex.functions[case.function]
+    check = Check(
+        name=case.check_name, status=Status.ERROR, score=0.0, max_score=case.points, message="",
+        function=case.function, visibility=case.visibility,
+        input=call if call is not None else format_call(case.function, case.args, case.as_array),
+        expected=expected, output=output, file=ex.file, line=lines.get(case.function),
+        intuition=fn.intuition or None,
+    )
+    if result is None:
+        check.message = "not run (grader error)"
+        return check
+    check.duration = result.get("duration")
+    if not result.get("ok"):
+        error = result.get("error", {})
+        check.message = _error_message(ex, case, error)
+        check.details = {"exception": error.get("exception")}
+        if error.get("line"):
+            check.file, check.line = error.get("file") or ex.file, error["line"]
+        return check
+    got = result.get("value")
+    check.got = got
+    if _surely_close(expected, got, fn.returns, fn.tolerance):
+        check.details = {}
+        check.status, check.score, check.message = Status.PASSED, case.points, "ok"
+    else:
+        outcome = compare(expected, got, fn.returns, fn.tolerance)
+        check.details = outcome.details
+        if outcome.ok:
+            check.status, check.score, check.message = Status.PASSED, case.points, "ok"
+        else:
+            check.status, check.message = Status.FAILED, outcome.message
+    if fn.plot is not None and fn.returns == "array":
+        check.details["plot"] = {"x": case.args[fn.params.index(fn.plot["x"])], "x_label": fn.plot.get("x_label", fn.plot["x"]),
+                                 "y_label": fn.plot.get("y_label", fn.name)}
+    return check
+
+
+def _diagnose(plan: Plan, ex: Exercise, checks: list[Check],
+              responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]]) -> None:
+    variants = plan.variants.get(ex.id)
+    failing = {c.function for c in checks if c.status != Status.PASSED and c.function}
+    if not variants or not failing:
+        return
+    cases = plan.cases[ex.id]
+    student = student_outputs({c.index: responses.get((ex.id, c.index), (None, ""))[0] for c in cases})
+    expected = {c.index: plan.expected[(ex.id, c.index)] for c in cases}
+    annotate(checks, cases, diagnose(ex.functions, cases, expected, student, failing, variants))
+
+
+INVARIANT_CALL_BUDGET = 0.25  # seconds a function may take per case and still get random trials
+
+
+def _not_for_trials(plan: Plan, responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]]
+                    ) -> dict[tuple[str, str], str]:
+    """(module, function) -> why its invariant trials do not count: it failed to run or is slow on a case.
+
+    A slow function would multiply its time by the number of trials; its cases already say what is wrong.
+    """
+    slow: dict[tuple[str, str], str] = {}
+    for ex in plan.course.exercises:
+        for case in plan.cases[ex.id]:
+            result = responses.get((ex.id, case.index), (None, ""))[0] or {}
+            exception = (result.get("error") or {}).get("exception")
+            key = (ex.module, case.function)
+            if (result.get("error") or {}).get("import_failed"):
+                slow[key] = f"not run: {ex.file} could not be imported"
+            elif exception in ("Timeout", "Crash", "Skipped", "GraderError"):
+                slow[key] = f"not run: {case.function}() did not finish its cases"
+            elif exception is not None:
+                slow.setdefault(key, f"not run: {case.function}() raised {exception} on its cases")
+            elif (result.get("duration") or 0) > INVARIANT_CALL_BUDGET:
+                # No measured figure in the message: the same submission must give the same report.
+                slow.setdefault(key, f"not run: {case.function}() takes over {INVARIANT_CALL_BUDGET:g} s per case, "
+                                     "too slow for random trials")
+    return slow
+
+
+def _skip_trials(plan: Plan, responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]]) -> None:
+    """After the round: the trials that ran with the cases count only for functions fit for trials."""
+    slow = _not_for_trials(plan, responses)
+    for _, keys, tasks in plan.groups:
+        for key, task in zip(keys, tasks, strict=True):
+            if key[0] == "inv":
+                why = slow.get((task["module"], task["function"]))
+                if why:
+                    responses[key] = ({"ok": False, "error": {"exception": "Skipped", "message": why}}, "")
+
+
+def _invariant_groups(plan: Plan, responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]]):
+    """Invariant calls whose limits match no case group: a round of their own, after the cases."""
+    _skip_trials(plan, responses)
+    slow = _not_for_trials(plan, responses)
+    for limits, keys, tasks in plan.invariant_groups:
+        kept_keys, kept_tasks = [], []
+        for key, task in zip(keys, tasks, strict=True):
+            why = slow.get((task["module"], task["function"]))
+            if why:
+                responses[key] = ({"ok": False, "error": {"exception": "Skipped", "message": why}}, "")
+            else:
+                kept_keys.append(key)
+                kept_tasks.append(task)
+        yield limits, tuple(kept_keys), tuple(kept_tasks)
+
+
+def _invariant_checks(plan: Plan, ex: Exercise,
+                      responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]]) -> list[Check]:
+    checks = []
+    for inv in ex.invariants:
+        trials = plan.trials.get((ex.id, inv.id), ())
+        results: dict[int, dict[str, tuple[bool, Any]]] = {}
+        for trial in trials:
+            results[trial.index] = {}
+            for call in inv.calls:
+                result, _ = responses.get(("inv", ex.id, inv.id, trial.index, call.name), (None, ""))
+                if result is None:
+                    results[trial.index][call.name] = (False, "not run")
+                elif result.get("ok"):
+                    results[trial.index][call.name] = (True, result.get("value"))
+                else:
+                    error = result.get("error") or {}
+                    what = error.get("exception", "Error")
+                    results[trial.index][call.name] = (False, error.get("message", "") if what == "Skipped" else
+                                                       f"raised {what}: {error.get('message', '')}".rstrip(": "))
+        if trials:
+            checks.append(judge(inv, trials, results))
+    return checks
+
+
+def _strip_paths(result: dict[str, Any] | None, output: str, prefix: str) -> tuple[dict[str, Any] | None, str]:
+    """Reports name the student's files, not the grader's temporary folder (which also changes every run)."""
+    error = (result or {}).get("error")
+    if error and isinstance(error.get("message"), str) and prefix in error["message"]:
+        result = {**result, "error": {**error, "message": error["message"].replace(prefix, "")}}
+    return result, output.replace(prefix, "")
+
+
+def forbidden_roots(course: Course, submission: Path, extra: tuple[Path, ...] = ()) -> list[str]:
+    roots = {str(course.root), str(submission.resolve().parent), str(submission.resolve())}
+    roots.update(str(p.resolve()) for p in extra)
+    return sorted(roots)
+
+
+def grade_submission(plan: Plan, submission: Path, sandbox: Sandbox, *, student: str | None = None,
+                     extra_forbidden: tuple[Path, ...] = (), now: datetime | None = None,
+                     scratch: Path | None = None) -> GradeResult:
+    """Grade ``submission`` (left untouched) and return the result record.
+
+    ``now`` decides whether quiz answers are revealed (course setting ``reveal: after_due``); default: the clock.
+    The sandbox gets a copy in a new folder under ``scratch`` (default: the system's temporary folder);
+    a batch passes a RAM-backed folder, and lists it in ``extra_forbidden`` so that submissions graded at
+    the same time cannot read each other's copies (a worker may always read its own).
+    """
+    started = time.perf_counter()
+    course = plan.course
+    responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]] = {}
+    lines: dict[str, dict[str, int]] = {}
+    grader_error = None
+    with tempfile.TemporaryDirectory(prefix="grader-", dir=scratch) as tmp:
+        work = Path(tmp) / "submission"
+        work.mkdir()
+        copy_submission(submission, work)
+        forbidden = forbidden_roots(course, submission, extra_forbidden)
+        fresh = True
+        for limits, keys, tasks in itertools.chain(plan.groups, _invariant_groups(plan, responses)):
+            if not tasks:
+                continue
+            if not fresh:
+                # a fresh folder per group, so one group's files cannot influence the next
+                shutil.rmtree(work)
+                work.mkdir()
+                copy_submission(submission, work)
+            fresh = False
+            try:
+                response = sandbox.run(work, list(tasks), limits, forbidden)
+            except SandboxCrashed as exc:
+                grader_error = str(exc)
+                for key in keys:
+                    responses[key] = ({"ok": False, "error": {"exception": "Crash", "message": str(exc)}}, "")
+                continue
+            if response.get("internal"):
+                grader_error = "internal error in the sandbox worker:\n" + response["internal"]
+            for key, result, output in zip(keys, response["results"], response["outputs"], strict=True):
+                responses[key] = _strip_paths(result, output, f"{work}{os.sep}")
+            for module, info in response["imports"].items():
+                lines[module] = info.get("lines", {})
+    exercises = []
+    for ex in course.exercises:
+        checks = []
+        for case in plan.cases[ex.id]:
+            result, output = responses.get((ex.id, case.index), (None, ""))
+            checks.append(_check(ex, case, result, plan.expected[(ex.id, case.index)], output,
+                                 lines.get(ex.module, {}), plan.inputs.get((ex.id, case.index))))
+        _diagnose(plan, ex, checks, responses)
+        checks.extend(_invariant_checks(plan, ex, responses))
+        max_score = ex.points if plan.mode == "course" else \
+            sum(c.points for c in plan.cases[ex.id]) + sum(inv.points for inv in ex.invariants)
+        exercises.append(ExerciseResult(
+            id=ex.id, title=ex.title, file=ex.file, score=round(sum(c.score for c in checks), 6),
+            max_score=max_score, checks=checks, intuition=ex.intuition,
+        ))
+    quizzes, quiz_error = grade_quizzes(course.quizzes, submission, student=student, reveal=course.reveal,
+                                        due=course.due, now=now)
+    if quiz_error:
+        grader_error = f"{grader_error}\n{quiz_error}" if grader_error else quiz_error
+    score = round(sum(e.score for e in exercises) + sum(q.score for q in quizzes), 6)
+    max_score = round(sum(e.max_score for e in exercises) + sum(q.max_score for q in quizzes), 6)
+    return GradeResult(
+        course=course.title, student=student, mode=plan.mode, score=score, max_score=max_score,
+        pass_threshold=course.pass_threshold, passed=max_score > 0 and score >= course.pass_threshold * max_score,
+        exercises=exercises, quizzes=quizzes, grader_error=grader_error, duration=round(time.perf_counter() - started, 4),
+        reveal=course.reveal,
+    )

@@ -1,0 +1,107 @@
+"""Every report is rendered from the one result record by a Jinja2 template (StrictUndefined, autoescape)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from grader.record import GradeResult
+from grader.reports import views
+from grader.spec.tolerance import fmt
+
+# Templates render the human formats; machine formats (grader/reports/formats/) are views of the same record.
+MACHINE_FORMATS = ("junit", "gradescope")
+FORMATS = ("text", "md", "html", "json", *MACHINE_FORMATS)
+_TEMPLATE_OF = {"text": "report.txt.j2", "md": "report.md.j2", "html": "report.html.j2"}
+
+_ANSI = {"green": "\033[32m", "red": "\033[31m", "yellow": "\033[33m", "bold": "\033[1m", "dim": "\033[2m",
+         "reset": "\033[0m"}
+
+
+def default_templates() -> Path:
+    """``templates/`` of the course repository, installed as the package ``grader.templates``.
+
+    A source checkout's own ``templates/`` wins, so a checkout run from its folder (tests, a worktree)
+    never renders with the templates of another checkout that happens to be pip-installed.
+    """
+    checkout = Path(__file__).resolve().parents[2] / "templates"
+    if (checkout / "__init__.py").is_file() and (checkout / "report.txt.j2").is_file():
+        return checkout
+    return Path(str(resources.files("grader.templates")))
+
+
+def environment(override: Path | None = None) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = []
+    if override is not None:
+        loaders.append(jinja2.FileSystemLoader(str(override)))
+    loaders.append(jinja2.FileSystemLoader(str(default_templates())))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm", "xml", "html.j2"),
+                                            default_for_string=True, default=False),
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+    )
+    env.filters["num"] = fmt
+    env.filters["pct"] = lambda x, total: f"{(100.0 * x / total) if total else 0:.0f}%"
+    env.filters["cell"] = md_cell
+    env.filters["code"] = md_code
+    env.globals.update(views.GLOBALS)
+    return env
+
+
+def md_cell(text: object) -> str:
+    """Text safe inside a Markdown table cell: one line, pipes escaped."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def md_code(text: object) -> str:
+    """Inline code that survives backticks in the text (CommonMark: a longer fence)."""
+    text = " ".join(str(text).split())
+    fence = "`"
+    while fence in text:
+        fence += "`"
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}".replace("|", "\\|")
+
+
+def use_color(stream: Any = None) -> bool:
+    stream = stream or sys.stdout
+    if os.environ.get("NO_COLOR"):
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+@cache
+def _shared_environment(override: Path | None) -> jinja2.Environment:
+    """One environment per template folder, so Jinja2 compiles each template once (a batch renders thousands
+    of reports; compiling the HTML template costs more than grading a submission)."""
+    return environment(override)
+
+
+def render(result: GradeResult, fmt_name: str, *, templates: Path | None = None, color: bool = False) -> str:
+    if fmt_name in MACHINE_FORMATS:
+        return _machine_view(fmt_name, result)
+    if fmt_name == "json":
+        return result.to_json() + "\n"
+    env = _shared_environment(templates)
+    template = env.get_template(_TEMPLATE_OF[fmt_name])
+    colors = _ANSI if color else dict.fromkeys(_ANSI, "")
+    return template.render(r=result, c=colors)
+
+
+def _machine_view(name: str, result: GradeResult) -> str:
+    # imported on use: most commands never write JUnit or Gradescope
+    if name == "junit":
+        from grader.reports.formats.junit import render_junit
+
+        return render_junit(result)
+    from grader.reports.formats.gradescope import render_gradescope
+
+    return render_gradescope(result)

@@ -1,0 +1,261 @@
+"""What the report templates show, computed once from the result record so every format says the same.
+
+Templates stay declarative: they ask for ``sections(ex)``, ``facts(check)`` or ``plot(check)`` and only
+lay the strings out. All numbers are formatted here with :func:`grader.spec.tolerance.fmt` (no ``-0.0000``,
+no 17 digits), and all of it works on a record read back from JSON, where NaN arrives as ``"nan"``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from grader.record import Check, ExerciseResult, Status
+from grader.spec.tolerance import fmt, short
+
+
+def _float(v: Any) -> float:
+    if isinstance(v, str):
+        return {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}.get(v, math.nan)
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _index(idx: Any) -> str:
+    return "[" + ", ".join(str(i) for i in idx) + "]" if isinstance(idx, list) else str(idx)
+
+
+def _at(value: Any, idx: list[int]) -> Any:
+    for i in idx:
+        if not isinstance(value, list) or i >= len(value):
+            return None
+        value = value[i]
+    return value
+
+
+@dataclass
+class Facts:
+    """Expected against got, and by how much, for one failed check."""
+
+    input: str | None
+    expected: str
+    got: str
+    off: str = ""  # "0.0423 (relative 0.0965)" or "3 of 19 values differ; ..."
+    allowed: str = ""
+    nonfinite: str = ""
+    error: str = ""
+    rows: list[dict[str, str]] = field(default_factory=list)
+
+
+def facts(check: Check) -> Facts:
+    d = check.details or {}
+    f = Facts(input=check.input, expected=short(check.expected), got=short(check.got))
+    if check.status == Status.ERROR:
+        f.got = "no answer"
+        f.error = check.message
+        return f
+    if "expected_shape" in d:
+        f.off = (f"wrong shape: expected {fmt(d['expected_shape'])}, got {fmt(d['got_shape'])}")
+        return f
+    if "mismatched" in d:
+        parts = [f"{d['mismatched']} of {d['total']} values differ"]
+        if d.get("max_abs_diff") is not None:
+            # The relative difference at the same index as the largest absolute one, so the pair reads true.
+            worst_rel = d.get("worst_rel_diff", d.get("max_rel_diff"))
+            rel = f" (relative {fmt(worst_rel)})" if worst_rel is not None else ""
+            parts.append(f"largest difference {fmt(d['max_abs_diff'])}{rel} at index {_index(d['worst_index'])}")
+        f.off = "; ".join(parts)
+        f.allowed = f"{d['tolerance']} for each value"
+        if d.get("first_nonfinite"):
+            nf = d["first_nonfinite"]
+            f.nonfinite = f"first {nf['value']} at index {_index(nf['index'])}"
+        rows = list(d.get("rows", []))
+        worst = d.get("worst_index")
+        if worst is not None and all(r["index"] != worst for r in rows):
+            rows.append({"index": worst, "got": _at(check.got, worst), "expected": _at(check.expected, worst)})
+        f.rows = [{"index": _index(r["index"]), "got": fmt(r["got"]), "expected": fmt(r["expected"])} for r in rows]
+        return f
+    if "tolerance" in d:
+        allowed = max(_float(d.get("atol", 0)), _float(d.get("rtol", 0)) * abs(_float(d.get("expected", 0))))
+        f.allowed = f"{fmt(allowed)} = {d['tolerance']}"
+    if "nonfinite" in d:
+        f.nonfinite = f"{d['nonfinite']} never counts as close to a number"
+    elif "abs_diff" in d:
+        rel = f" (relative {fmt(d['rel_diff'])})" if d.get("rel_diff") is not None else ""
+        f.off = f"{fmt(d['abs_diff'])}{rel}"
+    elif not {"expected", "got"} <= set(d) and check.message and check.message != "ok":
+        f.off = check.message
+    return f
+
+
+@dataclass
+class Section:
+    """The checks of one function, with what the student should learn from its failures."""
+
+    function: str
+    checks: list[Check]
+    diagnosis: dict[str, Any] | None
+    idea: str | None
+
+    @property
+    def failed(self) -> list[Check]:
+        return [c for c in self.checks if c.status != Status.PASSED]
+
+    @property
+    def passed(self) -> int:
+        return len(self.checks) - len(self.failed)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def sections(ex: ExerciseResult) -> list[Section]:
+    """Case checks grouped by function, in the order the exercise declares them."""
+    order: dict[str, list[Check]] = {}
+    for c in ex.checks:
+        if c.kind != "invariant":
+            order.setdefault(c.function or c.name, []).append(c)
+    out = []
+    for function, checks in order.items():
+        failed = [c for c in checks if c.status != Status.PASSED]
+        diagnosis = next((c.diagnosis for c in failed if c.diagnosis), None)
+        idea = diagnosis["idea"] if diagnosis else next((c.intuition for c in failed if c.intuition), None)
+        out.append(Section(function, checks, diagnosis, idea if failed else None))
+    return out
+
+
+def label(check: Check) -> str:
+    """A check's name without its function, for lists already grouped under that function."""
+    prefix = f"{check.function}: " if check.function else ""
+    return check.name[len(prefix):] if prefix and check.name.startswith(prefix) else check.name
+
+
+def properties(ex: ExerciseResult) -> list[Check]:
+    return [c for c in ex.checks if c.kind == "invariant"]
+
+
+def blocked(ex: ExerciseResult) -> str | None:
+    """One message when no case of the exercise could run (the file is missing or does not import)."""
+    cases = [c for c in ex.checks if c.kind != "invariant"]
+    if not cases or any(c.status != Status.ERROR for c in cases):
+        return None
+    messages = {c.message for c in cases}
+    if len(messages) != 1:
+        return None
+    message = messages.pop()
+    return message if ("import" in message or "missing" in message) else None
+
+
+# -- the inline SVG plot ---------------------------------------------------------------------------
+
+W, H = 640, 340
+LEFT, RIGHT, TOP, BOTTOM = 64, 20, 40, 48
+
+
+def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
+    if hi <= lo:
+        return [lo]
+    raw = (hi - lo) / n
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(s * mag for s in (1, 2, 2.5, 5, 10) if s * mag >= raw)
+    start = math.ceil(lo / step) * step
+    ticks = []
+    t = start
+    while t <= hi + step * 1e-9:
+        ticks.append(round(t, 12))
+        t += step
+    return ticks
+
+
+def plot(check: Check) -> dict[str, Any] | None:
+    """Screen geometry for the student's curve against the reference, with both minima marked."""
+    spec = (check.details or {}).get("plot")
+    if not spec or not isinstance(check.expected, list):
+        return None
+    xs = [_float(v) for v in spec["x"]]
+    exp = [_float(v) for v in check.expected]
+    got = [_float(v) for v in check.got] if isinstance(check.got, list) and len(check.got) == len(xs) else None
+    if len(xs) != len(exp) or len(xs) < 2:
+        return None
+    finite_e = [v for v in exp if math.isfinite(v)]
+    if not finite_e:
+        return None
+    lo, hi = min(0.0, *finite_e), max(finite_e)
+    span = (hi - lo) or 1.0
+    clipped = False
+    if got is not None:
+        finite_g = [v for v in got if math.isfinite(v)]
+        if finite_g:
+            lo_g, hi_g = min(finite_g), max(finite_g)
+            # keep the reference readable: a wild curve is drawn clipped at twice the reference's range
+            lo, hi = max(min(lo, lo_g), lo - span), min(max(hi, hi_g), hi + span)
+            clipped = lo_g < lo or hi_g > hi
+    pad = (hi - lo) * 0.05 or 0.5
+    lo, hi = lo - (pad if lo < 0 else 0), hi + pad
+    x0, x1 = min(xs), max(xs)
+    pw, ph = W - LEFT - RIGHT, H - TOP - BOTTOM
+
+    def sx(v: float) -> float:
+        return round(LEFT + (v - x0) / ((x1 - x0) or 1) * pw, 1)
+
+    def sy(v: float) -> float:
+        return round(TOP + (hi - min(max(v, lo), hi)) / (hi - lo) * ph, 1)
+
+    def segments(ys: list[float]) -> list[str]:
+        out, cur = [], []
+        for x, y in zip(xs, ys, strict=True):
+            if math.isfinite(y):
+                cur.append(f"{sx(x)},{sy(y)}")
+            elif cur:
+                out.append(" ".join(cur))
+                cur = []
+        if cur:
+            out.append(" ".join(cur))
+        return out
+
+    def minimum(ys: list[float], who: str) -> dict[str, Any] | None:
+        finite = [(y, i) for i, y in enumerate(ys) if math.isfinite(y)]
+        if not finite:
+            return None
+        y, i = min(finite)
+        where = f"{spec.get('x_label', 'x')} = {fmt(round(xs[i], 3))}"
+        return {"cx": sx(xs[i]), "cy": sy(y), "x": xs[i], "short": f"at {where}", "label": f"{who} minimum at {where}"}
+
+    bad = sum(1 for v in got if not math.isfinite(v)) if got is not None else 0
+    min_e, min_g = minimum(exp, "reference"), (minimum(got, "your") if got is not None else None)
+    same_min = bool(min_e and min_g and abs(min_e["cx"] - min_g["cx"]) < 30 and abs(min_e["cy"] - min_g["cy"]) < 24)
+    return {
+        "width": W, "height": H, "left": LEFT, "top": TOP, "right": W - RIGHT, "bottom": H - BOTTOM,
+        "x_label": spec.get("x_label", "x"), "y_label": spec.get("y_label", "y"),
+        "xticks": [{"at": sx(t), "label": fmt(t)} for t in _nice_ticks(x0, x1)],
+        "yticks": [{"at": sy(t), "label": fmt(t)} for t in _nice_ticks(lo, hi)],
+        "expected": segments(exp), "got": segments(got) if got is not None else [],
+        "min_expected": min_e, "min_got": min_g, "same_min": same_min,
+        "has_got": got is not None, "clipped": clipped, "nonfinite": bad, "points": len(xs),
+        "ok": check.status == Status.PASSED, "title": check.name,
+    }
+
+
+def plots(ex: ExerciseResult) -> dict[str, dict[str, Any]]:
+    """One plot per plotted function: its case with the most points."""
+    best: dict[str, tuple[int, Check]] = {}
+    for c in ex.checks:
+        spec = (c.details or {}).get("plot")
+        if spec and c.function:
+            n = len(spec["x"])
+            if c.function not in best or n > best[c.function][0]:
+                best[c.function] = (n, c)
+    out = {}
+    for function, (_, check) in best.items():
+        p = plot(check)
+        if p is not None:
+            out[function] = p
+    return out
+
+
+GLOBALS = {"sections": sections, "facts": facts, "properties": properties, "blocked": blocked,
+           "plots": plots, "short": short, "label": label}

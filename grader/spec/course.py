@@ -1,0 +1,458 @@
+"""The course model: course.yaml and its exercises, validated into frozen dataclasses.
+
+Nothing is graded from a spec that does not validate, so every check that can be made without
+running code happens here, and each problem names the file, line and key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from grader.errors import InputError, Problem, SpecError
+from grader.spec.expr import Expr, ExprError, parse
+from grader.spec.generators import expand_arg
+from grader.spec.invariants import Invariant, parse_invariant
+from grader.spec.tolerance import Tolerance
+from grader.spec.yamlspec import Located, display_path, load_yaml, schema_problems
+
+DEFAULT_LIMITS: dict[str, Any] = {
+    "time_per_call": 2.0,
+    "cpu_per_call": 2.0,
+    "import_time": 3.0,
+    "memory_mb": 256,
+    "output_kb": 64,
+    "file_size_kb": 1024,
+    "open_files": 64,
+    "allow_subprocesses": False,
+}
+DEFAULT_TOLERANCE: dict[str, Any] = {"rtol": 1e-5, "atol": 1e-6, "nan": "fail"}
+
+
+@dataclass(frozen=True)
+class Limits:
+    time_per_call: float
+    cpu_per_call: float
+    import_time: float
+    memory_mb: int
+    output_kb: int
+    file_size_kb: int
+    open_files: int
+    allow_subprocesses: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    params: tuple[str, ...]
+    returns: str  # float | int | array
+    doc: str
+    intuition: str
+    tolerance: Tolerance
+    plot: dict[str, str] | None = None  # {x: <param>, x_label, y_label}: the HTML report draws got vs expected
+
+
+@dataclass(frozen=True)
+class Misconception:
+    """A known wrong answer: the reference with a declarative ``transform``, or code in ``implementation``.
+
+    ``functions`` are where the mistake is made; functions built on them are affected too, because the
+    variant is the whole reference module with those functions replaced.
+    """
+
+    id: str
+    explanation: str
+    idea: str
+    functions: tuple[str, ...]
+    scale: Expr | None = None  # output times this (an expression over the function's parameters)
+    negate: bool = False
+    swap: tuple[str, str] | None = None  # call with these two parameters exchanged
+    implementation: tuple[Path, str] | None = None  # (file, function) replacing functions[0]
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Case:
+    """One call of a student function, with its points and visibility (as Otter keeps them)."""
+
+    index: int
+    name: str
+    function: str
+    args: tuple[Any, ...]
+    visibility: str
+    points: float
+    pinned: Any = None  # a value the lesson prints, which the reference must reproduce
+    line: int = 0
+    as_array: bool = False  # the student receives NumPy arrays instead of lists (both must work)
+
+    @property
+    def check_name(self) -> str:
+        return f"{self.function}: {self.name}"
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    title: str
+    file: str
+    module: str
+    reference: Path | None
+    intuition: str
+    functions: dict[str, Function]
+    cases: tuple[Case, ...]
+    limits: Limits
+    points: float
+    spec_path: Path | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    misconceptions: tuple[Misconception, ...] = ()
+    invariants: tuple[Invariant, ...] = ()
+
+
+@dataclass(frozen=True)
+class CourseItem:
+    id: str
+    file: Path
+    points: float
+
+
+@dataclass(frozen=True)
+class Course:
+    root: Path
+    title: str
+    lesson: str
+    pass_threshold: float
+    reveal: str
+    due: str | None
+    exercises: tuple[Exercise, ...]
+    quiz_items: tuple[CourseItem, ...]
+    limits: Limits
+    tolerance: Tolerance
+    spec_hash: str
+    has_reference: bool = True
+    quizzes: tuple[Any, ...] = ()  # grader.spec.quiz.model.Quiz, one per quiz_items entry
+
+    @property
+    def max_score(self) -> float:
+        return sum(e.points for e in self.exercises) + sum(q.points for q in self.quiz_items)
+
+
+def find_course_root(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` that holds course.yaml."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / "course.yaml").is_file():
+            return folder
+    return None
+
+
+def _merge_limits(base: dict[str, Any], override: dict[str, Any] | None) -> dict[str, Any]:
+    out = dict(base)
+    out.update(override or {})
+    return out
+
+
+def _tolerance(doc: Located, keys: list[Any], spec: dict[str, Any], problems: list[Problem]) -> Tolerance:
+    try:
+        return Tolerance(rtol=float(spec["rtol"]), atol=float(spec["atol"]), nan=spec["nan"])
+    except ValueError as exc:
+        problems.append(doc.problem(keys, f"tolerance: {exc}"))
+        return Tolerance()
+
+
+def load_course(root: Path) -> Course:
+    """Load and validate course.yaml and every exercise it lists; raise SpecError listing all problems."""
+    root = root.resolve()
+    course_path = root / "course.yaml"
+    if not course_path.is_file():
+        raise InputError(f"no course.yaml in {root}", "Run inside a course repository or pass --course DIR.")
+    doc = load_yaml(course_path, root)
+    if isinstance(doc.data, dict) and isinstance(doc.data.get("due"), (date, datetime)):
+        doc.data["due"] = doc.data["due"].isoformat()  # YAML reads an unquoted date as a date; keep the text
+    problems = schema_problems(doc, "course")
+    if problems:
+        raise SpecError(problems)
+    data = doc.data
+    hasher = hashlib.sha256(course_path.read_bytes())
+    limits_d = _merge_limits(DEFAULT_LIMITS, data.get("defaults", {}).get("limits"))
+    tol_d = {**DEFAULT_TOLERANCE, **data.get("defaults", {}).get("tolerance", {})}
+    tolerance = _tolerance(doc, ["defaults", "tolerance"], tol_d, problems)
+    if data.get("reveal") == "after_due" and "due" not in data:
+        problems.append(doc.problem([], "reveal is after_due but no due date is set; add due: 2026-12-15T23:59:00Z",
+                                    key="reveal"))
+    seen: dict[str, int] = {}
+    exercises = []
+    for i, item in enumerate(data["exercises"]):
+        if item["id"] in seen:
+            problems.append(doc.problem(["exercises", i, "id"], f"exercise id {item['id']!r} is listed twice"))
+            continue
+        seen[item["id"]] = i
+        path = root / item["file"]
+        if not path.is_file():
+            problems.append(doc.problem(["exercises", i, "file"], f"exercise file {item['file']} does not exist"))
+            continue
+        hasher.update(path.read_bytes())
+        try:
+            ex = load_exercise(path, root, item, limits_d, tol_d)
+        except SpecError as exc:
+            problems.extend(exc.problems)
+            continue
+        if ex.reference is not None and ex.reference.is_file():
+            hasher.update(ex.reference.read_bytes())
+        for mis in ex.misconceptions:
+            if mis.implementation is not None:
+                hasher.update(mis.implementation[0].read_bytes())
+        exercises.append(ex)
+    quizzes = []
+    for i, item in enumerate(data.get("quizzes", [])):
+        path = root / item["file"]
+        if item["id"] in seen:
+            problems.append(doc.problem(["quizzes", i, "id"], f"id {item['id']!r} is listed twice"))
+        elif not path.is_file():
+            problems.append(doc.problem(["quizzes", i, "file"], f"quiz file {item['file']} does not exist"))
+        else:
+            hasher.update(path.read_bytes())
+            quizzes.append(CourseItem(item["id"], path, float(item["points"])))
+        seen[item["id"]] = i
+    quiz_models = _load_quizzes(doc, root, quizzes, hasher, problems)
+    files: dict[str, str] = {}
+    for ex in exercises:
+        if ex.file in files:
+            problems.append(Problem(str(ex.spec_path), 1, 1,
+                                    f"student file {ex.file} is also used by exercise {files[ex.file]}"))
+        files[ex.file] = ex.id
+    problems.extend(_cross_calls(exercises, set(seen), root))
+    if problems:
+        raise SpecError(sorted(set(problems), key=lambda p: (p.file, p.line, p.column)))
+    return Course(
+        root=root, title=data["title"], lesson=data["lesson"], pass_threshold=float(data["pass_threshold"]),
+        reveal=data.get("reveal", "always"), due=data.get("due"), exercises=tuple(exercises),
+        quiz_items=tuple(quizzes), limits=Limits(**limits_d), tolerance=tolerance,
+        spec_hash=hasher.hexdigest()[:16], quizzes=quiz_models,
+    )
+
+
+def _load_quizzes(doc: Located, root: Path, items: list[CourseItem], hasher: Any,
+                  problems: list[Problem]) -> tuple[Any, ...]:
+    """Each quiz file (grader.quiz); a due date must parse when answers are revealed after it."""
+    from grader.spec.quiz.load import load_quiz
+    from grader.spec.quiz.model import parse_due
+
+    if doc.data.get("reveal") == "after_due" and "due" in doc.data:
+        try:
+            parse_due(doc.data["due"])
+        except ValueError:
+            problems.append(doc.problem(["due"], f"due: {doc.data['due']!r} is not an ISO 8601 date-time; "
+                                                 "write e.g. 2026-12-15T23:59:00Z"))
+    out = []
+    for item in items:
+        try:
+            quiz = load_quiz(item.file, root, item.id, item.points, doc.data["title"])
+        except SpecError as exc:
+            problems.extend(exc.problems)
+            continue
+        if quiz.reference is not None:
+            hasher.update(quiz.reference.read_bytes())
+        out.append(quiz)
+    return tuple(out)
+
+
+def load_exercise(path: Path, root: Path, item: dict[str, Any], limits_d: dict[str, Any],
+                  tol_d: dict[str, Any]) -> Exercise:
+    doc = load_yaml(path, root)
+    if isinstance(doc.data, dict) and doc.data.get("kind") == "quiz":
+        raise SpecError([doc.problem(["kind"], "this file is a quiz; list it under quizzes: in course.yaml")])
+    problems = schema_problems(doc, "exercise")
+    if problems:
+        raise SpecError(problems)
+    data = doc.data
+    if data["id"] != item["id"]:
+        problems.append(doc.problem(["id"], f"id {data['id']!r} does not match the id {item['id']!r} "
+                                            "that course.yaml gives this file"))
+    ex_tol = {**tol_d, **data.get("tolerance", {})}
+    functions = {}
+    for name, spec in data["functions"].items():
+        ftol = {**ex_tol, **spec.get("tolerance", {})}
+        plot = spec.get("plot")
+        if plot is not None and plot["x"] not in spec["params"]:
+            problems.append(doc.problem(["functions", name, "plot", "x"],
+                                        f"functions.{name}.plot.x: {plot['x']!r} is not a parameter of {name}; "
+                                        f"use one of {', '.join(spec['params'])}"))
+        functions[name] = Function(
+            name=name, params=tuple(spec["params"]), returns=spec["returns"], doc=spec["doc"].strip(),
+            intuition=spec.get("intuition", "").strip(),
+            tolerance=_tolerance(doc, ["functions", name], ftol, problems), plot=plot,
+        )
+    cases = []
+    names: set[str] = set()
+    per_function: dict[str, int] = dict.fromkeys(functions, 0)
+    for i, spec in enumerate(data["cases"]):
+        fn = functions.get(spec["call"])
+        if fn is None:
+            problems.append(doc.problem(["cases", i, "call"],
+                                        f"cases[{i}].call: {spec['call']!r} is not a function of this exercise; "
+                                        f"use one of {', '.join(functions)}"))
+            continue
+        per_function[fn.name] += 1
+        if len(spec["args"]) != len(fn.params):
+            problems.append(doc.problem(["cases", i, "args"],
+                                        f"cases[{i}].args: {fn.name} takes {len(fn.params)} argument(s) "
+                                        f"({', '.join(fn.params)}), got {len(spec['args'])}"))
+            continue
+        key = f"{fn.name}: {spec['name']}"
+        if key in names:
+            problems.append(doc.problem(["cases", i, "name"], f"cases[{i}].name: {spec['name']!r} is used twice "
+                                                              f"for {fn.name}; names must be unique"))
+        names.add(key)
+        line, _ = doc.where(["cases", i])
+        cases.append(Case(
+            index=len(cases), name=spec["name"], function=fn.name,
+            args=tuple(expand_arg(a) for a in spec["args"]), visibility=spec.get("visibility", "hidden"),
+            points=float(spec["points"]), pinned=spec.get("expected"), line=line,
+            as_array=spec.get("input", "list") == "array",
+        ))
+    for name, count in per_function.items():
+        if count == 0:
+            problems.append(doc.problem(["functions", name], f"function {name} has no case; add at least one"))
+    misconceptions = _misconceptions(doc, data, functions, root, problems)
+    invariants = _invariants(doc, data, functions, ex_tol, problems)
+    total = sum(c.points for c in cases) + sum(float(inv.get("points", 0)) for inv in data.get("invariants", []))
+    if not problems and abs(total - float(item["points"])) > 1e-9:
+        problems.append(doc.problem(["cases"], f"the cases are worth {total:g} points but course.yaml gives "
+                                               f"exercise {item['id']} {item['points']:g} points; make them agree"))
+    reference = (root / data["reference"]).resolve()
+    if not reference.is_file():
+        problems.append(doc.problem(["reference"], f"reference {data['reference']} does not exist"))
+    if problems:
+        raise SpecError(problems)
+    return Exercise(
+        id=data["id"], title=data["title"], file=data["file"], module=data["file"][:-3], reference=reference,
+        intuition=data["intuition"].strip(), functions=functions, cases=tuple(cases),
+        limits=Limits(**_merge_limits(limits_d, data.get("limits"))), points=float(item["points"]),
+        spec_path=path, raw=data, misconceptions=misconceptions, invariants=invariants,
+    )
+
+
+def _unique_entries(doc: Located, data: dict[str, Any], key: str,
+                    problems: list[Problem]) -> Iterator[tuple[dict[str, Any], list[Any], str]]:
+    """The entries of ``data[key]`` whose id is new, with their location and label; a repeated id is a problem."""
+    seen: set[str] = set()
+    for i, spec in enumerate(data.get(key, [])):
+        where: list[Any] = [key, i]
+        label = f"{key}[{i}] ({spec['id']})"
+        if spec["id"] in seen:
+            problems.append(doc.problem([*where, "id"], f"{label}: the id is used twice in this exercise"))
+            continue
+        seen.add(spec["id"])
+        yield spec, where, label
+
+
+def _misconceptions(doc: Located, data: dict[str, Any], functions: dict[str, Function], root: Path,
+                    problems: list[Problem]) -> tuple[Misconception, ...]:
+    out = []
+    for spec, where, label in _unique_entries(doc, data, "misconceptions", problems):
+        unknown = [f for f in spec["functions"] if f not in functions]
+        if unknown:
+            problems.append(doc.problem([*where, "functions"], f"{label}: {unknown[0]!r} is not a function of this "
+                                                               f"exercise; use one of {', '.join(functions)}"))
+            continue
+        has_t, has_i = "transform" in spec, "implementation" in spec
+        if has_t == has_i:
+            problems.append(doc.problem(where, f"{label}: give either transform (e.g. {{scale: \"ln(2)\"}}) or "
+                                               "implementation (reference/mistakes/FILE.py:FUNCTION), not "
+                                               + ("both" if has_t else "neither")))
+            continue
+        line, _ = doc.where(where)
+        fields: dict[str, Any] = {}
+        if has_i:
+            file, _, fn = spec["implementation"].rpartition(":")
+            if len(spec["functions"]) != 1:
+                problems.append(doc.problem([*where, "functions"], f"{label}: an implementation replaces exactly "
+                                                                   "one function; list only that one"))
+                continue
+            if not (root / file).is_file():
+                problems.append(doc.problem([*where, "implementation"], f"{label}: {file} does not exist"))
+                continue
+            fields["implementation"] = ((root / file).resolve(), fn)
+        else:
+            t = spec["transform"]
+            params = set.intersection(*(set(functions[f].params) for f in spec["functions"]))
+            try:
+                if "scale" in t:
+                    fields["scale"] = parse(t["scale"], known=params)
+            except ExprError as exc:
+                problems.append(doc.problem([*where, "transform", "scale"], f"{label}: transform.scale: {exc}"))
+                continue
+            if "swap" in t:
+                bad = [name for name in t["swap"] if name not in params]
+                if bad or t["swap"][0] == t["swap"][1]:
+                    problems.append(doc.problem([*where, "transform", "swap"],
+                                                f"{label}: transform.swap needs two different parameters of "
+                                                f"{', '.join(spec['functions'])}: {', '.join(sorted(params))}"))
+                    continue
+                fields["swap"] = (t["swap"][0], t["swap"][1])
+            fields["negate"] = bool(t.get("negate", False))
+        out.append(Misconception(id=spec["id"], explanation=spec["explanation"].strip(), idea=spec["idea"].strip(),
+                                 functions=tuple(spec["functions"]), line=line, **fields))
+    return tuple(out)
+
+
+def _invariants(doc: Located, data: dict[str, Any], functions: dict[str, Function], ex_tol: dict[str, Any],
+                problems: list[Problem]) -> tuple[Invariant, ...]:
+    out = []
+    tol = Tolerance(rtol=float(ex_tol["rtol"]), atol=float(ex_tol["atol"]), nan="fail")
+    for spec, where, label in _unique_entries(doc, data, "invariants", problems):
+        line, _ = doc.where(where)
+        try:
+            inv = parse_invariant(spec, data["id"], tol, line)
+        except ExprError as exc:
+            problems.append(doc.problem(where, f"{label}: {exc}"))
+            continue
+        bad = False
+        for call in inv.calls:
+            fn = functions.get(call.function) if call.exercise == data["id"] else None
+            if call.exercise == data["id"] and fn is None:
+                problems.append(doc.problem([*where, "calls", call.name],
+                                            f"{label}: calls.{call.name}: {call.function} is not a function of this "
+                                            f"exercise; use one of {', '.join(functions)}, or exercise.function"))
+                bad = True
+            elif fn is not None and len(call.args) != len(fn.params):
+                problems.append(doc.problem([*where, "calls", call.name],
+                                            f"{label}: calls.{call.name}: {fn.name} takes {len(fn.params)} "
+                                            f"argument(s), got {len(call.args)}"))
+                bad = True
+        if not bad:
+            out.append(inv)
+    return tuple(out)
+
+
+def _cross_calls(exercises: list[Exercise], listed: set[str], root: Path) -> list[Problem]:
+    """Invariants may call other exercises' functions: those must exist and take the arguments given.
+
+    An exercise that is listed but failed to load has its own problems reported; calls into it are skipped.
+    """
+    by_id = {ex.id: ex for ex in exercises}
+    problems = []
+    for ex in exercises:
+        where = display_path(ex.spec_path, root) if ex.spec_path else ex.id
+        for inv in ex.invariants:
+            for call in inv.calls:
+                if call.exercise == ex.id:
+                    continue
+                other = by_id.get(call.exercise)
+                if other is None and call.exercise in listed:
+                    continue
+                fn = other.functions.get(call.function) if other else None
+                if fn is None:
+                    problems.append(Problem(where, inv.line, 1, f"invariant {inv.id}: calls.{call.name}: "
+                                                                f"{call.exercise}.{call.function} does not exist"))
+                elif len(fn.params) != len(call.args):
+                    problems.append(Problem(where, inv.line, 1, f"invariant {inv.id}: calls.{call.name}: "
+                                                                f"{call.function} takes {len(fn.params)} argument(s)"))
+    return problems

@@ -1,0 +1,217 @@
+"""Read YAML spec files with line numbers, and validate them against the packaged JSON Schemas.
+
+PyYAML silently accepts duplicate keys and YAML 1.1 surprises (``on:`` becomes ``True``); both are
+rejected here, and every problem is reported as ``file:line:column`` so an editor can jump to it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from grader.errors import Problem, SpecError
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True)
+class Located:
+    """A parsed YAML document that still knows where each value came from."""
+
+    path: Path
+    display: str
+    data: Any
+    root: yaml.Node | None
+
+    def where(self, keys: tuple[Any, ...] | list[Any], *, key: str | None = None) -> tuple[int, int]:
+        """Line and column (1-based) of the value at ``keys``, or of the key ``key`` inside it."""
+        node = self.root
+        if node is None:
+            return 1, 1
+        best = node
+        for k in keys:
+            nxt = _child(node, k)
+            if nxt is None:
+                break
+            best = node = nxt
+        if key is not None and isinstance(node, yaml.MappingNode):
+            for knode, _ in node.value:
+                if knode.value == key:
+                    best = knode
+        mark = best.start_mark
+        return mark.line + 1, mark.column + 1
+
+    def problem(self, keys: tuple[Any, ...] | list[Any], message: str, *, key: str | None = None) -> Problem:
+        line, col = self.where(keys, key=key)
+        return Problem(self.display, line, col, message)
+
+
+def _child(node: yaml.Node, key: Any) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for knode, vnode in node.value:
+            if knode.value == key:
+                return vnode
+    elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
+        return node.value[key]
+    return None
+
+
+def display_path(path: Path, base: Path | None) -> str:
+    if base is not None:
+        try:
+            return str(path.resolve().relative_to(base.resolve()))
+        except ValueError:
+            pass
+    return str(path)
+
+
+def parse_yaml(text: str, path: Path, display: str) -> Located:
+    """Parse ``text``; raise SpecError for syntax errors, duplicate keys and non-string keys."""
+    try:
+        loader = _Loader(text)  # parsed once: the node tree gives line numbers, the same tree gives the data
+        try:
+            root = loader.get_single_node()
+            data = loader.construct_document(root) if root is not None else None
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        what = exc.problem or "invalid YAML"
+        if exc.context:
+            what = f"{exc.context}, {what}"
+        raise SpecError([Problem(display, line, col, f"invalid YAML: {what}")]) from None
+    except yaml.YAMLError as exc:
+        raise SpecError([Problem(display, 1, 1, f"invalid YAML: {exc}")]) from None
+    problems: list[Problem] = []
+    if root is not None:
+        _check_keys(root, display, problems)
+    if problems:
+        raise SpecError(problems)
+    return Located(path, display, data, root)
+
+
+def _check_keys(node: yaml.Node, display: str, problems: list[Problem]) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for knode, vnode in node.value:
+            mark = knode.start_mark
+            if not (isinstance(knode, yaml.ScalarNode) and knode.tag == "tag:yaml.org,2002:str"):
+                problems.append(
+                    Problem(display, mark.line + 1, mark.column + 1,
+                            f"key {knode.value!r} must be a string; quote it (YAML reads it as "
+                            f"{knode.tag.rsplit(':', 1)[-1]})")
+                )
+            elif knode.value in seen:
+                problems.append(
+                    Problem(display, mark.line + 1, mark.column + 1,
+                            f"duplicate key {knode.value!r} (first defined on line {seen[knode.value]}); "
+                            "keep only one")
+                )
+            else:
+                seen[knode.value] = mark.line + 1
+            _check_keys(vnode, display, problems)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _check_keys(item, display, problems)
+
+
+def load_yaml(path: Path, base: Path | None = None) -> Located:
+    display = display_path(path, base)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SpecError([Problem(display, 1, 1, "file not found")]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise SpecError([Problem(display, line, 1, "not valid UTF-8; save the file as UTF-8")]) from None
+    return parse_yaml(text, path, display)
+
+
+@cache
+def schema(name: str) -> dict[str, Any]:
+    """A packaged JSON Schema by short name (``course``, ``exercise``, ``quiz``, ``result``)."""
+    text = resources.files("grader.spec").joinpath("schemas", f"{name}.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+SCHEMAS = ("course", "exercise", "quiz", "result")
+
+
+@cache
+def _registry() -> Registry:
+    pairs = []
+    for name in SCHEMAS:
+        try:
+            doc = schema(name)
+        except FileNotFoundError:
+            continue
+        pairs.append((doc["$id"], Resource.from_contents(doc, default_specification=DRAFT202012)))
+    return Registry().with_resources(pairs)
+
+
+@cache
+def _validator(name: str) -> Draft202012Validator:
+    return Draft202012Validator(schema(name), registry=_registry())
+
+
+def schema_problems(doc: Located, name: str) -> list[Problem]:
+    """Every schema violation in ``doc``, located and phrased for a course author."""
+    problems = []
+    for err in sorted(_validator(name).iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
+        problems.extend(_explain(doc, err))
+    problems.sort(key=lambda p: (p.line, p.column))
+    return problems
+
+
+def _label(path: list[Any]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "top level"
+
+
+def _explain(doc: Located, err: ValidationError) -> list[Problem]:
+    path = list(err.absolute_path)
+    where = _label(path)
+    allowed = sorted(err.schema.get("properties", {})) if isinstance(err.schema, dict) else []
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        props = err.schema.get("properties", {})
+        out = []
+        for key in err.instance:
+            if key not in props:
+                msg = f"unknown key {key!r} in {where}; allowed keys: {', '.join(allowed)}"
+                out.append(doc.problem(path, msg, key=key))
+        return out
+    if err.validator == "required":
+        missing = err.message.split("'")[1] if "'" in err.message else err.message
+        return [doc.problem(path, f"{where}: missing required key {missing!r}")]
+    if err.validator == "enum":
+        options = ", ".join(repr(v) for v in err.validator_value)
+        return [doc.problem(path, f"{where}: {err.instance!r} is not allowed; use one of {options}")]
+    if err.validator == "type":
+        want = err.validator_value if isinstance(err.validator_value, str) else " or ".join(err.validator_value)
+        return [doc.problem(path, f"{where}: expected {want}, got {_yaml_type(err.instance)} {err.instance!r}")]
+    if err.validator in ("oneOf", "anyOf") and err.context:
+        best = min(err.context, key=lambda e: len(list(e.absolute_path)) * -1)
+        return _explain(doc, best)
+    return [doc.problem(path, f"{where}: {err.message}")]
+
+
+def _yaml_type(value: Any) -> str:
+    return {
+        bool: "boolean", int: "integer", float: "number", str: "string", list: "list", dict: "mapping",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
