@@ -11,7 +11,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.record import Check, ExerciseResult, Status
+from grader.record import Check, ExerciseResult, GradeResult, QuestionResult, QuizResult, Status
+from grader.spec.quiz.sheet import SHEET_FILE
 from grader.spec.tolerance import fmt, short
 
 
@@ -150,6 +151,51 @@ def blocked(ex: ExerciseResult) -> str | None:
     return message if ("import" in message or "missing" in message) else None
 
 
+def quiz_blocked(q: QuizResult) -> str | None:
+    """One message when no question of the quiz could be graded for the same reason (no sheet, another
+    student's sheet...), so a report says it once instead of once per question."""
+    if not q.questions or any(qq.status != Status.ERROR for qq in q.questions):
+        return None
+    messages = {qq.message for qq in q.questions}
+    return messages.pop() if len(messages) == 1 else None
+
+
+def quiz_open(q: QuizResult) -> list[QuestionResult]:
+    """The questions a report details: those not answered right (with their feedback and why)."""
+    return [qq for qq in q.questions if qq.status != Status.PASSED]
+
+
+@dataclass
+class Part:
+    """One row of a report's score table: an exercise or a quiz, with the points it shows."""
+
+    id: str
+    title: str
+    file: str
+    kind: str  # exercise | quiz
+    score: float
+    max_score: float
+    passed: int
+    total: int
+
+    @property
+    def full(self) -> bool:
+        return self.max_score > 0 and self.score >= self.max_score
+
+
+def parts(r: GradeResult) -> list[Part]:
+    """Every part of the grade in the order reports list them; their scores add up to the record's total."""
+    out = []
+    for ex in r.exercises:
+        cases = [c for c in ex.checks if c.kind != "invariant"]
+        out.append(Part(ex.id, ex.title, ex.file, "exercise", ex.score, ex.max_score,
+                        sum(c.status == Status.PASSED for c in cases), len(cases)))
+    for q in r.quizzes:
+        out.append(Part(q.id, q.title, SHEET_FILE, "quiz", q.score, q.max_score,
+                        sum(qq.status == Status.PASSED for qq in q.questions), len(q.questions)))
+    return out
+
+
 # -- the inline SVG plot ---------------------------------------------------------------------------
 
 W, H = 640, 340
@@ -258,4 +304,5 @@ def plots(ex: ExerciseResult) -> dict[str, dict[str, Any]]:
 
 
 GLOBALS = {"sections": sections, "facts": facts, "properties": properties, "blocked": blocked,
-           "plots": plots, "short": short, "label": label}
+           "plots": plots, "short": short, "label": label, "parts": parts, "quiz_blocked": quiz_blocked,
+           "quiz_open": quiz_open}

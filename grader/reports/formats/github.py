@@ -17,7 +17,7 @@ import os
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -159,6 +159,14 @@ def _cell(text: Any) -> str:
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
+def _collapsed(its: list[Item]) -> list[Item]:
+    """A quiz none of whose questions could be graded for one reason (no sheet...) is one entry, not one per question."""
+    if len(its) > 1 and all(i.kind == "question" and i.status == Status.ERROR for i in its) \
+            and len({i.message for i in its}) == 1:
+        return [replace(its[0], name=f"all {len(its)} questions", line=None)]
+    return its
+
+
 def _summary_renderer() -> Callable[[GradeResult, int | None], str]:
     from grader.reports.render import environment
 
@@ -169,7 +177,7 @@ def _summary_renderer() -> Callable[[GradeResult, int | None], str]:
 
     def render(result: GradeResult, shown: int | None) -> str:
         failures = [(title, file, item) for _, title, file, its in suites(result)
-                    for item in its if item.status != Status.PASSED]
+                    for item in _collapsed(its) if item.status != Status.PASSED]
         rows = []
         for _sid, title, file, its in suites(result):
             rows.append({"title": title, "file": file, "score": sum(i.score for i in its),
