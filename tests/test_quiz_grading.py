@@ -40,7 +40,7 @@ def test_numbers_and_units_are_parsed(raw, unit, value, got_unit):
 @pytest.mark.parametrize(("raw", "unit", "words"), [
     ("2,585", "bits", "write decimals with a dot, e.g. 2.585"),
     ("log2(6)", "bits", "is a formula: work it out"),
-    ("about two and a half", "bits", "is not a number; write a number such as 2.585 or '2.585 bits'"),
+    ("about two and a half", "bits", "is not a number; write a number such as 1.234 or '1.234 bits'"),
     ("2.5 bts", "bits", "'bts' is not a unit I know; write bits or nats"),
     ("19 bits", "none", "a plain number without a unit; write 19"),
     ("nan", "bits", "is not a number"),
@@ -387,7 +387,7 @@ def test_text_where_a_number_is_expected(tmp_path):
     q = question(grade(tmp_path), "fair_die")
     assert (q.status, q.score, q.answer) == (Status.ERROR, 0.0, "about two and a half")
     assert q.message == (f"quiz.yaml:{line_of(path, 'fair_die')}: 'about two and a half' is not a number; write a "
-                         "number such as 2.585 or '2.585 bits'")
+                         "number such as 1.234 or '1.234 bits'")
 
 
 def test_a_choice_that_does_not_exist(tmp_path):
@@ -548,3 +548,26 @@ def test_grade_submission_adds_the_quiz_to_the_total_and_passes_now_through(tmp_
     assert before.passed is False and before.quizzes[0].id == "information_theory"
     assert question(before.quizzes[0], "fair_die").correct_answer is None
     assert question(after.quizzes[0], "fair_die").correct_answer == pytest.approx(2.584963)
+
+
+def test_the_sheet_header_gives_no_answer_away(tmp_path):
+    """Every example answer in the sheet's header, put under every question, is never right.
+
+    The header also says that a true/false question takes ``true`` or ``false``: that is the
+    vocabulary of the answer, not an example value, so it is not tried here.
+    """
+    from grader.spec.quiz.sheet import EXAMPLE_KEY, EXAMPLES, build_sheet
+
+    header = build_sheet(course().quizzes, course().title, "ada").split("\nstudent:")[0]
+    shown = [ex for ex in EXAMPLES.values() if ex in header]
+    assert len(shown) == len(EXAMPLES) and f"{EXAMPLE_KEY}:" in header
+    assert all(q.id != EXAMPLE_KEY for q in quiz().questions)
+    tried = 0
+    for example in shown:
+        folder = tmp_path / example.replace(" ", "_").strip("[]").replace(", ", "-")
+        write_sheet(folder, "ada", {q.id: example for q in quiz().questions})
+        result = grade(folder, "ada")
+        for qq in result.questions:
+            tried += 1
+            assert qq.score == 0, f"the header's example {example!r} scores on {qq.id}: {qq.message}"
+    assert tried == len(EXAMPLES) * len(quiz().questions)

@@ -55,9 +55,9 @@ def parse_number(raw: str, unit: str) -> Quantity:
             raise Unreadable(f"{show(raw)} is not a number: write decimals with a dot, e.g. "
                              f"{text.replace(',', '.', 1)}")
         if re.search(r"log|ln|\*\*|\^|/|\(|sqrt|exp", text):
-            raise Unreadable(f"{show(raw)} is a formula: work it out and write the number (e.g. 2.585)")
-        raise Unreadable(f"{show(raw)} is not a number; write a number such as 2.585"
-                         + (f" or '2.585 {unit}'" if unit != "none" else ""))
+            raise Unreadable(f"{show(raw)} is a formula: work it out and write the number (e.g. 1.234)")
+        raise Unreadable(f"{show(raw)} is not a number; write a number such as 1.234"
+                         + (f" or '1.234 {unit}'" if unit != "none" else ""))
     value = float(m.group("num"))
     if not math.isfinite(value):
         raise Unreadable(f"{show(raw)} is not a finite number")

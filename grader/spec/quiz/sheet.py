@@ -60,6 +60,13 @@ def question_block(number: int, v: Variant) -> list[str]:
     return lines
 
 
+#: The header's example answers: generic on purpose, never a question id, value or choice id of a course
+#: (tests/test_quiz_spec.py grades every question of the bundled course with each and finds none right).
+EXAMPLE_KEY = "my_question"
+EXAMPLES = {"number": "1.234 bits", "nats": "0.567 nats", "choice": "my_choice",
+            "choices": "[choice_a, choice_c]"}
+
+
 def build_sheet(quizzes: tuple[Quiz, ...], course_title: str, student: str) -> str:
     """The sheet for ``student``: every question with that student's numbers as comments, a blank under each."""
     if not student.strip() or not student.isprintable():
@@ -69,12 +76,12 @@ def build_sheet(quizzes: tuple[Quiz, ...], course_title: str, student: str) -> s
         f"# This sheet is for student {student}. Some numbers below were drawn for you: another",
         "# student's sheet asks about different values, so answer the questions on your own sheet.",
         "#",
-        "# Write each answer after the colon under its question, for example   fair_die: 2.585",
-        "#   one choice             the choice's id (the word in brackets) or its full text",
-        "#   select all that apply  a list of ids: [a, c]  (a wrong pick costs points; never below 0)",
+        f"# Write each answer after the colon under its question, for example   {EXAMPLE_KEY}: {EXAMPLES['number']}",
+        f"#   one choice             the choice's id (the word in brackets) or its full text: {EXAMPLES['choice']}",
+        f"#   select all that apply  a list of ids: {EXAMPLES['choices']}  (a wrong pick costs points; never below 0)",
         "#   true or false          true or false",
         "#   a number               a plain number is read in the question's unit (bits or nats);",
-        "#                          you may also write the unit: 2.585 bits, 1.79 nats",
+        f"#                          you may also write the unit: {EXAMPLES['number']}, {EXAMPLES['nats']}",
         "# Run  grader check .  to make sure every answer can be read; your instructor grades the quiz.",
         f"student: {json.dumps(student)}",
     ]
