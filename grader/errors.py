@@ -6,6 +6,8 @@ disguised as a student's failure.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -80,3 +82,9 @@ class SpecError(GraderError):
         if self.hint:
             lines.append(self.hint)
         return "\n".join(lines)
+
+
+def did_you_mean(word: str, options: Iterable[str]) -> str:
+    """``"; did you mean entropy?"`` for the closest of ``options`` (difflib), or ``""`` when none is close."""
+    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1)
+    return f"; did you mean {close[0]}?" if close else ""

@@ -93,7 +93,7 @@ def test_the_reference_function_must_exist(course_copy):
     _edit(course_copy / QUIZ, "answer: {function: coin_entropy}", "answer: {function: coin_entropi}")
     assert _errors(course_copy) == [
         f"{QUIZ}:{_line(course_copy / QUIZ, 'coin_entropi')}:13: questions[6] (coin_entropy): reference quiz.py has "
-        "no function coin_entropi"]
+        "no function coin_entropi; did you mean coin_entropy?"]
 
 
 def test_a_pinned_figure_must_match_the_reference(course_copy):

@@ -13,10 +13,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from grader.errors import InputError, Problem, SpecError
+from grader.errors import InputError, Problem, SpecError, did_you_mean
 from grader.spec.expr import Expr, ExprError, parse
 from grader.spec.generators import expand_arg
 from grader.spec.invariants import Invariant, parse_invariant
+from grader.spec.reference import defined_names, missing_function
 from grader.spec.tolerance import Tolerance
 from grader.spec.yamlspec import Located, display_path, load_yaml, schema_problems
 
@@ -329,6 +330,14 @@ def load_exercise(path: Path, root: Path, item: dict[str, Any], limits_d: dict[s
     reference = (root / data["reference"]).resolve()
     if not reference.is_file():
         problems.append(doc.problem(["reference"], f"reference {data['reference']} does not exist"))
+    else:
+        try:
+            names = defined_names(reference)
+        except SpecError as exc:
+            problems.extend(exc.problems)
+        else:
+            problems.extend(doc.problem(["functions", name], missing_function(reference, name, names))
+                            for name in functions if name not in names)
     if problems:
         raise SpecError(problems)
     return Exercise(
@@ -371,13 +380,30 @@ def _misconceptions(doc: Located, data: dict[str, Any], functions: dict[str, Fun
         line, _ = doc.where(where)
         fields: dict[str, Any] = {}
         if has_i:
-            file, _, fn = spec["implementation"].rpartition(":")
+            file, colon, fn = spec["implementation"].rpartition(":")
             if len(spec["functions"]) != 1:
                 problems.append(doc.problem([*where, "functions"], f"{label}: an implementation replaces exactly "
                                                                    "one function; list only that one"))
                 continue
+            if not colon or not file or not fn:
+                problems.append(doc.problem([*where, "implementation"], f"{label}: implementation "
+                                            f"{spec['implementation']!r} must be FILE.py:FUNCTION, e.g. "
+                                            f"reference/mistakes/{data['id']}.py:{spec['functions'][0]}_wrong"))
+                continue
             if not (root / file).is_file():
-                problems.append(doc.problem([*where, "implementation"], f"{label}: {file} does not exist"))
+                near = sorted(p.relative_to(root).as_posix() for p in (root / "reference").rglob("*.py")) \
+                    if (root / "reference").is_dir() else []
+                problems.append(doc.problem([*where, "implementation"], f"{label}: {file} does not exist"
+                                            f"{did_you_mean(file, near)}"))
+                continue
+            try:
+                names = defined_names(root / file)
+            except SpecError as exc:
+                problems.extend(exc.problems)
+                continue
+            if fn not in names:
+                problems.append(doc.problem([*where, "implementation"],
+                                            f"{label}: {missing_function(root / file, fn, names)}"))
                 continue
             fields["implementation"] = ((root / file).resolve(), fn)
         else:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from grader.spec.course import Course
-from grader.spec.reference import ReferenceError_, call, reference_module
+from grader.spec.reference import ReferenceError_, call, code_problem, reference_module, shown
 
 _CACHE: dict[tuple[str, str], dict[tuple[str, int], Any]] = {}
 
@@ -26,8 +26,10 @@ def reference_outputs(course: Course) -> dict[tuple[str, int], Any]:
             try:
                 out[(ex.id, case.index)] = call(module, case.function, case.args, fn.returns)
             except Exception as exc:
-                raise ReferenceError_(
-                    f"reference {ex.reference.name}: {case.function}() failed on case {case.name!r}: "
-                    f"{type(exc).__name__}: {exc}") from exc
+                assert ex.reference is not None
+                case_at = f"{shown(ex.spec_path)}:{case.line}" if ex.spec_path else ex.id
+                raise ReferenceError_([code_problem(
+                    exc, ex.reference, f"the reference's {case.function}() raised on case {case.name!r} ({case_at})",
+                    "fix the reference so that it returns a value for this input, or correct the case")]) from None
     _CACHE[key] = out
     return out

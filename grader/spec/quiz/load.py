@@ -13,7 +13,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from grader.errors import Problem, SpecError
+from grader.errors import Problem, SpecError, did_you_mean
 from grader.spec.quiz.model import DEFAULT_TOLERANCE, Choice, Computed, Misconception, Param, Question, Quiz
 from grader.spec.quiz.variants import PLACEHOLDER, compute, grid, reference_module, variant
 from grader.spec.tolerance import Tolerance, fmt
@@ -215,14 +215,14 @@ def check_answers(quiz: Quiz, doc: Located) -> list[Problem]:
     if quiz.reference is not None:
         try:
             module = reference_module(quiz.reference)
-        except Exception as exc:  # the course's own code: report it as a spec problem
-            return [doc.problem(["reference"], f"reference {quiz.reference.name} could not be imported: "
-                                               f"{type(exc).__name__}: {exc}")]
+        except SpecError as exc:  # the course's own code, located at its own file:line
+            return exc.problems
         for i, q in enumerate(quiz.questions):
             for spec in [q.answer, *(m.answer for m in q.misconceptions)]:
                 if spec is not None and spec.function and not callable(getattr(module, spec.function, None)):
                     problems.append(Problem(doc.display, spec.line, spec.column, f"questions[{i}] ({q.id}): reference "
-                                            f"{quiz.reference.name} has no function {spec.function}"))
+                                            f"{quiz.reference.name} has no function {spec.function}"
+                                            f"{did_you_mean(spec.function, [n for n in dir(module) if not n.startswith('_')])}"))
     if problems:
         return problems
     for i, q in enumerate(quiz.questions):
@@ -237,6 +237,12 @@ def check_answers(quiz: Quiz, doc: Located) -> list[Problem]:
     return problems
 
 
+def _raised_at(exc: BaseException, quiz: Quiz) -> str:
+    from grader.spec.reference import raised_at
+
+    return raised_at(exc, quiz.reference) if quiz.reference is not None else ""
+
+
 def _check_sample(quiz: Quiz, i: int, q: Question, params: dict[str, Any], doc: Located) -> Problem | None:
     assert q.answer is not None
     label = f"questions[{i}] ({q.id})" + (f" with {', '.join(f'{k}={fmt(v)}' for k, v in params.items())}"
@@ -245,7 +251,8 @@ def _check_sample(quiz: Quiz, i: int, q: Question, params: dict[str, Any], doc: 
         value = compute(quiz, q.answer, params)
     except Exception as exc:  # the course's reference failed: a spec problem with its location
         return Problem(doc.display, q.answer.line or q.line, q.answer.column,
-                       f"{label}: the answer could not be computed: {type(exc).__name__}: {exc}")
+                       f"{label}: the answer could not be computed: {type(exc).__name__}: {exc}"
+                       f"{_raised_at(exc, quiz)}; fix the reference, or the question's parameters")
     if q.pinned is not None and abs(value - q.pinned) > max(5e-5, 1e-4 * abs(value)):
         return doc.problem(["questions", i, "expected"], f"{label}: the computed answer {fmt(value)} disagrees "
                                                         f"with expected {fmt(q.pinned)}")
@@ -255,7 +262,8 @@ def _check_sample(quiz: Quiz, i: int, q: Question, params: dict[str, Any], doc: 
             wrong = compute(quiz, m.answer, params)
         except Exception as exc:
             return Problem(doc.display, m.answer.line or q.line, m.answer.column,
-                           f"{label}: a misconception could not be computed: {type(exc).__name__}: {exc}")
+                           f"{label}: a misconception could not be computed: {type(exc).__name__}: {exc}"
+                           f"{_raised_at(exc, quiz)}")
         if abs(wrong - value) <= allowed:
             return Problem(doc.display, m.answer.line or q.line, m.answer.column,
                            f"{label}: the misconception gives {fmt(wrong)}, which is within the tolerance of the "

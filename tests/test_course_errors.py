@@ -1,0 +1,105 @@
+"""Anything wrong in the author's files is a course error: exit 3, at the author's file:line, with a fix.
+
+Exit 70 ("the grader itself crashed") stays for the grader's own bugs. Runs on the mini fixture course.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from grader.cli import cli
+
+
+def _append(path: Path, text: str) -> int:
+    """Append ``text``; returns the line number of its first line."""
+    before = path.read_text("utf-8")
+    path.write_text(before + text, "utf-8")
+    return before.count("\n") + 1
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text("utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), "utf-8")
+
+
+def _validate(root: Path) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["validate", "--course", str(root)])
+    return result.exit_code, result.output
+
+
+def _course_error(root: Path, *words: str) -> str:
+    code, out = _validate(root)
+    assert code == 3, out
+    assert "bug in the grader" not in out and "crashed" not in out and "_grader_" not in out, out
+    for w in words:
+        assert w in out, out
+    return out
+
+
+def test_the_mini_course_validates(mini_copy):
+    code, out = _validate(mini_copy)
+    assert code == 0, out
+
+
+def test_a_syntax_error_in_the_reference(mini_copy):
+    line = _append(mini_copy / "reference/surprise.py", "\n\ndef broken(x:\n    return x\n")
+    _course_error(mini_copy, f"reference/surprise.py:{line + 2}:", "SyntaxError", "fix the syntax")
+
+
+def test_a_syntax_error_in_the_quiz_reference(mini_copy):
+    line = _append(mini_copy / "reference/quiz.py", "\nif True\n")
+    _course_error(mini_copy, f"reference/quiz.py:{line + 1}:", "SyntaxError")
+
+
+def test_an_exception_in_the_reference_names_its_own_line(mini_copy):
+    _edit(mini_copy / "reference/surprise.py", "    return float(sum(surprise(p) for p in probs))",
+          "    return float(sum(surprise(p) for p in probs)) / (len(probs) - 2)")
+    out = _course_error(mini_copy, "reference/surprise.py:11:", "ZeroDivisionError", "total_surprise()",
+                        "exercises/surprise.yaml:", "fix the reference")
+    assert "return float(sum(surprise(p) for p in probs)) / (len(probs) - 2)" in out
+
+
+def test_an_exception_while_importing_the_reference(mini_copy):
+    line = _append(mini_copy / "reference/surprise.py", "\nraise RuntimeError('half written')\n")
+    _course_error(mini_copy, f"reference/surprise.py:{line + 1}:", "RuntimeError: half written")
+
+
+def test_a_missing_reference_function_with_did_you_mean(mini_copy):
+    _edit(mini_copy / "reference/surprise.py", "def total_surprise(", "def total_suprise(")
+    _course_error(mini_copy, "exercises/surprise.yaml:", "reference/surprise.py has no function total_surprise()",
+                  "did you mean total_suprise?")
+
+
+def test_a_missing_mistake_function(mini_copy):
+    _edit(mini_copy / "exercises/surprise.yaml", "surprise.py:total_without_minus", "surprise.py:total_without_minsu")
+    _course_error(mini_copy, "exercises/surprise.yaml:", "has no function total_without_minsu()",
+                  "did you mean total_without_minus?")
+
+
+@pytest.mark.parametrize("bad,words", [
+    ("reference/mistake/surprise.py:total_without_minus",
+     ["reference/mistake/surprise.py does not exist", "did you mean reference/mistakes/surprise.py?"]),
+    ("reference/mistakes/surprise.py", ["implementation"]),
+])
+def test_a_bad_implementation_path(mini_copy, bad, words):
+    _edit(mini_copy / "exercises/surprise.yaml", "reference/mistakes/surprise.py:total_without_minus", bad)
+    _course_error(mini_copy, "exercises/surprise.yaml:", *words)
+
+
+def test_a_broken_mistakes_file(mini_copy):
+    line = _append(mini_copy / "reference/mistakes/surprise.py", "\nraise ValueError('oops')\n")
+    _course_error(mini_copy, f"reference/mistakes/surprise.py:{line + 1}:", "ValueError: oops")
+
+
+def test_check_reports_a_broken_reference_as_a_course_error(mini_copy, tmp_path):
+    _append(mini_copy / "reference/surprise.py", "\n\ndef broken(x:\n")
+    sub = tmp_path / "alice"
+    sub.mkdir()
+    (sub / "surprise.py").write_text("def surprise(p):\n    return 1.0\n")
+    result = CliRunner().invoke(cli, ["check", str(sub), "--course", str(mini_copy)])
+    assert result.exit_code == 3, result.output
+    assert "reference/surprise.py:" in result.output and "bug in the grader" not in result.output
