@@ -60,10 +60,13 @@ def validate(course_dir: Path | None) -> None:
     report = run(root)
     c = report.course
     quizzes = "".join(f", quiz {q.id} ({len(q.questions)} questions)" for q in c.quizzes)
-    click.echo(f"{c.title}: {len(c.exercises)} exercises, {report.cases} cases "
+    n = len(c.exercises)
+    click.echo(f"{c.title}: {n} exercise{'s' if n != 1 else ''}, {report.cases} cases "
                f"({report.pinned} pinned to the lesson's figures){quizzes}, {c.max_score:g} points. All valid.")
     for note in report.notes:
         click.echo(f"  {note}")
+    for warning in report.warnings:
+        click.echo(f"Warning: {warning}", err=True)
 
 
 @cli.command()

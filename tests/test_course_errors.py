@@ -103,3 +103,65 @@ def test_check_reports_a_broken_reference_as_a_course_error(mini_copy, tmp_path)
     result = CliRunner().invoke(cli, ["check", str(sub), "--course", str(mini_copy)])
     assert result.exit_code == 3, result.output
     assert "reference/surprise.py:" in result.output and "bug in the grader" not in result.output
+
+
+@pytest.mark.parametrize("pinned,ok", [("3.585", True), ("3.58", True), ("3.6", True), ("3.59", False),
+                                       ("3.5849", False), ("3.58496", True)])
+def test_a_pinned_value_may_differ_by_half_a_unit_of_its_last_decimal(mini_copy, pinned, ok):
+    """The reference gives 3.5849625...: every correct rounding passes, no wrong one does."""
+    _edit(mini_copy / "exercises/surprise.yaml", "args: [[0.1666666666666667, 0.5]],",
+          f"args: [[0.1666666666666667, 0.5]], expected: {pinned},")
+    code, out = _validate(mini_copy)
+    assert (code == 0) is ok, out
+
+
+def test_a_wrong_pinned_value_prints_the_full_precision_value_to_paste(mini_copy):
+    _edit(mini_copy / "exercises/surprise.yaml", "args: [[0.1666666666666667, 0.5]],",
+          "args: [[0.1666666666666667, 0.5]], expected: 3.586,")
+    _course_error(mini_copy, "exercises/surprise.yaml:27:", "half a unit of its last decimal, here 0.0005",
+                  "the reference gives 3.5849625007211556: paste that")
+
+
+def test_a_misconception_equal_to_the_reference_is_no_mistake(mini_copy):
+    _edit(mini_copy / "reference/mistakes/surprise.py", "sum(math.log2(p)", "sum(-math.log2(p)")
+    _course_error(mini_copy, "exercises/surprise.yaml:", "misconception missing-minus-sign is not a mistake",
+                  "is it the reference itself?")
+
+
+def test_a_misconception_the_cases_miss_is_shown_an_input_that_catches_it(mini_copy):
+    _edit(mini_copy / "reference/mistakes/surprise.py", "return float(sum(math.log2(p) for p in probs))",
+          "return float(sum(-math.log2(p) for p in probs)) + (1.0 if len(probs) == 2 and probs[0] > 0.6 else 0.0)")
+    out = _course_error(mini_copy, "misconception missing-minus-sign matches the reference on every case",
+                        "it differs on total_surprise(")
+    assert "add a case like that one" in out
+
+
+def test_an_exercise_file_course_yaml_does_not_list_is_warned_about(mini_copy):
+    text = (mini_copy / "exercises/surprise.yaml").read_text().replace("id: surprise", "id: surprise2")
+    (mini_copy / "exercises/surprise2.yaml").write_text(text)
+    result = CliRunner().invoke(cli, ["validate", "--course", str(mini_copy)])
+    assert result.exit_code == 0, result.output
+    assert ("Warning: exercises/surprise2.yaml is not listed in course.yaml, so it is not graded; to grade it, add "
+            "- {id: surprise2, file: exercises/surprise2.yaml, points: N} under exercises:") in result.output
+
+
+def test_did_you_mean_for_keys_and_values(mini_copy):
+    _edit(mini_copy / "exercises/surprise.yaml", "    returns: float\n    doc: |\n      Surprise",
+          "    retruns: float\n    doc: |\n      Surprise")
+    _course_error(mini_copy, "unknown key 'retruns' in functions.surprise; allowed keys:", "did you mean returns?")
+
+
+def test_did_you_mean_for_a_case_calling_an_unknown_function(mini_copy):
+    _edit(mini_copy / "exercises/surprise.yaml", "call: surprise, args: [0.5]", "call: suprise, args: [0.5]")
+    _course_error(mini_copy, "'suprise' is not a function of this exercise", "did you mean surprise?")
+
+
+@pytest.mark.parametrize("old,new,words", [
+    ("    params: [p]\n", "\tparams: [p]\n", "YAML does not allow tabs for indentation: indent with spaces"),
+    ("    params: [p]\n", "   params: [p]\n", "check the indentation of this line and the lines above it"),
+    ('title: "Exercise 1: the surprise of an outcome"', "title: Exercise 1: the surprise",
+     "a value that contains ': ' must be quoted"),
+])
+def test_plain_hints_for_yaml_indentation_tabs_and_colons(mini_copy, old, new, words):
+    _edit(mini_copy / "exercises/surprise.yaml", old, new)
+    _course_error(mini_copy, "exercises/surprise.yaml:", "invalid YAML", words)

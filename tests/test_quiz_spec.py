@@ -97,10 +97,16 @@ def test_the_reference_function_must_exist(course_copy):
 
 
 def test_a_pinned_figure_must_match_the_reference(course_copy):
-    _edit(course_copy / QUIZ, "expected: 2.585 ", "expected: 2.6   ")
+    _edit(course_copy / QUIZ, "expected: 2.585 ", "expected: 2.59  ")  # 2.58496 rounds to 2.58
     errors = _errors(course_copy)
-    assert errors == [f"{QUIZ}:{_line(course_copy / QUIZ, 'expected: 2.6')}:15: questions[5] (fair_die): the "
-                      "computed answer 2.58496 disagrees with expected 2.6"]
+    assert errors == [f"{QUIZ}:{_line(course_copy / QUIZ, 'expected: 2.59')}:15: questions[5] (fair_die): the "
+                      "computed answer 2.584962500721156 disagrees with expected 2.59 by more than half a unit of "
+                      "its last decimal (0.005); paste 2.584962500721156, or fix the reference"]
+
+
+def test_a_pinned_figure_rounded_right_is_accepted(course_copy):
+    _edit(course_copy / QUIZ, "expected: 2.585 ", "expected: 2.6   ")
+    load_course(course_copy)
 
 
 def test_a_misconception_that_equals_the_answer_is_caught(course_copy):

@@ -10,6 +10,7 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
+import yaml
 
 from grader.errors import Problem, SpecError
 from grader.judge.diagnose import prove, variant_module, variant_outputs
@@ -18,7 +19,7 @@ from grader.record import Status
 from grader.spec.course import Course, load_course
 from grader.spec.expected import reference_outputs
 from grader.spec.reference import plain, reference_module
-from grader.spec.tolerance import compare
+from grader.spec.tolerance import compare, fmt, half_unit
 from grader.spec.yamlspec import display_path
 
 
@@ -28,6 +29,7 @@ class Report:
     cases: int
     pinned: int
     notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 def validate(root: Path) -> Report:
@@ -44,20 +46,96 @@ def validate(root: Path) -> Report:
             pinned += 1
             fn = ex.functions[case.function]
             got = expected[(ex.id, case.index)]
+            half = half_unit(case.pinned)
             try:
                 outcome = compare(case.pinned, got, fn.returns, fn.tolerance.__class__(
-                    rtol=fn.tolerance.rtol, atol=max(fn.tolerance.atol, 5e-5), nan=fn.tolerance.nan))
+                    rtol=fn.tolerance.rtol, atol=max(fn.tolerance.atol, half), nan=fn.tolerance.nan))
             except (TypeError, ValueError) as exc:
                 problems.append(Problem(where, case.line, 1, f"case {case.name!r}: expected: {exc}"))
                 continue
             if not outcome.ok:
+                rule = (f"a pinned figure may differ by half a unit of its last decimal, here {half:g}" if half
+                        else "a whole number is compared with the function's tolerance")
                 problems.append(Problem(where, case.line, 1,
                                         f"case {case.name!r}: the reference disagrees with expected: "
-                                        f"{outcome.message}"))
+                                        f"{outcome.message} ({rule}); the reference gives "
+                                        f"{_full(got)}: paste that, or fix the reference"))
     if problems:
         raise SpecError(problems)
     notes = _feedback_proofs(course, expected)
-    return Report(course, sum(len(e.cases) for e in course.exercises), pinned, notes)
+    return Report(course, sum(len(e.cases) for e in course.exercises), pinned, notes, unlisted(course))
+
+
+def unlisted(course: Course) -> tuple[str, ...]:
+    """Exercise or quiz files beside the listed ones that course.yaml does not list: they would be ignored."""
+    listed = {ex.spec_path.resolve() for ex in course.exercises if ex.spec_path}
+    listed |= {q.file.resolve() for q in course.quiz_items}
+    folders = {p.parent for p in listed} | {course.root / "exercises"}
+    out = []
+    for folder in sorted(f for f in folders if f.is_dir()):
+        for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+            if path.resolve() in listed:
+                continue
+            try:
+                head = yaml.safe_load(path.read_text("utf-8"))
+            except (OSError, UnicodeDecodeError, yaml.YAMLError):
+                head = None
+            head = head if isinstance(head, dict) else {}
+            rel = display_path(path, course.root)
+            ident = head.get("id", path.stem)
+            section = "quizzes" if head.get("kind") == "quiz" else "exercises"
+            out.append(f"{rel} is not listed in course.yaml, so it is not graded; to grade it, add "
+                       f"- {{id: {ident}, file: {rel}, points: N}} under {section}:")
+    return tuple(out)
+
+
+def _full(value: Any) -> str:
+    """Full precision, ready to paste into the YAML."""
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_full(v) for v in value) + "]"
+    return repr(float(value)) if isinstance(value, (float, np.floating)) else repr(value)
+
+
+PROBES = 24
+
+
+def _perturbed(value: Any, rng: np.random.Generator) -> Any:
+    """An input like ``value``: a distribution becomes another of the same length, a number a nearby one."""
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                                          for v in value):
+        arr = np.asarray(value, dtype=float)
+        if np.all(arr >= 0) and abs(arr.sum() - 1) < 1e-6:
+            return [float(x) for x in rng.dirichlet(np.ones(len(arr)))]
+        return [float(x * rng.uniform(0.5, 1.5)) for x in arr]
+    if isinstance(value, (list, tuple)):
+        return [_perturbed(v, rng) for v in value]
+    if isinstance(value, float):
+        return float(rng.uniform(0.01, 0.99)) if 0 < value < 1 else float(value * rng.uniform(0.5, 1.5))
+    return value
+
+
+def _same_as_reference(ex: Any, mis: Any, ref: ModuleType) -> str:
+    """A misconception no case catches: either it is no mistake at all, or the cases miss it (say where)."""
+    variant = variant_module(ex, mis)
+    rng = np.random.default_rng(20260)
+    for case in ex.cases:
+        fn = ex.functions[case.function]
+        for _ in range(PROBES // max(1, len(ex.cases)) + 1):
+            args = [_perturbed(a, rng) for a in case.args]
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                try:
+                    want = plain(getattr(ref, case.function)(*copy.deepcopy(args)), fn.returns)
+                    got = plain(getattr(variant, case.function)(*copy.deepcopy(args)), fn.returns)
+                    differs = not compare(want, got, fn.returns, fn.tolerance).ok
+                except Exception:
+                    continue
+            if differs:
+                return (f"misconception {mis.id} matches the reference on every case, so no case can catch it; it "
+                        f"differs on {case.function}({', '.join(fmt(a) for a in args)}): add a case like that one")
+    return (f"misconception {mis.id} is not a mistake: it gives the reference's answers on every case and on "
+            f"random inputs like them, so no case can ever catch it; check its transform or implementation "
+            f"(is it the reference itself?), or remove it")
 
 
 def _caller(modules: dict[str, ModuleType], course: Course):
@@ -106,6 +184,8 @@ def _feedback_proofs(course: Course, expected: dict[tuple[str, int], Any]) -> tu
         proof = prove(ex, {c.index: expected[(ex.id, c.index)] for c in ex.cases}, variants.get(ex.id, ()))
         lines = {m.id: m.line for m in ex.misconceptions}
         for mid, text in proof.problems:
+            if "matches the reference on every case" in text:
+                text = _same_as_reference(ex, next(m for m in ex.misconceptions if m.id == mid), refs[ex.id])
             problems.append(Problem(where, lines.get(mid, 1), 1, text))
         parts = []
         if proof.variants:

@@ -298,7 +298,7 @@ def load_exercise(path: Path, root: Path, item: dict[str, Any], limits_d: dict[s
         if fn is None:
             problems.append(doc.problem(["cases", i, "call"],
                                         f"cases[{i}].call: {spec['call']!r} is not a function of this exercise; "
-                                        f"use one of {', '.join(functions)}"))
+                                        f"use one of {', '.join(functions)}{did_you_mean(spec['call'], functions)}"))
             continue
         per_function[fn.name] += 1
         if len(spec["args"]) != len(fn.params):
@@ -369,7 +369,8 @@ def _misconceptions(doc: Located, data: dict[str, Any], functions: dict[str, Fun
         unknown = [f for f in spec["functions"] if f not in functions]
         if unknown:
             problems.append(doc.problem([*where, "functions"], f"{label}: {unknown[0]!r} is not a function of this "
-                                                               f"exercise; use one of {', '.join(functions)}"))
+                                                               f"exercise; use one of {', '.join(functions)}"
+                                                               f"{did_you_mean(unknown[0], functions)}"))
             continue
         has_t, has_i = "transform" in spec, "implementation" in spec
         if has_t == has_i:
@@ -446,7 +447,8 @@ def _invariants(doc: Located, data: dict[str, Any], functions: dict[str, Functio
             if call.exercise == data["id"] and fn is None:
                 problems.append(doc.problem([*where, "calls", call.name],
                                             f"{label}: calls.{call.name}: {call.function} is not a function of this "
-                                            f"exercise; use one of {', '.join(functions)}, or exercise.function"))
+                                            f"exercise; use one of {', '.join(functions)}, or exercise.function"
+                                            f"{did_you_mean(call.function, functions)}"))
                 bad = True
             elif fn is not None and len(call.args) != len(fn.params):
                 problems.append(doc.problem([*where, "calls", call.name],
@@ -464,6 +466,7 @@ def _cross_calls(exercises: list[Exercise], listed: set[str], root: Path) -> lis
     An exercise that is listed but failed to load has its own problems reported; calls into it are skipped.
     """
     by_id = {ex.id: ex for ex in exercises}
+    names = [f"{ex.id}.{f}" for ex in exercises for f in ex.functions]
     problems = []
     for ex in exercises:
         where = display_path(ex.spec_path, root) if ex.spec_path else ex.id
@@ -477,7 +480,8 @@ def _cross_calls(exercises: list[Exercise], listed: set[str], root: Path) -> lis
                 fn = other.functions.get(call.function) if other else None
                 if fn is None:
                     problems.append(Problem(where, inv.line, 1, f"invariant {inv.id}: calls.{call.name}: "
-                                                                f"{call.exercise}.{call.function} does not exist"))
+                                                                f"{call.exercise}.{call.function} does not exist"
+                                                                f"{did_you_mean(f'{call.exercise}.{call.function}', names)}"))
                 elif len(fn.params) != len(call.args):
                     problems.append(Problem(where, inv.line, 1, f"invariant {inv.id}: calls.{call.name}: "
                                                                 f"{call.function} takes {len(fn.params)} argument(s)"))

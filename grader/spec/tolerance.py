@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -158,3 +159,15 @@ def compare(expected: Any, got: Any, returns: str, tol: Tolerance) -> Comparison
 
 def _index(idx: list[int]) -> str:
     return "[" + ", ".join(map(str, idx)) + "]"
+
+
+def half_unit(value: Any) -> float:
+    """Half a unit of the last decimal a pinned figure is written with (3.596 -> 0.0005), the smallest over a
+    list; 0 for whole numbers. YAML has already read the number, so 2.50 counts as 2.5."""
+    if isinstance(value, (list, tuple)):
+        halves = [h for h in (half_unit(v) for v in value) if h]
+        return min(halves) if halves else 0.0
+    if isinstance(value, bool) or not isinstance(value, float) or not math.isfinite(value):
+        return 0.0
+    exponent = Decimal(repr(value)).as_tuple().exponent
+    return 0.5 * 10.0 ** exponent if isinstance(exponent, int) and exponent < 0 else 0.0

@@ -19,7 +19,7 @@ from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from grader.errors import Problem, SpecError
+from grader.errors import Problem, SpecError, did_you_mean
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -90,7 +90,7 @@ def parse_yaml(text: str, path: Path, display: str) -> Located:
         what = exc.problem or "invalid YAML"
         if exc.context:
             what = f"{exc.context}, {what}"
-        raise SpecError([Problem(display, line, col, f"invalid YAML: {what}")]) from None
+        raise SpecError([Problem(display, line, col, f"invalid YAML: {what}{yaml_hint(text, exc)}")]) from None
     except yaml.YAMLError as exc:
         raise SpecError([Problem(display, 1, 1, f"invalid YAML: {exc}")]) from None
     problems: list[Problem] = []
@@ -99,6 +99,24 @@ def parse_yaml(text: str, path: Path, display: str) -> Located:
     if problems:
         raise SpecError(problems)
     return Located(path, display, data, root)
+
+
+def yaml_hint(text: str, exc: yaml.MarkedYAMLError) -> str:
+    """PyYAML's wording ("did not find expected key") in plain words, for the common slips."""
+    problem = f"{exc.context or ''} {exc.problem or ''}"
+    mark = exc.problem_mark
+    lines = text.splitlines()
+    line = lines[mark.line] if mark is not None and mark.line < len(lines) else ""
+    if "\\t" in problem or "'\t'" in problem or line[: len(line) - len(line.lstrip())].count("\t"):
+        return "; YAML does not allow tabs for indentation: indent with spaces (2 per level)"
+    if "mapping values are not allowed" in problem:
+        return ("; a value that contains ': ' must be quoted (text: \"a: b\"), or this line is indented "
+                "deeper than the key above it")
+    if any(words in problem for words in ("did not find expected key", "expected <block end>",
+                                          "did not find expected '-' indicator", "could not find expected ':'")):
+        return ("; check the indentation of this line and the lines above it: keys of one mapping start in the "
+                "same column, and a value's own keys are indented further than it")
+    return ""
 
 
 def _check_keys(node: yaml.Node, display: str, problems: list[Problem]) -> None:
@@ -192,7 +210,7 @@ def _explain(doc: Located, err: ValidationError) -> list[Problem]:
         out = []
         for key in err.instance:
             if key not in props:
-                msg = f"unknown key {key!r} in {where}; allowed keys: {', '.join(allowed)}"
+                msg = f"unknown key {key!r} in {where}; allowed keys: {', '.join(allowed)}{did_you_mean(key, props)}"
                 out.append(doc.problem(path, msg, key=key))
         return out
     if err.validator == "required":
@@ -200,7 +218,11 @@ def _explain(doc: Located, err: ValidationError) -> list[Problem]:
         return [doc.problem(path, f"{where}: missing required key {missing!r}")]
     if err.validator == "enum":
         options = ", ".join(repr(v) for v in err.validator_value)
-        return [doc.problem(path, f"{where}: {err.instance!r} is not allowed; use one of {options}")]
+        near = did_you_mean(str(err.instance), [str(v) for v in err.validator_value])
+        return [doc.problem(path, f"{where}: {err.instance!r} is not allowed; use one of {options}{near}")]
+    if err.validator == "pattern" and path and path[-1] == "implementation":
+        return [doc.problem(path, f"{where}: {err.instance!r} must be FILE.py:FUNCTION, e.g. "
+                                  "reference/mistakes/entropy.py:entropy_keeps_zeros")]
     if err.validator == "type":
         want = err.validator_value if isinstance(err.validator_value, str) else " or ".join(err.validator_value)
         return [doc.problem(path, f"{where}: expected {want}, got {_yaml_type(err.instance)} {err.instance!r}")]

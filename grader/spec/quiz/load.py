@@ -16,7 +16,7 @@ from typing import Any
 from grader.errors import Problem, SpecError, did_you_mean
 from grader.spec.quiz.model import DEFAULT_TOLERANCE, Choice, Computed, Misconception, Param, Question, Quiz
 from grader.spec.quiz.variants import PLACEHOLDER, compute, grid, reference_module, variant
-from grader.spec.tolerance import Tolerance, fmt
+from grader.spec.tolerance import Tolerance, fmt, half_unit
 from grader.spec.yamlspec import Located, load_yaml, schema_problems
 
 #: Synthetic students whose variants are computed at load time, besides the extreme parameter values.
@@ -253,9 +253,11 @@ def _check_sample(quiz: Quiz, i: int, q: Question, params: dict[str, Any], doc: 
         return Problem(doc.display, q.answer.line or q.line, q.answer.column,
                        f"{label}: the answer could not be computed: {type(exc).__name__}: {exc}"
                        f"{_raised_at(exc, quiz)}; fix the reference, or the question's parameters")
-    if q.pinned is not None and abs(value - q.pinned) > max(5e-5, 1e-4 * abs(value)):
-        return doc.problem(["questions", i, "expected"], f"{label}: the computed answer {fmt(value)} disagrees "
-                                                        f"with expected {fmt(q.pinned)}")
+    if q.pinned is not None and abs(value - q.pinned) > max(half_unit(float(q.pinned)), 1e-9):
+        return doc.problem(["questions", i, "expected"], f"{label}: the computed answer {value!r} disagrees "
+                                                        f"with expected {fmt(q.pinned)} by more than half a unit "
+                                                        f"of its last decimal ({half_unit(float(q.pinned)):g}); "
+                                                        f"paste {value!r}, or fix the reference")
     allowed = max(q.tolerance.atol, q.tolerance.rtol * abs(value))
     for m in q.misconceptions:
         try:
