@@ -86,7 +86,20 @@ def build(course_dir: Path | None, out: Path, force: bool, student: str | None) 
     if student is not None and (not student.strip() or not student.isprintable() or len(student) > 200):
         raise UsageError(f"--student {student!r} is not a usable id", "Use the student's login or number.")
     written = run(load_course(root), out, force=force, student=student)
-    click.echo(f"Wrote {len(written)} files to {out}. Students run: grader check {out}")
+    click.echo(f"Wrote {len(written)} files to {out}.")
+    click.echo(next_steps(out))
+
+
+def next_steps(out: Path) -> str:
+    """The student's next two commands: install the grader (the copy `grader init-ci` vendors), then check."""
+    from grader.handoff.workflow import VENDOR_DIR
+
+    lines = [f"A student then runs, in {out}:", f"  python3 -m pip install ./{VENDOR_DIR.as_posix()}",
+             "  grader check ."]
+    if not (out / VENDOR_DIR).is_dir():
+        lines.append(f"(./{VENDOR_DIR.as_posix()} is the grader alone, without the course: write it with "
+                     f"grader init-ci {out})")
+    return "\n".join(lines)
 
 
 @cli.command()

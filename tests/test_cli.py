@@ -78,7 +78,10 @@ def test_build_then_check_the_untouched_stubs(tmp_path: Path):
     out = tmp_path / "student"
     result = run("build", "--course", str(ROOT), "--out", str(out))
     assert result.exit_code == 0, result.output
-    assert result.output == f"Wrote 5 files to {out}. Students run: grader check {out}\n"
+    assert result.output == (f"Wrote 5 files to {out}.\nA student then runs, in {out}:\n"
+                             "  python3 -m pip install ./.grader/grader-src\n  grader check .\n"
+                             f"(./.grader/grader-src is the grader alone, without the course: write it with "
+                             f"grader init-ci {out})\n")
     assert sorted(p.name for p in out.iterdir()) == [
         ".grader", "cross_entropy.py", "entropy.py", "kl_sweep.py", "quiz.yaml"]
     stub = (out / "entropy.py").read_text()

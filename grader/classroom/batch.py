@@ -44,8 +44,10 @@ from grader.files import open_atomic, write_atomic
 from grader.judge.grade import Plan, grade_submission
 from grader.record import GradeResult
 from grader.reports.render import FORMATS, render
+from grader.reports.views import quiz_blocked
 from grader.sandbox.client import Sandbox
 from grader.spec.course import Course
+from grader.spec.quiz.sheet import SHEET_FILE
 
 RESULTS, REPORTS = "results", "reports"
 MANIFEST, RUN, GRADEBOOK, CANVAS, SUMMARY = "manifest.jsonl", "run.json", "gradebook.csv", "canvas.csv", "summary.html"
@@ -123,14 +125,24 @@ def make_row(result: GradeResult, meta: dict[str, Any]) -> dict[str, Any]:
     """The few numbers of a result that the gradebook and the summary need (the full record is on disk)."""
     status = {(ex.id, c.name): c.status.value for ex, c in result.checks()}
     status.update({(quiz.id, q.id): q.status.value for quiz in result.quizzes for q in quiz.questions})
+    # A quiz none of whose questions could be graded (no sheet, another student's sheet...) is one fact about
+    # the student, not a failure of each question: its questions count as not graded ("-").
+    no_sheet = {q.id: ("missing" if SHEET_FILE + " is missing" in q.questions[0].message else "unusable")
+                for q in result.quizzes if quiz_blocked(q)}
+    for quiz_id in no_sheet:
+        status.update({(quiz_id, q.id): "" for quiz in result.quizzes if quiz.id == quiz_id for q in quiz.questions})
     letters = "".join(STATUS_LETTER.get(status.get((ex, name), ""), "-") for ex, name, _ in meta["checks"])
     items = {ex.id: ex.score for ex in result.exercises}
     items.update({q.id: q.score for q in result.quizzes})
-    misconceptions = sorted({c.misconception for _, c in result.checks()
+    # exercise/id: one id (natural-log) may name different mistakes in two exercises
+    misconceptions = sorted({f"{ex.id}/{c.misconception}" for ex, c in result.checks()
                              if c.misconception and c.status.value != "passed"})
-    return {"student": result.student, "score": result.score, "max_score": result.max_score,
-            "passed": result.passed, "items": items, "checks": letters, "misconceptions": misconceptions,
-            "problems": _problems(result), "duration": result.duration}
+    row = {"student": result.student, "score": result.score, "max_score": result.max_score,
+           "passed": result.passed, "items": items, "checks": letters, "misconceptions": misconceptions,
+           "problems": _problems(result), "duration": result.duration}
+    if no_sheet:
+        row["no_sheet"] = no_sheet
+    return row
 
 
 def _sha(data: bytes) -> str:

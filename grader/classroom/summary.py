@@ -52,6 +52,7 @@ class Summary:
     problem_count: int = 0
     problem_kinds: dict[str, int] = field(default_factory=dict)
     durations: list[float] = field(default_factory=list)
+    no_sheet: dict[str, dict[str, int]] = field(default_factory=dict)  # quiz id -> {"missing"|"unusable": n}
 
     def __post_init__(self) -> None:
         self.checks = [CheckTally(ex, name) for ex, name, _points in self.meta["checks"]]
@@ -72,6 +73,9 @@ class Summary:
                 tally.error += 1
         for mid in row.get("misconceptions", []):
             self.misconceptions.setdefault(mid, []).append(row["student"])
+        for quiz_id, why in row.get("no_sheet", {}).items():
+            counts = self.no_sheet.setdefault(quiz_id, {})
+            counts[why] = counts.get(why, 0) + 1
         if row.get("problems"):
             self.problem_count += 1
             kinds = sorted({p["kind"] for p in row["problems"]}, key=PROBLEM_ORDER.index)
@@ -106,13 +110,18 @@ class Summary:
                  for it in self.meta["items"]]
         order = {k: i for i, k in enumerate(PROBLEM_ORDER)}
         problems = sorted(self.problems, key=lambda p: (order[p["kinds"][0]], p["student"]))
-        misconceptions = sorted(({"id": k, "count": len(v), "students": sorted(v)} for k, v in self.misconceptions.items()),
-                                key=lambda m: (-m["count"], m["id"]))
+        # "exercise/id" (rows before ids were per exercise hold the id alone)
+        misconceptions = sorted(({"exercise": k.rpartition("/")[0], "id": k.rpartition("/")[2], "count": len(v),
+                                  "students": sorted(v)} for k, v in self.misconceptions.items()),
+                                key=lambda m: (-m["count"], m["exercise"], m["id"]))
+        no_sheet = [{"quiz": quiz_id, "missing": n.get("missing", 0), "unusable": n.get("unusable", 0)}
+                    for quiz_id, n in sorted(self.no_sheet.items())]
         return {
             "meta": self.meta, "students": self.students, "passed": self.passed,
             "mean": statistics.fmean(pcts) if pcts else 0.0, "median": statistics.median(pcts) if pcts else 0.0,
             "histogram": hist, "peak": peak, "items": items,
-            "checks": sorted(self.checks, key=lambda c: (c.rate, c.exercise, c.name)),
+            "checks": sorted((c for c in self.checks if c.total), key=lambda c: (c.rate, c.exercise, c.name)),
+            "no_sheet": no_sheet,
             "misconceptions": misconceptions, "problems": problems, "problem_count": self.problem_count,
             "problem_kinds": self.problem_kinds, "problems_cut": self.problem_count > len(problems),
             "runs": runs, "timing": timing,
