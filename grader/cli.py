@@ -69,6 +69,34 @@ def validate(course_dir: Path | None) -> None:
         click.echo(f"Warning: {warning}", err=True)
 
 
+@cli.group()
+def new() -> None:
+    """Start a new part of the course from a skeleton."""
+
+
+@new.command("exercise")
+@click.argument("exercise_id", metavar="ID")
+@course_option
+@click.option("--function", "functions", multiple=True, metavar="'NAME(PARAM, ...)'",
+              help="A function the student writes (repeatable). Default: ID(probs).")
+@click.option("--title", help="The exercise's title (default: 'Exercise: ID').")
+@click.option("--force", is_flag=True, help="Replace exercises/ID.yaml and reference/ID.py if they exist.")
+def new_exercise(exercise_id: str, course_dir: Path | None, functions: tuple[str, ...], title: str | None,
+                 force: bool) -> None:
+    """Write exercises/ID.yaml, reference/ID.py and the course.yaml entry."""
+    from grader.authoring.new import new_exercise as run
+    from grader.spec.course import find_course_root
+
+    root = course_dir or find_course_root(Path.cwd())
+    if root is None:
+        raise UsageError("no course.yaml here or above", "Run inside the course repository or pass --course DIR.")
+    written = run(root, exercise_id, title=title, functions=list(functions), force=force)
+    for path in written:
+        click.echo(f"wrote {path.relative_to(root.resolve()) if path.is_relative_to(root.resolve()) else path}")
+    click.echo(f"Next: write the function bodies in reference/{exercise_id}.py, replace the TODOs in "
+               f"exercises/{exercise_id}.yaml, then run: grader validate")
+
+
 @cli.command()
 @course_option
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True,
