@@ -16,11 +16,12 @@ from grader.spec.quiz.sheet import SHEET_FILE, build_sheet
 from grader.spec.quiz.variants import expected, variant
 
 ROOT = Path(__file__).resolve().parent.parent
+COURSE = ROOT / "tests" / "fixtures" / "infotheory"  # the engine tests' fixture course, not the bundled one
 
 
 @cache
 def course() -> Course:
-    return load_course(ROOT)
+    return load_course(COURSE)
 
 
 def quiz() -> Quiz:

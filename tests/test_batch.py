@@ -35,6 +35,7 @@ from grader.spec.yamlspec import schema
 from tests.quiz_helpers import right_answers, write_sheet
 
 ROOT = Path(__file__).resolve().parent.parent
+COURSE = ROOT / "tests" / "fixtures" / "infotheory"  # the engine tests' fixture course, not the bundled one
 SCENARIOS = ROOT / "tests" / "scenarios"
 FORMULA_ID = "=HYPERLINK(1)"
 CLASS = {  # student id -> scenario (None: an empty folder)
@@ -53,7 +54,7 @@ CLASS = {  # student id -> scenario (None: an empty folder)
 def fast_course(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dest = tmp_path_factory.mktemp("course")
     for name in ("course.yaml", "exercises", "reference"):
-        src = ROOT / name
+        src = COURSE / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
     data = yaml.safe_load((dest / "course.yaml").read_text())
     data["defaults"]["limits"].update(time_per_call=0.5, cpu_per_call=1, import_time=1)

@@ -11,6 +11,7 @@ from grader.spec import cache
 from grader.spec.course import load_course
 
 ROOT = Path(__file__).resolve().parent.parent
+COURSE = ROOT / "tests" / "fixtures" / "infotheory"  # the engine tests' fixture course, not the bundled one
 
 
 def _dicts(out):
@@ -21,7 +22,7 @@ def _dicts(out):
 def test_variants_from_disk_equal_computed(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(diagnose, "_CACHE", {})
-    course = load_course(ROOT)
+    course = load_course(COURSE)
     computed = diagnose.variant_outputs(course)
     assert len(list((tmp_path / "cache" / "infotheory-grader").glob("*.json"))) == 1
     monkeypatch.setattr(diagnose, "_CACHE", {})
@@ -31,7 +32,7 @@ def test_variants_from_disk_equal_computed(tmp_path, monkeypatch):
 
 def test_a_changed_reference_file_is_a_new_key(tmp_path):
     course_dir = tmp_path / "course"
-    shutil.copytree(ROOT, course_dir, ignore=shutil.ignore_patterns(".git", "tests", "__pycache__"))
+    shutil.copytree(COURSE, course_dir, ignore=shutil.ignore_patterns("__pycache__"))
     before = cache.course_key(load_course(course_dir), "variants")
     helper = next((course_dir / "reference").rglob("*.py"))
     helper.write_text(helper.read_text() + "\n# changed\n")
@@ -43,5 +44,5 @@ def test_unwritable_cache_is_no_cache(tmp_path, monkeypatch):
     blocker.write_text("not a folder")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
     monkeypatch.setattr(diagnose, "_CACHE", {})
-    assert diagnose.variant_outputs(load_course(ROOT))
+    assert diagnose.variant_outputs(load_course(COURSE))
     assert cache.load("anything") is None

@@ -21,6 +21,7 @@ from grader.record import GradeResult
 from grader.spec.course import load_course
 
 ROOT = Path(__file__).resolve().parent.parent
+COURSE = ROOT / "tests" / "fixtures" / "infotheory"  # the engine tests' fixture course, not the bundled one
 SCENARIOS = ROOT / "tests" / "scenarios"
 XSD = etree.XMLSchema(etree.parse(str(ROOT / "tests" / "specs" / "junit-10.xsd")))
 NOT_GITHUB = {"GITHUB_ACTIONS": None, "GITHUB_STEP_SUMMARY": None, "GITHUB_OUTPUT": None, "GITHUB_WORKSPACE": None}
@@ -43,7 +44,7 @@ def set_threshold(course: Path, value: str) -> None:
     ("broken-wrong-shape", "0.9", 1),     # 26/30 = 0.867
 ], ids=lambda v: str(v))
 def test_ci_exit_code_follows_the_pass_threshold(course_copy, scenario, threshold, code):
-    course = ROOT
+    course = COURSE
     if threshold is not None:
         set_threshold(course_copy, threshold)
         course = course_copy
@@ -142,7 +143,7 @@ def test_check_gradescope_format_on_stdout():
 
 def test_ci_in_a_student_folder_grades_public_checks_only(tmp_path, monkeypatch):
     folder = tmp_path / "student"
-    build(load_course(ROOT), folder)
+    build(load_course(COURSE), folder)
     for path in (SCENARIOS / "correct-numpy" / "submission").glob("*.py"):
         shutil.copy(path, folder / path.name)
     monkeypatch.chdir(tmp_path)

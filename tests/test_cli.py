@@ -16,6 +16,7 @@ from grader.cli import cli
 from grader.spec.yamlspec import schema
 
 ROOT = Path(__file__).resolve().parent.parent
+COURSE = ROOT / "tests" / "fixtures" / "infotheory"  # the engine tests' fixture course, not the bundled one
 SCENARIOS = ROOT / "tests" / "scenarios"
 
 
@@ -30,7 +31,7 @@ def run(*args: str, cwd: Path | None = None):
 
 
 def test_check_a_correct_submission():
-    result = run("check", str(SCENARIOS / "correct-numpy" / "submission"), "--course", str(ROOT))
+    result = run("check", str(SCENARIOS / "correct-numpy" / "submission"), "--course", str(COURSE))
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == "Fundamentals of Information Theory · submission"
@@ -41,7 +42,7 @@ def test_check_a_correct_submission():
 
 
 def test_check_explains_a_wrong_answer():
-    result = run("check", str(SCENARIOS / "mistake-natural-log" / "submission"), "--course", str(ROOT))
+    result = run("check", str(SCENARIOS / "mistake-natural-log" / "submission"), "--course", str(COURSE))
     assert result.exit_code == 0
     assert ("    ✗ four-sided die [natural-log]\n"
             "        input     entropy([0.25, 0.25, 0.25, 0.25])\n"
@@ -53,7 +54,7 @@ def test_check_explains_a_wrong_answer():
 
 
 def test_missing_folder():
-    result = run("check", "no-such-folder", "--course", str(ROOT))
+    result = run("check", "no-such-folder", "--course", str(COURSE))
     assert result.exit_code == 4
     assert result.output == ("Error: no-such-folder is not a folder\n"
                              "Pass the folder that holds entropy.py and the other files.\n")
@@ -76,7 +77,7 @@ def test_unknown_format_is_a_usage_error():
 
 def test_build_then_check_the_untouched_stubs(tmp_path: Path):
     out = tmp_path / "student"
-    result = run("build", "--course", str(ROOT), "--out", str(out))
+    result = run("build", "--course", str(COURSE), "--out", str(out))
     assert result.exit_code == 0, result.output
     assert result.output == (f"Wrote 5 files to {out}.\nA student then runs, in {out}:\n"
                              "  python3 -m pip install ./.grader/grader-src\n  grader check .\n"
@@ -95,7 +96,7 @@ def test_build_then_check_the_untouched_stubs(tmp_path: Path):
 
 def test_student_folder_holds_nothing_hidden(tmp_path: Path):
     out = tmp_path / "student"
-    assert run("build", "--course", str(ROOT), "--out", str(out)).exit_code == 0
+    assert run("build", "--course", str(COURSE), "--out", str(out)).exit_code == 0
     everything = "\n".join(p.read_text() for p in out.rglob("*") if p.is_file())
     for hidden in ("an impossible outcome", "most uncertain comes last", "zeros in P and in Q", "91 values"):
         assert hidden not in everything
@@ -105,7 +106,7 @@ def test_student_folder_holds_nothing_hidden(tmp_path: Path):
 
 def test_a_student_checks_a_correct_solution_locally(tmp_path: Path):
     out = tmp_path / "student"
-    assert run("build", "--course", str(ROOT), "--out", str(out)).exit_code == 0
+    assert run("build", "--course", str(COURSE), "--out", str(out)).exit_code == 0
     for f in ("entropy.py", "cross_entropy.py", "kl_sweep.py"):
         (out / f).write_text((SCENARIOS / "correct-math" / "submission" / f).read_text())
     checked = run("check", str(out), cwd=tmp_path)
@@ -117,7 +118,7 @@ def test_build_refuses_to_overwrite_work(tmp_path: Path):
     out = tmp_path / "student"
     out.mkdir()
     (out / "entropy.py").write_text("# my work\n")
-    result = run("build", "--course", str(ROOT), "--out", str(out))
+    result = run("build", "--course", str(COURSE), "--out", str(out))
     assert result.exit_code == 4
     assert result.output == (f"Error: {out} already has entropy.py; building would overwrite the student's work\n"
                              "Choose an empty folder, or pass --force to replace the stubs.\n")
@@ -127,7 +128,7 @@ def test_build_refuses_to_overwrite_work(tmp_path: Path):
 @pytest.mark.parametrize("scenario", ["correct-numpy", "broken-nan", "hostile-lying-objects", "untouched-stubs"])
 def test_json_follows_the_published_schema(scenario: str, tmp_path: Path):
     out = tmp_path / "result.json"
-    result = run("check", str(SCENARIOS / scenario / "submission"), "--course", str(ROOT),
+    result = run("check", str(SCENARIOS / scenario / "submission"), "--course", str(COURSE),
                  "--format", "json", "--output", str(out))
     assert result.exit_code == 0
     assert result.output == ""

@@ -19,6 +19,7 @@ from grader.spec.course import load_course
 from grader.spec.expected import reference_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
+COURSE = ROOT / "tests" / "fixtures" / "infotheory"  # the engine tests' fixture course, not the bundled one
 SCENARIOS = ROOT / "tests" / "scenarios"
 XSD = etree.XMLSchema(etree.parse(str(ROOT / "tests" / "specs" / "junit-10.xsd")))
 GRADED = ("correct-numpy", "broken-wrong-shape", "broken-syntax-error", "untouched-stubs", "broken-exception",
@@ -27,7 +28,7 @@ GRADED = ("correct-numpy", "broken-wrong-shape", "broken-syntax-error", "untouch
 
 @pytest.fixture(scope="module")
 def graded() -> dict[str, GradeResult]:
-    course = load_course(ROOT)
+    course = load_course(COURSE)
     plan = Plan.build(course, "course", reference_outputs(course))
     with Sandbox() as sandbox:
         return {name: grade_submission(plan, SCENARIOS / name / "submission", sandbox, student=name) for name in GRADED}

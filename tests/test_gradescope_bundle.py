@@ -20,6 +20,7 @@ from grader.handoff.autograder import RUN_AUTOGRADER, SETUP_SH
 from grader.spec.course import load_course
 
 ROOT = Path(__file__).resolve().parent.parent
+COURSE = ROOT / "tests" / "fixtures" / "infotheory"  # the engine tests' fixture course, not the bundled one
 SCENARIOS = ROOT / "tests" / "scenarios"
 GRADESCOPE_SCHEMA = json.loads((ROOT / "tests" / "specs" / "gradescope-results.schema.json").read_text())
 
@@ -27,7 +28,7 @@ GRADESCOPE_SCHEMA = json.loads((ROOT / "tests" / "specs" / "gradescope-results.s
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("export") / "autograder.zip"
-    result = CliRunner().invoke(cli, ["export", "gradescope", "--course", str(ROOT), "--out", str(out)])
+    result = CliRunner().invoke(cli, ["export", "gradescope", "--course", str(COURSE), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert f"Wrote {out}" in result.output
     return out
@@ -50,7 +51,7 @@ def test_zip_layout(bundle):
 
 def test_export_is_reproducible(bundle, tmp_path):
     again = tmp_path / "again.zip"
-    CliRunner().invoke(cli, ["export", "gradescope", "--course", str(ROOT), "--out", str(again)])
+    CliRunner().invoke(cli, ["export", "gradescope", "--course", str(COURSE), "--out", str(again)])
     assert again.read_bytes() == bundle.read_bytes()
 
 
@@ -98,7 +99,7 @@ def test_end_to_end_correct_submission_with_a_quiz_sheet(bundle, tmp_path):
     (root / "submission_metadata.json").write_text(json.dumps({"users": [{"email": student, "name": "Alice"}]}))
     write_sheet(root / "submission", student, {"log_units": "ln"})
     proc, data = run_autograder(root)
-    exercises = {ex.id for ex in load_course(ROOT).exercises}
+    exercises = {ex.id for ex in load_course(COURSE).exercises}
     checks = [t for t in data["tests"] if t["tags"][0] in exercises and t["max_score"] > 0]  # no properties
     assert len(checks) == 31 and all(t["status"] == "passed" for t in checks)  # hidden cases included
     assert all(t["visibility"] == "visible" for t in checks)  # course.yaml: reveal: always
@@ -113,7 +114,7 @@ def test_end_to_end_correct_submission_with_a_quiz_sheet(bundle, tmp_path):
 def test_end_to_end_folder_upload_and_hostile_writes(bundle, tmp_path):
     root = unpack(bundle, tmp_path, "hostile-fake-results", nested="my-homework")
     _proc, data = run_autograder(root)
-    exercises = {ex.id for ex in load_course(ROOT).exercises}
+    exercises = {ex.id for ex in load_course(COURSE).exercises}
     checks = [t for t in data["tests"] if t["tags"][0] in exercises and t["max_score"] > 0]  # no properties
     assert data["score"] == 0 and len(checks) == 31
     # wrong answers, not missing files: the folder inside the upload was found and graded

@@ -16,6 +16,7 @@ from grader.handoff.workflow import PINS, WORKFLOW_PATH
 from grader.spec.course import load_course
 
 ROOT = Path(__file__).resolve().parent.parent
+COURSE = ROOT / "tests" / "fixtures" / "infotheory"  # the engine tests' fixture course, not the bundled one
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40}$")
 
 
@@ -36,7 +37,7 @@ def all_uses(workflow: dict) -> list[str]:
 @pytest.fixture()
 def student(tmp_path: Path) -> Path:
     folder = tmp_path / "hw"
-    build(load_course(ROOT), folder)
+    build(load_course(COURSE), folder)
     return folder
 
 
@@ -70,7 +71,7 @@ def test_student_repo_gets_the_grader_but_nothing_hidden(student):
     vendored = student / ".grader" / "grader-src"
     assert (vendored / "pyproject.toml").is_file() and (vendored / "grader" / "cli.py").is_file()
     assert (vendored / "grader" / "templates" / "report.txt.j2").is_file()
-    hidden = [c.name for ex in load_course(ROOT).exercises for c in ex.cases if c.visibility == "hidden"]
+    hidden = [c.name for ex in load_course(COURSE).exercises for c in ex.cases if c.visibility == "hidden"]
     added = [p for folder in (vendored, student / ".github") for p in folder.rglob("*") if p.is_file()]
     everything = "\n".join(p.read_text("utf-8") for p in added)
     assert hidden and not any(name in everything for name in hidden)

@@ -15,6 +15,7 @@ from grader.spec.course import DEFAULT_LIMITS, load_course
 from grader.spec.expected import reference_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
+COURSE = ROOT / "tests" / "fixtures" / "infotheory"  # the engine tests' fixture course, not the bundled one
 SCENARIOS = ROOT / "tests" / "scenarios"
 GiB = 1024 * 1024 * 1024
 
@@ -67,7 +68,7 @@ def test_output_is_capped_and_the_excerpt_says_so(sandbox: Sandbox, tmp_path: Pa
 
 
 def test_the_child_has_never_seen_the_answers(sandbox: Sandbox, tmp_path: Path):
-    course = load_course(ROOT)
+    course = load_course(COURSE)
     reference_outputs(course)  # the grader's process holds the answers now...
     response = run_code(sandbox, tmp_path, """
         import sys

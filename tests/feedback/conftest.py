@@ -16,12 +16,14 @@ from grader.spec.expected import reference_outputs
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "tests" / "scenarios"
+#: the engine tests' fixture course (tests/fixtures/README.md), never the bundled one
+COURSE = ROOT / "tests" / "fixtures" / "infotheory"
 
 
 @pytest.fixture(scope="session")
 def grade() -> Iterator[Callable[[str], GradeResult]]:
     """grade("mistake-log10") -> the result for that scenario's submission, graded once per session."""
-    course = load_course(ROOT)
+    course = load_course(COURSE)
     plan = Plan.build(course, "course", reference_outputs(course))
     cache: dict[str, GradeResult] = {}
     with Sandbox() as sandbox:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from conftest import ROOT, SCENARIOS
+from conftest import COURSE, ROOT, SCENARIOS
 
 from grader.record import Status
 from grader.spec.course import load_course
@@ -25,7 +25,8 @@ def _found(result) -> set[tuple[str, str]]:
 
 def test_the_course_declares_exactly_the_contract_ids():
     course = load_course(ROOT)
-    assert {ex.id: [m.id for m in ex.misconceptions] for ex in course.exercises} == CONTRACT
+    # an exercise added to the course later has ids of its own; these three keep theirs
+    assert {ex.id: [m.id for m in ex.misconceptions] for ex in course.exercises if ex.id in CONTRACT} == CONTRACT
 
 
 def test_every_contract_id_has_a_scenario():
@@ -61,7 +62,7 @@ def test_student_folders_get_diagnosis_and_invariants_offline(tmp_path):
     from grader.judge.grade import Plan, grade_submission
     from grader.sandbox.client import Sandbox
 
-    build(load_course(ROOT), tmp_path)
+    build(load_course(COURSE), tmp_path)
     for file in (SCENARIOS / "mistake-ce-log2" / "submission").glob("*.py"):
         (tmp_path / file.name).write_text(file.read_text())
     bundle = (tmp_path / ".grader" / "public.json").read_text()
