@@ -67,7 +67,7 @@ def test_exit_code_table(score, threshold, grader_error, code):
 
 
 def test_check_keeps_exit_0_below_the_threshold():
-    result = CliRunner(env=NOT_GITHUB).invoke(cli, ["check", submission("untouched-stubs")])
+    result = CliRunner(env=NOT_GITHUB).invoke(cli, ["check", submission("untouched-stubs"), "--course", str(COURSE)])
     assert result.exit_code == 0
 
 
@@ -79,7 +79,7 @@ def test_ci_on_github_writes_summary_output_and_annotations(tmp_path):
     summary, output = tmp_path / "summary.md", tmp_path / "output"
     env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(output),
            "GITHUB_WORKSPACE": str(repo)}
-    result = CliRunner(env=env).invoke(cli, ["ci", str(hw), "--student", "alice"])
+    result = CliRunner(env=env).invoke(cli, ["ci", str(hw), "--course", str(COURSE), "--student", "alice"])
     assert result.exit_code == 1, result.output  # 27/50 is below 60%
     lines = result.stdout.splitlines()
     token = lines[0].removeprefix("::stop-commands::")
@@ -102,7 +102,7 @@ def test_ci_on_github_writes_summary_output_and_annotations(tmp_path):
 def test_ci_below_threshold_on_github_fails_and_classroom_says_fail(tmp_path):
     output = tmp_path / "output"
     env = {"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": None}
-    result = CliRunner(env=env).invoke(cli, ["ci", submission("untouched-stubs")])
+    result = CliRunner(env=env).invoke(cli, ["ci", submission("untouched-stubs"), "--course", str(COURSE)])
     assert result.exit_code == 1
     encoded = output.read_text().splitlines()[0].removeprefix("result=")
     assert json.loads(base64.b64decode(encoded))["status"] == "fail"
@@ -119,8 +119,8 @@ def test_ci_spec_error_on_github_is_an_annotation(course_copy):
 @pytest.mark.parametrize("command", ["check", "ci"])
 def test_junit_output_file_validates(tmp_path, command):
     out = tmp_path / "report.xml"
-    result = CliRunner(env=NOT_GITHUB).invoke(cli, [command, submission("broken-exception"), "--format", "junit",
-                                                    "--output", str(out)])
+    result = CliRunner(env=NOT_GITHUB).invoke(cli, [command, submission("broken-exception"), "--course", str(COURSE),
+                                                    "--format", "junit", "--output", str(out)])
     assert result.exit_code == (1 if command == "ci" else 0), result.output  # 28/50 without a quiz sheet
     assert XSD.validate(etree.parse(str(out))), XSD.error_log
     if command == "ci":
@@ -129,14 +129,15 @@ def test_junit_output_file_validates(tmp_path, command):
 
 def test_machine_format_on_stdout_keeps_annotations_off_stdout(tmp_path):
     env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": None, "GITHUB_OUTPUT": None}
-    result = CliRunner(env=env).invoke(cli, ["ci", submission("broken-exception"), "--format", "junit"])
+    result = CliRunner(env=env).invoke(cli, ["ci", submission("broken-exception"), "--course", str(COURSE), "--format", "junit"])
     assert result.exit_code == 1
     assert XSD.validate(etree.fromstring(result.stdout.encode())), XSD.error_log
     assert "::error " in result.stderr
 
 
 def test_check_gradescope_format_on_stdout():
-    result = CliRunner(env=NOT_GITHUB).invoke(cli, ["check", submission("correct-numpy"), "--format", "gradescope"])
+    result = CliRunner(env=NOT_GITHUB).invoke(cli, ["check", submission("correct-numpy"), "--course", str(COURSE),
+                                                    "--format", "gradescope"])
     data = json.loads(result.stdout)
     assert data["score"] == 30 and len(data["tests"]) == 31 + 8 + 17  # cases, properties, then quiz questions
 

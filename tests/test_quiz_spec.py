@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from quiz_helpers import ROOT, answer_of, fill
+from quiz_helpers import COURSE, ROOT, answer_of, fill
 
 from grader.cli import cli
 from grader.errors import SpecError
@@ -147,7 +147,7 @@ def test_an_unquoted_yaml_date_is_accepted(course_copy):
 
 def test_build_writes_the_sheet_and_keeps_answers_out_of_the_bundle(tmp_path):
     out = tmp_path / "folder"
-    result = CliRunner().invoke(cli, ["build", "--course", str(ROOT), "--out", str(out), "--student", "alice"])
+    result = CliRunner().invoke(cli, ["build", "--course", str(COURSE), "--out", str(out), "--student", "alice"])
     assert result.exit_code == 0, result.output
     sheet = (out / "quiz.yaml").read_text()
     assert 'student: "alice"' in sheet and "probability 0.21" in sheet
@@ -157,15 +157,15 @@ def test_build_writes_the_sheet_and_keeps_answers_out_of_the_bundle(tmp_path):
     quiz_part = json.dumps(data["quizzes"])
     for secret in ('"correct"', '"why"', '"intuition"', '"answer"', "0.7415", "6.64", "2.58"):
         assert secret not in quiz_part
-    again = CliRunner().invoke(cli, ["build", "--course", str(ROOT), "--out", str(out), "--student", "alice"])
+    again = CliRunner().invoke(cli, ["build", "--course", str(COURSE), "--out", str(out), "--student", "alice"])
     assert again.exit_code == 4 and "quiz.yaml" in again.output  # a student's answers are never overwritten
 
 
 def test_build_defaults_to_the_folder_name_and_refuses_odd_ids(tmp_path):
-    result = CliRunner().invoke(cli, ["build", "--course", str(ROOT), "--out", str(tmp_path / "bob")])
+    result = CliRunner().invoke(cli, ["build", "--course", str(COURSE), "--out", str(tmp_path / "bob")])
     assert result.exit_code == 0
     assert 'student: "bob"' in (tmp_path / "bob/quiz.yaml").read_text()
-    bad = CliRunner().invoke(cli, ["build", "--course", str(ROOT), "--out", str(tmp_path / "x"), "--student", "a\nb"])
+    bad = CliRunner().invoke(cli, ["build", "--course", str(COURSE), "--out", str(tmp_path / "x"), "--student", "a\nb"])
     assert bad.exit_code == 2 and "is not a usable id" in bad.output
 
 
@@ -180,14 +180,14 @@ def test_check_grades_the_quiz_with_the_exercises(tmp_path, monkeypatch):
     stop the exercises from being graded."""
     out = tmp_path / "alice"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    built = subprocess.run([sys.executable, "-m", "grader", "build", "--out", str(out)], cwd=ROOT, env=env,
-                           capture_output=True, text=True, timeout=60)
+    built = subprocess.run([sys.executable, "-m", "grader", "build", "--course", str(COURSE), "--out", str(out)],
+                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert built.returncode == 0, built.stderr
     sheet = out / "quiz.yaml"
     sheet.write_text(fill(sheet.read_text(), {
         "fair_die": "2.585", "coin_entropy": f"{answer_of('coin_entropy', 'alice'):.3f}", "log_units": "log2",
         "perplexity": "many"}))
-    record = json.loads(_check(str(out), "--course", str(ROOT), "--format", "json"))
+    record = json.loads(_check(str(out), "--course", str(COURSE), "--format", "json"))
     assert record["max_score"] == 50 and record["student"] == "alice"
     quiz = record["quizzes"][0]
     assert (quiz["id"], quiz["score"], quiz["max_score"]) == ("information_theory", 2.0, 20.0)
@@ -195,7 +195,7 @@ def test_check_grades_the_quiz_with_the_exercises(tmp_path, monkeypatch):
     assert by_id["log_units"]["status"] == "failed" and by_id["perplexity"]["status"] == "error"
     assert record["score"] == 2.0  # the stubs score nothing, the quiz two points
 
-    text = _check(str(out), "--course", str(ROOT), "--templates", str(ROOT / "templates"))
+    text = _check(str(out), "--course", str(COURSE), "--templates", str(ROOT / "templates"))
     assert "Quiz: the ideas behind the numbers (quiz.yaml)  2/20" in text
     assert "  ✗ log_units  (failed)" in text
 
@@ -206,14 +206,14 @@ def test_check_grades_the_quiz_with_the_exercises(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
 
     sheet.write_text(sheet.read_text().replace("  fair_die: 2.585", "  fair_die: [2.585"))
-    broken = json.loads(_check(str(out), "--course", str(ROOT), "--format", "json", "--student", "alice"))
+    broken = json.loads(_check(str(out), "--course", str(COURSE), "--format", "json", "--student", "alice"))
     assert all(q["status"] == "error" for q in broken["quizzes"][0]["questions"])
     assert broken["quizzes"][0]["questions"][0]["message"].startswith("not graded: quiz.yaml:")
     assert len(broken["exercises"]) == 3 and all(ex["checks"] for ex in broken["exercises"])
     assert broken["max_score"] == 50 and broken["grader_error"] is None
 
     sheet.write_text(sheet.read_text().replace("  fair_die: [2.585", "  fair_die: 2.585"))
-    other = json.loads(_check(str(out), "--course", str(ROOT), "--format", "json", "--student", "bob"))
+    other = json.loads(_check(str(out), "--course", str(COURSE), "--format", "json", "--student", "bob"))
     assert other["student"] == "bob"
     assert "this sheet was built for student alice, but it is graded as bob" in other["quizzes"][0]["message"]
 
