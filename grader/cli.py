@@ -28,6 +28,9 @@ class Group(click.Group):
             _fail(exc)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
             raise
+        except BrokenPipeError:  # `grader validate | head -1`: the reader left; not a crash
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
+            sys.exit(1)
         except Exception as exc:  # a bug in the grader: say so, and never blame the submission
             if os.environ.get("GRADER_DEBUG"):
                 raise

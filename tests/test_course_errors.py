@@ -165,3 +165,17 @@ def test_did_you_mean_for_a_case_calling_an_unknown_function(mini_copy):
 def test_plain_hints_for_yaml_indentation_tabs_and_colons(mini_copy, old, new, words):
     _edit(mini_copy / "exercises/surprise.yaml", old, new)
     _course_error(mini_copy, "exercises/surprise.yaml:", "invalid YAML", words)
+
+
+def test_a_reader_that_leaves_early_is_not_a_grader_crash(mini_copy):
+    """``grader validate | head -1``: the pipe closes before the grader writes; that is no bug to report."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "grader", "validate", "--course", str(mini_copy)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None
+    proc.stdout.close()  # the reader is gone before the first line
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1, err
+    assert b"crashed" not in err and b"Traceback" not in err
