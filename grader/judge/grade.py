@@ -168,6 +168,15 @@ def _check(ex: Exercise, case: Case, result: dict[str, Any] | None, expected: An
         return check
     got = result.get("value")
     check.got = got
+    kind = str(result.get("type") or "")
+    if fn.returns == "int" and "float" in kind:
+        # A whole float was accepted as an int by the worker; an index that came back as a float is usually a
+        # value (an entropy, a probability), so say so instead of reading 2.0 as "you picked index 2".
+        check.got = float(got)
+        check.message = (f"{case.function}() returned the wrong type: expected an int (a position), got the float "
+                         f"{float(got)!r}; a float here is usually a value, not an index")
+        check.details = {"exception": "WrongType"}
+        return check
     if _surely_close(expected, got, fn.returns, fn.tolerance):
         check.details = {}
         check.status, check.score, check.message = Status.PASSED, case.points, "ok"
@@ -186,14 +195,14 @@ def _check(ex: Exercise, case: Case, result: dict[str, Any] | None, expected: An
 
 def _diagnose(plan: Plan, ex: Exercise, checks: list[Check],
               responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]]) -> None:
-    variants = plan.variants.get(ex.id)
+    variants = plan.variants.get(ex.id, ())
     failing = {c.function for c in checks if c.status != Status.PASSED and c.function}
-    if not variants or not failing:
+    if not failing:
         return
     cases = plan.cases[ex.id]
     student = student_outputs({c.index: responses.get((ex.id, c.index), (None, ""))[0] for c in cases})
     expected = {c.index: plan.expected[(ex.id, c.index)] for c in cases}
-    annotate(checks, cases, diagnose(ex.functions, cases, expected, student, failing, variants))
+    annotate(checks, cases, diagnose(ex.functions, cases, expected, student, failing, variants), ex.functions)
 
 
 INVARIANT_CALL_BUDGET = 0.25  # seconds a function may take per case and still get random trials

@@ -87,9 +87,9 @@ def items(result: GradeResult) -> list[Item]:
 
 def score_line(result: GradeResult) -> str:
     """``25/30 (83%), pass threshold 60%: passed`` — the one-line verdict every CI view repeats."""
-    from grader.spec.tolerance import fmt
+    from grader.reports.views import score
 
     pct = 100.0 * result.score / result.max_score if result.max_score else 0.0
     verdict = "passed" if result.passed else "below the pass threshold"
-    return (f"{fmt(result.score)}/{fmt(result.max_score)} ({pct:.0f}%), "
+    return (f"{score(result.score)}/{score(result.max_score)} ({pct:.0f}%), "
             f"pass threshold {100 * result.pass_threshold:.0f}%: {verdict}")
