@@ -210,7 +210,11 @@ def _uses_all(functions: Mapping[str, Function], f: str) -> set[str]:
 
 def _crash_fits(v: Variant, fn: Function, cases: list[Case], student: Mapping[int, Out],
                 expected: Mapping[int, Any]) -> str:
-    """The crash rule of ``v`` that explains every failing case of ``fn`` (each one a crash), or ''."""
+    """The crash rule of ``v`` that explains every failing case of ``fn``, or ''.
+
+    Each failing case is either a crash of a declared kind on an input where the rule's condition holds,
+    or the very number the variant gives (the same mistake, where it does not crash); at least one crashes.
+    """
     for exceptions, when_text in v.crash:
         try:
             when = parse(when_text, known=fn.params)
@@ -222,8 +226,9 @@ def _crash_fits(v: Variant, fn: Function, cases: list[Case], student: Mapping[in
             if out is None:
                 return ""
             if out[0]:
-                if not same(out, (True, expected[c.index]), fn):
-                    break  # a wrong number is not this crash
+                if not (same(out, (True, expected[c.index]), fn)
+                        or (c.index in v.outputs and same(out, v.outputs[c.index], fn))):
+                    break  # a wrong number that is neither right nor this mistake's number
                 continue
             env = {p: (np.asarray(a, dtype=float) if isinstance(a, (list, tuple)) else a)
                    for p, a in zip(fn.params, c.args, strict=False)}
@@ -237,7 +242,7 @@ def _crash_fits(v: Variant, fn: Function, cases: list[Case], student: Mapping[in
         else:
             if hits:
                 names = " or ".join(dict.fromkeys(str(student[c.index][1]) for c in cases if not student[c.index][0]))
-                return f"{names} on each input where {when_text} ({hits} of {len(cases)} cases), and right elsewhere"
+                return f"{names} on each input where {when_text} ({hits} of {len(cases)} cases)"
     return ""
 
 
@@ -345,8 +350,8 @@ def explain(finding: Finding, functions: Mapping[str, Function]) -> dict[str, An
                 "evidence": "", "idea": functions[f].intuition}
     assert v is not None
     if finding.kind == "crash":
-        return {**base, "explanation": v.explanation, "idea": v.idea,
-                "evidence": f"your {f}() raised {finding.crash}"}
+        return {**base, "explanation": f"Your {f}() raised {finding.crash}: that crash is this mistake. "
+                                       f"{v.explanation}", "idea": v.idea, "evidence": ""}
     evidence = f"your {f}() returns the same numbers as this mistake on {each}"
     explanation = v.explanation
     roots = tuple(r for r in v.roots if r != f)

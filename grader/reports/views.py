@@ -128,6 +128,8 @@ class Section:
             return "A pattern in your answers"
         if kind == "upstream":
             return "Fails because of a function it builds on"
+        if kind == "undetermined":
+            return "Not told apart yet"
         return f"Likely mistake: {d.get('id')}"
 
     @property
@@ -157,7 +159,8 @@ def sections(ex: ExerciseResult) -> list[Section]:
     for function, checks in order.items():
         failed = [c for c in checks if c.status != Status.PASSED]
         diagnosis = next((c.diagnosis for c in failed if c.diagnosis), None)
-        idea = diagnosis.get("idea") if diagnosis else next((c.intuition for c in failed if c.intuition), None)
+        idea = diagnosis.get("idea") if diagnosis and diagnosis.get("kind") != "undetermined" else \
+            next((c.intuition for c in failed if c.intuition), None)
         out.append(Section(function, checks, diagnosis, idea if failed else None))
     return out
 
