@@ -98,9 +98,16 @@ def main() -> None:
         print(f"{r['scenario']:<36} declared {r['declared_named']}/{r['declared']}  "
               f"undeclared {r['undeclared_named']}/{r['undeclared']}  {flag}"
               + (f"  upstream: {'; '.join(r['upstream'])}" if r["upstream"] else ""))
-    print(f"\n{data['scenarios']} scenarios: false diagnoses {data['false_diagnoses']}; declared mistakes named "
-          f"{share(data['declared_named'], data['declared'])}; undeclared mistakes with a correct relation "
-          f"{share(data['undeclared_named'], data['undeclared'])}")
+    print()
+    groups = [("new (diag-*)", [r for r in data["rows"] if r["scenario"].startswith("diag-")]),
+              ("existing corpus", [r for r in data["rows"] if not r["scenario"].startswith("diag-")]),
+              ("all", data["rows"])]
+    for title, rows in groups:
+        t = totals(rows)
+        if rows:
+            print(f"{title}: {t['scenarios']} scenarios; false diagnoses {t['false_diagnoses']}; declared mistakes "
+                  f"named {share(t['declared_named'], t['declared'])}; undeclared mistakes with a correct relation "
+                  f"{share(t['undeclared_named'], t['undeclared'])}")
 
 
 if __name__ == "__main__":

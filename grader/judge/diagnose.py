@@ -340,8 +340,8 @@ def explain(finding: Finding, functions: Mapping[str, Function]) -> dict[str, An
             "upstream": list(finding.upstream)}
     if finding.kind == "upstream":
         deps = _names(finding.upstream)
-        verb = "fails" if len(finding.upstream) == 1 else "fail"
-        return {**base, "explanation": f"{f}() builds on {deps}, which {verb} its own checks, so these failures may "
+        verb = "fails its" if len(finding.upstream) == 1 else "fail their"
+        return {**base, "explanation": f"{f}() builds on {deps}, which {verb} own checks, so these failures may "
                                        f"come from there. Fix {deps} first, then see whether {f}() still fails.",
                 "evidence": "", "idea": ""}
     if finding.kind == "relation":

@@ -203,6 +203,12 @@ def _diagnose(plan: Plan, ex: Exercise, checks: list[Check],
     student = student_outputs({c.index: responses.get((ex.id, c.index), (None, ""))[0] for c in cases})
     expected = {c.index: plan.expected[(ex.id, c.index)] for c in cases}
     findings = diagnose(ex.functions, cases, expected, student, failing, variants)
+    # A file that does not import is one message for the whole exercise; nothing to diagnose per function.
+    for c in cases:
+        result = responses.get((ex.id, c.index), (None, ""))[0] or {}
+        if (result.get("error") or {}).get("import_failed"):
+            findings.pop(c.function, None)
+            failing.discard(c.function)
     annotate(checks, cases, findings, ex.functions)
     if plan.mode != "student":
         return
