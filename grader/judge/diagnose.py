@@ -246,8 +246,54 @@ def _crash_fits(v: Variant, fn: Function, cases: list[Case], student: Mapping[in
     return ""
 
 
+def ends(ex: Exercise) -> dict[int, dict[str, Any]]:
+    """Per case of a function that picks from a list by a score it builds on: its answer at the score's min and max.
+
+    Computed from the reference in the grader's process (``most_uncertain`` scores each distribution with
+    ``entropy``; ``best_q1`` takes ``kl_sweep`` over the same arguments), so that an answer from the wrong end
+    can be recognised without anyone declaring it.
+    """
+    module = load_module(ex.reference, f"_grader_ends_{ex.id}") if ex.reference is not None else None
+    out: dict[int, dict[str, Any]] = {}
+    if module is None:
+        return out
+    for c in ex.cases:
+        fn = ex.functions[c.function]
+        if fn.returns not in ("int", "float") or len(fn.uses) != 1:
+            continue
+        g = ex.functions[fn.uses[0]]
+        lists = [i for i, a in enumerate(c.args) if isinstance(a, list) and len(a) >= 2]
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            try:
+                if len(g.params) == 1 and len(fn.params) == 1 and lists:
+                    items = c.args[lists[0]]
+                    scores = np.asarray([getattr(module, g.name)(copy.deepcopy(x)) for x in items], dtype=float)
+                elif g.params == fn.params:
+                    scores = np.asarray(getattr(module, g.name)(*copy.deepcopy(list(c.args))), dtype=float)
+                    answer = getattr(module, fn.name)(*copy.deepcopy(list(c.args)))
+                    fits = [i for i in lists if len(c.args[i]) == scores.size
+                            and any(v == answer for v in c.args[i])]
+                    if len(fits) != 1:
+                        continue
+                    items = c.args[fits[0]]
+                else:
+                    continue
+            except Exception:  # trusted reference code; no ends is the safe answer
+                continue
+        if scores.shape != (len(items),) or not np.all(np.isfinite(scores)):
+            continue
+        lo, hi = int(np.argmin(scores)), int(np.argmax(scores))
+        if lo == hi or (fn.returns == "float" and not all(isinstance(v, (int, float)) for v in items)):
+            continue
+        out[c.index] = ({"min": lo, "max": hi, "by": g.name} if fn.returns == "int" else
+                        {"min": float(items[lo]), "max": float(items[hi]), "by": g.name})
+    return out
+
+
 def diagnose(functions: Mapping[str, Function], cases: tuple[Case, ...], expected: Mapping[int, Any],
-             student: Mapping[int, Out], failing: set[str], variants: tuple[Variant, ...]) -> dict[str, Finding]:
+             student: Mapping[int, Out], failing: set[str], variants: tuple[Variant, ...],
+             picks: Mapping[int, Mapping[str, Any]] | None = None) -> dict[str, Finding]:
     """Why each failing function (by name) fails: a misconception, a crash, a relation, or a failing callee.
 
     Callees are diagnosed first. A mistake is never named for a function while a function it builds on
@@ -312,7 +358,7 @@ def diagnose(functions: Mapping[str, Function], cases: tuple[Case, ...], expecte
             v, why = crashes[0]
             found[f] = Finding(v, f, len(by_fn[f]), "crash", "here" if f in v.roots else "caller", crash=why)
             continue
-        relation = fingerprint(functions[f], f_cases, expected, student)
+        relation = fingerprint(functions[f], f_cases, expected, student, picks)
         if relation is not None:
             found[f] = Finding(None, f, len(by_fn[f]), "relation", "here", relation=relation)
     return found

@@ -64,9 +64,45 @@ def _flat_list(arg: Any) -> np.ndarray | None:
     return None
 
 
+def wrong_end(fn: Function, cases: Sequence[Case], expected: Mapping[int, Any], student: Mapping[int, Out],
+              ends: Mapping[int, Mapping[str, Any]]) -> Relation | None:
+    """The other end: the answer where the score it builds on is smallest, while the largest was asked (or back).
+
+    ``ends`` (per case, computed from the reference) holds the answer at the score's minimum and maximum.
+    """
+    if not cases or any(c.index not in ends for c in cases):
+        return None
+    tol = Tolerance(fn.tolerance.rtol, fn.tolerance.atol, "fail")
+    asked = set()
+    for c in cases:
+        out, end = student.get(c.index), ends[c.index]
+        if out is None or not out[0]:
+            return None
+        try:
+            at_min = bool(close(np.asarray(expected[c.index], dtype=float), np.asarray(end["min"], dtype=float), tol))
+            at_max = bool(close(np.asarray(expected[c.index], dtype=float), np.asarray(end["max"], dtype=float), tol))
+            other = end["max"] if at_min else end["min"]
+            if at_min == at_max or not bool(close(np.asarray(other, dtype=float), np.asarray(out[1], dtype=float),
+                                                  tol)):
+                return None
+        except (TypeError, ValueError):
+            return None
+        asked.add("min" if at_min else "max")
+    if len(asked) != 1:
+        return None
+    score = ends[cases[0].index]["by"]
+    want, got = ("smallest", "largest") if asked == {"min"} else ("largest", "smallest")
+    return Relation("wrong-end", f"{_on(len(cases))} your answer is the other end: where {score}() is {got}, while "
+                                 f"the {want} was asked (argmax and argmin exchanged).")
+
+
 def fingerprint(fn: Function, cases: Sequence[Case], expected: Mapping[int, Any],
-                student: Mapping[int, Out]) -> Relation | None:
+                student: Mapping[int, Out], ends: Mapping[int, Mapping[str, Any]] | None = None) -> Relation | None:
     """The one generic relation that fits all of ``fn``'s cases, or None."""
+    if ends:
+        relation = wrong_end(fn, cases, expected, student, ends)
+        if relation is not None:
+            return relation
     if not cases or fn.returns == "int":
         return None
     exp, got = [], []

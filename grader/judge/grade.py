@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from grader.judge.diagnose import Variant, annotate, diagnose, student_outputs, variant_outputs
+from grader.judge.diagnose import Variant, annotate, diagnose, ends, student_outputs, variant_outputs
 from grader.judge.invariants import Trial, draw, judge
 from grader.judge.quiz import grade_quizzes
 from grader.record import Check, ExerciseResult, GradeResult, Status
@@ -39,6 +39,8 @@ class Plan:
     trials: dict[tuple[str, str], tuple[Trial, ...]] = field(default_factory=dict)  # (exercise, invariant) -> inputs
     # The call as a report shows it, per (exercise id, case index): the same for every submission.
     inputs: dict[tuple[str, int], str] = field(default_factory=dict)
+    # exercise id -> case index -> the answers at both ends of the score it picks by (course mode only)
+    ends: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, course: Course, mode: str, expected: dict[tuple[str, int], Any],
@@ -88,7 +90,8 @@ class Plan:
         inv_groups = tuple((lim, tuple(keys), tuple(tasks)) for lim, keys, tasks in inv_by_limits.values())
         inputs = {(ex.id, c.index): format_call(c.function, c.args, c.as_array)
                   for ex in course.exercises for c in cases[ex.id]}
-        return cls(course, mode, expected, cases, groups, inv_groups, variants, trials, inputs)
+        picks = {ex.id: ends(ex) for ex in course.exercises} if mode == "course" and course.has_reference else {}
+        return cls(course, mode, expected, cases, groups, inv_groups, variants, trials, inputs, ends=picks)
 
 
 def format_call(function: str, args: tuple[Any, ...], as_array: bool = False) -> str:
@@ -202,7 +205,7 @@ def _diagnose(plan: Plan, ex: Exercise, checks: list[Check],
     cases = plan.cases[ex.id]
     student = student_outputs({c.index: responses.get((ex.id, c.index), (None, ""))[0] for c in cases})
     expected = {c.index: plan.expected[(ex.id, c.index)] for c in cases}
-    findings = diagnose(ex.functions, cases, expected, student, failing, variants)
+    findings = diagnose(ex.functions, cases, expected, student, failing, variants, plan.ends.get(ex.id))
     # A file that does not import is one message for the whole exercise; nothing to diagnose per function.
     for c in cases:
         result = responses.get((ex.id, c.index), (None, ""))[0] or {}

@@ -202,3 +202,20 @@ def test_the_smallest_counter_example_is_by_n_then_magnitude():
     bigger_n = Trial(1, {"p": [0.1, 0.1, 0.8]}, {})
     same_n_larger = Trial(2, {"p": [0.9, 0.9]}, {})
     assert sorted([bigger_n, same_n_larger, small], key=lambda t: t.size) == [small, same_n_larger, bigger_n]
+
+
+def test_the_wrong_end_is_recognised_from_the_score_it_picks_by():
+    from grader.judge.diagnose import ends
+
+    course = load_course(ROOT)
+    ex = next(e for e in course.exercises if e.id == "entropy")
+    picks = ends(ex)
+    fn = ex.functions["most_uncertain"]
+    cases = [c for c in ex.cases if c.function == "most_uncertain"]
+    expected = {c.index: picks[c.index]["max"] for c in cases}
+    got = {c.index: (True, picks[c.index]["min"]) for c in cases}
+    r = fingerprint(fn, cases, expected, got, picks)
+    assert r is not None and r.kind == "wrong-end"
+    assert r.sentence == ("On all 3 cases your answer is the other end: where entropy() is smallest, while the "
+                          "largest was asked (argmax and argmin exchanged).")
+    assert fingerprint(fn, cases, expected, {c.index: (True, expected[c.index]) for c in cases}, picks) is None
