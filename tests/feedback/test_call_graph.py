@@ -219,3 +219,27 @@ def test_the_wrong_end_is_recognised_from_the_score_it_picks_by():
     assert r.sentence == ("On all 3 cases your answer is the other end: where entropy() is smallest, while the "
                           "largest was asked (argmax and argmin exchanged).")
     assert fingerprint(fn, cases, expected, {c.index: (True, expected[c.index]) for c in cases}, picks) is None
+
+
+def test_a_local_check_says_once_when_the_public_cases_cannot_tell(tmp_path):
+    """In a student folder: a relation is named from the public cases; an unknown mistake is said to be unknown."""
+    from grader.authoring.bundle import build, bundle_variants, course_from_bundle
+    from grader.judge.grade import Plan, grade_submission
+    from grader.sandbox.client import Sandbox
+
+    build(load_course(ROOT), tmp_path)
+    for file in (SCENARIOS / "diag-ce-sign-upstream" / "submission").glob("*.py"):
+        (tmp_path / file.name).write_text(file.read_text())
+    entropy = (tmp_path / "entropy.py").read_text()
+    (tmp_path / "entropy.py").write_text(entropy.replace("return float(-np.sum(p * np.log2(p)))",
+                                                         "return float(np.sum(p * np.log2(p)) ** 2)"))
+    course, expected = course_from_bundle(tmp_path)
+    plan = Plan.build(course, "student", expected, variants=bundle_variants(tmp_path))
+    with Sandbox() as sandbox:
+        found = _diagnoses(grade_submission(plan, tmp_path, sandbox))
+    assert found["cross_entropy_loss"]["relation"] == "negation"
+    assert found["loss_change"]["kind"] == "upstream"
+    assert found["entropy"]["kind"] == "undetermined"
+    assert found["entropy"]["explanation"] == ("Your entropy() fails on the public cases, but they cannot tell which "
+                                               "mistake it is; the hidden cases will tell.")
+    assert "most_uncertain" not in found  # squaring keeps the order: it passes, nothing to say
