@@ -7,10 +7,14 @@ just as it does in a student's file. Variant outputs are computed here, in the g
 once per course version, like the expected values.
 
 A failing function is diagnosed as variant V when the student's outputs for that function match V's on
-every case, under the function's tolerance (NaN matching NaN). When several variants fit, the one that
-explains more of the submission wins, and a variant whose mistake is made upstream (say, in entropy()
-when most_uncertain() fails) must be visible upstream too. If that still leaves a tie, nothing is named:
-a wrong accusation teaches less than none.
+every case, under the function's tolerance (NaN matching NaN). Functions are diagnosed along the call graph
+(``Function.uses``), callees first: a mistake is never named for a function while a function it builds on
+fails, unless that callee shows the same mistake (the caller inherits it); otherwise the caller is told
+that it builds on a failing function. A variant may also be matched where the student made it, in a
+caller whose callees are right. When several variants fit, the one that explains more of the submission
+wins; if that still leaves a tie, nothing is named: a wrong accusation teaches less than none. With no
+declared mistake, a crash rule (``crash:``) or a generic relation (:mod:`grader.judge.fingerprints`) that
+fits every case may still say what happened.
 """
 
 from __future__ import annotations
