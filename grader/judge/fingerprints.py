@@ -57,6 +57,13 @@ def _length_param(fn: Function, case: Case) -> tuple[str, int] | None:
     return None
 
 
+def _nonzero(arg: Any) -> int:
+    try:
+        return int(np.count_nonzero(np.asarray(arg, dtype=float)))
+    except (TypeError, ValueError):
+        return 0
+
+
 def _flat_list(arg: Any) -> np.ndarray | None:
     if isinstance(arg, (list, tuple)) and arg and all(isinstance(v, (int, float)) and not isinstance(v, bool)
                                                      for v in arg):
@@ -142,15 +149,20 @@ def fingerprint(fn: Function, cases: Sequence[Case], expected: Mapping[int, Any]
         if all(lengths):
             param = lengths[0][0]  # type: ignore[index]
             if all(ln[0] == param for ln in lengths):  # type: ignore[index]
-                ns = [ln[1] for ln in lengths]  # type: ignore[index]
-                if fits(lambda i, e: e / ns[i]):
-                    return Relation("mean-instead-of-sum",
-                                    f"{on} your answer is the expected value divided by n, the number of entries in "
-                                    f"{param}: that is a mean (np.mean) where a sum (np.sum) was asked.")
-                if fits(lambda i, e: e * ns[i]):
-                    return Relation("sum-instead-of-mean",
-                                    f"{on} your answer is the expected value times n, the number of entries in "
-                                    f"{param}: that is a sum where a mean was asked.")
+                pos = fn.params.index(param)
+                counts = {"entries": [ln[1] for ln in lengths],  # type: ignore[index]
+                          "non-zero entries": [_nonzero(c.args[pos]) for c in cases]}
+                for what, ns in counts.items():
+                    if any(n < 1 for n in ns):
+                        continue
+                    if fits(lambda i, e, ns=ns: e / ns[i]):
+                        return Relation("mean-instead-of-sum",
+                                        f"{on} your answer is the expected value divided by n, the number of {what} "
+                                        f"in {param}: that is a mean (np.mean) where a sum (np.sum) was asked.")
+                    if fits(lambda i, e, ns=ns: e * ns[i]):
+                        return Relation("sum-instead-of-mean",
+                                        f"{on} your answer is the expected value times n, the number of {what} in "
+                                        f"{param}: that is a sum where a mean was asked.")
         for factor, name, meaning in KNOWN_FACTORS:
             for sign in (1, -1):
                 if fits(lambda i, e, k=sign * factor: k * e):
