@@ -52,7 +52,7 @@ def public_bundle(course: Course) -> dict[str, Any]:
             "limits": ex.limits.as_dict(),
             "functions": {
                 fn.name: {"params": list(fn.params), "returns": fn.returns, "doc": fn.doc,
-                          "intuition": fn.intuition, "tolerance": fn.tolerance.__dict__}
+                          "intuition": fn.intuition, "tolerance": fn.tolerance.__dict__, "uses": list(fn.uses)}
                 for fn in ex.functions.values()
             },
             "cases": [
@@ -87,7 +87,7 @@ def course_from_bundle(folder: Path) -> tuple[Course, dict[tuple[str, int], Any]
         for ex in data["exercises"]:
             functions = {
                 name: Function(name, tuple(f["params"]), f["returns"], f["doc"], f.get("intuition", ""),
-                               Tolerance(**f["tolerance"]))
+                               Tolerance(**f["tolerance"]), uses=tuple(f.get("uses", ())))
                 for name, f in ex["functions"].items()
             }
             cases = tuple(

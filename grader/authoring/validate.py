@@ -194,6 +194,8 @@ def _feedback_proofs(course: Course, expected: dict[tuple[str, int], Any]) -> tu
             hits = sorted(caught.get(ex.id, ()))
             parts.append(f"{len(ex.invariants)} invariants hold for the reference"
                          + (f" and also catch {', '.join(hits)}" if hits else ""))
+        if proof.variants:
+            parts.append("no generic relation fires on them or on the reference")
         if parts:
             notes.append(f"{ex.id}: " + "; ".join(parts))
     if problems:

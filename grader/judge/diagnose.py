@@ -7,10 +7,14 @@ just as it does in a student's file. Variant outputs are computed here, in the g
 once per course version, like the expected values.
 
 A failing function is diagnosed as variant V when the student's outputs for that function match V's on
-every case, under the function's tolerance (NaN matching NaN). When several variants fit, the one that
-explains more of the submission wins, and a variant whose mistake is made upstream (say, in entropy()
-when most_uncertain() fails) must be visible upstream too. If that still leaves a tie, nothing is named:
-a wrong accusation teaches less than none.
+every case, under the function's tolerance (NaN matching NaN). Functions are diagnosed along the call graph
+(``Function.uses``), callees first: a mistake is never named for a function while a function it builds on
+fails, unless that callee shows the same mistake (the caller inherits it); otherwise the caller is told
+that it builds on a failing function. A variant may also be matched where the student made it, in a
+caller whose callees are right. When several variants fit, the one that explains more of the submission
+wins; if that still leaves a tie, nothing is named: a wrong accusation teaches less than none. With no
+declared mistake, a crash rule (``crash:``) or a generic relation (:mod:`grader.judge.fingerprints`) that
+fits every case may still say what happened.
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ from typing import Any
 
 import numpy as np
 
+from grader.judge.fingerprints import Relation, fingerprint
 from grader.record import Check, Status
 from grader.spec.course import Case, Course, Exercise, Function, Misconception
-from grader.spec.expr import evaluate
+from grader.spec.expr import ExprError, evaluate, parse
 from grader.spec.reference import load_module, plain
 from grader.spec.tolerance import Tolerance, compare
 
@@ -42,15 +47,18 @@ class Variant:
     idea: str
     roots: tuple[str, ...]
     outputs: Mapping[int, Out]
+    crash: tuple[tuple[tuple[str, ...], str], ...] = ()  # (exception names, condition) that are this mistake
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "explanation": self.explanation, "idea": self.idea, "roots": list(self.roots),
-                "outputs": [[i, ok, v] for i, (ok, v) in sorted(self.outputs.items())]}
+                "outputs": [[i, ok, v] for i, (ok, v) in sorted(self.outputs.items())],
+                "crash": [[list(e), w] for e, w in self.crash]}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Variant:
         return cls(data["id"], data["explanation"], data["idea"], tuple(data["roots"]),
-                   {int(i): (bool(ok), v) for i, ok, v in data["outputs"]})
+                   {int(i): (bool(ok), v) for i, ok, v in data["outputs"]},
+                   tuple((tuple(str(x) for x in e), str(w)) for e, w in data.get("crash", [])))
 
 
 # -- building variants (trusted process) ---------------------------------------------------------
@@ -130,7 +138,8 @@ def variant_outputs(course: Course) -> dict[str, tuple[Variant, ...]]:
         for mis in ex.misconceptions:
             module = variant_module(ex, mis)
             outputs = {c.index: run_case(module, c, ex.functions[c.function].returns) for c in ex.cases}
-            variants.append(Variant(mis.id, mis.explanation, mis.idea, mis.functions, outputs))
+            crash = tuple((c.exceptions, c.when.text) for c in mis.crash)
+            variants.append(Variant(mis.id, mis.explanation, mis.idea, mis.functions, outputs, crash))
         out[ex.id] = tuple(variants)
     _CACHE[key] = out
     cache.store(disk_key, {ex_id: [v.to_dict() for v in items] for ex_id, items in out.items()})
@@ -154,17 +163,152 @@ def same(a: Out, b: Out, fn: Function) -> bool:
 
 @dataclass(frozen=True)
 class Finding:
-    variant: Variant
+    """Why one failing function fails, as far as the numbers can tell.
+
+    ``kind``: ``declared`` (a misconception's numbers), ``crash`` (a crash declared as a misconception),
+    ``relation`` (a generic fingerprint) or ``upstream`` (a function it builds on fails). ``where``: ``here``
+    (made in this function), ``upstream`` (inherited from a callee that makes it) or ``caller`` (the reference
+    makes this mistake in a callee, but the student made it here, where the callee is used).
+    """
+
+    variant: Variant | None
     function: str
     cases: int
+    kind: str = "declared"
+    where: str = "here"
+    upstream: tuple[str, ...] = ()
+    relation: Relation | None = None
+    crash: str = ""  # the exception and the condition, for the evidence sentence
+
+
+_RANK = {"here": 2, "upstream": 1, "caller": 0}
+
+
+def call_order(functions: Mapping[str, Function], names: list[str]) -> list[str]:
+    """``names`` with every function after the functions it uses (callees are diagnosed first)."""
+    out: list[str] = []
+
+    def visit(f: str, depth: int) -> None:
+        if f in out or depth > len(functions):
+            return
+        for u in functions[f].uses:
+            if u in names:
+                visit(u, depth + 1)
+        out.append(f)
+
+    for f in names:
+        visit(f, 0)
+    return out
+
+
+def _uses_all(functions: Mapping[str, Function], f: str) -> set[str]:
+    seen: set[str] = set()
+    todo = list(functions[f].uses)
+    while todo:
+        g = todo.pop()
+        if g not in seen and g in functions:
+            seen.add(g)
+            todo.extend(functions[g].uses)
+    return seen
+
+
+def _crash_fits(v: Variant, fn: Function, cases: list[Case], student: Mapping[int, Out],
+                expected: Mapping[int, Any]) -> str:
+    """The crash rule of ``v`` that explains every failing case of ``fn``, or ''.
+
+    Each failing case is either a crash of a declared kind on an input where the rule's condition holds,
+    or the very number the variant gives (the same mistake, where it does not crash); at least one crashes.
+    """
+    for exceptions, when_text in v.crash:
+        try:
+            when = parse(when_text, known=fn.params)
+        except ExprError:
+            continue
+        hits = 0
+        for c in cases:
+            out = student.get(c.index)
+            if out is None:
+                return ""
+            if out[0]:
+                if not (same(out, (True, expected[c.index]), fn)
+                        or (c.index in v.outputs and same(out, v.outputs[c.index], fn))):
+                    break  # a wrong number that is neither right nor this mistake's number
+                continue
+            env = {p: (np.asarray(a, dtype=float) if isinstance(a, (list, tuple)) else a)
+                   for p, a in zip(fn.params, c.args, strict=False)}
+            try:
+                holds = bool(np.all(evaluate(when, env, tol=Tolerance(0.0, 0.0, "fail"))))
+            except (ExprError, TypeError, ValueError):
+                holds = False
+            if out[1] not in exceptions or not holds:
+                break
+            hits += 1
+        else:
+            if hits:
+                names = " or ".join(dict.fromkeys(str(student[c.index][1]) for c in cases if not student[c.index][0]))
+                return f"{names} on each input where {when_text} ({hits} of {len(cases)} cases)"
+    return ""
+
+
+def ends(ex: Exercise) -> dict[int, dict[str, Any]]:
+    """Per case of a function that picks from a list by a score it builds on: its answer at the score's min and max.
+
+    Computed from the reference in the grader's process (``most_uncertain`` scores each distribution with
+    ``entropy``; ``best_q1`` takes ``kl_sweep`` over the same arguments), so that an answer from the wrong end
+    can be recognised without anyone declaring it.
+    """
+    module = load_module(ex.reference, f"_grader_ends_{ex.id}") if ex.reference is not None else None
+    out: dict[int, dict[str, Any]] = {}
+    if module is None:
+        return out
+    for c in ex.cases:
+        fn = ex.functions[c.function]
+        if fn.returns not in ("int", "float") or len(fn.uses) != 1:
+            continue
+        g = ex.functions[fn.uses[0]]
+        lists = [i for i, a in enumerate(c.args) if isinstance(a, list) and len(a) >= 2]
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            try:
+                if len(g.params) == 1 and len(fn.params) == 1 and lists:
+                    items = c.args[lists[0]]
+                    scores = np.asarray([getattr(module, g.name)(copy.deepcopy(x)) for x in items], dtype=float)
+                elif g.params == fn.params:
+                    scores = np.asarray(getattr(module, g.name)(*copy.deepcopy(list(c.args))), dtype=float)
+                    answer = getattr(module, fn.name)(*copy.deepcopy(list(c.args)))
+                    fits = [i for i in lists if len(c.args[i]) == scores.size
+                            and any(v == answer for v in c.args[i])]
+                    if len(fits) != 1:
+                        continue
+                    items = c.args[fits[0]]
+                else:
+                    continue
+            except Exception:  # trusted reference code; no ends is the safe answer
+                continue
+        if scores.shape != (len(items),) or not np.all(np.isfinite(scores)):
+            continue
+        lo, hi = int(np.argmin(scores)), int(np.argmax(scores))
+        if lo == hi or (fn.returns == "float" and not all(isinstance(v, (int, float)) for v in items)):
+            continue
+        out[c.index] = ({"min": lo, "max": hi, "by": g.name} if fn.returns == "int" else
+                        {"min": float(items[lo]), "max": float(items[hi]), "by": g.name})
+    return out
 
 
 def diagnose(functions: Mapping[str, Function], cases: tuple[Case, ...], expected: Mapping[int, Any],
-             student: Mapping[int, Out], failing: set[str], variants: tuple[Variant, ...]) -> dict[str, Finding]:
-    """The misconception behind each failing function (by name), where one variant explains it best."""
+             student: Mapping[int, Out], failing: set[str], variants: tuple[Variant, ...],
+             picks: Mapping[int, Mapping[str, Any]] | None = None) -> dict[str, Finding]:
+    """Why each failing function (by name) fails: a misconception, a crash, a relation, or a failing callee.
+
+    Callees are diagnosed first. A mistake is never named for a function while a function it builds on
+    fails, unless that callee shows the same mistake (then the caller inherits it); otherwise the caller
+    is told that it builds on a failing function. A variant may be matched where the student made it: in
+    the caller, when the callee the reference would make it in is right.
+    """
     by_fn: dict[str, list[int]] = {}
     for c in cases:
         by_fn.setdefault(c.function, []).append(c.index)
+    case_of = {c.index: c for c in cases}
 
     def fits(v: Variant, f: str, other: Mapping[int, Out]) -> bool:
         # a case the student has no answer for (not run) never counts as agreeing
@@ -173,25 +317,54 @@ def diagnose(functions: Mapping[str, Function], cases: tuple[Case, ...], expecte
     differs = {v.id: {f: any(not same(v.outputs[i], (True, expected[i]), functions[f])
                              for i in idx if i in v.outputs) for f, idx in by_fn.items()} for v in variants}
     agrees = {v.id: {f: fits(v, f, student) for f in by_fn} for v in variants}
+    stub = {f for f in by_fn if all(i in student and not student[i][0]
+                                    and student[i][1] in ("NotImplementedError", "MissingFunction") for i in by_fn[f])}
     found: dict[str, Finding] = {}
-    for f in by_fn:
-        if f not in failing:
+    for f in call_order(functions, list(by_fn)):
+        if f not in failing or f in stub:
             continue
+        below = _uses_all(functions, f)
+        failing_deps = tuple(d for d in functions[f].uses if d in by_fn and d in failing)
         candidates = []
         for v in variants:
             if not (differs[v.id][f] and agrees[v.id][f]):
                 continue
             upstream = [r for r in v.roots if r in by_fn and r != f]
-            if f not in v.roots and not all(agrees[v.id][r] for r in upstream):
-                continue  # the mistake is made upstream, but the student's upstream function does not show it
+            if f in v.roots:
+                if failing_deps:
+                    continue  # a callee fails: the caller's own mistake cannot be told from the callee's
+                where = "here"
+            elif upstream and all(r in below for r in upstream) and all(agrees[v.id][r] for r in upstream):
+                if not all(agrees[v.id][d] for d in failing_deps):
+                    continue  # another callee fails for another reason
+                where = "upstream"
+            elif upstream and all(r in below and r not in failing for r in upstream) and not failing_deps:
+                where = "caller"
+            else:
+                continue
             evidence = sum(1 for g in by_fn if differs[v.id][g] and agrees[v.id][g])
-            candidates.append((evidence, v))
-        if not candidates:
+            # On a tie the mistake declared for this very function wins over one moved into it from a callee.
+            candidates.append(((evidence, _RANK[where]), where, v))
+        if candidates:
+            best = max(e for e, _, _ in candidates)
+            winners = [(w, v) for e, w, v in candidates if e == best]
+            if len(winners) == 1:
+                where, v = winners[0]
+                found[f] = Finding(v, f, len(by_fn[f]), "declared", where, failing_deps)
+                continue
+        if failing_deps:
+            found[f] = Finding(None, f, len(by_fn[f]), "upstream", "upstream", failing_deps)
             continue
-        best = max(e for e, _ in candidates)
-        winners = [v for e, v in candidates if e == best]
-        if len(winners) == 1:
-            found[f] = Finding(winners[0], f, len(by_fn[f]))
+        f_cases = [case_of[i] for i in by_fn[f]]
+        crashes = [(v, why) for v in variants if v.crash and (f in v.roots or set(v.roots) & below)
+                   for why in [_crash_fits(v, functions[f], f_cases, student, expected)] if why]
+        if len(crashes) == 1:
+            v, why = crashes[0]
+            found[f] = Finding(v, f, len(by_fn[f]), "crash", "here" if f in v.roots else "caller", crash=why)
+            continue
+        relation = fingerprint(functions[f], f_cases, expected, student, picks)
+        if relation is not None:
+            found[f] = Finding(None, f, len(by_fn[f]), "relation", "here", relation=relation)
     return found
 
 
@@ -204,19 +377,52 @@ def student_outputs(results: Mapping[int, dict[str, Any] | None]) -> dict[int, O
     return out
 
 
-def annotate(checks: list[Check], cases: tuple[Case, ...], findings: Mapping[str, Finding]) -> None:
+def _names(functions: tuple[str, ...]) -> str:
+    shown = [f"{f}()" for f in functions]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def explain(finding: Finding, functions: Mapping[str, Function]) -> dict[str, Any]:
+    """The ``diagnosis`` a report shows for ``finding``: what, the evidence, and the idea to teach."""
+    f, v = finding.function, finding.variant
+    each = "its only case" if finding.cases == 1 else f"each of its {finding.cases} cases"
+    base = {"id": v.id if v else None, "kind": finding.kind, "where": finding.where,
+            "upstream": list(finding.upstream)}
+    if finding.kind == "upstream":
+        deps = _names(finding.upstream)
+        verb = "fails its" if len(finding.upstream) == 1 else "fail their"
+        return {**base, "explanation": f"{f}() builds on {deps}, which {verb} own checks, so these failures may "
+                                       f"come from there. Fix {deps} first, then see whether {f}() still fails.",
+                "evidence": "", "idea": ""}
+    if finding.kind == "relation":
+        assert finding.relation is not None
+        return {**base, "relation": finding.relation.kind, "explanation": finding.relation.sentence,
+                "evidence": "", "idea": functions[f].intuition}
+    assert v is not None
+    if finding.kind == "crash":
+        return {**base, "explanation": f"Your {f}() raised {finding.crash}: that crash is this mistake. "
+                                       f"{v.explanation}", "idea": v.idea, "evidence": ""}
+    evidence = f"your {f}() returns the same numbers as this mistake on {each}"
+    explanation = v.explanation
+    roots = tuple(r for r in v.roots if r != f)
+    if finding.where == "upstream" and roots:
+        explanation = f"{f}() fails because {_names(roots)}, which it builds on, makes this mistake. {explanation}"
+    elif finding.where == "caller" and roots:
+        explanation = (f"Your {_names(roots)} is right, but {f}() makes this mistake where it uses it. "
+                       f"{explanation}")
+    return {**base, "explanation": explanation, "idea": v.idea, "evidence": evidence}
+
+
+def annotate(checks: list[Check], cases: tuple[Case, ...], findings: Mapping[str, Finding],
+             functions: Mapping[str, Function] | None = None) -> None:
     """Write each finding into the failed checks of its function: ``misconception`` and ``diagnosis``."""
     for check, case in zip(checks, cases, strict=True):
         finding = findings.get(case.function)
         if finding is None or check.status == Status.PASSED:
             continue
-        v = finding.variant
-        check.misconception = v.id
-        check.diagnosis = {
-            "id": v.id, "explanation": v.explanation, "idea": v.idea,
-            "evidence": f"your {case.function}() returns the same numbers as this mistake on "
-                        + ("its only case" if finding.cases == 1 else f"each of its {finding.cases} cases"),
-        }
+        if finding.kind in ("declared", "crash") and finding.variant is not None:
+            check.misconception = finding.variant.id
+        check.diagnosis = explain(finding, functions or {})
 
 
 # -- proof, for ``grader validate`` ------------------------------------------------------------------
@@ -235,11 +441,34 @@ def prove(ex: Exercise, expected: Mapping[int, Any], variants: tuple[Variant, ..
     """Each variant fails some case, matches no other variant's numbers, and is recognised as itself.
 
     Every variant is graded as if it were a student's submission, through the same :func:`diagnose`
-    that grades real students, so the proof covers exactly what students will see.
+    that grades real students, so the proof covers exactly what students will see: no generic relation
+    and no "fails because of a callee" takes the place of a declared mistake, and no relation fires on
+    the reference.
     """
     problems = []
     affects: dict[str, tuple[str, ...]] = {}
+    right = {c.index: (True, expected[c.index]) for c in ex.cases}
+    for name, fn in ex.functions.items():
+        relation = fingerprint(fn, [c for c in ex.cases if c.function == name], expected, right)
+        if relation is not None:  # cannot happen unless fingerprint() is broken: then say so, not mislead students
+            problems.append(("reference", f"the generic relation {relation.kind} fires on the reference in {name}()"))
     for v in variants:
+        for exceptions, when_text in v.crash:
+            holds = 0
+            for c in ex.cases:
+                if c.function in v.roots:
+                    fn = ex.functions[c.function]
+                    env = {p: (np.asarray(a, dtype=float) if isinstance(a, (list, tuple)) else a)
+                           for p, a in zip(fn.params, c.args, strict=False)}
+                    try:
+                        holds += bool(np.all(evaluate(parse(when_text, known=fn.params), env,
+                                                      tol=Tolerance(0.0, 0.0, "fail"))))
+                    except (ExprError, TypeError, ValueError):
+                        pass
+            if not holds:
+                problems.append((v.id, f"misconception {v.id}: crash.when {when_text!r} holds on no case of "
+                                       f"{', '.join(v.roots)}, so a {'/'.join(exceptions)} crash can never be named; "
+                                       "add a case where it holds"))
         failing_cases = [c for c in ex.cases
                          if not same(v.outputs[c.index], (True, expected[c.index]), ex.functions[c.function])]
         failing = tuple(dict.fromkeys(c.function for c in failing_cases))
@@ -255,10 +484,14 @@ def prove(ex: Exercise, expected: Mapping[int, Any], variants: tuple[Variant, ..
         found = diagnose(ex.functions, ex.cases, expected, v.outputs, set(failing), variants)
         for f in failing:
             got = found.get(f)
-            if got is None:
+            if got is None or got.variant is None:
                 rivals = [w.id for w in variants if w.id != v.id and all(
                     same(v.outputs[c.index], w.outputs[c.index], ex.functions[f]) for c in ex.cases if c.function == f)]
-                why = f"it gives the same numbers as {', '.join(rivals)}" if rivals else "no variant fits uniquely"
+                why = (f"it gives the same numbers as {', '.join(rivals)}" if rivals else
+                       f"the generic relation {got.relation.kind} is reported instead"
+                       if got is not None and got.relation is not None else
+                       f"it is blamed on {', '.join(got.upstream)} instead" if got is not None else
+                       "no variant fits uniquely")
                 problems.append((v.id, f"misconception {v.id}: a submission making this mistake is not recognised in {f}() "
                                 f"({why}); add a case that tells them apart"))
             elif got.variant.id != v.id:

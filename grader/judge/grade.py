@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from grader.judge.diagnose import Variant, annotate, diagnose, student_outputs, variant_outputs
+from grader.judge.diagnose import Variant, annotate, diagnose, ends, student_outputs, variant_outputs
 from grader.judge.invariants import Trial, draw, judge
 from grader.judge.quiz import grade_quizzes
 from grader.record import Check, ExerciseResult, GradeResult, Status
@@ -39,6 +39,8 @@ class Plan:
     trials: dict[tuple[str, str], tuple[Trial, ...]] = field(default_factory=dict)  # (exercise, invariant) -> inputs
     # The call as a report shows it, per (exercise id, case index): the same for every submission.
     inputs: dict[tuple[str, int], str] = field(default_factory=dict)
+    # exercise id -> case index -> the answers at both ends of the score it picks by (course mode only)
+    ends: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, course: Course, mode: str, expected: dict[tuple[str, int], Any],
@@ -88,7 +90,8 @@ class Plan:
         inv_groups = tuple((lim, tuple(keys), tuple(tasks)) for lim, keys, tasks in inv_by_limits.values())
         inputs = {(ex.id, c.index): format_call(c.function, c.args, c.as_array)
                   for ex in course.exercises for c in cases[ex.id]}
-        return cls(course, mode, expected, cases, groups, inv_groups, variants, trials, inputs)
+        picks = {ex.id: ends(ex) for ex in course.exercises} if mode == "course" and course.has_reference else {}
+        return cls(course, mode, expected, cases, groups, inv_groups, variants, trials, inputs, ends=picks)
 
 
 def format_call(function: str, args: tuple[Any, ...], as_array: bool = False) -> str:
@@ -168,6 +171,15 @@ def _check(ex: Exercise, case: Case, result: dict[str, Any] | None, expected: An
         return check
     got = result.get("value")
     check.got = got
+    kind = str(result.get("type") or "")
+    if fn.returns == "int" and "float" in kind:
+        # A whole float was accepted as an int by the worker; an index that came back as a float is usually a
+        # value (an entropy, a probability), so say so instead of reading 2.0 as "you picked index 2".
+        check.got = float(got)
+        check.message = (f"{case.function}() returned the wrong type: expected an int (a position), got the float "
+                         f"{float(got)!r}; a float here is usually a value, not an index")
+        check.details = {"exception": "WrongType"}
+        return check
     if _surely_close(expected, got, fn.returns, fn.tolerance):
         check.details = {}
         check.status, check.score, check.message = Status.PASSED, case.points, "ok"
@@ -186,14 +198,32 @@ def _check(ex: Exercise, case: Case, result: dict[str, Any] | None, expected: An
 
 def _diagnose(plan: Plan, ex: Exercise, checks: list[Check],
               responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]]) -> None:
-    variants = plan.variants.get(ex.id)
+    variants = plan.variants.get(ex.id, ())
     failing = {c.function for c in checks if c.status != Status.PASSED and c.function}
-    if not variants or not failing:
+    if not failing:
         return
     cases = plan.cases[ex.id]
     student = student_outputs({c.index: responses.get((ex.id, c.index), (None, ""))[0] for c in cases})
     expected = {c.index: plan.expected[(ex.id, c.index)] for c in cases}
-    annotate(checks, cases, diagnose(ex.functions, cases, expected, student, failing, variants))
+    findings = diagnose(ex.functions, cases, expected, student, failing, variants, plan.ends.get(ex.id))
+    # A file that does not import is one message for the whole exercise; nothing to diagnose per function.
+    for c in cases:
+        result = responses.get((ex.id, c.index), (None, ""))[0] or {}
+        if (result.get("error") or {}).get("import_failed"):
+            findings.pop(c.function, None)
+            failing.discard(c.function)
+    annotate(checks, cases, findings, ex.functions)
+    if plan.mode != "student":
+        return
+    # A local check names what the public cases can tell apart; where they cannot, it says so once.
+    for f in sorted(failing - set(findings)):
+        mine = [c for c in checks if c.function == f and c.status != Status.PASSED]
+        if any(c.status == Status.FAILED for c in mine):  # wrong numbers; a crash or a wrong type says itself
+            note = {"id": None, "kind": "undetermined", "where": "here", "upstream": [], "evidence": "", "idea": "",
+                    "explanation": f"Your {f}() fails on the public cases, but they cannot tell which mistake it is; "
+                                   "the hidden cases will tell."}
+            for c in mine:
+                c.diagnosis = note
 
 
 INVARIANT_CALL_BUDGET = 0.25  # seconds a function may take per case and still get random trials
@@ -275,6 +305,52 @@ def _invariant_checks(plan: Plan, ex: Exercise,
     return checks
 
 
+def _blame_invariants(exercises: list[ExerciseResult], course: Course) -> None:
+    """A failed property names the function whose value is suspect, and is shown under that function's exercise.
+
+    A called function that fails its own cases is the suspect ("entropy() fails its own cases, so this
+    property fails because of entropy()"); when all pass, a property that calls one function blames it.
+    An advisory property (0 points) moves to the suspect's exercise; one that counts stays where its
+    points are.
+    """
+    status: dict[tuple[str, str], bool] = {}
+    for ex in exercises:
+        for c in ex.checks:
+            if c.kind != "invariant" and c.function:
+                key = (ex.id, c.function)
+                status[key] = status.get(key, True) and c.status == Status.PASSED
+    by_id = {ex.id: ex for ex in exercises}
+    for ex in exercises:
+        for check in list(ex.checks):
+            if check.kind != "invariant" or check.status != Status.FAILED:
+                continue
+            called = []
+            for name in check.details.get("functions", []):
+                owner, _, fn = name.rpartition(".")
+                called.append((owner or ex.id, fn))
+            bad = [k for k in called if status.get(k) is False]
+            if bad:
+                names = " and ".join(f"{fn}()" for _, fn in bad)
+                verb = "fails" if len(bad) == 1 else "fail"
+                check.details["blame"] = (f"{names} {verb} its own cases, so this property fails because of "
+                                          f"{names}" if len(bad) == 1 else
+                                          f"{names} {verb} their own cases, so this property fails because of them")
+            elif len(called) == 1:
+                bad = called
+                check.details["blame"] = (f"{called[0][1]}() passes its own cases, but its values break this "
+                                          "property on random inputs")
+            else:
+                check.details["blame"] = ("every function it calls passes its own cases; the random inputs show a "
+                                          "mistake the cases miss in one of " + ", ".join(f"{f}()" for _, f in called))
+            if len(bad) == 1:
+                owner, fn = bad[0]
+                check.details["suspect"] = f"{owner}.{fn}"
+                target = by_id.get(owner)
+                if target is not None and target is not ex and check.max_score == 0:
+                    ex.checks.remove(check)
+                    target.checks.append(check)
+
+
 def _strip_paths(result: dict[str, Any] | None, output: str, prefix: str) -> tuple[dict[str, Any] | None, str]:
     """Reports name the student's files, not the grader's temporary folder (which also changes every run)."""
     error = (result or {}).get("error")
@@ -347,6 +423,7 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Sandbox, *, student:
             id=ex.id, title=ex.title, file=ex.file, score=round(sum(c.score for c in checks), 6),
             max_score=max_score, checks=checks, intuition=ex.intuition,
         ))
+    _blame_invariants(exercises, course)
     quizzes, quiz_error = grade_quizzes(course.quizzes, submission, student=student, reveal=course.reveal,
                                         due=course.due, now=now)
     if quiz_error:

@@ -26,10 +26,13 @@ class Trial:
     args: dict[str, list[Any]]
 
     @property
-    def size(self) -> tuple[int, int]:
-        """Smaller is simpler: fewer numbers, then shorter text; used to pick the counter-example to show."""
-        count = sum(np.asarray(v, dtype=float).size for v in self.inputs.values())
-        return count, len(format_inputs(self.inputs))
+    def size(self) -> tuple[int, float, int]:
+        """The documented size order for the counter-example to show: first n (how many numbers the inputs
+        hold), then magnitude (the sum of their absolute values), then the length of the text."""
+        values = [np.asarray(v, dtype=float) for v in self.inputs.values()]
+        count = sum(v.size for v in values)
+        magnitude = float(sum(np.nansum(np.abs(v)) for v in values))
+        return count, round(magnitude, 9), len(format_inputs(self.inputs))
 
 
 def draw(inv: Invariant) -> tuple[Trial, ...]:

@@ -49,6 +49,7 @@ def environment(override: Path | None = None) -> jinja2.Environment:
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
     )
     env.filters["num"] = fmt
+    env.filters["score"] = views.score
     env.filters["pct"] = lambda x, total: f"{(100.0 * x / total) if total else 0:.0f}%"
     env.filters["cell"] = md_cell
     env.filters["code"] = md_code

@@ -114,6 +114,42 @@ class Section:
         return not self.failed
 
 
+    @property
+    def unimplemented(self) -> bool:
+        """Every check says "not implemented yet": one line in the report, not one block per case."""
+        return bool(self.checks) and all(c.status == Status.ERROR and c.message.startswith("not implemented yet")
+                                         for c in self.checks)
+
+    @property
+    def headline(self) -> str:
+        """What the diagnosis box is titled: a named mistake, a pattern in the numbers, or a failing callee."""
+        d = self.diagnosis or {}
+        kind = d.get("kind", "declared")
+        if kind == "relation":
+            return "A pattern in your answers"
+        if kind == "upstream":
+            return "Fails because of a function it builds on"
+        if kind == "undetermined":
+            return "Not told apart yet"
+        return f"Likely mistake: {d.get('id')}"
+
+    @property
+    def because(self) -> str:
+        """The diagnosis in one paragraph: the explanation, then its evidence when there is one."""
+        d = self.diagnosis or {}
+        evidence = d.get("evidence") or ""
+        return d.get("explanation", "") + (f" ({evidence}.)" if evidence else "")
+
+
+def score(x: Any) -> str:
+    """A score as reports show it: at most 2 decimals (5.53 of 20, not 5.53333); the JSON keeps them all."""
+    v = _float(x)
+    if not math.isfinite(v):
+        return fmt(x)
+    text = f"{round(v, 2):.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
 def sections(ex: ExerciseResult) -> list[Section]:
     """Case checks grouped by function, in the order the exercise declares them."""
     order: dict[str, list[Check]] = {}
@@ -124,7 +160,8 @@ def sections(ex: ExerciseResult) -> list[Section]:
     for function, checks in order.items():
         failed = [c for c in checks if c.status != Status.PASSED]
         diagnosis = next((c.diagnosis for c in failed if c.diagnosis), None)
-        idea = diagnosis["idea"] if diagnosis else next((c.intuition for c in failed if c.intuition), None)
+        idea = diagnosis.get("idea") if diagnosis and diagnosis.get("kind") != "undetermined" else \
+            next((c.intuition for c in failed if c.intuition), None)
         out.append(Section(function, checks, diagnosis, idea if failed else None))
     return out
 
@@ -305,4 +342,4 @@ def plots(ex: ExerciseResult) -> dict[str, dict[str, Any]]:
 
 GLOBALS = {"sections": sections, "facts": facts, "properties": properties, "blocked": blocked,
            "plots": plots, "short": short, "label": label, "parts": parts, "quiz_blocked": quiz_blocked,
-           "quiz_open": quiz_open}
+           "quiz_open": quiz_open, "score": score}

@@ -6,9 +6,11 @@ running code happens here, and each problem names the file, line and key.
 
 from __future__ import annotations
 
+import ast
+import builtins
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -58,6 +60,9 @@ class Function:
     intuition: str
     tolerance: Tolerance
     plot: dict[str, str] | None = None  # {x: <param>, x_label, y_label}: the HTML report draws got vs expected
+    # Functions of the same exercise this one builds on (YAML ``uses:``, else the calls in the reference):
+    # diagnosis blames a caller's failure on a failing callee instead of naming a mistake in the caller.
+    uses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,15 @@ class Misconception:
     swap: tuple[str, str] | None = None  # call with these two parameters exchanged
     implementation: tuple[Path, str] | None = None  # (file, function) replacing functions[0]
     line: int = 0
+    crash: tuple[Crash, ...] = ()  # exceptions on given inputs that are this mistake
+
+
+@dataclass(frozen=True)
+class Crash:
+    """A crash that is a known mistake: ``exception`` (class names) raised on an input where ``when`` holds."""
+
+    exceptions: tuple[str, ...]
+    when: Expr
 
 
 @dataclass(frozen=True)
@@ -321,6 +335,8 @@ def load_exercise(path: Path, root: Path, item: dict[str, Any], limits_d: dict[s
     for name, count in per_function.items():
         if count == 0:
             problems.append(doc.problem(["functions", name], f"function {name} has no case; add at least one"))
+    reference_path = (root / data["reference"]).resolve()
+    functions = _call_graph(doc, data, functions, reference_path, problems)
     misconceptions = _misconceptions(doc, data, functions, root, problems)
     invariants = _invariants(doc, data, functions, ex_tol, problems)
     total = sum(c.points for c in cases) + sum(float(inv.get("points", 0)) for inv in data.get("invariants", []))
@@ -425,9 +441,91 @@ def _misconceptions(doc: Located, data: dict[str, Any], functions: dict[str, Fun
                     continue
                 fields["swap"] = (t["swap"][0], t["swap"][1])
             fields["negate"] = bool(t.get("negate", False))
+        crashes = _crashes(doc, where, label, spec, functions, problems)
+        if crashes is None:
+            continue
         out.append(Misconception(id=spec["id"], explanation=spec["explanation"].strip(), idea=spec["idea"].strip(),
-                                 functions=tuple(spec["functions"]), line=line, **fields))
+                                 functions=tuple(spec["functions"]), line=line, crash=crashes, **fields))
     return tuple(out)
+
+
+def _crashes(doc: Located, where: list[Any], label: str, spec: dict[str, Any], functions: dict[str, Function],
+             problems: list[Problem]) -> tuple[Crash, ...] | None:
+    """``crash:`` (one mapping or a list): exception names that must be real exceptions, ``when`` over the params."""
+    raw = spec.get("crash")
+    if raw is None:
+        return ()
+    items = raw if isinstance(raw, list) else [raw]
+    params = set.intersection(*(set(functions[f].params) for f in spec["functions"]))
+    out = []
+    for j, item in enumerate(items):
+        at = [*where, "crash", j] if isinstance(raw, list) else [*where, "crash"]
+        names = item["exception"] if isinstance(item["exception"], list) else [item["exception"]]
+        bad = [n for n in names if not (isinstance(getattr(builtins, n, None), type)
+                                        and issubclass(getattr(builtins, n), Exception))]
+        if bad:
+            problems.append(doc.problem([*at, "exception"], f"{label}: crash.exception: {bad[0]!r} is not a built-in "
+                                                            "exception; use e.g. ValueError or ZeroDivisionError"))
+            return None
+        try:
+            when = parse(item["when"], known=params)
+        except ExprError as exc:
+            problems.append(doc.problem([*at, "when"], f"{label}: crash.when: {exc}"))
+            return None
+        out.append(Crash(tuple(names), when))
+    return tuple(out)
+
+
+def reference_calls(reference: Path, names: set[str]) -> dict[str, tuple[str, ...]]:
+    """Which of ``names`` each top-level function of the reference calls (read with ast, never run)."""
+    try:
+        tree = ast.parse(reference.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    out = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name in names:
+            called = {n.func.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+            out[node.name] = tuple(sorted((called & names) - {node.name}))
+    return out
+
+
+def _call_graph(doc: Located, data: dict[str, Any], functions: dict[str, Function], reference: Path,
+                problems: list[Problem]) -> dict[str, Function]:
+    """Each function's ``uses``: declared in the YAML, else inferred from the reference; no unknown name, no cycle."""
+    inferred = reference_calls(reference, set(functions))
+    out = {}
+    for name, fn in functions.items():
+        declared = data["functions"][name].get("uses")
+        uses = tuple(declared) if declared is not None else inferred.get(name, ())
+        bad = [u for u in uses if u not in functions or u == name]
+        if bad:
+            problems.append(doc.problem(["functions", name, "uses"],
+                                        f"functions.{name}.uses: {bad[0]!r} is not another function of this "
+                                        f"exercise; use some of {', '.join(f for f in functions if f != name)}"))
+            uses = tuple(u for u in uses if u not in bad)
+        out[name] = replace(fn, uses=uses)
+    visiting: set[str] = set()
+    done: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in done:
+            return
+        if name in visiting:
+            cycle = " -> ".join((*path[path.index(name):], name))
+            problems.append(doc.problem(["functions", name, "uses"], f"functions.{name}.uses: a cycle ({cycle}); "
+                                                                       "a function cannot build on itself"))
+            done.add(name)
+            return
+        visiting.add(name)
+        for u in out[name].uses:
+            visit(u, (*path, name))
+        visiting.discard(name)
+        done.add(name)
+
+    for name in out:
+        visit(name, ())
+    return out
 
 
 def _invariants(doc: Located, data: dict[str, Any], functions: dict[str, Function], ex_tol: dict[str, Any],

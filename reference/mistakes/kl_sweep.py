@@ -19,3 +19,11 @@ def best_q1_argmax(p, q1_values):
     q1_values = np.asarray(q1_values, dtype=float)
     kl = [_kl(p, [q1, 0.75 * (1 - q1), 0.25 * (1 - q1)]) for q1 in q1_values]
     return float(q1_values[int(np.argmax(kl))])
+
+
+def kl_divergence_unclipped(p, q):
+    """No clipping: 0 * log2(0 / q) is nan, and p / 0 is inf."""
+    p = np.asarray(p, dtype=float)
+    q = np.asarray(q, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.sum(p * np.log2(p / q)))

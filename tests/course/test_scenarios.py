@@ -76,7 +76,9 @@ def golden(result: GradeResult) -> dict:
         "max_score": result.max_score,
         "checks": [
             {"name": c.name, "status": c.status.value, "score": c.score, "message": c.message,
-             "misconception": c.misconception}
+             "misconception": c.misconception,
+             **({"diagnosis": {k: c.diagnosis.get(k) for k in ("kind", "where", "relation", "upstream", "explanation")
+                               if c.diagnosis.get(k)}} if c.diagnosis else {})}
             for _, c in result.checks()
         ],
     }

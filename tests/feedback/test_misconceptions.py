@@ -12,7 +12,8 @@ from grader.spec.course import load_course
 CONTRACT = {
     "entropy": ["natural-log", "log10", "zero-probability-nan", "missing-minus-sign", "argmin-instead-of-argmax"],
     "cross_entropy": ["log2-instead-of-ln", "log-of-zero", "swapped-p-q", "mean-instead-of-sum", "loss-change-sign"],
-    "kl_sweep": ["swapped-kl-arguments", "natural-log", "wrong-mass-split", "argmax-instead-of-argmin"],
+    "kl_sweep": ["swapped-kl-arguments", "natural-log", "wrong-mass-split", "argmax-instead-of-argmin",
+                 "kl-without-clipping"],
 }
 MISTAKES = sorted(p.parent.name for p in SCENARIOS.glob("mistake-*/scenario.yaml"))
 CLEAN = sorted(p.parent.name for p in SCENARIOS.glob("*/scenario.yaml")

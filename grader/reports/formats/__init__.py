@@ -41,12 +41,14 @@ class Item:
     output: str
     duration: float | None
     kind: str
+    note: str | None = None  # a diagnosis that names no misconception: a relation, a failing callee, ...
 
 
 def _from_check(ex: ExerciseResult, suite_index: int, index: int, c: Check) -> Item:
+    note = c.diagnosis.get("explanation") if c.diagnosis and not c.misconception else None
     return Item(ex.id, ex.title, suite_index, index, c.name, c.status, c.score, c.max_score, c.message,
                 c.visibility, c.function, c.file, c.line, c.input, c.expected, c.got, c.misconception,
-                c.output, c.duration, c.kind)
+                c.output, c.duration, c.kind, note)
 
 
 def _from_question(q: QuizResult, suite_index: int, index: int, qq: QuestionResult) -> Item:
@@ -87,9 +89,9 @@ def items(result: GradeResult) -> list[Item]:
 
 def score_line(result: GradeResult) -> str:
     """``25/30 (83%), pass threshold 60%: passed`` — the one-line verdict every CI view repeats."""
-    from grader.spec.tolerance import fmt
+    from grader.reports.views import score
 
     pct = 100.0 * result.score / result.max_score if result.max_score else 0.0
     verdict = "passed" if result.passed else "below the pass threshold"
-    return (f"{fmt(result.score)}/{fmt(result.max_score)} ({pct:.0f}%), "
+    return (f"{score(result.score)}/{score(result.max_score)} ({pct:.0f}%), "
             f"pass threshold {100 * result.pass_threshold:.0f}%: {verdict}")

@@ -80,6 +80,8 @@ def _describe(item: Item, named: bool = True) -> str:
         text += f"\ninput: {item.input}"
     if item.misconception:
         text += f"\nlikely mistake: {item.misconception}"
+    elif item.note:
+        text += f"\n{item.note}"
     return text
 
 

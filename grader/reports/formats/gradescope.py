@@ -52,6 +52,8 @@ def test_output(item: Item) -> str:
         lines.append(f"correct answer: {fmt(item.expected)}")
     if item.misconception:
         lines.append(f"likely mistake: {item.misconception}")
+    elif item.note:
+        lines.append(item.note)
     if item.output:
         lines.append("your code printed:")
         lines.append(_capped(item.output.rstrip("\n")))

@@ -39,6 +39,8 @@ def _detail(item: Item, suite_file: str | None) -> str:
         lines.append(f"got:      {fmt(item.got)}")
     if item.misconception:
         lines.append(f"likely mistake: {item.misconception}")
+    elif item.note:
+        lines.append(item.note)
     file = item.file or suite_file
     if file:
         lines.append(f"at {file}:{item.line}" if item.line else f"in {file}")
