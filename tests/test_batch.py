@@ -23,7 +23,14 @@ from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
 from grader.classroom.batch import GRADEBOOK, MANIFEST, RESULTS, SUMMARY, merge, reports_enabled, run_batch
-from grader.classroom.gradebook import CANVAS_INFO, guard_cell, load_canvas_map, write_canvas
+from grader.classroom.gradebook import (
+    CANVAS_INFO,
+    CanvasMap,
+    CanvasStudent,
+    guard_cell,
+    load_canvas_map,
+    write_canvas,
+)
 from grader.classroom.submissions import extract_zip, parse_shard, shard_of
 from grader.cli import cli
 from grader.errors import InputError, SpecError, UsageError
@@ -372,6 +379,16 @@ def test_canvas_roster(tmp_path: Path) -> None:
     assert tuple(rows[0][:5]) == CANVAS_INFO
     assert rows[2] == ["Doe, Alice", "1234", "S001", "alice", "Section A", "7.5"]
     assert unknown == ["zed"]
+
+
+def test_canvas_sis_ids_are_written_as_canvas_matches_them() -> None:
+    """A roster id such as -0042 is the instructor's, and Canvas matches it exactly: never '-0042."""
+    cmap = CanvasMap(assignments={"total": ("Lab", 4714)},
+                     students={"s1": CanvasStudent(name="-Doe, Jo", id="77", sis_user_id="-0042", sis_login_id="+jo")})
+    buf = io.StringIO()
+    write_canvas(buf, cmap, [], 50.0, [{"student": "s1", "score": 40, "items": {}}])
+    rows = list(csv.reader(io.StringIO(buf.getvalue())))
+    assert rows[2] == ["'-Doe, Jo", "77", "-0042", "+jo", "", "40"]
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])

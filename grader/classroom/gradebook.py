@@ -1,8 +1,9 @@
 """Gradebook CSVs: our own (student, each item, total) and one Canvas can import.
 
-Every text cell goes through ``guard_cell``: a spreadsheet runs a cell that starts with ``=``, ``+``,
-``-``, ``@``, a tab or a carriage return as a formula, and student ids and names are chosen by people
-we do not control. Numbers are written as numbers and never guarded.
+Every text cell people we do not control choose (student ids from folder names, names, e-mails) goes through
+``guard_cell``: a spreadsheet runs a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+return as a formula. Numbers are written as numbers and never guarded, and neither are the Canvas and SIS ids
+of the instructor's roster in canvas.csv: Canvas matches students by them, character for character.
 """
 
 from __future__ import annotations
@@ -152,7 +153,10 @@ def write_canvas(fh: TextIO, cmap: CanvasMap, items: list[dict[str, Any]], max_t
             unknown.append(sid)
             person = CanvasStudent(name=sid)
         scores = {**row.get("items", {}), "total": row["score"]}
-        info = [person.name, person.id, person.sis_user_id, person.sis_login_id, person.section or cmap.section]
-        w.writerow([*[guard_cell(v) for v in info], *[number(scores.get(k)) for k in keys]])
+        # Ids come from the instructor's roster or map, and Canvas matches students by them: written as they are
+        # (a guarded SIS id '-0042' would match nobody). Names and sections are text a spreadsheet shows.
+        info = [guard_cell(person.name), person.id, person.sis_user_id, person.sis_login_id,
+                guard_cell(person.section or cmap.section)]
+        w.writerow([*info, *[number(scores.get(k)) for k in keys]])
         count += 1
     return count, unknown
