@@ -134,8 +134,9 @@ def graded(plan: Plan, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, 
 def test_class_gradebook(graded: tuple[Path, Path]) -> None:
     _, out = graded
     rows = gradebook(out)
-    assert rows[0] == ["student", "entropy", "cross_entropy", "kl_sweep", "information_theory", "total"]
-    by_student = {r[0]: r for r in rows[1:]}
+    assert rows[0] == ["student", "name", "email", "entropy", "cross_entropy", "kl_sweep", "information_theory", "total"]
+    by_student = {r[0]: [r[0], *r[3:]] for r in rows[1:]}
+    assert all(r[1:3] == ["", ""] for r in rows[1:])  # folders carry no names
     assert len(rows) - 1 == len(by_student) == len(CLASS)
     assert [r[0] for r in rows[1:]] == sorted(guard_cell(s) for s in CLASS)
     assert by_student["alice"][1:] == ["10", "10", "10", "20", "50"]
@@ -404,7 +405,7 @@ def test_cli_batch_and_merge(fast_course: Path, tmp_path: Path) -> None:
     for k in (1, 2):
         result = runner.invoke(cli, [*args, "--out", str(tmp_path / f"s{k}"), "--shard", f"{k}/2"])
         assert result.exit_code == 0, result.output
-        assert result.output.startswith("Graded ")
+        assert result.output.startswith(f"Found 2 students in one folder per student ({klass}).\nGraded ")
     result = runner.invoke(cli, ["merge", str(tmp_path / "s1"), str(tmp_path / "s2"), "--out", str(tmp_path / "all")])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Merged 2 students from 2 folders.")

@@ -527,8 +527,13 @@ def _bar(total: int, show: bool | None) -> Any:
 
 def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, shard: tuple[int, int] | None = None,
               canvas: CanvasMap | None = None, progress: bool | None = None,
-              formats: tuple[str, ...] = ()) -> Progress:
-    """Grade every submission in ``source`` (or this shard of them) into ``out``; see the module docstring."""
+              formats: tuple[str, ...] = (), layout: str | None = None, prefix: str | None = None,
+              note: Callable[[str], None] | None = None) -> Progress:
+    """Grade every submission in ``source`` (or this shard of them) into ``out``; see the module docstring.
+
+    ``layout`` forces the export's layout (else it is detected), ``prefix`` is the Classroom assignment prefix;
+    ``note`` hears, before grading starts, how many students were found in which layout, and how.
+    """
     jobs = jobs or os.cpu_count() or 1
     if jobs < 1:
         raise UsageError("--jobs must be at least 1")
@@ -541,8 +546,10 @@ def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, s
         with contextlib.suppress(FileNotFoundError):
             (out / RUN).unlink()  # present only when a run finished; merge relies on it
         scratch = scratch_root()
+        # The zip's copy and the grouped submissions: a sandboxed student may not read them either.
+        work = Path(tempfile.mkdtemp(prefix="grader-class-")).resolve()
         setup = WorkerSetup(plan=plan, meta=meta, out=out.resolve(),
-                            forbidden=(out.resolve(), source.resolve(), scratch), reports=reports_enabled(),
+                            forbidden=(out.resolve(), source.resolve(), scratch, work), reports=reports_enabled(),
                             scratch=scratch, formats=tuple(formats))
         # Workers fork now, before this process lists the class and reads the manifest, so that they do not
         # carry (and count in their memory) what only this process needs. A worker starts its sandbox lazily.
@@ -551,8 +558,12 @@ def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, s
         try:
             with _Stop(lambda text: (bar.write if bar else print)(text, file=sys.stderr)) as stop:
                 try:
-                    with open_submissions(source) as found:
-                        selected = [s for s in found if shard is None or shard_of(s.student, shard[1]) == shard[0]]
+                    with open_submissions(source, work, layout=layout, prefix=prefix) as found:
+                        for line in (found.headline(), *found.notes):
+                            (note or (lambda text: print(text, file=sys.stderr)))(line)
+                        layout_used = found.layout
+                        selected = [s for s in found.students
+                                    if shard is None or shard_of(s.student, shard[1]) == shard[0]]
                         state.total = len(selected)
                         manifest = Manifest(out / MANIFEST).open()
                         bar = _bar(len(selected), progress)
@@ -568,6 +579,7 @@ def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, s
         finally:
             pool.close()
             shutil.rmtree(scratch, ignore_errors=True)
+            shutil.rmtree(work, ignore_errors=True)
         state.wall = time.perf_counter() - started
         if state.interrupted:
             return state
@@ -576,7 +588,8 @@ def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, s
             raise RuntimeError(f"no result for {len(missing)} submission(s), e.g. {missing[0]}")
         students = [s.student for s in selected]
         manifest.rewrite(students)
-        run = {"shard": f"{shard[0]}/{shard[1]}" if shard else None, "started": started_at, "jobs": jobs,
+        run = {"source": str(source), "layout": layout_used,
+               "shard": f"{shard[0]}/{shard[1]}" if shard else None, "started": started_at, "jobs": jobs,
                "students": len(selected), "graded": state.graded, "skipped": state.skipped,
                "wall_seconds": round(time.perf_counter() - started, 3)}
         state.unknown_canvas, state.summary = write_class_outputs(out, meta, [run], manifest, students, canvas)
@@ -590,7 +603,7 @@ def _jobs(manifest: Manifest, selected: list[Submission], spec: str) -> Iterator
         prior = None
         if entry is not None and entry.spec_hash == spec:
             prior = {"submission_hash": entry.submission_hash, "result_sha": entry.result_sha, "report": entry.report}
-        yield {"student": sub.student, "path": str(sub.path), "prior": prior}
+        yield {"student": sub.student, "path": str(sub.path), "prior": prior, "name": sub.name, "email": sub.email}
 
 
 def _grade_all(pool: Pool, manifest: Manifest, selected: list[Submission], state: Progress, bar: Any,
@@ -606,10 +619,11 @@ def _grade_all(pool: Pool, manifest: Manifest, selected: list[Submission], state
             while pending is not None and len(worker.jobs) < IN_FLIGHT:
                 pool.send(worker, pending)
                 pending = next(todo, None)
-        for _job, row in pool.results(timeout=0.25):
+        for job, row in pool.results(timeout=0.25):
             if row.get("skipped"):
                 state.skipped += 1
             else:
+                row.update(name=job.get("name", ""), email=job.get("email", ""))
                 manifest.append(row)
                 state.graded += 1
                 state.below += not row["passed"]
@@ -627,7 +641,8 @@ def write_class_outputs(out: Path, meta: dict[str, Any], runs: list[dict[str, An
     unknown: list[str] = []
     if canvas is not None:
         with open_atomic(out / CANVAS, newline="") as fh:
-            _, unknown = write_canvas(fh, canvas, meta["items"], meta["max_score"], manifest.rows(students))
+            _, unknown = write_canvas(fh, canvas, meta["items"], meta["max_score"], manifest.rows(students),
+                                      canvas_ids=any(run.get("layout") == "canvas" for run in runs))
     summary = Summary(meta)
     for row in manifest.rows(students):
         summary.add(row)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.classroom.layouts import TITLE as LAYOUT_TITLES
 from grader.reports.render import environment
 
 BINS = 10
@@ -70,15 +71,17 @@ class Summary:
                 tally.failed += 1
             elif letter == "e":
                 tally.error += 1
+        label = row["student"] + (f" ({row['name']})" if row.get("name") else "")  # the name, when the LMS gave it
         for mid in row.get("misconceptions", []):
-            self.misconceptions.setdefault(mid, []).append(row["student"])
+            self.misconceptions.setdefault(mid, []).append(label)
         if row.get("problems"):
             self.problem_count += 1
             kinds = sorted({p["kind"] for p in row["problems"]}, key=PROBLEM_ORDER.index)
             for kind in kinds:
                 self.problem_kinds[kind] = self.problem_kinds.get(kind, 0) + 1
             if len(self.problems) < MAX_PROBLEM_ROWS:
-                self.problems.append({"student": row["student"], "kinds": kinds, "score": row["score"],
+                self.problems.append({"student": row["student"], "name": row.get("name") or "",
+                                      "email": row.get("email") or "", "kinds": kinds, "score": row["score"],
                                       "max_score": row["max_score"], "problems": row["problems"]})
         if row.get("duration") is not None:
             self.durations.append(float(row["duration"]))
@@ -115,7 +118,7 @@ class Summary:
             "checks": sorted(self.checks, key=lambda c: (c.rate, c.exercise, c.name)),
             "misconceptions": misconceptions, "problems": problems, "problem_count": self.problem_count,
             "problem_kinds": self.problem_kinds, "problems_cut": self.problem_count > len(problems),
-            "runs": runs, "timing": timing,
+            "runs": runs, "timing": timing, "layout_titles": LAYOUT_TITLES,
         }
 
 
