@@ -147,6 +147,10 @@ def test_canvas_download_zip_grades_by_canvas_id(plan: Plan, tmp_path: Path) -> 
                         ["smithalex", "23456", "", "", "Section A", "30"]]
     run = json.loads((tmp_path / "out" / "run.json").read_text())
     assert run["runs"][0]["layout"] == "canvas" and run["runs"][0]["source"] == str(archive)
+    # what graded the run, once; each result repeats it
+    env = run["runs"][0]["environment"]
+    assert json.loads((tmp_path / "out" / "results" / "12345.json").read_text())["environment"] == env
+    assert env["course_hash"] and env["seed_scheme"].startswith("v1: ")
 
 
 # -- Gradescope --------------------------------------------------------------------------------------

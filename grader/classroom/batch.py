@@ -30,7 +30,7 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -46,6 +46,7 @@ from grader.record import GradeResult
 from grader.reports.render import FORMATS, render
 from grader.sandbox.client import Sandbox
 from grader.spec.course import Course
+from grader.spec.provenance import environment_of
 
 RESULTS, REPORTS = "results", "reports"
 MANIFEST, RUN, GRADEBOOK, CANVAS, SUMMARY = "manifest.jsonl", "run.json", "gradebook.csv", "canvas.csv", "summary.html"
@@ -253,7 +254,7 @@ def _error_result(setup: WorkerSetup, student: str, message: str) -> GradeResult
     course = setup.plan.course
     return GradeResult(course=course.title, student=student, mode=setup.plan.mode, score=0.0,
                        max_score=setup.meta["max_score"], pass_threshold=course.pass_threshold, passed=False,
-                       exercises=[], grader_error=message)
+                       exercises=[], grader_error=message, environment=environment_of(course.spec_hash))
 
 
 def write_outputs(setup: WorkerSetup, result: GradeResult, submission_hash_: str) -> dict[str, Any]:
@@ -588,7 +589,8 @@ def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, s
             raise RuntimeError(f"no result for {len(missing)} submission(s), e.g. {missing[0]}")
         students = [s.student for s in selected]
         manifest.rewrite(students)
-        run = {"source": str(source), "layout": layout_used,
+        # What graded this run, once (each result repeats it): shards merged from other machines keep theirs.
+        run = {"source": str(source), "layout": layout_used, "environment": asdict(environment_of(plan.course.spec_hash)),
                "shard": f"{shard[0]}/{shard[1]}" if shard else None, "started": started_at, "jobs": jobs,
                "students": len(selected), "graded": state.graded, "skipped": state.skipped,
                "wall_seconds": round(time.perf_counter() - started, 3)}
