@@ -75,3 +75,10 @@ def test_confinement_is_shown_when_the_record_has_it(result: GradeResult) -> Non
         assert graded_by(result).endswith(" · confinement: landlock, seccomp, namespaces, rlimits")
     finally:
         del result.confinement  # type: ignore[attr-defined]
+
+
+def test_machine_formats_carry_it(result: GradeResult) -> None:
+    env = vars(result.environment)
+    assert json.loads(render(result, "gradescope"))["extra_data"]["environment"] == env
+    xml = render(result, "junit")
+    assert f'<property name="environment.course_hash" value="{env["course_hash"]}"' in xml
