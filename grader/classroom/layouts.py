@@ -143,6 +143,7 @@ class Work:
 
     def __init__(self, folder: Path, shown: Shown, notes: list[str], unzip: Callable[[Path, Path], None]) -> None:
         self.folder, self.shown, self.notes, self.unzip = folder, shown, notes, unzip
+        self.owned = shown.extracted  # files in there are our own copy: grouping may move them
         self._count = 0
 
     def new(self, kind: str) -> Path:
@@ -171,9 +172,13 @@ class Work:
         return path
 
 
-def _copy_into(src: Path, dest: Path, name: str) -> None:
+def _copy_into(src: Path, dest: Path, name: str, owned: Path | None = None) -> None:
+    """Put ``src`` into ``dest`` as ``name``: moved when it is our own copy (inside ``owned``, the extracted zip),
+    else copied, so the user's export is never modified."""
     target = dest / name
-    if src.is_dir():
+    if owned is not None and src.is_relative_to(owned):
+        os.replace(src, target)
+    elif src.is_dir():
         shutil.copytree(src, target, symlinks=True, dirs_exist_ok=True)
     else:
         shutil.copyfile(src, target)
@@ -229,7 +234,7 @@ def read_canvas(root: Path, work: Work) -> list[Student]:
     for uid in sorted(groups, key=lambda u: (len(u), u)):
         dest = work.new("canvas")
         for original, (_n, file) in sorted(groups[uid]["files"].items()):
-            _copy_into(file, dest, original)
+            _copy_into(file, dest, original, work.owned)
         students.append(Student(uid, work.look_into(dest, uid), name=groups[uid]["login"]))
     return students
 
@@ -342,9 +347,9 @@ def read_moodle(root: Path, work: Work) -> list[Student]:
             for entry, rest in parts:
                 if entry.is_dir():
                     for inner in _entries(entry):
-                        _copy_into(inner, path, inner.name)
+                        _copy_into(inner, path, inner.name, work.owned)
                 else:
-                    _copy_into(entry, path, rest or entry.name)
+                    _copy_into(entry, path, rest or entry.name, work.owned)
         students.append(Student(mid, work.look_into(path, mid), name=groups[mid]["name"]))
     return students
 
