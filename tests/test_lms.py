@@ -328,6 +328,7 @@ def test_folders_of_folders_are_refused_not_graded_as_students(tmp_path: Path) -
         found(top)
     assert info.value.message == (f"{top} holds 2 folder(s) that hold only folders (e.g. {top / 'A'}: alice/, bob/): "
                                   "no student could be identified")
+    assert found(top, layout="folders")[1].keys() == {"A", "B"}  # forced: the user's call
     archive = zip_tree(top, tmp_path / "sections.zip")
     with pytest.raises(InputError) as info:
         found(archive)

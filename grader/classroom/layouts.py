@@ -369,7 +369,7 @@ def _refuse_wrappers(root: Path, folders: list[Path], work: Work) -> None:
     """A folder of folders graded as students would give each wrapper 0: refuse, saying what to pass."""
     for folder in folders:
         kind = detect(folder)
-        if kind is not None:
+        if kind is not None and (kind != "classroom" or len(_dirs(folder)) >= 2):  # one repo inside: looked into
             raise InputError(f"{work.shown(folder)} looks like {TITLE[kind]}, not one student's folder",
                              f"Pass {work.shown(folder)} itself (or --layout {kind} with it).")
     full = [f for f in folders if _entries(f)]
@@ -379,17 +379,22 @@ def _refuse_wrappers(root: Path, folders: list[Path], work: Work) -> None:
         inside = ", ".join(d.name + "/" for d in _dirs(first)[:3])
         raise InputError(f"{work.shown(root)} holds {len(folders)} folder(s) that hold only folders "
                          f"(e.g. {work.shown(first)}: {inside}): no student could be identified",
-                         f"Pass the folder that holds one folder per student (e.g. {work.shown(first)}), or "
-                         "choose the export's layout with --layout canvas|gradescope|moodle|classroom.")
+                         f"Pass the folder that holds one folder per student (e.g. {work.shown(first)}), choose "
+                         "the export's layout with --layout canvas|gradescope|moodle|classroom, or pass --layout "
+                         "folders to grade these folders as students all the same.")
 
 
-def read_folders(root: Path, work: Work, *, prefix: str | None = None, classroom: bool = False) -> list[Student]:
+def read_folders(root: Path, work: Work, *, prefix: str | None = None, classroom: bool = False,
+                 forced: bool = False) -> list[Student]:
+    """One student per folder (``classroom``: repository names less the assignment prefix). Unless the layout was
+    forced, a folder that looks like a wrapper is refused rather than graded as a student."""
     folders = _dirs(root)
     if not folders and any(f.suffix in (".py", ".ipynb") for f in _files(root)):
         raise InputError(f"{work.shown(root)} holds Python files but no student folders",
                          "grader batch expects one folder per student (the folder name is the student id), or a "
                          "Canvas download (--layout canvas); to grade one submission run: grader check DIR")
-    _refuse_wrappers(root, folders, work)
+    if not forced:
+        _refuse_wrappers(root, folders, work)
     names = [f.name for f in folders]
     if classroom and prefix is None:
         prefix = common_prefix(names)
@@ -435,7 +440,7 @@ def read_export(root: Path, work_folder: Path, shown: Shown, unzip: Callable[[Pa
     if kind in READERS:
         students = READERS[kind](root, work)
     else:
-        students = read_folders(root, work, prefix=prefix, classroom=kind == "classroom")
+        students = read_folders(root, work, prefix=prefix, classroom=kind == "classroom", forced=layout is not None)
     unique: dict[str, Student] = {}
     for s in students:
         if s.student in unique:
