@@ -351,3 +351,29 @@ def test_a_student_folder_that_is_one_folder_is_looked_into(tmp_path: Path) -> N
     (klass / "erin").mkdir()  # an empty folder is still a student who handed in nothing
     layout, students, _ = found(klass)
     assert layout == "folders" and students == {"alice": ("", "", sorted(FILES)), "erin": ("", "", [])}
+
+
+def test_gradescope_metadata_read_leniently_and_errors_name_the_line(tmp_path: Path) -> None:
+    """Ruby-flavoured YAML (``:symbol`` keys, times, ``!ruby/...`` tags) reads; a broken file names file:line."""
+    from grader.classroom.layouts import Shown, read_gradescope_metadata
+
+    meta = tmp_path / "submission_metadata.yml"
+    meta.write_text(":submission_9:\n  :submitters:\n  - !ruby/hash:ActiveSupport::HashWithIndifferentAccess\n"
+                    "    :name: Ann\n    :sid: 7\n  :score: !ruby/object:BigDecimal 18:0.3e2\n"
+                    "  :created_at: 2026-11-21 09:00:00.000000000 -08:00\n")
+    assert read_gradescope_metadata(meta, Shown(meta, None)) == {":submission_9": [{"name": "Ann", "email": "",
+                                                                                   "sid": "7"}]}
+    meta.write_text("submission_1:\n  :submitters: [\n")
+    with pytest.raises(InputError) as info:
+        read_gradescope_metadata(meta, Shown(meta, None))
+    assert info.value.message.startswith(f"{meta}:3: cannot read Gradescope's submission metadata")
+
+
+def test_canvas_names() -> None:
+    from grader.classroom.layouts import canvas_name
+
+    assert canvas_name("doejane_12345_67890_entropy.py") == ("12345", "doejane", False, "entropy.py", 0)
+    assert canvas_name("smithalex_late_23456_78901_kl_sweep-2.py") == ("23456", "smithalex", True, "kl_sweep.py", 2)
+    assert canvas_name("doejane_12345_67890_entropy.ipynb")[3] == "entropy.ipynb"
+    assert canvas_name("doejane_12345_text.html") == ("12345", "doejane", False, "text.html", 0)
+    assert canvas_name("entropy.py") is None and canvas_name("kl_sweep.py") is None
