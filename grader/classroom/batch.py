@@ -7,7 +7,8 @@ Layout of OUT:
 - ``manifest.jsonl``: one compact row per graded submission (hashes, scores, check statuses), appended as
   each finishes; a rerun skips a submission whose files and course spec are unchanged;
 - ``gradebook.csv``, ``canvas.csv`` (with ``--canvas``), ``summary.html``, ``run.json`` (course items,
-  checks and the run's timing), written when every selected submission has a row.
+  checks, and each run's source, layout, environment and timing), written when every selected submission has
+  a row.
 
 Processes: this one hands out submissions and writes the manifest; ``jobs`` worker processes each own a
 fork server (``grader.sandbox``) that forks one sandboxed child per submission. Workers write the per-student
