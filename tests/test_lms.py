@@ -305,6 +305,11 @@ def test_cli_classroom_prefix_and_layout(fast_course: Path, tmp_path: Path) -> N
                                       str(tmp_path / "o2"), "--layout", "canvas"])
     assert result.exit_code == 4
     assert result.output.startswith(f"Error: {parent} holds no file named as Canvas names them ")
+    result = CliRunner().invoke(cli, ["batch", str(parent), "--course", str(fast_course), "--out",
+                                      str(tmp_path / "o3"), "--layout", "moodle", "--prefix", "hw1-"])
+    assert result.exit_code == 2
+    assert result.output == ("Error: --prefix is for GitHub Classroom repositories\n"
+                             "Drop --prefix, or use --layout classroom.\n")
 
 
 # -- wrappers, and nobody to grade -------------------------------------------------------------------
