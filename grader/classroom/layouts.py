@@ -80,21 +80,43 @@ class Shown:
         return str(path)
 
 
-def _entries(folder: Path) -> list[Path]:
-    """What an export really holds: no hidden files, OS litter or links."""
+def _names(folder: Path | str) -> tuple[list[str], list[str]]:
+    """(file names, folder names) an export really holds: no hidden files, OS litter or links. One scandir, whose
+    entries know their type, so a class of thousands is listed without a stat (or a Path) per file."""
+    files: list[str] = []
+    dirs: list[str] = []
     try:
-        found = sorted(folder.iterdir())
+        with os.scandir(folder) as it:
+            for e in it:
+                if e.name.startswith(".") or e.name in JUNK or e.is_symlink():
+                    continue
+                if e.is_dir(follow_symlinks=False):
+                    dirs.append(e.name)
+                elif e.is_file(follow_symlinks=False):
+                    files.append(e.name)
     except OSError:
-        return []
-    return [e for e in found if not e.name.startswith(".") and e.name not in JUNK and not e.is_symlink()]
+        pass
+    files.sort()
+    dirs.sort()
+    return files, dirs
+
+
+def _listing(folder: Path) -> tuple[list[Path], list[Path]]:
+    files, dirs = _names(folder)
+    return [folder / f for f in files], [folder / d for d in dirs]
+
+
+def _entries(folder: Path) -> list[Path]:
+    files, dirs = _listing(folder)
+    return sorted(files + dirs)
 
 
 def _files(folder: Path) -> list[Path]:
-    return [e for e in _entries(folder) if e.is_file()]
+    return _listing(folder)[0]
 
 
 def _dirs(folder: Path) -> list[Path]:
-    return [e for e in _entries(folder) if e.is_dir()]
+    return _listing(folder)[1]
 
 
 def valid_student_id(name: str) -> bool:
@@ -105,16 +127,18 @@ def valid_student_id(name: str) -> bool:
 
 def detect(folder: Path) -> str | None:
     """The LMS layout of ``folder``, or None when it is not an export we recognise."""
-    if (folder / GRADESCOPE_METADATA).is_file():
+    return _detect(folder, *_names(folder))
+
+
+def _detect(folder: Path, files: list[str], dirs: list[str]) -> str | None:
+    if GRADESCOPE_METADATA in files:
         return "gradescope"
-    entries = _entries(folder)
-    files = [e for e in entries if e.is_file()]
-    canvas = [f for f in files if CANVAS_FILE.match(f.name)]
+    canvas = [f for f in files if CANVAS_FILE.match(f)]
     if canvas and 2 * len(canvas) >= len(files):
         return "canvas"
-    if any(MOODLE.match(e.name) for e in entries):
+    if any(MOODLE.match(name) for name in (*files, *dirs)):
         return "moodle"
-    if any((d / ".git").exists() for d in entries if d.is_dir()):
+    if any(os.path.lexists(os.path.join(folder, d, ".git")) for d in dirs):
         return "classroom"
     return None
 
@@ -155,18 +179,18 @@ class Work:
     def look_into(self, path: Path, student: str) -> Path:
         """A submission that is one folder, or one .zip, is graded from inside it."""
         for _ in range(MAX_LOOK_THROUGH):
-            files, dirs = _files(path), _dirs(path)
-            if len(files) == 1 and not dirs and files[0].suffix.lower() == ".zip":
+            files, dirs = _names(path)
+            if len(files) == 1 and not dirs and files[0].lower().endswith(".zip"):
                 dest = self.new("unzipped")
                 try:
-                    self.unzip(files[0], dest)
+                    self.unzip(path / files[0], dest)
                 except InputError as exc:
-                    self.notes.append(f"{student}: {self.shown(files[0])} was not unzipped ({exc.message}).")
+                    self.notes.append(f"{student}: {self.shown(path / files[0])} was not unzipped ({exc.message}).")
                     return path
                 path = dest
                 continue
             if not files and len(dirs) == 1:
-                path = dirs[0]
+                path = path / dirs[0]
                 continue
             break
         return path
@@ -367,13 +391,14 @@ def common_prefix(names: list[str]) -> str:
 
 def _refuse_wrappers(root: Path, folders: list[Path], work: Work) -> None:
     """A folder of folders graded as students would give each wrapper 0: refuse, saying what to pass."""
-    for folder in folders:
-        kind = detect(folder)
-        if kind is not None and (kind != "classroom" or len(_dirs(folder)) >= 2):  # one repo inside: looked into
+    listings = {f: _names(f) for f in folders}
+    for folder, (files, dirs) in listings.items():
+        kind = _detect(folder, files, dirs)
+        if kind is not None and (kind != "classroom" or len(dirs) >= 2):  # one repository inside: looked into
             raise InputError(f"{work.shown(folder)} looks like {TITLE[kind]}, not one student's folder",
                              f"Pass {work.shown(folder)} itself (or --layout {kind} with it).")
-    full = [f for f in folders if _entries(f)]
-    wrappers = [f for f in full if not _files(f) and len(_dirs(f)) >= 2]
+    full = [f for f, (files, dirs) in listings.items() if files or dirs]
+    wrappers = [f for f in full if not listings[f][0] and len(listings[f][1]) >= 2]
     if full and len(wrappers) == len(full):
         first = wrappers[0]
         inside = ", ".join(d.name + "/" for d in _dirs(first)[:3])
