@@ -179,9 +179,15 @@ def check(directory: Path, course_dir: Path | None, fmt: str, output: Path | Non
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: only on a terminal).")
 @click.option("--format", "formats", type=click.Choice(["junit", "gradescope"]), multiple=True,
               help="Also write this view per student: junit/<student>.xml, gradescope/<student>.json (repeatable).")
+@click.option("--layout", type=click.Choice(["canvas", "gradescope", "moodle", "classroom", "folders"]),
+              help="The export's layout (default: detected).")
+@click.option("--prefix", help="GitHub Classroom: the assignment prefix to strip from repository names "
+                               "(default: the common prefix, when plain to see).")
 def batch(submissions: Path, course_dir: Path | None, out: Path, jobs: int | None, shard: str | None,
-          canvas_map: Path | None, progress: bool | None, formats: tuple[str, ...]) -> None:
-    """Grade a class: SUBMISSIONS holds one folder per student (or is a .zip of them)."""
+          canvas_map: Path | None, progress: bool | None, formats: tuple[str, ...], layout: str | None,
+          prefix: str | None) -> None:
+    """Grade a class: SUBMISSIONS is an LMS export (Canvas, Gradescope, Moodle, GitHub Classroom repositories,
+    or one folder per student), as a folder or the .zip the LMS gave you."""
     from grader.authoring.session import open_course
     from grader.classroom.batch import GRADEBOOK, SUMMARY, run_batch
     from grader.classroom.gradebook import load_canvas_map
@@ -192,8 +198,11 @@ def batch(submissions: Path, course_dir: Path | None, out: Path, jobs: int | Non
     session = open_course(course_dir)
     if session.plan.mode != "course":
         raise UsageError("grader batch needs the course repository", "Run it inside the course or pass --course DIR.")
+    if prefix is not None and layout not in (None, "classroom"):
+        raise UsageError("--prefix is for GitHub Classroom repositories", "Drop --prefix, or use --layout classroom.")
     state = run_batch(session.plan, submissions, out, jobs=jobs, shard=shard_kn, canvas=canvas, progress=progress,
-                      formats=formats)
+                      formats=formats, layout=layout or ("classroom" if prefix is not None else None), prefix=prefix,
+                      note=click.echo)
     done = state.graded + state.skipped
     rate = f"{state.graded / state.wall:.0f}/s" if state.wall > 0 else "-"
     line = (f"Graded {state.graded} of {state.total} submissions in {state.wall:.1f} s ({rate}); "

@@ -83,6 +83,19 @@ class QuizResult:
 
 
 @dataclass
+class Environment:
+    """What graded a result (see grader.spec.provenance). The sandbox's confinement layers are not here: they
+    are the record's own ``confinement`` field, written by the sandbox work."""
+
+    grader: str  # the grader's version
+    course_hash: str  # SHA-256 (16 hex) of the course spec, reference code, quiz files and report templates
+    python: str
+    numpy: str
+    platform: str
+    seed_scheme: str
+
+
+@dataclass
 class GradeResult:
     course: str
     student: str | None
@@ -97,6 +110,7 @@ class GradeResult:
     duration: float = 0.0
     version: int = RESULT_VERSION
     reveal: str = "always"  # course.yaml's policy for hidden checks (always | never | after_due), for views
+    environment: Environment | None = None  # what graded it; None only for records made outside grading
 
     def checks(self) -> list[tuple[ExerciseResult, Check]]:
         return [(ex, c) for ex in self.exercises for c in ex.checks]
@@ -104,7 +118,7 @@ class GradeResult:
     def to_dict(self) -> dict[str, Any]:
         data = _tree(self)  # json_safe(asdict(self)) in one pass: a student's NaN or inf must not break the JSON
         order = ["version", "course", "student", "mode", "score", "max_score", "pass_threshold", "passed",
-                 "exercises", "quizzes", "grader_error", "duration", "reveal"]
+                 "exercises", "quizzes", "grader_error", "duration", "reveal", "environment"]
         return {k: data[k] for k in order}
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -121,8 +135,9 @@ class GradeResult:
                                              for qq in q["questions"]]})
             for q in data.get("quizzes", [])
         ]
-        fields = {k: v for k, v in data.items() if k not in ("exercises", "quizzes")}
-        return cls(**fields, exercises=exercises, quizzes=quizzes)
+        fields = {k: v for k, v in data.items() if k not in ("exercises", "quizzes", "environment")}
+        env = data.get("environment")
+        return cls(**fields, exercises=exercises, quizzes=quizzes, environment=Environment(**env) if env else None)
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}

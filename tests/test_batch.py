@@ -23,7 +23,14 @@ from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
 from grader.classroom.batch import GRADEBOOK, MANIFEST, RESULTS, SUMMARY, merge, reports_enabled, run_batch
-from grader.classroom.gradebook import CANVAS_INFO, guard_cell, load_canvas_map, write_canvas
+from grader.classroom.gradebook import (
+    CANVAS_INFO,
+    CanvasMap,
+    CanvasStudent,
+    guard_cell,
+    load_canvas_map,
+    write_canvas,
+)
 from grader.classroom.submissions import extract_zip, parse_shard, shard_of
 from grader.cli import cli
 from grader.errors import InputError, SpecError, UsageError
@@ -128,8 +135,9 @@ def graded(plan: Plan, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, 
 def test_class_gradebook(graded: tuple[Path, Path]) -> None:
     _, out = graded
     rows = gradebook(out)
-    assert rows[0] == ["student", "entropy", "cross_entropy", "kl_sweep", "information_theory", "total"]
-    by_student = {r[0]: r for r in rows[1:]}
+    assert rows[0] == ["student", "name", "email", "entropy", "cross_entropy", "kl_sweep", "information_theory", "total"]
+    by_student = {r[0]: [r[0], *r[3:]] for r in rows[1:]}
+    assert all(r[1:3] == ["", ""] for r in rows[1:])  # folders carry no names
     assert len(rows) - 1 == len(by_student) == len(CLASS)
     assert [r[0] for r in rows[1:]] == sorted(guard_cell(s) for s in CLASS)
     assert by_student["alice"][1:] == ["10", "10", "10", "20", "50"]
@@ -375,6 +383,16 @@ def test_canvas_roster(tmp_path: Path) -> None:
     assert unknown == ["zed"]
 
 
+def test_canvas_sis_ids_are_written_as_canvas_matches_them() -> None:
+    """A roster id such as -0042 is the instructor's, and Canvas matches it exactly: never '-0042."""
+    cmap = CanvasMap(assignments={"total": ("Lab", 4714)},
+                     students={"s1": CanvasStudent(name="-Doe, Jo", id="77", sis_user_id="-0042", sis_login_id="+jo")})
+    buf = io.StringIO()
+    write_canvas(buf, cmap, [], 50.0, [{"student": "s1", "score": 40, "items": {}}])
+    rows = list(csv.reader(io.StringIO(buf.getvalue())))
+    assert rows[2] == ["'-Doe, Jo", "77", "-0042", "+jo", "", "40"]
+
+
 @pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
 def test_formula_guard(text: str) -> None:
     assert guard_cell(text) == "'" + text
@@ -388,7 +406,7 @@ def test_cli_batch_and_merge(fast_course: Path, tmp_path: Path) -> None:
     for k in (1, 2):
         result = runner.invoke(cli, [*args, "--out", str(tmp_path / f"s{k}"), "--shard", f"{k}/2"])
         assert result.exit_code == 0, result.output
-        assert result.output.startswith("Graded ")
+        assert result.output.startswith(f"Found 2 students in one folder per student ({klass}).\nGraded ")
     result = runner.invoke(cli, ["merge", str(tmp_path / "s1"), str(tmp_path / "s2"), "--out", str(tmp_path / "all")])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Merged 2 students from 2 folders.")

@@ -96,7 +96,7 @@ def test_ci_on_github_writes_summary_output_and_annotations(tmp_path):
     values = dict(line.split("=", 1) for line in output.read_text().splitlines())
     assert values["score"] == "27" and values["max-score"] == "50" and values["passed"] == "false"
     classroom = json.loads(base64.b64decode(values["result"]))
-    assert classroom["status"] == "fail" and len(classroom["tests"]) == 31 + 8 + 17  # cases, properties, questions
+    assert classroom["status"] == "fail" and len(classroom["tests"]) == 31 + 17  # cases, questions (properties: 0 points)
 
 
 def test_ci_below_threshold_on_github_fails_and_classroom_says_fail(tmp_path):

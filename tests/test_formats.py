@@ -297,3 +297,91 @@ def test_values_are_not_repeated_when_the_message_has_them():
     assert "got:      [0.1, 0.9]" in tests[1]["output"]
     summary = github.step_summary(made_up([said, shape]))
     assert summary.count("got:      ") == 1
+
+
+# The reporter's counting, reimplemented from classroom-resources/autograding-grading-reporter at the pinned
+# commit (d13b591, tag v1; dist/main.js is built from these sources):
+# - src/notify-classroom.js: for each runner with a truthy max_score, totalPoints += every tests[].score,
+#   maxPoints += max_score; notice "Points ${totalPoints}/${maxPoints}" (what Classroom records);
+# - src/helpers/test-helpers.js getTestScore: (tests with status "pass" / tests.length) * max_score, printed by
+#   src/console-results.js as "Total points for <runner>: <toFixed(2)>/<max_score>".
+
+def _js_number(x: float) -> str:
+    """JavaScript's Number#toString for the values a score takes (shortest round trip, no ".0")."""
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e21 else repr(float(x))
+
+
+def reporter_points(results: dict) -> str:
+    total, most = 0, 0
+    if results["max_score"]:
+        most += results["max_score"]
+        for test in results["tests"]:
+            total += test["score"]  # in order, in IEEE doubles, as Array#forEach adds them
+    return f"Points {_js_number(total)}/{_js_number(most)}"
+
+
+def reporter_log_line(results: dict, runner: str = "grader") -> str:
+    passed = sum(t["status"] == "pass" for t in results["tests"])
+    score = passed / len(results["tests"]) * (results["max_score"] or 0)
+    return f"Total points for {runner}: {score:.2f}/{_js_number(results['max_score'])}"
+
+
+def _answered_quiz_result(tmp_path: Path) -> GradeResult:
+    import shutil
+
+    from quiz_helpers import right_answers, write_sheet
+
+    folder = tmp_path / "alice"
+    shutil.copytree(SCENARIOS / "correct-numpy" / "submission", folder)
+    write_sheet(folder, "alice", right_answers("alice"))
+    course = load_course(ROOT)
+    with Sandbox() as sandbox:
+        return grade_submission(Plan.build(course, "course", reference_outputs(course)), folder, sandbox,
+                                student="alice")
+
+
+@pytest.mark.parametrize("name", GRADED)
+def test_classroom_points_notice_is_the_recorded_score(graded, name):
+    """What Classroom records (the Points notice) is exactly our score, digit for digit, for every scenario."""
+    result = graded[name]
+    from grader.spec.tolerance import fmt
+
+    data = github.classroom_result(result)
+    assert reporter_points(data) == f"Points {fmt(result.score)}/{fmt(result.max_score)}"
+    assert data["tests"], "an empty tests list makes the reporter divide 0 by 0"
+
+
+def test_classroom_unanswered_quiz_is_one_failed_test(graded):
+    result = graded["correct-numpy"]  # 30/50: every exercise check passes, no quiz sheet
+    quiz = result.quizzes[0]
+    assert len(quiz.questions) == 17
+    data = github.classroom_result(result)
+    quiz_tests = [t for t in data["tests"] if t["name"].startswith(quiz.title)]
+    assert [(t["name"], t["status"], t["score"]) for t in quiz_tests] == [(f"{quiz.title}: not answered", "fail", 0)]
+    assert "none of the 17 questions is answered in quiz.yaml" in quiz_tests[0]["message"]
+    # 31 cases (all passed) and the quiz: the log line says 31/32 x 50 where it said 39/56 x 50 = 34.82
+    # before (the 8 properties are worth 0 points and stay in the job summary, out of the count)
+    assert len(data["tests"]) == 32
+    assert reporter_log_line(data) == "Total points for grader: 48.44/50"
+    assert reporter_points(data) == "Points 30/50"
+
+
+def test_classroom_answered_quiz_lists_its_questions_and_counts_alike(tmp_path):
+    result = _answered_quiz_result(tmp_path)
+    assert result.score == result.max_score == 50
+    data = github.classroom_result(result)
+    assert sum(t["name"].startswith(result.quizzes[0].title) for t in data["tests"]) == 17
+    # every test passed with all its points: the log line and the recorded points agree
+    assert reporter_log_line(data) == "Total points for grader: 50.00/50"
+    assert reporter_points(data) == "Points 50/50"
+
+
+def test_classroom_tests_pass_only_with_all_their_points_and_are_worth_points():
+    partial = check("entropy: half", Status.PASSED, points=2.0)
+    partial.score = 1.0
+    zero = check("entropy: informational", Status.FAILED, points=0.0)
+    result = made_up([check("entropy: a", Status.PASSED), partial, zero])
+    data = github.classroom_result(result)
+    assert [(t["name"], t["status"], t["score"]) for t in data["tests"]] == [("entropy: a", "pass", 1.0),
+                                                                              ("entropy: half", "fail", 1.0)]
+    assert reporter_points(data) == "Points 2/3"

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from grader.authoring.bundle import build
 from grader.cli import cli
-from grader.handoff.workflow import PINS, WORKFLOW_PATH
+from grader.handoff.workflow import PINS, VERIFIED_PINS, WORKFLOW_PATH
 from grader.spec.course import load_course
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +43,27 @@ def student(tmp_path: Path) -> Path:
 
 def test_pins_are_full_commit_shas():
     assert all(re.fullmatch(r"[0-9a-f]{40}", pin.sha) for pin in PINS)
+
+
+@pytest.mark.parametrize("kind", ["student", "course"])
+def test_every_pin_written_is_a_verified_commit_with_its_tag(student, kind, tmp_path):
+    """A pin changed to a commit not in VERIFIED_PINS (with its tag) fails here, whatever file it is changed in."""
+    folder = student if kind == "student" else shutil.copytree(ROOT, tmp_path / "course", ignore=shutil.ignore_patterns(
+        ".venv", ".git", "__pycache__", "*.egg-info", ".pytest_cache", ".ruff_cache"))
+    code, output, _wf = init(folder, "--install", "infotheory-grader")
+    assert code == 0, output
+    text = (folder / WORKFLOW_PATH).read_text()
+    written = re.findall(r"uses: ([\w.-]+/[\w.-]+)@([0-9a-f]{40})  # (\S+)", text)
+    assert len(written) == text.count("uses: ") and written
+    for repo, sha, tag in written:
+        assert VERIFIED_PINS.get((repo, sha)) == tag, f"{repo}@{sha} ({tag}) is not a verified pin"
+    assert {(p.repo, p.sha, p.version) for p in PINS} == {(r, s, t) for (r, s), t in VERIFIED_PINS.items()}
+
+
+def test_classroom_reporter_is_pinned_to_its_built_release():
+    """main (43c2d9f) has no dist/main.js, which action.yml runs; tag v1 (branch releases/v1) has it."""
+    reporter = next(p for p in PINS if p.repo == "classroom-resources/autograding-grading-reporter")
+    assert (reporter.sha, reporter.version) == ("d13b5912daf5042ac1b71bc38bdb4a6bcd61d8ca", "v1")
 
 
 def test_student_workflow_for_github_classroom(student):

@@ -7,7 +7,8 @@ Layout of OUT:
 - ``manifest.jsonl``: one compact row per graded submission (hashes, scores, check statuses), appended as
   each finishes; a rerun skips a submission whose files and course spec are unchanged;
 - ``gradebook.csv``, ``canvas.csv`` (with ``--canvas``), ``summary.html``, ``run.json`` (course items,
-  checks and the run's timing), written when every selected submission has a row.
+  checks, and each run's source, layout, environment and timing), written when every selected submission has
+  a row.
 
 Processes: this one hands out submissions and writes the manifest; ``jobs`` worker processes each own a
 fork server (``grader.sandbox``) that forks one sandboxed child per submission. Workers write the per-student
@@ -30,7 +31,7 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -48,6 +49,7 @@ from grader.reports.views import quiz_blocked
 from grader.sandbox.client import Sandbox
 from grader.spec.course import Course
 from grader.spec.quiz.sheet import SHEET_FILE
+from grader.spec.provenance import environment_of
 
 RESULTS, REPORTS = "results", "reports"
 MANIFEST, RUN, GRADEBOOK, CANVAS, SUMMARY = "manifest.jsonl", "run.json", "gradebook.csv", "canvas.csv", "summary.html"
@@ -265,7 +267,7 @@ def _error_result(setup: WorkerSetup, student: str, message: str) -> GradeResult
     course = setup.plan.course
     return GradeResult(course=course.title, student=student, mode=setup.plan.mode, score=0.0,
                        max_score=setup.meta["max_score"], pass_threshold=course.pass_threshold, passed=False,
-                       exercises=[], grader_error=message)
+                       exercises=[], grader_error=message, environment=environment_of(course.spec_hash))
 
 
 def write_outputs(setup: WorkerSetup, result: GradeResult, submission_hash_: str) -> dict[str, Any]:
@@ -539,8 +541,13 @@ def _bar(total: int, show: bool | None) -> Any:
 
 def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, shard: tuple[int, int] | None = None,
               canvas: CanvasMap | None = None, progress: bool | None = None,
-              formats: tuple[str, ...] = ()) -> Progress:
-    """Grade every submission in ``source`` (or this shard of them) into ``out``; see the module docstring."""
+              formats: tuple[str, ...] = (), layout: str | None = None, prefix: str | None = None,
+              note: Callable[[str], None] | None = None) -> Progress:
+    """Grade every submission in ``source`` (or this shard of them) into ``out``; see the module docstring.
+
+    ``layout`` forces the export's layout (else it is detected), ``prefix`` is the Classroom assignment prefix;
+    ``note`` hears, before grading starts, how many students were found in which layout, and how.
+    """
     jobs = jobs or os.cpu_count() or 1
     if jobs < 1:
         raise UsageError("--jobs must be at least 1")
@@ -553,8 +560,10 @@ def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, s
         with contextlib.suppress(FileNotFoundError):
             (out / RUN).unlink()  # present only when a run finished; merge relies on it
         scratch = scratch_root()
+        # The zip's copy and the grouped submissions: a sandboxed student may not read them either.
+        work = Path(tempfile.mkdtemp(prefix="grader-class-")).resolve()
         setup = WorkerSetup(plan=plan, meta=meta, out=out.resolve(),
-                            forbidden=(out.resolve(), source.resolve(), scratch), reports=reports_enabled(),
+                            forbidden=(out.resolve(), source.resolve(), scratch, work), reports=reports_enabled(),
                             scratch=scratch, formats=tuple(formats))
         # Workers fork now, before this process lists the class and reads the manifest, so that they do not
         # carry (and count in their memory) what only this process needs. A worker starts its sandbox lazily.
@@ -563,8 +572,12 @@ def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, s
         try:
             with _Stop(lambda text: (bar.write if bar else print)(text, file=sys.stderr)) as stop:
                 try:
-                    with open_submissions(source) as found:
-                        selected = [s for s in found if shard is None or shard_of(s.student, shard[1]) == shard[0]]
+                    with open_submissions(source, work, layout=layout, prefix=prefix) as found:
+                        for line in (found.headline(), *found.notes):
+                            (note or (lambda text: print(text, file=sys.stderr)))(line)
+                        layout_used = found.layout
+                        selected = [s for s in found.students
+                                    if shard is None or shard_of(s.student, shard[1]) == shard[0]]
                         state.total = len(selected)
                         manifest = Manifest(out / MANIFEST).open()
                         bar = _bar(len(selected), progress)
@@ -580,6 +593,7 @@ def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, s
         finally:
             pool.close()
             shutil.rmtree(scratch, ignore_errors=True)
+            shutil.rmtree(work, ignore_errors=True)
         state.wall = time.perf_counter() - started
         if state.interrupted:
             return state
@@ -588,7 +602,9 @@ def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, s
             raise RuntimeError(f"no result for {len(missing)} submission(s), e.g. {missing[0]}")
         students = [s.student for s in selected]
         manifest.rewrite(students)
-        run = {"shard": f"{shard[0]}/{shard[1]}" if shard else None, "started": started_at, "jobs": jobs,
+        # What graded this run, once (each result repeats it): shards merged from other machines keep theirs.
+        run = {"source": str(source), "layout": layout_used, "environment": asdict(environment_of(plan.course.spec_hash)),
+               "shard": f"{shard[0]}/{shard[1]}" if shard else None, "started": started_at, "jobs": jobs,
                "students": len(selected), "graded": state.graded, "skipped": state.skipped,
                "wall_seconds": round(time.perf_counter() - started, 3)}
         state.unknown_canvas, state.summary = write_class_outputs(out, meta, [run], manifest, students, canvas)
@@ -602,7 +618,7 @@ def _jobs(manifest: Manifest, selected: list[Submission], spec: str) -> Iterator
         prior = None
         if entry is not None and entry.spec_hash == spec:
             prior = {"submission_hash": entry.submission_hash, "result_sha": entry.result_sha, "report": entry.report}
-        yield {"student": sub.student, "path": str(sub.path), "prior": prior}
+        yield {"student": sub.student, "path": str(sub.path), "prior": prior, "name": sub.name, "email": sub.email}
 
 
 def _grade_all(pool: Pool, manifest: Manifest, selected: list[Submission], state: Progress, bar: Any,
@@ -618,10 +634,11 @@ def _grade_all(pool: Pool, manifest: Manifest, selected: list[Submission], state
             while pending is not None and len(worker.jobs) < IN_FLIGHT:
                 pool.send(worker, pending)
                 pending = next(todo, None)
-        for _job, row in pool.results(timeout=0.25):
+        for job, row in pool.results(timeout=0.25):
             if row.get("skipped"):
                 state.skipped += 1
             else:
+                row.update(name=job.get("name", ""), email=job.get("email", ""))
                 manifest.append(row)
                 state.graded += 1
                 state.below += not row["passed"]
@@ -639,7 +656,8 @@ def write_class_outputs(out: Path, meta: dict[str, Any], runs: list[dict[str, An
     unknown: list[str] = []
     if canvas is not None:
         with open_atomic(out / CANVAS, newline="") as fh:
-            _, unknown = write_canvas(fh, canvas, meta["items"], meta["max_score"], manifest.rows(students))
+            _, unknown = write_canvas(fh, canvas, meta["items"], meta["max_score"], manifest.rows(students),
+                                      canvas_ids=any(run.get("layout") == "canvas" for run in runs))
     summary = Summary(meta)
     for row in manifest.rows(students):
         summary.add(row)

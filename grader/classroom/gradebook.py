@@ -1,8 +1,9 @@
 """Gradebook CSVs: our own (student, each item, total) and one Canvas can import.
 
-Every text cell goes through ``guard_cell``: a spreadsheet runs a cell that starts with ``=``, ``+``,
-``-``, ``@``, a tab or a carriage return as a formula, and student ids and names are chosen by people
-we do not control. Numbers are written as numbers and never guarded.
+Every text cell people we do not control choose (student ids from folder names, names, e-mails) goes through
+``guard_cell``: a spreadsheet runs a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+return as a formula. Numbers are written as numbers and never guarded, and neither are the Canvas and SIS ids
+of the instructor's roster in canvas.csv: Canvas matches students by them, character for character.
 """
 
 from __future__ import annotations
@@ -41,13 +42,15 @@ def _writer(fh: TextIO) -> Any:
 
 
 def write_gradebook(fh: TextIO, items: list[dict[str, Any]], rows: Iterable[dict[str, Any]]) -> int:
-    """``student, <item ids...>, total``: one row per student, in the order given."""
+    """``student, name, email, <item ids...>, total``: one row per student, in the order given (name and
+    e-mail as the LMS export gave them, blank when it has none)."""
     w = _writer(fh)
-    w.writerow(["student", *[guard_cell(it["id"]) for it in items], "total"])
+    w.writerow(["student", "name", "email", *[guard_cell(it["id"]) for it in items], "total"])
     count = 0
     for row in rows:
         scores = row.get("items", {})
-        w.writerow([guard_cell(row["student"]), *[number(scores.get(it["id"])) for it in items], number(row["score"])])
+        who = [guard_cell(row["student"]), guard_cell(row.get("name") or ""), guard_cell(row.get("email") or "")]
+        w.writerow([*who, *[number(scores.get(it["id"])) for it in items], number(row["score"])])
         count += 1
     return count
 
@@ -134,8 +137,13 @@ def canvas_header(cmap: CanvasMap, items: list[dict[str, Any]]) -> tuple[list[st
 
 
 def write_canvas(fh: TextIO, cmap: CanvasMap, items: list[dict[str, Any]], max_total: float,
-                 rows: Iterable[dict[str, Any]]) -> tuple[int, list[str]]:
-    """Write the Canvas CSV; returns the rows written and the students the map does not know."""
+                 rows: Iterable[dict[str, Any]], *, canvas_ids: bool = False) -> tuple[int, list[str]]:
+    """Write the Canvas CSV; returns the rows written and the students the map does not know.
+
+    ``canvas_ids``: the student ids are Canvas user ids (a Canvas download): a student is matched in the
+    map by its ``id`` too, and one the map lacks still gets its Canvas ID, which is what Canvas matches first.
+    """
+    by_canvas_id = {s.id: s for s in cmap.students.values() if s.id} if canvas_ids else {}
     header, keys = canvas_header(cmap, items)
     w = _writer(fh)
     w.writerow(header)
@@ -147,12 +155,17 @@ def write_canvas(fh: TextIO, cmap: CanvasMap, items: list[dict[str, Any]], max_t
     count = 0
     for row in rows:
         sid = row["student"]
-        person = cmap.students.get(sid)
+        person = cmap.students.get(sid) or by_canvas_id.get(sid)
+        if person is None and canvas_ids:
+            person = CanvasStudent(name=row.get("name") or sid, id=sid)
         if person is None:
             unknown.append(sid)
-            person = CanvasStudent(name=sid)
+            person = CanvasStudent(name=row.get("name") or sid)
         scores = {**row.get("items", {}), "total": row["score"]}
-        info = [person.name, person.id, person.sis_user_id, person.sis_login_id, person.section or cmap.section]
-        w.writerow([*[guard_cell(v) for v in info], *[number(scores.get(k)) for k in keys]])
+        # Ids come from the instructor's roster or map, and Canvas matches students by them: written as they are
+        # (a guarded SIS id '-0042' would match nobody). Names and sections are text a spreadsheet shows.
+        info = [guard_cell(person.name), person.id, person.sis_user_id, person.sis_login_id,
+                guard_cell(person.section or cmap.section)]
+        w.writerow([*info, *[number(scores.get(k)) for k in keys]])
         count += 1
     return count, unknown

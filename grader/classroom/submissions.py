@@ -1,4 +1,4 @@
-"""Finding a class's submissions: one folder per student, or a .zip of such folders (an LMS download).
+"""Finding a class's submissions: an LMS export (grader.classroom.layouts), as a folder or a .zip.
 
 A zip is extracted into a private temporary folder and never trusted: absolute paths, ``..``, links,
 devices and oversized or over-compressed members are refused, so a crafted archive cannot write
@@ -14,9 +14,9 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from grader.classroom.layouts import Found, Shown, Student, read_export
 from grader.errors import InputError, UsageError
 from grader.sandbox.client import python_files
 
@@ -24,52 +24,10 @@ MAX_ZIP_MEMBERS = 200_000
 MAX_ZIP_MEMBER_BYTES = 8 * 1024 * 1024
 MAX_ZIP_TOTAL_BYTES = 4 * 1024 * 1024 * 1024
 MAX_RATIO = 200  # a member that inflates more than this is treated as a zip bomb
-MAX_ID_CHARS = 200
-_SKIP_DIRS = ("__MACOSX", "__pycache__")
 
 
-@dataclass(frozen=True)
-class Submission:
-    student: str
-    path: Path
-
-
-def valid_student_id(name: str) -> bool:
-    """A folder name usable as a file name in OUT (no separators, not hidden, printable)."""
-    return (0 < len(name) <= MAX_ID_CHARS and not name.startswith(".") and "/" not in name and "\\" not in name
-            and name not in _SKIP_DIRS and name.isprintable())
-
-
-def list_submissions(root: Path) -> list[Submission]:
-    """One submission per subfolder of ``root`` (folder name = student id), sorted by student id."""
-    if not root.is_dir():
-        raise InputError(f"{root} is not a folder or a .zip", "Pass the folder that holds one folder per student.")
-    found = []
-    loose = False
-    for entry in root.iterdir():
-        if entry.is_symlink():
-            continue
-        if entry.is_dir():
-            if valid_student_id(entry.name):
-                found.append(Submission(entry.name, entry))
-        elif entry.suffix == ".py":
-            loose = True
-    if not found and loose:
-        raise InputError(f"{root} holds Python files but no student folders",
-                         "grader batch expects one folder per student (the folder name is the student id); "
-                         "to grade one submission run: grader check DIR")
-    found.sort(key=lambda s: s.student)
-    return found
-
-
-def _single_wrapper(root: Path) -> Path:
-    """An LMS zip often holds one top folder around the student folders: look inside it."""
-    entries = [e for e in root.iterdir() if e.name not in _SKIP_DIRS and not e.name.startswith(".")]
-    if len(entries) == 1 and entries[0].is_dir():
-        inner = [e for e in entries[0].iterdir() if e.is_dir() and valid_student_id(e.name)]
-        if inner and not any(e.suffix == ".py" for e in entries[0].iterdir()):
-            return entries[0]
-    return root
+# One submission to grade: the student id, the folder, and the name and e-mail when the export has them.
+Submission = Student
 
 
 def _member_path(info: zipfile.ZipInfo) -> PurePosixPath:
@@ -135,22 +93,31 @@ def extract_zip(archive: Path, dest: Path) -> None:
 
 
 @contextmanager
-def open_submissions(source: Path) -> Iterator[list[Submission]]:
-    """The submissions in a folder or a .zip; a zip's temporary copy is removed afterwards."""
-    if source.is_file() and source.suffix.lower() == ".zip":
-        tmp = Path(tempfile.mkdtemp(prefix="grader-class-"))
-        try:
-            extract_zip(source, tmp)
-            yield list_submissions(_single_wrapper(tmp))
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        return
-    if source.is_file():
+def open_submissions(source: Path, work: Path | None = None, *, layout: str | None = None,
+                     prefix: str | None = None) -> Iterator[Found]:
+    """The students of an LMS export, a folder or a .zip (see grader.classroom.layouts).
+
+    ``work`` is a private folder for the zip's copy and the grouped submissions (a temporary one by default,
+    removed afterwards); the export itself is never modified.
+    """
+    if source.is_file() and source.suffix.lower() != ".zip":
         raise InputError(f"{source} is a file, not a folder or a .zip",
                          "Pass the folder that holds one folder per student, or the .zip your LMS gave you.")
     if not source.exists():
         raise InputError(f"{source} does not exist")
-    yield list_submissions(source)
+    own = work is None
+    work = Path(tempfile.mkdtemp(prefix="grader-class-")) if work is None else work
+    try:
+        if source.is_file():
+            extracted = work / "export"
+            extracted.mkdir()
+            extract_zip(source, extracted)
+            yield read_export(extracted, work / "work", Shown(source, extracted), extract_zip, layout=layout, prefix=prefix)
+        else:
+            yield read_export(source, work / "work", Shown(source, None), extract_zip, layout=layout, prefix=prefix)
+    finally:
+        if own:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def parse_shard(text: str | None) -> tuple[int, int] | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.classroom.layouts import TITLE as LAYOUT_TITLES
 from grader.reports.render import environment
 
 BINS = 10
@@ -71,8 +72,9 @@ class Summary:
                 tally.failed += 1
             elif letter == "e":
                 tally.error += 1
+        label = row["student"] + (f" ({row['name']})" if row.get("name") else "")  # the name, when the LMS gave it
         for mid in row.get("misconceptions", []):
-            self.misconceptions.setdefault(mid, []).append(row["student"])
+            self.misconceptions.setdefault(mid, []).append(label)
         for quiz_id, why in row.get("no_sheet", {}).items():
             counts = self.no_sheet.setdefault(quiz_id, {})
             counts[why] = counts.get(why, 0) + 1
@@ -82,7 +84,8 @@ class Summary:
             for kind in kinds:
                 self.problem_kinds[kind] = self.problem_kinds.get(kind, 0) + 1
             if len(self.problems) < MAX_PROBLEM_ROWS:
-                self.problems.append({"student": row["student"], "kinds": kinds, "score": row["score"],
+                self.problems.append({"student": row["student"], "name": row.get("name") or "",
+                                      "email": row.get("email") or "", "kinds": kinds, "score": row["score"],
                                       "max_score": row["max_score"], "problems": row["problems"]})
         if row.get("duration") is not None:
             self.durations.append(float(row["duration"]))
@@ -124,7 +127,7 @@ class Summary:
             "no_sheet": no_sheet,
             "misconceptions": misconceptions, "problems": problems, "problem_count": self.problem_count,
             "problem_kinds": self.problem_kinds, "problems_cut": self.problem_count > len(problems),
-            "runs": runs, "timing": timing,
+            "runs": runs, "timing": timing, "layout_titles": LAYOUT_TITLES,
         }
 
 

@@ -26,10 +26,26 @@ class Pin:
         return f"{self.repo}@{self.sha}  # {self.version}"
 
 
-CHECKOUT = Pin("actions/checkout", "11bd71901bbe5b1630ceea73d27597364c9af683", "v4.2.2")
-SETUP_PYTHON = Pin("actions/setup-python", "a26af69be951a213d495a4c3e4e4022e16d87065", "v5.6.0")
-CLASSROOM_REPORTER = Pin("classroom-resources/autograding-grading-reporter",
-                         "43c2d9f524d3c7926caf7cb4fee34200b40b8c26", "v1 line, main of 2025-09-02")
+# Every commit an action may be pinned to, with the tag it was checked to be: the one place to change a pin
+# (tests/test_init_ci.py fails on a pin not listed here). Each was checked against the action's repository
+# (`git ls-remote`, and the tree at that commit holds what its action.yml runs).
+VERIFIED_PINS: dict[tuple[str, str], str] = {
+    ("actions/checkout", "11bd71901bbe5b1630ceea73d27597364c9af683"): "v4.2.2",
+    ("actions/setup-python", "a26af69be951a213d495a4c3e4e4022e16d87065"): "v5.6.0",
+    # tag v1 = branch releases/v1: the built action. Its action.yml runs dist/main.js, which exists only on
+    # releases/v1 (main, e.g. 43c2d9f, has no dist/ and fails with "File not found").
+    ("classroom-resources/autograding-grading-reporter", "d13b5912daf5042ac1b71bc38bdb4a6bcd61d8ca"): "v1",
+}
+
+
+def _pin(repo: str) -> Pin:
+    (sha, tag), = [(sha, tag) for (r, sha), tag in VERIFIED_PINS.items() if r == repo]
+    return Pin(repo, sha, tag)
+
+
+CHECKOUT = _pin("actions/checkout")
+SETUP_PYTHON = _pin("actions/setup-python")
+CLASSROOM_REPORTER = _pin("classroom-resources/autograding-grading-reporter")
 PINS = (CHECKOUT, SETUP_PYTHON, CLASSROOM_REPORTER)
 
 WORKFLOW_PATH = Path(".github/workflows/grader.yml")

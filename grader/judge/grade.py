@@ -20,6 +20,7 @@ from grader.judge.quiz import grade_quizzes
 from grader.record import Check, ExerciseResult, GradeResult, Status
 from grader.sandbox.client import Sandbox, SandboxCrashed, copy_submission
 from grader.spec.course import Case, Course, Exercise
+from grader.spec.provenance import environment_of
 from grader.spec.tolerance import Tolerance, compare, short
 
 INPUT_CHARS = 300
@@ -434,5 +435,5 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Sandbox, *, student:
         course=course.title, student=student, mode=plan.mode, score=score, max_score=max_score,
         pass_threshold=course.pass_threshold, passed=max_score > 0 and score >= course.pass_threshold * max_score,
         exercises=exercises, quizzes=quizzes, grader_error=grader_error, duration=round(time.perf_counter() - started, 4),
-        reveal=course.reveal,
+        reveal=course.reveal, environment=environment_of(course.spec_hash),
     )

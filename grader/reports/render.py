@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import jinja2
 
 from grader.record import GradeResult
 from grader.reports import views
+from grader.spec.provenance import templates_dir
 from grader.spec.tolerance import fmt
 
 # Templates render the human formats; machine formats (grader/reports/formats/) are views of the same record.
@@ -25,15 +25,8 @@ _ANSI = {"green": "\033[32m", "red": "\033[31m", "yellow": "\033[33m", "bold": "
 
 
 def default_templates() -> Path:
-    """``templates/`` of the course repository, installed as the package ``grader.templates``.
-
-    A source checkout's own ``templates/`` wins, so a checkout run from its folder (tests, a worktree)
-    never renders with the templates of another checkout that happens to be pip-installed.
-    """
-    checkout = Path(__file__).resolve().parents[2] / "templates"
-    if (checkout / "__init__.py").is_file() and (checkout / "report.txt.j2").is_file():
-        return checkout
-    return Path(str(resources.files("grader.templates")))
+    """``templates/`` of the course repository (see grader.spec.provenance.templates_dir, which hashes them)."""
+    return templates_dir()
 
 
 def environment(override: Path | None = None) -> jinja2.Environment:

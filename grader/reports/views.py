@@ -340,6 +340,32 @@ def plots(ex: ExerciseResult) -> dict[str, dict[str, Any]]:
     return out
 
 
-GLOBALS = {"sections": sections, "facts": facts, "properties": properties, "blocked": blocked,
+def confinement_text(confinement: Any) -> str:
+    """The sandbox's confinement layers as one phrase. They are the record's top-level ``confinement`` (written
+    by the sandbox work, not by ``environment``): a list of layer names, a mapping of layer -> detail, or text."""
+    if not confinement:
+        return ""
+    if isinstance(confinement, dict):
+        return ", ".join(f"{k} {v}" if isinstance(v, (str, int, float)) and not isinstance(v, bool) else str(k)
+                         for k, v in confinement.items() if v)
+    if isinstance(confinement, (list, tuple)):
+        return ", ".join(str(layer) for layer in confinement)
+    return str(confinement)
+
+
+def graded_by(result: Any) -> str:
+    """The report's foot: what graded it (a record, or run.json's ``environment`` mapping); empty when unknown."""
+    env = getattr(result, "environment", result)
+    if not env:
+        return ""
+    get = env.get if isinstance(env, dict) else (lambda key: getattr(env, key))
+    scheme = str(get("seed_scheme")).split(":", 1)[0]
+    text = (f"Graded by infotheory-grader {get('grader')} · course {get('course_hash')} · Python {get('python')} · "
+            f"NumPy {get('numpy')} · {get('platform')} · seed scheme {scheme}")
+    layers = confinement_text(getattr(result, "confinement", None))
+    return f"{text} · confinement: {layers}" if layers else text
+
+
+GLOBALS = {"graded_by": graded_by, "sections": sections, "facts": facts, "properties": properties, "blocked": blocked,
            "plots": plots, "short": short, "label": label, "parts": parts, "quiz_blocked": quiz_blocked,
            "quiz_open": quiz_open, "score": score}

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from grader.record import GradeResult, Status, json_safe
+from grader.record import GradeResult, QuizResult, Status, json_safe
 from grader.reports.formats import Item, items, score_line, shows_values, suites
 
 MAX_ERRORS = 10
@@ -214,25 +214,58 @@ def step_summary(result: GradeResult, limit: int = SUMMARY_LIMIT - SUMMARY_MARGI
 
 # --- GitHub Classroom ------------------------------------------------------------------------------
 
+def _classroom_test(name: str, status: Status, score: float, message: str, *, test_code: str = "",
+                    filename: str | None = None, line: int | None = None, duration: float | None = None) -> dict[str, Any]:
+    return {
+        "name": name,
+        "status": {"passed": "pass", "failed": "fail", "error": "error"}[status.value],
+        "score": score,
+        "message": message[:CLASSROOM_MESSAGE_CHARS],
+        "test_code": test_code,
+        "filename": filename or "",
+        "line_no": line or 0,
+        "duration": round(1000 * (duration or 0.0)),
+    }
+
+
+def _unanswered(quiz: QuizResult) -> bool:
+    """No question of the quiz holds an answer (no sheet, no block, or every line blank)."""
+    return bool(quiz.questions) and all(q.answer is None and q.status != Status.PASSED for q in quiz.questions)
+
+
 def classroom_result(result: GradeResult) -> dict[str, Any]:
     """The autograding-command-grader ``result`` shape that autograding-grading-reporter sums up.
+
+    The reporter records ``Points <sum of tests[].score>/<max_score>``, but its log line prints
+    passed tests / all tests x max_score. So that both count the same things: every test is worth
+    points (a 0-point check would only move the log line), a test passes exactly when it has all its
+    points, and a quiz with no answer at all is one failed test, not one per question.
 
     The runner's ``status`` follows the pass threshold (``pass`` at or above it), not "every check
     passed", so the reporter and ``grader ci``'s exit code agree; ``error`` means the grader broke.
     """
     tests = []
+    quizzes = {q.id: q for q in result.quizzes}
+    collapsed: set[str] = set()
     for item in items(result):
+        quiz = quizzes.get(item.suite_id) if item.kind == "question" else None
+        if quiz is not None and _unanswered(quiz):
+            if quiz.id not in collapsed and (quiz.max_score > 0 or result.max_score <= 0):
+                collapsed.add(quiz.id)
+                why = quiz.questions[0].message if quiz.questions else ""
+                tests.append(_classroom_test(f"{quiz.title}: not answered", Status.FAILED, quiz.score,
+                                             f"none of the {len(quiz.questions)} questions is answered in "
+                                             f"{item.file} ({why})", filename=item.file))
+            continue
+        if item.max_score <= 0 and result.max_score > 0:
+            continue  # worth nothing: the log line would count it, the points would not
+        status = item.status
+        if status == Status.PASSED and item.score < item.max_score:
+            status = Status.FAILED  # partial credit: not a pass for the log line's count
         message = "" if item.status == Status.PASSED else _describe(item, named=False)
-        tests.append({
-            "name": item.name if item.kind != "question" else f"{item.suite_title}: {item.name}",
-            "status": {"passed": "pass", "failed": "fail", "error": "error"}[item.status.value],
-            "score": item.score,
-            "message": message[:CLASSROOM_MESSAGE_CHARS],
-            "test_code": item.input or "",
-            "filename": item.file or "",
-            "line_no": item.line or 0,
-            "duration": round(1000 * (item.duration or 0.0)),
-        })
+        tests.append(_classroom_test(item.name if item.kind != "question" else f"{item.suite_title}: {item.name}",
+                                     status, item.score, message, test_code=item.input or "",
+                                     filename=item.file, line=item.line, duration=item.duration))
     status = "error" if result.grader_error else ("pass" if result.passed else "fail")
     return json_safe({"version": 1, "status": status, "max_score": result.max_score, "tests": tests})
 

@@ -92,7 +92,8 @@ def to_gradescope(result: GradeResult) -> dict[str, Any]:
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "extra_data": {"course": result.course, "passed": result.passed, "max_score": result.max_score,
-                       "grader_error": result.grader_error},
+                       "grader_error": result.grader_error,
+                       "environment": vars(result.environment) if result.environment else None},
         "tests": tests,
     })
 

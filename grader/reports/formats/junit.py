@@ -83,6 +83,8 @@ def to_junit(result: GradeResult, *, timestamp: datetime | None = None) -> ET.El
         prop_values = {"title": title, "score": fmt(sum(i.score for i in its)),
                        "max_score": fmt(sum(i.max_score for i in its)),
                        "student": result.student or "", "mode": result.mode}
+        if result.environment is not None:  # what graded it (grader.spec.provenance), as environment.<key>
+            prop_values.update({f"environment.{k}": v for k, v in vars(result.environment).items()})
         for name, value in prop_values.items():
             ET.SubElement(props, "property", name=name, value=clean(str(value)))
         for item in its:
