@@ -41,12 +41,13 @@ class Item:
     output: str
     duration: float | None
     kind: str
+    cell: int | None = None  # when ``file`` is a notebook; ``line`` is then within the cell
 
 
 def _from_check(ex: ExerciseResult, suite_index: int, index: int, c: Check) -> Item:
     return Item(ex.id, ex.title, suite_index, index, c.name, c.status, c.score, c.max_score, c.message,
                 c.visibility, c.function, c.file, c.line, c.input, c.expected, c.got, c.misconception,
-                c.output, c.duration, c.kind)
+                c.output, c.duration, c.kind, c.cell)
 
 
 def _from_question(q: QuizResult, suite_index: int, index: int, qq: QuestionResult) -> Item:

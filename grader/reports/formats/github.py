@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.record import GradeResult, Status, json_safe
+from grader.record import GradeResult, Status, json_safe, location
 from grader.reports.formats import Item, items, score_line, shows_values, suites
 
 MAX_ERRORS = 10
@@ -80,6 +80,8 @@ def _describe(item: Item, named: bool = True) -> str:
         text += f"\ninput: {item.input}"
     if item.misconception:
         text += f"\nlikely mistake: {item.misconception}"
+    if item.cell is not None:  # GitHub cannot point into a notebook's cell: the message does
+        text += f"\nat {location(item.file, item.line, item.cell)}"
     return text
 
 
@@ -117,7 +119,7 @@ def annotations(result: GradeResult, submission: Path | None = None, workspace: 
         message = _describe(first)
         if len(bad) > 1:
             message += f"\n(and {len(bad) - 1} more: see the job summary)"
-        ann = Annotation(title, message, _where(first, submission, workspace), first.line, lost)
+        ann = Annotation(title, message, _where(first, submission, workspace), None if first.cell else first.line, lost)
         found.append(((-lost, 0 if errors else 1, order), ann))
     found.sort(key=lambda pair: pair[0])
     picked = [ann for _, ann in found]
@@ -220,7 +222,7 @@ def classroom_result(result: GradeResult) -> dict[str, Any]:
             "message": message[:CLASSROOM_MESSAGE_CHARS],
             "test_code": item.input or "",
             "filename": item.file or "",
-            "line_no": item.line or 0,
+            "line_no": 0 if item.cell else item.line or 0,
             "duration": round(1000 * (item.duration or 0.0)),
         })
     status = "error" if result.grader_error else ("pass" if result.passed else "fail")
