@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 
 from grader.errors import InputError, UsageError
 from grader.sandbox.client import python_files
+from grader.sandbox.notebook import notebook_files
 
 MAX_ZIP_MEMBERS = 200_000
 MAX_ZIP_MEMBER_BYTES = 8 * 1024 * 1024
@@ -52,10 +53,10 @@ def list_submissions(root: Path) -> list[Submission]:
         if entry.is_dir():
             if valid_student_id(entry.name):
                 found.append(Submission(entry.name, entry))
-        elif entry.suffix == ".py":
+        elif entry.suffix in (".py", ".ipynb"):
             loose = True
     if not found and loose:
-        raise InputError(f"{root} holds Python files but no student folders",
+        raise InputError(f"{root} holds Python files or notebooks but no student folders",
                          "grader batch expects one folder per student (the folder name is the student id); "
                          "to grade one submission run: grader check DIR")
     found.sort(key=lambda s: s.student)
@@ -67,7 +68,7 @@ def _single_wrapper(root: Path) -> Path:
     entries = [e for e in root.iterdir() if e.name not in _SKIP_DIRS and not e.name.startswith(".")]
     if len(entries) == 1 and entries[0].is_dir():
         inner = [e for e in entries[0].iterdir() if e.is_dir() and valid_student_id(e.name)]
-        if inner and not any(e.suffix == ".py" for e in entries[0].iterdir()):
+        if inner and not any(e.suffix in (".py", ".ipynb") for e in entries[0].iterdir()):
             return entries[0]
     return root
 
@@ -174,13 +175,13 @@ def shard_of(student: str, count: int) -> int:
 
 
 def submission_hash(path: Path) -> str:
-    """Hash of exactly the files grading reads (the Python files the sandbox copies, and the quiz sheet),
-    so an unchanged submission is recognised."""
+    """Hash of exactly the files grading reads (the Python files the sandbox copies, the notebooks, and the
+    quiz sheet), so an unchanged submission is recognised."""
     from grader.spec.quiz.sheet import SHEET_FILE
 
     h = hashlib.sha256()
     sheet = path / SHEET_FILE
-    files = list(python_files(path))
+    files = list(python_files(path)) + list(notebook_files(path))
     if sheet.is_file() and not sheet.is_symlink():
         files.append((SHEET_FILE, sheet))
     for rel, file in files:

@@ -142,21 +142,27 @@ def _json_where(text: str) -> str:
 
 
 def _strip_magics(cell: int, source: str, notes: list[str]) -> str:
-    """``source`` with magic and shell lines replaced by ``pass`` (same indentation), when it is not Python as is."""
-    try:
-        compile(source, "<cell>", "exec", dont_inherit=True)
-        return source  # valid Python: a line starting with % inside a string stays as it is
-    except SyntaxError:
-        pass
-    except (ValueError, RecursionError, MemoryError):
-        return source
+    """``source`` with its magic and shell lines replaced by ``pass`` (same indentation).
+
+    Only lines where Python itself stops are candidates: a ``%`` or ``!`` line inside a string, or in a cell
+    that is valid Python as it is, stays as it is. A syntax error on any other line is left for the sandbox's
+    import to report, at its cell and line.
+    """
     lines = source.split("\n")
-    for i, text in enumerate(lines):
-        if _MAGIC_LINE.match(text) or _HELP_LINE.match(text):
-            indent = text[: len(text) - len(text.lstrip())]
-            lines[i] = indent + "pass"
+    for _ in range(len(lines)):
+        try:
+            compile("\n".join(lines), "<cell>", "exec", dont_inherit=True)
+            break
+        except SyntaxError as exc:
+            i = (exc.lineno or 0) - 1
+            if not 0 <= i < len(lines) or not (_MAGIC_LINE.match(lines[i]) or _HELP_LINE.match(lines[i])):
+                break
+            text = lines[i]
+            lines[i] = text[: len(text) - len(text.lstrip())] + "pass"
             notes.append(f"cell {cell}, line {i + 1}: removed {_show(text)} (IPython magics and shell commands "
                          "do not run in the grader)")
+        except (ValueError, RecursionError, MemoryError):
+            break
     return "\n".join(lines)
 
 
@@ -196,7 +202,7 @@ def build_module(nb: Notebook, functions: Collection[str], known_tags: Collectio
     if any(tags & known for *_, tags in code):
         wanted = set(functions) | {SETUP_TAG}
         chosen = [c for c in code if c[3] & wanted]
-        skipped = [c[0] for c in code if not c[3] & known and c[2].strip()]
+        skipped = [c[0] for c in code if not c[3] and c[2].strip()]
         if skipped:
             notes.append(f"{nb.name}: untagged code cell{'s' if len(skipped) > 1 else ''} "
                          f"{', '.join(map(str, skipped))} not graded (the grader takes the cells tagged with a "
