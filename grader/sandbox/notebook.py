@@ -141,18 +141,17 @@ def _json_where(text: str) -> str:
     return ""
 
 
-def _strip_magics(cell: int, source: str, notes: list[str]) -> str:
-    """``source`` with its magic and shell lines replaced by ``pass`` (same indentation).
+def _strip_magics(cell: int, source: str, notes: list[str]) -> tuple[str, ast.Module | None]:
+    """``source`` with its magic and shell lines replaced by ``pass`` (same indentation), and its syntax tree.
 
     Only lines where Python itself stops are candidates: a ``%`` or ``!`` line inside a string, or in a cell
     that is valid Python as it is, stays as it is. A syntax error on any other line is left for the sandbox's
-    import to report, at its cell and line.
+    import to report, at its cell and line (the tree is then None).
     """
     lines = source.split("\n")
-    for _ in range(len(lines)):
+    for _ in range(len(lines) + 1):
         try:
-            compile("\n".join(lines), "<cell>", "exec", dont_inherit=True)
-            break
+            return "\n".join(lines), ast.parse("\n".join(lines))
         except SyntaxError as exc:
             i = (exc.lineno or 0) - 1
             if not 0 <= i < len(lines) or not (_MAGIC_LINE.match(lines[i]) or _HELP_LINE.match(lines[i])):
@@ -163,7 +162,7 @@ def _strip_magics(cell: int, source: str, notes: list[str]) -> str:
                          "do not run in the grader)")
         except (ValueError, RecursionError, MemoryError):
             break
-    return "\n".join(lines)
+    return "\n".join(lines), None
 
 
 def _show(text: str, limit: int = 60) -> str:
@@ -231,11 +230,7 @@ def build_module(nb: Notebook, functions: Collection[str], known_tags: Collectio
                 notes.append(f"cell {number}: not graded, it is a {_show(first.split()[0])} cell "
                              "(cell magics do not run in the grader)")
                 continue
-        body = _strip_magics(number, body, notes)
-        try:
-            tree = ast.parse(body)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            tree = None  # the sandbox's import reports the syntax error, at its cell and line
+        body, tree = _strip_magics(number, body, notes)
         if tree is not None:
             for name, line, is_def in _bindings(tree):
                 defined_in.setdefault(name, [])
