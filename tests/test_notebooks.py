@@ -362,3 +362,30 @@ def test_the_built_notebook_runs_in_jupyter_and_its_last_cell_reports_the_public
     assert re.search(r"^Exercise 1: entropy of three distributions \(course.ipynb\)  (\d+)/\1$", printed, re.M), printed
     assert re.search(r"^Score: (\S+)/\1 \(100%\) · (\d+) of \2 checks passed · public checks only$", printed, re.M), printed
     assert not [o for o in last.outputs if o.output_type == "error"]
+
+
+def test_gradescope_finds_notebooks_in_an_uploaded_folder(course, tmp_path):
+    from grader.handoff.autograder import submission_folder
+
+    (tmp_path / "upload" / "hw1").mkdir(parents=True)
+    write_notebook(tmp_path / "upload" / "hw1" / "course.ipynb", [new_code_cell("x = 1")])
+    assert submission_folder(tmp_path / "upload", course) == tmp_path / "upload" / "hw1"
+    write_notebook(tmp_path / "upload" / "entropy.ipynb", [new_code_cell("x = 1")])
+    assert submission_folder(tmp_path / "upload", course) == tmp_path / "upload"
+
+
+def test_batch_accepts_a_class_of_notebooks_and_rehashes_a_changed_notebook(tmp_path):
+    from grader.classroom.submissions import list_submissions, submission_hash
+
+    (tmp_path / "alice").mkdir()
+    shutil.copy(SCENARIOS / "notebook-duplicate" / "submission" / "entropy.ipynb", tmp_path / "alice")
+    assert [s.student for s in list_submissions(tmp_path)] == ["alice"]
+    before = submission_hash(tmp_path / "alice")
+    write_notebook(tmp_path / "alice" / "entropy.ipynb", [new_code_cell("x = 2")])
+    assert submission_hash(tmp_path / "alice") != before
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    write_notebook(loose / "entropy.ipynb", [new_code_cell("x = 1")])
+    from grader.errors import InputError
+    with pytest.raises(InputError, match="holds Python files or notebooks but no student folders"):
+        list_submissions(loose)
