@@ -389,3 +389,16 @@ def test_batch_accepts_a_class_of_notebooks_and_rehashes_a_changed_notebook(tmp_
     from grader.errors import InputError
     with pytest.raises(InputError, match="holds Python files or notebooks but no student folders"):
         list_submissions(loose)
+
+
+def test_the_grader_bounds_its_own_work_on_a_notebook_made_to_be_slow(tmp_path):
+    """Many cells, many magic lines: refused or handled in bounded time, in the grader's process."""
+    many = write_notebook(tmp_path / "many.ipynb", [new_code_cell("x = 1") for _ in range(nbmod.MAX_CELLS + 1)])
+    with pytest.raises(nbmod.NotebookError, match=f"more than the {nbmod.MAX_CELLS} the grader reads"):
+        nbmod.read_notebook(many)
+    magics = write_notebook(tmp_path / "magics.ipynb", [new_code_cell("!echo hi\n" * 20000 + "def entropy(p):\n    return 0")])
+    started = time.monotonic()
+    module = nbmod.build_module(nbmod.read_notebook(magics), ["entropy"], ["entropy"])
+    assert time.monotonic() - started < 5
+    assert module.notes[-1] == f"cell 1: removed {20000 - nbmod.MAX_MAGIC_LINES} more magic or shell lines"
+    compile(module.source, "entropy.py", "exec")

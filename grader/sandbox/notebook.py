@@ -23,6 +23,9 @@ from pathlib import Path
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
 #: Largest module the code cells may make, as for a ``.py`` file (grader.sandbox.client.MAX_FILE_BYTES).
 MAX_CODE_BYTES = 1024 * 1024
+#: Most cells read, and most magic lines looked for one by one in a cell: bounds on the grader's own work.
+MAX_CELLS = 5000
+MAX_MAGIC_LINES = 20
 #: A cell with this tag is part of every exercise's module (imports, helpers shared by several functions).
 SETUP_TAG = "setup"
 #: Cell magics whose body is ordinary Python that Jupyter runs in the notebook's namespace: the body is kept.
@@ -110,6 +113,8 @@ def read_notebook(path: Path) -> Notebook:
                 "Jupyter and save it)" if isinstance(major, int) and major < 4 else "save it from a current Jupyter")
         raise NotebookError(f"{name} is a notebook of format version {major!r}; the grader reads version 4: {hint}")
     cells = node.get("cells")
+    if isinstance(cells, list) and len(cells) > MAX_CELLS:
+        raise NotebookError(f"{name} has {len(cells)} cells, more than the {MAX_CELLS} the grader reads")
     if isinstance(cells, list):
         for cell in cells:  # outputs are never graded: drop them before validating (they may be most of the file)
             if isinstance(cell, dict) and cell.get("cell_type") == "code":
@@ -149,13 +154,19 @@ def _strip_magics(cell: int, source: str, notes: list[str]) -> tuple[str, ast.Mo
     import to report, at its cell and line (the tree is then None).
     """
     lines = source.split("\n")
-    for _ in range(len(lines) + 1):
+    for attempt in range(len(lines) + 1):
         try:
             return "\n".join(lines), ast.parse("\n".join(lines))
         except SyntaxError as exc:
             i = (exc.lineno or 0) - 1
             if not 0 <= i < len(lines) or not (_MAGIC_LINE.match(lines[i]) or _HELP_LINE.match(lines[i])):
                 break
+            if attempt >= MAX_MAGIC_LINES:  # one parse per line would be quadratic: the rest go at once
+                rest = [j for j, text in enumerate(lines) if _MAGIC_LINE.match(text) or _HELP_LINE.match(text)]
+                for j in rest:
+                    lines[j] = lines[j][: len(lines[j]) - len(lines[j].lstrip())] + "pass"
+                notes.append(f"cell {cell}: removed {len(rest)} more magic or shell lines")
+                continue
             text = lines[i]
             lines[i] = text[: len(text) - len(text.lstrip())] + "pass"
             notes.append(f"cell {cell}, line {i + 1}: removed {_show(text)} (IPython magics and shell commands "
@@ -194,6 +205,8 @@ def build_module(nb: Notebook, functions: Collection[str], known_tags: Collectio
     Raise NotebookError when nothing is left to grade.
     """
     code = [c for c in nb.cells if c[1] == "code"]
+    if sum(len(c[2]) for c in code) > 4 * MAX_CODE_BYTES:  # refused before any parsing (a character: up to 4 bytes)
+        raise NotebookError(f"the code cells of {nb.name} hold more than {MAX_CODE_BYTES // 1024} KiB of code")
     if not any(src.strip() for _, _, src, _ in code):
         raise NotebookError(f"{nb.name} has no code cells with code in them; write your functions in code cells")
     notes: list[str] = []
