@@ -402,3 +402,12 @@ def test_the_grader_bounds_its_own_work_on_a_notebook_made_to_be_slow(tmp_path):
     assert time.monotonic() - started < 5
     assert module.notes[-1] == f"cell 1: removed {20000 - nbmod.MAX_MAGIC_LINES} more magic or shell lines"
     compile(module.source, "entropy.py", "exec")
+
+
+def test_which_notebook_is_the_course_notebook(course):
+    from grader.judge.sources import course_notebook
+
+    assert course_notebook(["course.ipynb", "entropy.ipynb"], course) == "course.ipynb"
+    assert course_notebook(["homework 1.ipynb"], course) == "homework 1.ipynb"
+    assert course_notebook(["entropy.ipynb", "scratch.ipynb"], course) is None
+    assert course_notebook(["a.ipynb", "b.ipynb"], course) is None

@@ -15,6 +15,7 @@ from pathlib import Path
 from grader.record import Check
 from grader.sandbox.notebook import (
     Module,
+    Notebook,
     NotebookError,
     build_module,
     explain_name_error,
@@ -38,10 +39,13 @@ class Source:
 
 
 def course_notebook(names: list[str], course: Course) -> str | None:
+    """``course.ipynb``; else, when no notebook is named after an exercise, the folder's only notebook."""
     if COURSE_NOTEBOOK in names:
         return COURSE_NOTEBOOK
-    others = [n for n in names if n[: -len(".ipynb")] not in {ex.module for ex in course.exercises}]
-    return others[0] if len(others) == 1 else None
+    modules = {f"{ex.module}.ipynb" for ex in course.exercises}
+    if any(n in modules for n in names):
+        return None  # entropy.ipynb beside scratch.ipynb: the scratch notebook is not a course notebook
+    return names[0] if len(names) == 1 else None
 
 
 def resolve(course: Course, submission: Path) -> dict[str, Source]:
@@ -54,7 +58,7 @@ def resolve(course: Course, submission: Path) -> dict[str, Source]:
         return {}
     shared = course_notebook(sorted(notebooks), course)
     known = {name for ex in course.exercises for name in ex.functions}
-    read: dict[str, object] = {}
+    read: dict[str, Notebook | NotebookError] = {}
     seen_notes: set[str] = set()
     out: dict[str, Source] = {}
     for ex in course.exercises:
@@ -81,7 +85,7 @@ def resolve(course: Course, submission: Path) -> dict[str, Source]:
         try:
             if isinstance(nb, NotebookError):
                 raise nb
-            source.module = build_module(nb, ex.functions, known)  # type: ignore[arg-type]
+            source.module = build_module(nb, ex.functions, known)
         except NotebookError as exc:
             source.error = str(exc)
         else:
