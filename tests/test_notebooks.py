@@ -411,3 +411,13 @@ def test_which_notebook_is_the_course_notebook(course):
     assert course_notebook(["homework 1.ipynb"], course) == "homework 1.ipynb"
     assert course_notebook(["entropy.ipynb", "scratch.ipynb"], course) is None
     assert course_notebook(["a.ipynb", "b.ipynb"], course) is None
+
+
+def test_a_missing_function_names_the_notebook_not_the_generated_module(plan, sandbox, tmp_path):
+    write_notebook(tmp_path / "entropy.ipynb", [new_code_cell((CORRECT / "entropy.py").read_text().split("\n\ndef most")[0])])
+    correct_py(tmp_path, "cross_entropy", "kl_sweep")
+    ex = exercise(grade_submission(plan, tmp_path, sandbox), "entropy")
+    missing = next(c for c in ex.checks if c.function == "most_uncertain")
+    assert missing.message == ("entropy.ipynb has no function most_uncertain(); define it with the signature "
+                               "most_uncertain(distributions)")
+    assert all("entropy.py" not in c.message for c in ex.checks)

@@ -135,6 +135,7 @@ def relocate(ex: Exercise, source: Source | None, checks: list[Check]) -> None:
             check.message = check.message.replace(f"({ex.file}:{line})", f"({module.where(line)})")
         check.message = check.message.replace(f"{ex.file} could not be imported",
                                               f"the code cells of {source.file} could not run")
+        check.message = check.message.replace(ex.file, source.file)  # the student never saw the generated module
         why = explain_name_error(module, check.message, line) if check.details.get("exception") == "NameError" else None
         if why:
             check.message += f". {why}"
