@@ -86,7 +86,12 @@ def build(course_dir: Path | None, out: Path, force: bool, student: str | None, 
     if student is not None and (not student.strip() or not student.isprintable() or len(student) > 200):
         raise UsageError(f"--student {student!r} is not a usable id", "Use the student's login or number.")
     written = run(load_course(root), out, force=force, student=student, notebook=notebook)
-    click.echo(f"Wrote {len(written)} files to {out}. Students run: grader check {out}")
+    if notebook:
+        names = ", ".join(p.name for p in written if p.suffix == ".ipynb")
+        click.echo(f"Wrote {len(written)} files to {out}. Students work in {names}, save, and run the last cell "
+                   f"(or: grader check {out})")
+    else:
+        click.echo(f"Wrote {len(written)} files to {out}. Students run: grader check {out}")
 
 
 @cli.command()

@@ -421,3 +421,15 @@ def test_a_missing_function_names_the_notebook_not_the_generated_module(plan, sa
     assert missing.message == ("entropy.ipynb has no function most_uncertain(); define it with the signature "
                                "most_uncertain(distributions)")
     assert all("entropy.py" not in c.message for c in ex.checks)
+
+
+def test_the_command_line_words_for_notebooks(course, tmp_path):
+    out = tmp_path / "hw"
+    built = CliRunner().invoke(cli, ["build", "--course", str(course.root), "--out", str(out), "--notebook", "single"])
+    assert built.output == (f"Wrote 3 files to {out}. Students work in course.ipynb, save, and run the last cell "
+                            f"(or: grader check {out})\n")
+    shown = CliRunner().invoke(cli, ["check", str(SCENARIOS / "notebook-out-of-order" / "submission"),
+                                     "--course", str(course.root)])
+    assert "Exercise 1: entropy of three distributions (entropy.ipynb)  0/10\n" in shown.output
+    assert ("error     the code cells of entropy.ipynb could not run: NameError: name 'uniform' is not defined "
+            "(entropy.ipynb, cell 3, line 1). uniform is defined only in cell 4, further down") in shown.output
