@@ -121,7 +121,7 @@ def read_notebook(path: Path) -> Notebook:
                 cell["outputs"] = []
                 cell["execution_count"] = None
     try:
-        nbformat.validate(nbformat.from_dict(node), version=4)
+        nbformat.validate(node, version=4)
     except nbformat.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) if getattr(exc, "absolute_path", None) else "the top"
         raise NotebookError(f"{name} is not a valid notebook (at {where}: {str(exc.message)[:200]}); "
