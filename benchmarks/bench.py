@@ -2,7 +2,9 @@
 
 1. Throughput: `grader batch` on N synthetic submissions (benchmarks/synth.py) against the baseline an
    instructor would otherwise script: one `pytest` run per submission, two at a time, on a generated test
-   file that imports the student's modules and asserts the same cases with pytest.approx.
+   file that imports the student's modules and asserts the same cases with pytest.approx. The same class
+   handed in as Jupyter notebooks (each exercise's .py as a notebook, one code cell per statement) is graded
+   too, for the notebooks' throughput against the files'.
 2. Start-up: `grader check` on one submission against `python -c "import numpy"`.
 3. Memory: the peak, over the whole process tree, while `grader batch` grades M submissions, sampled
    from /proc every 0.2 s (sum of RSS, which counts pages shared after fork once per process, and sum
@@ -215,6 +217,39 @@ def cases_only_course(dest: Path) -> Path:
     return dest
 
 
+def as_notebooks(klass: Path, dest: Path) -> Path:
+    """The class with each exercise's .py handed in as a notebook instead: a markdown cell, then one code cell
+    per top-level statement (a whole file that does not parse goes into one cell), with a stream output."""
+    import ast
+
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    from grader.spec.course import load_course
+
+    files = {ex.file for ex in load_course(ROOT).exercises}
+    for folder in sorted(klass.iterdir()):
+        out = dest / folder.name
+        out.mkdir(parents=True)
+        for path in sorted(folder.iterdir()):
+            if path.name not in files:
+                shutil.copy(path, out / path.name)
+                continue
+            text = path.read_bytes().decode("utf-8", errors="replace")
+            try:
+                lines = text.splitlines(keepends=True)
+                chunks = ["".join(lines[n.lineno - 1 if not getattr(n, "decorator_list", None)
+                                        else n.decorator_list[0].lineno - 1:n.end_lineno])
+                          for n in ast.parse(text).body]
+            except (SyntaxError, ValueError):
+                chunks = [text]
+            cells = [new_markdown_cell(f"# {path.stem}")]
+            cells += [new_code_cell(c.rstrip("\n"), outputs=[new_output("stream", name="stdout", text="ok\n")])
+                      for c in chunks]
+            nbformat.write(new_notebook(cells=cells), out / f"{path.stem}.ipynb")
+    return dest
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=2000, help="submissions for the throughput run")
@@ -228,9 +263,15 @@ def main() -> None:
     lines = []
     try:
         klass = tmp / "class"
-        generate(klass, args.n)
+        kinds = {student: folder.name for student, folder in generate(klass, args.n)}
         wall, _ = batch(klass, tmp / "out", args.jobs)
         rate = args.n / wall
+        nb_wall, _ = batch(as_notebooks(klass, tmp / "notebooks"), tmp / "out-nb", args.jobs)
+        nb_rate = args.n / nb_wall
+        # A notebook cannot hold invalid UTF-8, so broken-not-utf8 becomes gradable as a notebook: it may differ.
+        nb_differ = sorted({kinds[s] for s in kinds
+                            if json.loads((tmp / "out" / "results" / f"{s}.json").read_text())["score"]
+                            != json.loads((tmp / "out-nb" / "results" / f"{s}.json").read_text())["score"]})
         (tmp / "course").mkdir()
         cases_wall, _ = batch(klass, tmp / "out-cases", args.jobs, course=cases_only_course(tmp / "course"))
         cases_rate = args.n / cases_wall
@@ -250,17 +291,22 @@ def main() -> None:
             "",
             f"{'what':58s} {'submissions':>11s} {'wall':>9s} {'per second':>11s}",
             f"{'grader batch, the course (cases + invariant trials)':58s} {args.n:11d} {wall:8.2f}s {rate:11.1f}",
+            f"{'grader batch, the course, the class as Jupyter notebooks':58s} {args.n:11d} {nb_wall:8.2f}s {nb_rate:11.1f}",
             f"{'grader batch, the same cases as the baseline':58s} {args.n:11d} {cases_wall:8.2f}s {cases_rate:11.1f}",
             f"{'pytest per submission, 2 at a time (the cases)':58s} {len(sample):11d} {base_wall:8.2f}s {base_rate:11.2f}",
             f"speed-up over the baseline: {cases_rate / base_rate:.0f}x on the same cases, {rate / base_rate:.0f}x "
             f"with the invariant trials too (jobs: {args.jobs or 'default'}); pytest and the grader agree on the "
             f"passed-case count for {agree}/{len(sample)} submissions",
+            f"notebooks against files: {100 * nb_rate / rate:.0f}% of the files' throughput (target: at least 80%); "
+            f"scores differ only for: {', '.join(nb_differ) or 'none'}",
             "",
             f"grader check, one submission (median of {args.runs}): {check:.3f} s; "
             f"python -c 'import numpy': {numpy:.3f} s; ratio {check / numpy:.1f}x",
         ]
         shutil.rmtree(klass)
         shutil.rmtree(tmp / "out")
+        shutil.rmtree(tmp / "notebooks")
+        shutil.rmtree(tmp / "out-nb")
         shutil.rmtree(tmp / "out-cases")
         if args.memory_n:
             big = tmp / "big"

@@ -106,8 +106,11 @@ def new_exercise(exercise_id: str, course_dir: Path | None, functions: tuple[str
               help="Folder to write the student files into.")
 @click.option("--force", is_flag=True, help="Replace existing stubs (and quiz.yaml) in --out.")
 @click.option("--student", help="Student id whose quiz numbers quiz.yaml carries (default: the folder name).")
-def build(course_dir: Path | None, out: Path, force: bool, student: str | None) -> None:
-    """Write a student folder: stubs, the public cases, and the quiz answer sheet quiz.yaml."""
+@click.option("--notebook", type=click.Choice(["each", "single"]), is_flag=False, flag_value="each", default=None,
+              help="Write Jupyter notebooks instead of .py stubs: one per exercise (--notebook), "
+                   "or one for the course (--notebook single, course.ipynb).")
+def build(course_dir: Path | None, out: Path, force: bool, student: str | None, notebook: str | None) -> None:
+    """Write a student folder: stubs (or notebooks), the public cases, and the quiz answer sheet quiz.yaml."""
     from grader.authoring.bundle import build as run
     from grader.spec.course import find_course_root, load_course
 
@@ -116,8 +119,11 @@ def build(course_dir: Path | None, out: Path, force: bool, student: str | None) 
         raise UsageError("no course.yaml here or above", "Run inside the course repository or pass --course DIR.")
     if student is not None and (not student.strip() or not student.isprintable() or len(student) > 200):
         raise UsageError(f"--student {student!r} is not a usable id", "Use the student's login or number.")
-    written = run(load_course(root), out, force=force, student=student)
+    written = run(load_course(root), out, force=force, student=student, notebook=notebook)
     click.echo(f"Wrote {len(written)} files to {out}.")
+    if notebook:
+        names = ", ".join(p.name for p in written if p.suffix == ".ipynb")
+        click.echo(f"Students work in {names}, save, and run the last cell (it runs grader check).")
     click.echo(next_steps(out))
 
 

@@ -42,10 +42,20 @@ class Check:
     details: dict[str, Any] = field(default_factory=dict)
     output: str = ""
     file: str | None = None
-    line: int | None = None
+    line: int | None = None  # in a notebook: the line within ``cell``
     duration: float | None = None
     diagnosis: dict[str, Any] | None = None
     intuition: str | None = None
+    cell: int | None = None  # when ``file`` is a notebook: its cell, counted from 1 at the top
+
+
+def location(file: str | None, line: int | None, cell: int | None = None) -> str:
+    """Where a check points, as every view writes it: ``entropy.py:12`` or ``entropy.ipynb, cell 3, line 2``."""
+    if not file:
+        return ""
+    if cell is not None:
+        return f"{file}, cell {cell}" + (f", line {line}" if line else "")
+    return f"{file}:{line}" if line else file
 
 
 @dataclass
@@ -57,6 +67,7 @@ class ExerciseResult:
     max_score: float
     checks: list[Check]
     intuition: str = ""
+    notes: list[str] = field(default_factory=list)  # how the graded file was read (which file, magics removed...)
 
 
 @dataclass

@@ -28,17 +28,19 @@ BUNDLE_VERSION = 1
 def stub_source(ex: Exercise) -> str:
     intuition = textwrap.fill(ex.intuition, 88)
     parts = [f'"""{ex.title}\n\n{intuition}\n\nCheck your work with:  grader check .\n"""\n\nimport numpy as np\n']
-    for fn in ex.functions.values():
-        doc = textwrap.indent(fn.doc.strip(), "    ").lstrip()
-        parts.append(
-            f"\n\ndef {fn.name}({', '.join(fn.params)}):\n"
-            f'    """{doc}\n    """\n'
-            f'    raise NotImplementedError("Write {fn.name}()")\n'
-        )
+    parts.extend(f"\n\n{function_stub(fn)}" for fn in ex.functions.values())
     return "".join(parts)
 
 
-def public_bundle(course: Course) -> dict[str, Any]:
+def function_stub(fn: Function) -> str:
+    """One function's stub: signature, docstring, a body that raises NotImplementedError."""
+    doc = textwrap.indent(fn.doc.strip(), "    ").lstrip()
+    return (f"def {fn.name}({', '.join(fn.params)}):\n"
+            f'    """{doc}\n    """\n'
+            f'    raise NotImplementedError("Write {fn.name}()")\n')
+
+
+def public_bundle(course: Course, submission: str | None = None) -> dict[str, Any]:
     from grader.judge.diagnose import variant_outputs
 
     expected = reference_outputs(course)
@@ -73,7 +75,7 @@ def public_bundle(course: Course) -> dict[str, Any]:
     return {
         "bundle_version": BUNDLE_VERSION, "course": course.title, "lesson": course.lesson,
         "pass_threshold": course.pass_threshold, "reveal": course.reveal, "due": course.due,
-        "spec_hash": course.spec_hash, "exercises": exercises,
+        "spec_hash": course.spec_hash, "exercises": exercises, "submission": submission or course.submission,
         "quizzes": [public_quiz(q) for q in course.quizzes],
     }
 
@@ -112,6 +114,7 @@ def course_from_bundle(folder: Path) -> tuple[Course, dict[tuple[str, int], Any]
                                                          for q in quizzes),
             limits=exercises[0].limits, tolerance=Tolerance(),
             spec_hash=data["spec_hash"], has_reference=False, quizzes=quizzes,
+            submission=data.get("submission", "file"),
         )
     except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
         raise InputError(f"{path} is damaged ({type(exc).__name__}: {exc})",
@@ -131,24 +134,34 @@ def bundle_variants(folder: Path) -> dict[str, tuple[Any, ...]]:
                          "Rebuild the student folder with 'grader build --out DIR' in the course repository.") from None
 
 
-def build(course: Course, out: Path, *, force: bool = False, student: str | None = None) -> list[Path]:
+def build(course: Course, out: Path, *, force: bool = False, student: str | None = None,
+          notebook: str | None = None) -> list[Path]:
     """Write the student folder; refuses to overwrite a student's work unless ``force``.
 
     The quiz sheet carries ``student``'s own numbers (default: the folder's name, as ``grader check`` assumes).
+    ``notebook`` (``each`` or ``single``) writes Jupyter notebooks instead of ``.py`` stubs, and the folder's
+    bundle then grades a notebook even if a ``.py`` of the same name appears beside it.
     """
+    from grader.authoring.notebook import notebook_names, student_notebooks
+
     out.mkdir(parents=True, exist_ok=True)
-    clashes = [ex.file for ex in course.exercises if (out / ex.file).exists()]
+    stubs = notebook_names(course, notebook) if notebook else [ex.file for ex in course.exercises]
+    clashes = [name for name in stubs if (out / name).exists()]
     if course.quizzes and (out / SHEET_FILE).exists():
         clashes.append(SHEET_FILE)
     if clashes and not force:
         raise InputError(f"{out} already has {', '.join(clashes)}; building would overwrite the student's work",
                          "Choose an empty folder, or pass --force to replace the stubs.")
     written = []
-    for ex in course.exercises:
-        written.append(write_atomic(out / ex.file, stub_source(ex)))
+    if notebook:
+        for name, text in student_notebooks(course, notebook, function_stub).items():
+            written.append(write_atomic(out / name, text))
+    else:
+        for ex in course.exercises:
+            written.append(write_atomic(out / ex.file, stub_source(ex)))
     if course.quizzes:
         sheet = build_sheet(course.quizzes, course.title, student or out.resolve().name)
         written.append(write_atomic(out / SHEET_FILE, sheet))
-    bundle = json.dumps(public_bundle(course), indent=1, allow_nan=True)
+    bundle = json.dumps(public_bundle(course, "notebook" if notebook else None), indent=1, allow_nan=True)
     written.append(write_atomic(out / BUNDLE_DIR / BUNDLE_FILE, bundle + "\n"))
     return written

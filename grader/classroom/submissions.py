@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from grader.classroom.layouts import Found, Shown, Student, read_export
 from grader.errors import InputError, UsageError
 from grader.sandbox.client import python_files
+from grader.sandbox.notebook import notebook_files
 
 MAX_ZIP_MEMBERS = 200_000
 MAX_ZIP_MEMBER_BYTES = 8 * 1024 * 1024
@@ -141,13 +142,13 @@ def shard_of(student: str, count: int) -> int:
 
 
 def submission_hash(path: Path) -> str:
-    """Hash of exactly the files grading reads (the Python files the sandbox copies, and the quiz sheet),
-    so an unchanged submission is recognised."""
+    """Hash of exactly the files grading reads (the Python files the sandbox copies, the notebooks, and the
+    quiz sheet), so an unchanged submission is recognised."""
     from grader.spec.quiz.sheet import SHEET_FILE
 
     h = hashlib.sha256()
     sheet = path / SHEET_FILE
-    files = list(python_files(path))
+    files = list(python_files(path)) + list(notebook_files(path))
     if sheet.is_file() and not sheet.is_symlink():
         files.append((SHEET_FILE, sheet))
     for rel, file in files:

@@ -149,11 +149,13 @@ def export_gradescope(course: Course, out: Path) -> list[str]:
 
 def submission_folder(submission: Path, course: Course) -> Path:
     """Students often upload a zip of a folder: grade the one subfolder that holds their files."""
-    names = {ex.file for ex in course.exercises}
-    if not names or any((submission / n).is_file() for n in names):
+    from grader.judge.sources import COURSE_NOTEBOOK
+
+    names = {ex.file for ex in course.exercises} | {f"{ex.module}.ipynb" for ex in course.exercises} | {COURSE_NOTEBOOK}
+    if not course.exercises or any((submission / n).is_file() for n in names):
         return submission
     candidates = [
-        p.parent for p in sorted(submission.rglob("*.py"))
+        p.parent for p in sorted(submission.rglob("*"))
         if p.name in names and not any(part.startswith((".", "__MACOSX")) for part in p.relative_to(submission).parts)
     ]
     folders = sorted(set(candidates))

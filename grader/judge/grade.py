@@ -17,6 +17,7 @@ from typing import Any
 from grader.judge.diagnose import Variant, annotate, diagnose, ends, student_outputs, variant_outputs
 from grader.judge.invariants import Trial, draw, judge
 from grader.judge.quiz import grade_quizzes
+from grader.judge.sources import relocate, resolve, write
 from grader.record import Check, ExerciseResult, GradeResult, Status
 from grader.sandbox.client import Sandbox, SandboxCrashed, copy_submission
 from grader.spec.course import Case, Course, Exercise
@@ -381,10 +382,12 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Sandbox, *, student:
     responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]] = {}
     lines: dict[str, dict[str, int]] = {}
     grader_error = None
+    sources = resolve(course, submission)  # notebooks become modules here, as data; the sandbox runs them
     with tempfile.TemporaryDirectory(prefix="grader-", dir=scratch) as tmp:
         work = Path(tmp) / "submission"
         work.mkdir()
         copy_submission(submission, work)
+        write(sources, course, work)
         forbidden = forbidden_roots(course, submission, extra_forbidden)
         fresh = True
         for limits, keys, tasks in itertools.chain(plan.groups, _invariant_groups(plan, responses)):
@@ -395,6 +398,7 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Sandbox, *, student:
                 shutil.rmtree(work)
                 work.mkdir()
                 copy_submission(submission, work)
+                write(sources, course, work)
             fresh = False
             try:
                 response = sandbox.run(work, list(tasks), limits, forbidden)
@@ -416,13 +420,16 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Sandbox, *, student:
             result, output = responses.get((ex.id, case.index), (None, ""))
             checks.append(_check(ex, case, result, plan.expected[(ex.id, case.index)], output,
                                  lines.get(ex.module, {}), plan.inputs.get((ex.id, case.index))))
+        relocate(ex, sources.get(ex.id), checks)
         _diagnose(plan, ex, checks, responses)
         checks.extend(_invariant_checks(plan, ex, responses))
         max_score = ex.points if plan.mode == "course" else \
             sum(c.points for c in plan.cases[ex.id]) + sum(inv.points for inv in ex.invariants)
+        source = sources.get(ex.id)
         exercises.append(ExerciseResult(
-            id=ex.id, title=ex.title, file=ex.file, score=round(sum(c.score for c in checks), 6),
-            max_score=max_score, checks=checks, intuition=ex.intuition,
+            id=ex.id, title=ex.title, file=source.file if source else ex.file,
+            score=round(sum(c.score for c in checks), 6), max_score=max_score, checks=checks, intuition=ex.intuition,
+            notes=source.notes if source else [],
         ))
     _blame_invariants(exercises, course)
     quizzes, quiz_error = grade_quizzes(course.quizzes, submission, student=student, reveal=course.reveal,

@@ -152,6 +152,7 @@ class Course:
     spec_hash: str
     has_reference: bool = True
     quizzes: tuple[Any, ...] = ()  # grader.spec.quiz.model.Quiz, one per quiz_items entry
+    submission: str = "file"  # file | notebook: which one is graded when a folder has entropy.py and entropy.ipynb
 
     @property
     def max_score(self) -> float:
@@ -249,7 +250,7 @@ def load_course(root: Path) -> Course:
         root=root, title=data["title"], lesson=data["lesson"], pass_threshold=float(data["pass_threshold"]),
         reveal=data.get("reveal", "always"), due=data.get("due"), exercises=tuple(exercises),
         quiz_items=tuple(quizzes), limits=Limits(**limits_d), tolerance=tolerance,
-        spec_hash=hasher.hexdigest()[:16], quizzes=quiz_models,
+        spec_hash=hasher.hexdigest()[:16], quizzes=quiz_models, submission=data.get("submission", "file"),
     )
 
 

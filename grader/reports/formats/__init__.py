@@ -42,13 +42,14 @@ class Item:
     duration: float | None
     kind: str
     note: str | None = None  # a diagnosis that names no misconception: a relation, a failing callee, ...
+    cell: int | None = None  # when ``file`` is a notebook; ``line`` is then within the cell
 
 
 def _from_check(ex: ExerciseResult, suite_index: int, index: int, c: Check) -> Item:
     note = c.diagnosis.get("explanation") if c.diagnosis and not c.misconception else None
     return Item(ex.id, ex.title, suite_index, index, c.name, c.status, c.score, c.max_score, c.message,
                 c.visibility, c.function, c.file, c.line, c.input, c.expected, c.got, c.misconception,
-                c.output, c.duration, c.kind, note)
+                c.output, c.duration, c.kind, note, c.cell)
 
 
 def _from_question(q: QuizResult, suite_index: int, index: int, qq: QuestionResult) -> Item:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from grader.record import GradeResult, QuizResult, Status, json_safe
+from grader.record import GradeResult, QuizResult, Status, json_safe, location
 from grader.reports.formats import Item, items, score_line, shows_values, suites
 
 MAX_ERRORS = 10
@@ -82,6 +82,8 @@ def _describe(item: Item, named: bool = True) -> str:
         text += f"\nlikely mistake: {item.misconception}"
     elif item.note:
         text += f"\n{item.note}"
+    if item.cell is not None:  # GitHub cannot point into a notebook's cell: the message does
+        text += f"\nat {location(item.file, item.line, item.cell)}"
     return text
 
 
@@ -119,7 +121,7 @@ def annotations(result: GradeResult, submission: Path | None = None, workspace: 
         message = _describe(first)
         if len(bad) > 1:
             message += f"\n(and {len(bad) - 1} more: see the job summary)"
-        ann = Annotation(title, message, _where(first, submission, workspace), first.line, lost)
+        ann = Annotation(title, message, _where(first, submission, workspace), None if first.cell else first.line, lost)
         found.append(((-lost, 0 if errors else 1, order), ann))
     found.sort(key=lambda pair: pair[0])
     picked = [ann for _, ann in found]
@@ -265,7 +267,7 @@ def classroom_result(result: GradeResult) -> dict[str, Any]:
         message = "" if item.status == Status.PASSED else _describe(item, named=False)
         tests.append(_classroom_test(item.name if item.kind != "question" else f"{item.suite_title}: {item.name}",
                                      status, item.score, message, test_code=item.input or "",
-                                     filename=item.file, line=item.line, duration=item.duration))
+                                     filename=item.file, line=None if item.cell else item.line, duration=item.duration))
     status = "error" if result.grader_error else ("pass" if result.passed else "fail")
     return json_safe({"version": 1, "status": status, "max_score": result.max_score, "tests": tests})
 

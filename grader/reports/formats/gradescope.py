@@ -76,7 +76,7 @@ def to_gradescope(result: GradeResult) -> dict[str, Any]:
             "visibility": visibility(item, reveal),
             "tags": [item.suite_id, *([item.misconception] if item.misconception else [])],
             "extra_data": {"status": item.status.value, "misconception": item.misconception,
-                           "file": item.file, "line": item.line},
+                           "file": item.file, "line": item.line, "cell": item.cell},
         }
         tests.append(test)
     summary = [f"Score: {score_line(result)}"]

@@ -13,7 +13,7 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 
-from grader.record import GradeResult, Status
+from grader.record import GradeResult, Status, location
 from grader.reports.formats import Item, shows_values, suites
 from grader.spec.tolerance import fmt
 
@@ -43,7 +43,7 @@ def _detail(item: Item, suite_file: str | None) -> str:
         lines.append(item.note)
     file = item.file or suite_file
     if file:
-        lines.append(f"at {file}:{item.line}" if item.line else f"in {file}")
+        lines.append(f"at {location(file, item.line, item.cell)}" if item.line or item.cell else f"in {file}")
     return "\n".join(lines)
 
 
