@@ -98,16 +98,19 @@ def build(course_dir: Path | None, out: Path, force: bool, student: str | None) 
 def check(directory: Path, course_dir: Path | None, fmt: str, output: Path | None, student: str | None,
           templates: Path | None) -> None:
     """Grade the submission in DIRECTORY (default: here)."""
-    from grader.authoring.session import open_course
     from grader.errors import InputError
-    from grader.judge.grade import grade_submission
     from grader.sandbox.client import Sandbox
-    from grader.spec.quiz.sheet import sheet_student
 
     if not directory.is_dir():
         raise InputError(f"{directory} is not a folder", "Pass the folder that holds entropy.py and the other files.")
     with Sandbox() as sandbox:
-        sandbox.spawn()  # starts NumPy in the fork server while this process loads the course
+        # The fork server starts first: its interpreter and NumPy load on the other core while this process
+        # imports the grader (NumPy included) and loads the course.
+        sandbox.spawn()
+        from grader.authoring.session import open_course
+        from grader.judge.grade import grade_submission
+        from grader.spec.quiz.sheet import sheet_student
+
         session = open_course(course_dir, directory)
         result = grade_submission(session.plan, directory, sandbox,
                                   student=student or sheet_student(directory) or directory.resolve().name)

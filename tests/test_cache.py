@@ -45,3 +45,79 @@ def test_unwritable_cache_is_no_cache(tmp_path, monkeypatch):
     monkeypatch.setattr(diagnose, "_CACHE", {})
     assert diagnose.variant_outputs(load_course(ROOT))
     assert cache.load("anything") is None
+
+
+def test_unchanged_spec_files_are_not_validated_again(tmp_path, monkeypatch):
+    """The second load trusts the files that validated (no jsonschema); an edited file is validated again."""
+    from grader.errors import SpecError
+    from grader.spec import yamlspec
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    course_dir = tmp_path / "course"
+    shutil.copytree(ROOT, course_dir, ignore=shutil.ignore_patterns(".git", "tests", "__pycache__"))
+    first = load_course(course_dir)
+    stored = json.loads((tmp_path / "cache" / "infotheory-grader" / "specs" / "validated.json").read_text())
+    assert len(stored["keys"]) == 1 + len(first.exercises) + len(first.quizzes)
+
+    def no_schema(name):
+        raise AssertionError(f"{name}: an unchanged file was validated again")
+
+    monkeypatch.setattr(cache, "_validated", {})  # a new process: only the file on disk remembers
+    monkeypatch.setattr(yamlspec, "_validator", no_schema)
+    assert load_course(course_dir).spec_hash == first.spec_hash
+    spec = course_dir / "exercises" / "entropy.yaml"
+    spec.write_text(spec.read_text().replace("functions:", "functions:\n  colour: 1\n", 1))
+    monkeypatch.undo()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    try:
+        load_course(course_dir)
+    except SpecError as exc:
+        assert "exercises/entropy.yaml" in exc.problems[0].file
+    else:
+        raise AssertionError("an edited file with a schema error loaded")
+
+
+def test_unwritable_cache_still_validates(tmp_path, monkeypatch):
+    from grader.errors import SpecError
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    course_dir = tmp_path / "course"
+    shutil.copytree(ROOT, course_dir, ignore=shutil.ignore_patterns(".git", "tests", "__pycache__"))
+    load_course(course_dir)
+    (course_dir / "course.yaml").write_text((course_dir / "course.yaml").read_text() + "colour: blue\n")
+    try:
+        load_course(course_dir)
+    except SpecError as exc:
+        assert "unknown key 'colour'" in exc.problems[0].message
+    else:
+        raise AssertionError("a schema error was missed")
+
+
+def test_compiled_templates_from_disk_render_the_same(tmp_path, monkeypatch):
+    """Report templates are compiled once and kept (marshal, checked against the source), never unpickled."""
+    from grader.record import GradeResult
+    from grader.reports import render as render_mod
+
+    def fresh_process():
+        render_mod._bytecode_cache.cache_clear()
+        render_mod._shared_environment.cache_clear()
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    fresh_process()
+    result = GradeResult(course="c", student="s", mode="course", score=1.0, max_score=2.0, pass_threshold=0.5,
+                         passed=True, exercises=[])
+    compiled = render_mod.render(result, "html")
+    stored = list((tmp_path / "cache" / "infotheory-grader" / "templates").glob("*.jinja"))
+    assert len(stored) == 1
+    fresh_process()
+    assert render_mod.render(result, "html") == compiled
+    stored[0].write_bytes(b"garbage\n" + stored[0].read_bytes())  # a stale or corrupt file is compiled again
+    fresh_process()
+    assert render_mod.render(result, "html") == compiled
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))
+    (tmp_path / "file").write_text("not a folder")  # unwritable: no cache, same report
+    fresh_process()
+    assert render_mod.render(result, "html") == compiled
+    fresh_process()
