@@ -296,3 +296,16 @@ def test_values_are_not_repeated_when_the_message_has_them():
     assert "got:      [0.1, 0.9]" in tests[1]["output"]
     summary = github.step_summary(made_up([said, shape]))
     assert summary.count("got:      ") == 1
+
+
+def test_record_json_keeps_nan_inside_lists_as_text():
+    from grader.record import Check, ExerciseResult, GradeResult, Status
+
+    check = Check(name="f: x", status=Status.FAILED, score=0.0, max_score=1.0, message="",
+                  expected=[0.5, 1, True], got=[0.5, float("nan"), float("-inf")])
+    result = GradeResult(course="c", student="s", mode="course", score=0.0, max_score=1.0, pass_threshold=0.5,
+                         passed=False, exercises=[ExerciseResult(id="e", title="t", file="e.py", score=0.0,
+                                                                 max_score=1.0, checks=[check])])
+    data = result.to_dict()["exercises"][0]["checks"][0]
+    assert data["got"] == [0.5, "nan", "-inf"] and data["expected"] == [0.5, 1, True]
+    assert data["got"] is not check.got
