@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from pathlib import Path
 
 import click
 
 from grader.errors import ExitCode, GraderError, UsageError
 from grader.files import write_atomic
-from grader.reports.render import FORMATS, render, use_color
+from grader.reports.render import FORMATS, render, use_color, warm_up
 
 FORMAT_HELP = "Report format."
 
@@ -112,8 +113,12 @@ def check(directory: Path, course_dir: Path | None, fmt: str, output: Path | Non
         from grader.spec.quiz.sheet import sheet_student
 
         session = open_course(course_dir, directory)
+        # This process mostly waits while the sandbox runs: Jinja2 and the template load meanwhile.
+        warm = threading.Thread(target=warm_up, args=(fmt, templates), daemon=True)
+        warm.start()
         result = grade_submission(session.plan, directory, sandbox,
                                   student=student or sheet_student(directory) or directory.resolve().name)
+        warm.join()
     text = render(result, fmt, templates=templates, color=output is None and fmt == "text" and use_color())
     if output is not None:
         write_atomic(output, text)

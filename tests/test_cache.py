@@ -121,3 +121,43 @@ def test_compiled_templates_from_disk_render_the_same(tmp_path, monkeypatch):
     fresh_process()
     assert render_mod.render(result, "html") == compiled
     fresh_process()
+
+
+def test_expected_values_and_trials_from_disk_equal_computed(tmp_path, monkeypatch):
+    """A second process reads the reference outputs and the invariants' trials from disk, without
+    running any reference code or drawing anything, and gets the same values."""
+    from grader.judge import invariants
+    from grader.spec import expected
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(expected, "_CACHE", {})
+    course = load_course(ROOT)
+    values = expected.reference_outputs(course)
+    trials = invariants.draw_course(course)
+    assert sum(len(t) for t in trials.values()) > 0
+    monkeypatch.setattr(expected, "_CACHE", {})
+    monkeypatch.setattr(expected, "reference_module", None)  # a hit must not run any reference code
+    monkeypatch.setattr(invariants, "draw", None)  # nor draw the trials again
+    assert json.dumps(sorted(expected.reference_outputs(course).items())) == json.dumps(sorted(values.items()))
+    assert invariants.draw_course(course) == trials
+
+
+def test_damaged_cache_entries_are_recomputed(tmp_path, monkeypatch):
+    from grader.judge import invariants
+    from grader.spec import expected
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(expected, "_CACHE", {})
+    course = load_course(ROOT)
+    values, trials = expected.reference_outputs(course), invariants.draw_course(course)
+    for path in (tmp_path / "cache" / "infotheory-grader").glob("*.json"):
+        data = json.loads(path.read_text())
+        if isinstance(data, list):
+            data[0] = [data[0][0], data[0][1]]  # a row cut short
+        elif isinstance(data, dict) and all(isinstance(v, list) and v and isinstance(v[0], list) for v in data.values()):
+            first = next(iter(data))
+            data[first] = data[first][:-1]  # a trial missing
+        path.write_text(json.dumps(data))
+    monkeypatch.setattr(expected, "_CACHE", {})
+    assert json.dumps(sorted(expected.reference_outputs(course).items())) == json.dumps(sorted(values.items()))
+    assert invariants.draw_course(course) == trials

@@ -142,6 +142,16 @@ def _shared_environment(override: Path | None) -> jinja2.Environment:
     return environment(override)
 
 
+def warm_up(fmt_name: str, templates: Path | None = None) -> None:
+    """Import Jinja2 and load the format's template ahead of ``render`` (``grader check`` does it on another
+    thread while it waits for the sandbox). A broken template is left for ``render`` to report."""
+    if fmt_name in _TEMPLATE_OF:
+        try:
+            _shared_environment(templates).get_template(_TEMPLATE_OF[fmt_name])
+        except Exception:  # render raises it again, in the command's own thread
+            pass
+
+
 def render(result: GradeResult, fmt_name: str, *, templates: Path | None = None, color: bool = False) -> str:
     if fmt_name in MACHINE_FORMATS:
         return _machine_view(fmt_name, result)
