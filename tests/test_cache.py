@@ -51,19 +51,23 @@ def test_unchanged_spec_files_are_not_validated_again(tmp_path, monkeypatch):
     """The second load trusts the files that validated (no jsonschema); an edited file is validated again."""
     from grader.errors import SpecError
     from grader.spec import yamlspec
+    from grader.spec.quiz import load as quiz_load
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     course_dir = tmp_path / "course"
     shutil.copytree(ROOT, course_dir, ignore=shutil.ignore_patterns(".git", "tests", "__pycache__"))
     first = load_course(course_dir)
     stored = json.loads((tmp_path / "cache" / "infotheory-grader" / "specs" / "validated.json").read_text())
-    assert len(stored["keys"]) == 1 + len(first.exercises) + len(first.quizzes)
+    schemas = [k for k in stored["keys"] if not k.startswith("answers:")]
+    assert len(schemas) == 1 + len(first.exercises) + len(first.quizzes)
+    assert len(stored["keys"]) == len(schemas) + len(first.quizzes)  # and each quiz's computed answers
 
     def no_schema(name):
         raise AssertionError(f"{name}: an unchanged file was validated again")
 
     monkeypatch.setattr(cache, "_validated", {})  # a new process: only the file on disk remembers
     monkeypatch.setattr(yamlspec, "_validator", no_schema)
+    monkeypatch.setattr(quiz_load, "check_answers", no_schema)
     assert load_course(course_dir).spec_hash == first.spec_hash
     spec = course_dir / "exercises" / "entropy.yaml"
     spec.write_text(spec.read_text().replace("functions:", "functions:\n  colour: 1\n", 1))
@@ -161,3 +165,26 @@ def test_damaged_cache_entries_are_recomputed(tmp_path, monkeypatch):
     monkeypatch.setattr(expected, "_CACHE", {})
     assert json.dumps(sorted(expected.reference_outputs(course).items())) == json.dumps(sorted(values.items()))
     assert invariants.draw_course(course) == trials
+
+
+def test_a_changed_quiz_reference_checks_the_answers_again(tmp_path, monkeypatch):
+    from grader.errors import SpecError
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    course_dir = tmp_path / "course"
+    shutil.copytree(ROOT, course_dir, ignore=shutil.ignore_patterns(".git", "tests", "__pycache__"))
+    course = load_course(course_dir)
+    reference = course.quizzes[0].reference
+    text = reference.read_text()
+    name = next(q.answer.function for q in course.quizzes[0].questions if q.answer and q.answer.function)
+    reference.write_text(text + f"\n\ndef {name}(**kwargs):\n    return float('nan')\n")
+    from grader.spec.quiz import variants
+
+    monkeypatch.setattr(variants, "_MODULES", {})  # a new process imports the reference afresh
+    monkeypatch.setattr(variants, "_BY_PATH", {})
+    try:
+        load_course(course_dir)
+    except SpecError as exc:
+        assert "could not be computed" in exc.problems[0].message or "nan" in exc.problems[0].message
+    else:
+        raise AssertionError("a reference that broke a quiz answer was trusted")

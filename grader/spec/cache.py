@@ -25,10 +25,15 @@ def cache_dir() -> Path:
 
 
 def course_key(course: Any, what: str) -> str:
+    return files_key(Path(course.root), course.spec_hash, what)
+
+
+def files_key(root: Path, digest: str, what: str) -> str:
+    """A key for ``what`` computed from files with this ``digest`` and the course's reference code."""
     import numpy as np
 
-    hasher = hashlib.sha256(f"{what}\0{__version__}\0{np.__version__}\0{course.spec_hash}\0".encode())
-    reference = Path(course.root) / "reference"
+    hasher = hashlib.sha256(f"{what}\0{__version__}\0{np.__version__}\0{digest}\0".encode())
+    reference = root / "reference"
     if reference.is_dir():
         for path in sorted(reference.rglob("*.py")):
             hasher.update(str(path.relative_to(reference)).encode() + b"\0" + path.read_bytes() + b"\0")
