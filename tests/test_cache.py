@@ -188,3 +188,20 @@ def test_a_changed_quiz_reference_checks_the_answers_again(tmp_path, monkeypatch
         assert "could not be computed" in exc.problems[0].message or "nan" in exc.problems[0].message
     else:
         raise AssertionError("a reference that broke a quiz answer was trusted")
+
+
+def test_a_known_course_loads_without_jsonschema_or_numpy_random(tmp_path):
+    """What `grader check` pays before grading, once the course is in the cache: no schema validation and no
+    random draws (the fork server is started first; these imports would delay the first sandbox round)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys; from pathlib import Path; from grader.authoring.session import open_course; "
+            f"open_course(Path({str(ROOT)!r})); "
+            "print(sorted(m for m in ('jsonschema', 'jinja2', 'numpy.random') if m in sys.modules))")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert "jsonschema" in first.stdout  # a new cache: everything is validated and drawn
+    second = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert second.stdout.strip() == "[]"
