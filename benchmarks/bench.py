@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -192,6 +193,12 @@ def batch(klass: Path, out: Path, jobs: int | None, sample: bool = False,
     return wall, sampler
 
 
+def children_cpu() -> float:
+    """CPU seconds (user + system) of every finished child process tree so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def median_wall(cmd: list[str], runs: int) -> float:
     times = []
     for _ in range(runs):
@@ -303,11 +310,15 @@ def main() -> None:
         generate(klass, n)
         subprocess.run([sys.executable, "-m", "grader", "validate", "--course", str(ROOT)], env=ENV,
                        capture_output=True, check=True)  # the cache is warm, as in a course repository
+        cpu0 = children_cpu()
         wall, sampler = batch(klass, tmp / "out", args.jobs, sample=True)
+        batch_cpu = (children_cpu() - cpu0) / n
         assert sampler is not None
         outputs = check_outputs(tmp / "out", n)
         rate = n / wall
+        cpu0 = children_cpu()
         floor_rate = floor(floor_script, klass, tmp / "floor", args.jobs) if floor_script else None
+        floor_cpu = (children_cpu() - cpu0) / n
         lines += [
             f"{'what':58s} {'submissions':>11s} {'wall':>9s} {'per second':>11s}",
             f"{'grader batch, the course (jobs ' + str(args.jobs) + ')':58s} {n:11d} {wall:8.2f}s {rate:11.1f}",
@@ -315,7 +326,10 @@ def main() -> None:
         if floor_rate:
             lines += [f"{'floor.py, the same class (jobs ' + str(args.jobs) + ')':58s} {n:11d} "
                       f"{n / floor_rate:8.2f}s {floor_rate:11.1f}",
-                      f"batch/floor ratio: {rate / floor_rate:.2f} (target >= 0.5)"]
+                      f"batch/floor ratio: {rate / floor_rate:.2f} (target >= 0.5)",
+                      f"CPU per submission, whole process tree: batch {1000 * batch_cpu:.1f} ms, floor "
+                      f"{1000 * floor_cpu:.1f} ms; floor/batch CPU {floor_cpu / batch_cpu:.2f} (the throughput "
+                      "ratio of an idle machine, where both are CPU-bound on every core)"]
         else:
             lines += ["batch/floor ratio: not measured (no ../shared/bench/floor.py)"]
         lines += [f"left in place: {outputs}",
