@@ -1,17 +1,23 @@
-"""Benchmarks for `grader batch`, printed side by side from one run.
+"""Benchmarks for `grader batch` and `grader check`, printed side by side from one run.
 
-1. Throughput: `grader batch` on N synthetic submissions (benchmarks/synth.py) against the baseline an
-   instructor would otherwise script: one `pytest` run per submission, two at a time, on a generated test
-   file that imports the student's modules and asserts the same cases with pytest.approx. The same class
-   handed in as Jupyter notebooks (each exercise's .py as a notebook, one code cell per statement) is graded
-   too, for the notebooks' throughput against the files'.
-2. Start-up: `grader check` on one submission against `python -c "import numpy"`.
-3. Memory: the peak, over the whole process tree, while `grader batch` grades M submissions, sampled
-   from /proc every 0.2 s (sum of RSS, which counts pages shared after fork once per process, and sum
-   of PSS, which shares them out).
+1. Throughput: `grader batch` (the whole course: cases, invariant trials, diagnosis, quiz sheets, an HTML
+   report per student) on N synthetic submissions (benchmarks/synth.py), against the floor
+   (../shared/bench/floor.py: the least work isolated fork-per-submission grading can do) on the same class,
+   with the same --jobs, in the same run; and against the baseline an instructor would otherwise script: one
+   `pytest` run per submission, two at a time, asserting the same cases with pytest.approx.
+2. Start-up: `grader check` on one submission against `python -c "import numpy"`, paired runs (one of each,
+   alternately), warm page cache; and the first run after installing (an empty grader cache, no .pyc files
+   for the grader: a fresh copy of the checkout).
+3. Memory: the peak over the whole process tree of the throughput run (and, with --full, of a 10,000-submission
+   run), sampled from /proc every 0.2 s (sum of RSS, which counts pages shared after fork once per process,
+   and sum of PSS, which shares them out).
+4. Notebooks: the same class handed in as Jupyter notebooks (each exercise's .py as a notebook, one code cell
+   per statement), graded by the same command, for the notebooks' throughput against the files'.
 
-Usage: python benchmarks/bench.py [-n 2000] [--baseline-n 40] [--memory-n 10000] [--jobs J]
-Every command runs with this interpreter (sys.executable), never through a shell or a version-manager shim.
+Usage: python benchmarks/bench.py          # about three minutes: -n 400 --jobs 2, baseline 10, no 10k run
+       python benchmarks/bench.py --full   # -n 2000, baseline 40, the cases-only run and 10,000 for memory
+Every command runs with this interpreter (sys.executable), never through a shell or a version-manager shim,
+and without PYTHONDONTWRITEBYTECODE, as on a user's machine (where Python keeps .pyc files).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -38,7 +45,8 @@ sys.path.insert(0, str(HERE))
 
 from synth import generate  # noqa: E402
 
-ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+ENV["PYTHONPATH"] = str(ROOT)
 MIB = 1024 * 1024
 
 
@@ -187,6 +195,12 @@ def batch(klass: Path, out: Path, jobs: int | None, sample: bool = False,
     return wall, sampler
 
 
+def children_cpu() -> float:
+    """CPU seconds (user + system) of every finished child process tree so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def median_wall(cmd: list[str], runs: int) -> float:
     times = []
     for _ in range(runs):
@@ -250,76 +264,174 @@ def as_notebooks(klass: Path, dest: Path) -> Path:
     return dest
 
 
+def find_floor() -> Path | None:
+    """../shared/bench/floor.py from the project root (or from the checkout a worktree belongs to)."""
+    for base in (ROOT.parent, ROOT.parent.parent):
+        path = base / "shared" / "bench" / "floor.py"
+        if path.is_file():
+            return path
+    return None
+
+
+def floor(script: Path, klass: Path, out: Path, jobs: int) -> float:
+    """The floor's rate, as it prints it ('floor: N subs in S s = R subs/s'), recomputed from N and S."""
+    proc = subprocess.run([sys.executable, str(script), str(klass), str(out), "--jobs", str(jobs)], cwd=ROOT,
+                          env=ENV, capture_output=True, text=True, check=True)
+    m = re.search(r"floor: (\d+) subs in ([\d.]+) s", proc.stdout)
+    if not m:
+        raise SystemExit(f"floor.py printed no rate:\n{proc.stdout}\n{proc.stderr}")
+    return int(m.group(1)) / float(m.group(2))
+
+
+def check_outputs(out: Path, n: int) -> str:
+    """What the default batch leaves in place when it ends."""
+    results = len(list((out / "results").glob("*.json")))
+    reports = len(list((out / "reports").glob("*.html")))
+    both = all((out / name).is_file() for name in ("gradebook.csv", "summary.html"))
+    if results != n or reports != n or not both:
+        raise SystemExit(f"grader batch left {results} results, {reports} reports (of {n}), "
+                         f"gradebook.csv and summary.html present: {both}")
+    return f"{results} results/*.json, {reports} reports/*.html, gradebook.csv, summary.html"
+
+
+def paired(cmd_a: list[str], cmd_b: list[str], runs: int, env: dict[str, str] = ENV) -> tuple[float, float, float]:
+    """Medians of a, of b, and of the per-pair ratio a/b, over ``runs`` pairs run alternately."""
+    a_times, b_times = [], []
+    for _ in range(runs):
+        for cmd, times in ((cmd_a, a_times), (cmd_b, b_times)):
+            started = time.perf_counter()
+            subprocess.run(cmd, env=env, capture_output=True, check=False)
+            times.append(time.perf_counter() - started)
+    return (statistics.median(a_times), statistics.median(b_times),
+            statistics.median(a / b for a, b in zip(a_times, b_times, strict=True)))
+
+
+def cold_check(tmp: Path, submission: Path) -> tuple[float, float]:
+    """The first `grader check` after installing: a fresh copy of the checkout (no .pyc files for the
+    grader) and an empty grader cache (course validation, reference outputs, compiled templates)."""
+    copy = tmp / "fresh-checkout"
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", "tests"))
+    env = {**ENV, "PYTHONPATH": str(copy), "XDG_CACHE_HOME": str(tmp / "fresh-cache")}
+    cmd = [sys.executable, "-m", "grader", "check", str(submission), "--course", str(copy)]
+    times = []
+    for _ in range(2):
+        started = time.perf_counter()
+        subprocess.run(cmd, env=env, cwd=copy, capture_output=True, check=True)
+        times.append(time.perf_counter() - started)
+    if not list(copy.glob("grader/__pycache__/*.pyc")):
+        raise SystemExit("the first-run timing did not use the fresh copy of the grader")
+    return times[0], times[1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-n", type=int, default=2000, help="submissions for the throughput run")
-    parser.add_argument("--baseline-n", type=int, default=40, help="submissions for the pytest baseline")
-    parser.add_argument("--memory-n", type=int, default=10000, help="submissions for the memory run (0: skip)")
-    parser.add_argument("--jobs", type=int, help="grader batch --jobs (default: its own)")
-    parser.add_argument("--runs", type=int, default=5, help="repetitions of the start-up timings")
+    parser.add_argument("-n", type=int, help="submissions for the throughput run (default 400; --full 2000)")
+    parser.add_argument("--baseline-n", type=int, help="submissions for the pytest baseline (default 10; --full 40)")
+    parser.add_argument("--memory-n", type=int, help="submissions for a separate memory run (default none; "
+                                                       "--full 10000)")
+    parser.add_argument("--jobs", type=int, default=2, help="grader batch --jobs and floor.py --jobs (default 2)")
+    parser.add_argument("--runs", type=int, default=7, help="pairs of start-up timings (default 7)")
+    parser.add_argument("--full", action="store_true", help="the long run: the figures the README quotes")
     args = parser.parse_args()
+    n = args.n or (2000 if args.full else 400)
+    baseline_n = args.baseline_n if args.baseline_n is not None else (40 if args.full else 10)
+    memory_n = args.memory_n if args.memory_n is not None else (10000 if args.full else 0)
+    floor_script = find_floor()
 
     tmp = Path(tempfile.mkdtemp(prefix="grader-bench-"))
     lines = []
     try:
         klass = tmp / "class"
-        kinds = {student: folder.name for student, folder in generate(klass, args.n)}
-        wall, _ = batch(klass, tmp / "out", args.jobs)
-        rate = args.n / wall
+        generate(klass, n)
+        subprocess.run([sys.executable, "-m", "grader", "validate", "--course", str(ROOT)], env=ENV,
+                       capture_output=True, check=True)  # the cache is warm, as in a course repository
+        cpu0 = children_cpu()
+        wall, sampler = batch(klass, tmp / "out", args.jobs, sample=True)
+        batch_cpu = (children_cpu() - cpu0) / n
+        assert sampler is not None
+        outputs = check_outputs(tmp / "out", n)
+        rate = n / wall
+        cpu0 = children_cpu()
+        floor_rate = floor(floor_script, klass, tmp / "floor", args.jobs) if floor_script else None
+        floor_cpu = (children_cpu() - cpu0) / n
+        lines += [
+            f"{'what':58s} {'submissions':>11s} {'wall':>9s} {'per second':>11s}",
+            f"{'grader batch, the course (jobs ' + str(args.jobs) + ')':58s} {n:11d} {wall:8.2f}s {rate:11.1f}",
+        ]
+        if floor_rate:
+            lines += [f"{'floor.py, the same class (jobs ' + str(args.jobs) + ')':58s} {n:11d} "
+                      f"{n / floor_rate:8.2f}s {floor_rate:11.1f}",
+                      f"batch/floor ratio: {rate / floor_rate:.2f} (target >= 0.5)",
+                      f"CPU per submission, whole process tree: batch {1000 * batch_cpu:.1f} ms, floor "
+                      f"{1000 * floor_cpu:.1f} ms; floor/batch CPU {floor_cpu / batch_cpu:.2f} (the throughput "
+                      "ratio of an idle machine, where both are CPU-bound on every core)"]
+        else:
+            lines += ["batch/floor ratio: not measured (no ../shared/bench/floor.py)"]
+        kinds = {p.name: p.name for p in klass.iterdir()}
         nb_wall, _ = batch(as_notebooks(klass, tmp / "notebooks"), tmp / "out-nb", args.jobs)
-        nb_rate = args.n / nb_wall
+        nb_rate = n / nb_wall
         # A notebook cannot hold invalid UTF-8, so broken-not-utf8 becomes gradable as a notebook: it may differ.
-        nb_differ = sorted({kinds[s] for s in kinds
+        nb_differ = sorted({kinds[s].split("-", 1)[-1] for s in kinds
                             if json.loads((tmp / "out" / "results" / f"{s}.json").read_text())["score"]
                             != json.loads((tmp / "out-nb" / "results" / f"{s}.json").read_text())["score"]})
-        (tmp / "course").mkdir()
-        cases_wall, _ = batch(klass, tmp / "out-cases", args.jobs, course=cases_only_course(tmp / "course"))
-        cases_rate = args.n / cases_wall
+        lines.insert(2, f"{'grader batch, the course, the class as Jupyter notebooks':58s} {n:11d} {nb_wall:8.2f}s "
+                        f"{nb_rate:11.1f}")
+        lines += [f"notebooks against files: {100 * nb_rate / rate:.0f}% of the files' throughput (target: at least "
+                  f"80%); scores differ only for: {', '.join(nb_differ) or 'none'}"]
+        lines += [f"left in place: {outputs}",
+                  f"memory, {n} submissions: peak over the process tree ({sampler.peak_procs} processes at most): "
+                  f"RSS sum {sampler.peak_rss / 1024:.0f} MiB, PSS sum {sampler.peak_pss / 1024:.0f} MiB"]
+        if args.full:
+            (tmp / "course").mkdir()
+            cases_wall, _ = batch(klass, tmp / "out-cases", args.jobs, course=cases_only_course(tmp / "course"))
+            lines.insert(2, f"{'grader batch, the same cases as the baseline':58s} {n:11d} {cases_wall:8.2f}s "
+                            f"{n / cases_wall:11.1f}")
+        cases_out = tmp / ("out-cases" if args.full else "out")
 
-        sample = sorted(p.name for p in klass.iterdir())[: args.baseline_n]
-        base_wall, base_passed = run_pytest_baseline(klass, sample, tmp / "pytest")
-        base_rate = len(sample) / base_wall
-        agree = sum(base_passed[s] == passed_checks(tmp / "out-cases", s) for s in sample)
+        sample = sorted(p.name for p in klass.iterdir())[:baseline_n]
+        if sample:
+            base_wall, base_passed = run_pytest_baseline(klass, sample, tmp / "pytest")
+            base_rate = len(sample) / base_wall
+            agree = sum(base_passed[s] == passed_checks(cases_out, s) for s in sample)
+            lines += [
+                f"{'pytest per submission, 2 at a time (the cases)':58s} {len(sample):11d} {base_wall:8.2f}s "
+                f"{base_rate:11.2f}",
+                f"speed-up over the pytest baseline: {rate / base_rate:.0f}x with everything the grader does"
+                + (f", {n / cases_wall / base_rate:.0f}x on the same cases" if args.full else "")
+                + f"; pytest and the grader agree on the passed-case count for {agree}/{len(sample)} submissions",
+            ]
 
         correct = ROOT / "tests" / "scenarios" / "correct-numpy" / "submission"
-        check = median_wall([sys.executable, "-m", "grader", "check", str(correct), "--course", str(ROOT)], args.runs)
-        numpy = median_wall([sys.executable, "-c", "import numpy"], args.runs)
-
-        cpus = os.cpu_count()
+        check_cmd = [sys.executable, "-m", "grader", "check", str(correct), "--course", str(ROOT)]
+        subprocess.run(check_cmd, env=ENV, capture_output=True, check=False)  # warm: page cache, .pyc, cache
+        check, numpy, ratio = paired(check_cmd, [sys.executable, "-c", "import numpy"], args.runs)
+        first, second = cold_check(tmp, correct)
         lines += [
-            f"machine: {cpus} cores, load average {os.getloadavg()[0]:.2f} at the end; Python {sys.version.split()[0]}",
             "",
-            f"{'what':58s} {'submissions':>11s} {'wall':>9s} {'per second':>11s}",
-            f"{'grader batch, the course (cases + invariant trials)':58s} {args.n:11d} {wall:8.2f}s {rate:11.1f}",
-            f"{'grader batch, the course, the class as Jupyter notebooks':58s} {args.n:11d} {nb_wall:8.2f}s {nb_rate:11.1f}",
-            f"{'grader batch, the same cases as the baseline':58s} {args.n:11d} {cases_wall:8.2f}s {cases_rate:11.1f}",
-            f"{'pytest per submission, 2 at a time (the cases)':58s} {len(sample):11d} {base_wall:8.2f}s {base_rate:11.2f}",
-            f"speed-up over the baseline: {cases_rate / base_rate:.0f}x on the same cases, {rate / base_rate:.0f}x "
-            f"with the invariant trials too (jobs: {args.jobs or 'default'}); pytest and the grader agree on the "
-            f"passed-case count for {agree}/{len(sample)} submissions",
-            f"notebooks against files: {100 * nb_rate / rate:.0f}% of the files' throughput (target: at least 80%); "
-            f"scores differ only for: {', '.join(nb_differ) or 'none'}",
-            "",
-            f"grader check, one submission (median of {args.runs}): {check:.3f} s; "
-            f"python -c 'import numpy': {numpy:.3f} s; ratio {check / numpy:.1f}x",
+            f"grader check, one submission (median of {args.runs} paired runs): {check:.3f} s; "
+            f"python -c 'import numpy': {numpy:.3f} s; check/numpy ratio {ratio:.2f} (target <= 2.5)",
+            f"first run after installing (no .pyc for the grader, empty cache): {first:.3f} s "
+            f"({first / numpy:.1f}x numpy); the run after it: {second:.3f} s",
         ]
         shutil.rmtree(klass)
-        shutil.rmtree(tmp / "out")
-        shutil.rmtree(tmp / "notebooks")
-        shutil.rmtree(tmp / "out-nb")
-        shutil.rmtree(tmp / "out-cases")
-        if args.memory_n:
+        for name in ("out", "out-cases", "floor", "notebooks", "out-nb"):
+            shutil.rmtree(tmp / name, ignore_errors=True)
+        if memory_n:
             big = tmp / "big"
-            generate(big, args.memory_n)
-            mwall, sampler = batch(big, tmp / "big-out", args.jobs, sample=True)
-            assert sampler is not None
+            generate(big, memory_n)
+            mwall, msampler = batch(big, tmp / "big-out", args.jobs, sample=True)
+            assert msampler is not None
             lines += [
-                f"memory, {args.memory_n} submissions in {mwall:.1f} s ({args.memory_n / mwall:.1f}/s): "
-                f"peak over the process tree ({sampler.peak_procs} processes at most): "
-                f"RSS sum {sampler.peak_rss / 1024:.0f} MiB, PSS sum {sampler.peak_pss / 1024:.0f} MiB",
+                f"memory, {memory_n} submissions in {mwall:.1f} s ({memory_n / mwall:.1f}/s): "
+                f"peak over the process tree ({msampler.peak_procs} processes at most): "
+                f"RSS sum {msampler.peak_rss / 1024:.0f} MiB, PSS sum {msampler.peak_pss / 1024:.0f} MiB "
+                "(target < 300 MiB)",
             ]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    cpus = os.cpu_count()
+    print(f"machine: {cpus} cores, load average {os.getloadavg()[0]:.2f} at the end; "
+          f"Python {sys.version.split()[0]}")
     print(textwrap.dedent("\n".join(lines)))
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from pathlib import Path
 
 import click
 
 from grader.errors import ExitCode, GraderError, UsageError
 from grader.files import write_atomic
-from grader.reports.render import FORMATS, render, use_color
+from grader.reports.render import FORMATS, render, use_color, warm_up
 
 FORMAT_HELP = "Report format."
 
@@ -151,19 +152,26 @@ def next_steps(out: Path) -> str:
 def check(directory: Path, course_dir: Path | None, fmt: str, output: Path | None, student: str | None,
           templates: Path | None) -> None:
     """Grade the submission in DIRECTORY (default: here)."""
-    from grader.authoring.session import open_course
     from grader.errors import InputError
-    from grader.judge.grade import grade_submission
     from grader.sandbox.client import Sandbox
-    from grader.spec.quiz.sheet import sheet_student
 
     if not directory.is_dir():
         raise InputError(f"{directory} is not a folder", "Pass the folder that holds entropy.py and the other files.")
     with Sandbox() as sandbox:
-        sandbox.spawn()  # starts NumPy in the fork server while this process loads the course
+        # The fork server starts first: its interpreter and NumPy load on the other core while this process
+        # imports the grader (NumPy included) and loads the course.
+        sandbox.spawn()
+        from grader.authoring.session import open_course
+        from grader.judge.grade import grade_submission
+        from grader.spec.quiz.sheet import sheet_student
+
         session = open_course(course_dir, directory)
+        # This process mostly waits while the sandbox runs: Jinja2 and the template load meanwhile.
+        warm = threading.Thread(target=warm_up, args=(fmt, templates), daemon=True)
+        warm.start()
         result = grade_submission(session.plan, directory, sandbox,
                                   student=student or sheet_student(directory) or directory.resolve().name)
+        warm.join()
     text = render(result, fmt, templates=templates, color=output is None and fmt == "text" and use_color())
     if output is not None:
         write_atomic(output, text)

@@ -162,6 +162,8 @@ def _tree(value: Any) -> Any:
     if isinstance(value, float):
         return json_safe(value)
     if isinstance(value, (list, tuple)):
+        if t is list and _finite_numbers(value):
+            return list(value)  # an answer's values: nothing to convert, element by element
         return [_tree(v) for v in value]
     if isinstance(value, dict):
         return {_tree(k): _tree(v) for k, v in value.items()}
@@ -173,6 +175,18 @@ def _tree(value: Any) -> Any:
             names = _FIELD_NAMES[t] = tuple(f.name for f in fields(value))
         return {name: _tree(getattr(value, name)) for name in names}
     return json_safe(copy.deepcopy(value))
+
+
+def _finite_numbers(values: list[Any]) -> bool:
+    """Whether every item is a finite plain float or int (bool included), which ``_tree`` keeps as it is."""
+    for v in values:
+        t = type(v)
+        if t is float:
+            if v - v != 0.0:  # NaN or an infinity
+                return False
+        elif t is not int and t is not bool:
+            return False
+    return True
 
 
 def _plain(value: Any) -> Any:

@@ -385,3 +385,16 @@ def test_classroom_tests_pass_only_with_all_their_points_and_are_worth_points():
     assert [(t["name"], t["status"], t["score"]) for t in data["tests"]] == [("entropy: a", "pass", 1.0),
                                                                               ("entropy: half", "fail", 1.0)]
     assert reporter_points(data) == "Points 2/3"
+
+
+def test_record_json_keeps_nan_inside_lists_as_text():
+    from grader.record import Check, ExerciseResult, GradeResult, Status
+
+    check = Check(name="f: x", status=Status.FAILED, score=0.0, max_score=1.0, message="",
+                  expected=[0.5, 1, True], got=[0.5, float("nan"), float("-inf")])
+    result = GradeResult(course="c", student="s", mode="course", score=0.0, max_score=1.0, pass_threshold=0.5,
+                         passed=False, exercises=[ExerciseResult(id="e", title="t", file="e.py", score=0.0,
+                                                                 max_score=1.0, checks=[check])])
+    data = result.to_dict()["exercises"][0]["checks"][0]
+    assert data["got"] == [0.5, "nan", "-inf"] and data["expected"] == [0.5, 1, True]
+    assert data["got"] is not check.got

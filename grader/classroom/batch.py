@@ -48,8 +48,8 @@ from grader.reports.render import FORMATS, render
 from grader.reports.views import quiz_blocked
 from grader.sandbox.client import Sandbox
 from grader.spec.course import Course
-from grader.spec.quiz.sheet import SHEET_FILE
 from grader.spec.provenance import environment_of
+from grader.spec.quiz.sheet import SHEET_FILE
 
 RESULTS, REPORTS = "results", "reports"
 MANIFEST, RUN, GRADEBOOK, CANVAS, SUMMARY = "manifest.jsonl", "run.json", "gradebook.csv", "canvas.csv", "summary.html"

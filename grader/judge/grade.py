@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.judge.diagnose import Variant, annotate, diagnose, ends, student_outputs, variant_outputs
-from grader.judge.invariants import Trial, draw, judge
+from grader.judge.invariants import Trial, draw_course, judge
 from grader.judge.quiz import grade_quizzes
 from grader.judge.sources import relocate, resolve, write
 from grader.record import Check, ExerciseResult, GradeResult, Status
@@ -72,10 +72,9 @@ class Plan:
         for ex in course.exercises:
             for case in cases[ex.id]:
                 add(ex, (ex.id, case.index), case.function, case.args, by_limits, case.as_array)
-        trials: dict[tuple[str, str], tuple[Trial, ...]] = {}
+        trials = draw_course(course)
         for ex in course.exercises:
             for inv in ex.invariants:
-                trials[(ex.id, inv.id)] = draw(inv)
                 for trial in trials[(ex.id, inv.id)]:
                     for call in inv.calls:
                         add(by_id[call.exercise], ("inv", ex.id, inv.id, trial.index, call.name), call.function,

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from grader.record import Check, Status
+from grader.spec.course import Course
 from grader.spec.expr import Expr, ExprError, evaluate, plain
 from grader.spec.invariants import Invariant
 from grader.spec.tolerance import short
@@ -45,6 +46,41 @@ def draw(inv: Invariant) -> tuple[Trial, ...]:
             env[name] = evaluate(expr, env, rng=rng, tol=inv.tolerance)
         args = {c.name: [plain(evaluate(a, env, tol=inv.tolerance)) for a in c.args] for c in inv.calls}
         trials.append(Trial(t, {k: plain(v) for k, v in env.items()}, args))
+    return tuple(trials)
+
+
+def draw_course(course: Course) -> dict[tuple[str, str], tuple[Trial, ...]]:
+    """Every invariant's trials, by (exercise id, invariant id); kept as JSON in the grader's cache for a
+    course with a reference (drawing them is most of the cost of planning a course's grading)."""
+    from grader.spec import cache
+
+    disk_key = cache.course_key(course, "trials") if course.has_reference else None
+    stored = cache.load(disk_key) if disk_key else None
+    out: dict[tuple[str, str], tuple[Trial, ...]] = {}
+    for ex in course.exercises:
+        for inv in ex.invariants:
+            trials = _stored_trials(stored.get(f"{ex.id}/{inv.id}") if isinstance(stored, dict) else None, inv)
+            if trials is None:
+                trials, stored = draw(inv), None
+            out[(ex.id, inv.id)] = trials
+    if disk_key and stored is None:
+        cache.store(disk_key, {f"{ex_id}/{inv_id}": [[t.index, t.inputs, t.args] for t in trials]
+                               for (ex_id, inv_id), trials in out.items()})
+    return out
+
+
+def _stored_trials(rows: Any, inv: Invariant) -> tuple[Trial, ...] | None:
+    """Trials read back from the cache, or None when the rows are not what ``draw`` writes for ``inv``."""
+    if not isinstance(rows, list) or len(rows) != inv.trials:
+        return None
+    calls = sorted(c.name for c in inv.calls)
+    given = [name for name, _ in inv.given]
+    trials = []
+    for i, row in enumerate(rows):
+        if not (isinstance(row, list) and len(row) == 3 and row[0] == i and isinstance(row[1], dict)
+                and isinstance(row[2], dict) and list(row[1]) == given and sorted(row[2]) == calls):
+            return None
+        trials.append(Trial(i, row[1], row[2]))
     return tuple(trials)
 
 

@@ -1,4 +1,10 @@
-"""Every report is rendered from the one result record by a Jinja2 template (StrictUndefined, autoescape)."""
+"""Every report is rendered from the one result record by a Jinja2 template (StrictUndefined, autoescape).
+
+Jinja2 and the views are imported on first use, so a command that only names the formats (the CLI's
+``--format`` choices) does not pay for them; compiled templates are kept in the grader's cache folder
+(Jinja2's own bytecode cache, checked against each template's source), so a fresh process does not
+compile the report template again.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +12,14 @@ import os
 import sys
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
+if TYPE_CHECKING:
+    import jinja2
 
-from grader.record import GradeResult
-from grader.reports import views
+    from grader.record import GradeResult
+
 from grader.spec.provenance import templates_dir
-from grader.spec.tolerance import fmt
 
 # Templates render the human formats; machine formats (grader/reports/formats/) are views of the same record.
 MACHINE_FORMATS = ("junit", "gradescope")
@@ -30,6 +36,11 @@ def default_templates() -> Path:
 
 
 def environment(override: Path | None = None) -> jinja2.Environment:
+    import jinja2
+
+    from grader.reports import views
+    from grader.spec.tolerance import fmt
+
     loaders: list[jinja2.BaseLoader] = []
     if override is not None:
         loaders.append(jinja2.FileSystemLoader(str(override)))
@@ -39,7 +50,7 @@ def environment(override: Path | None = None) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm", "xml", "html.j2"),
                                             default_for_string=True, default=False),
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, bytecode_cache=_bytecode_cache(),
     )
     env.filters["num"] = fmt
     env.filters["score"] = views.score
@@ -48,6 +59,53 @@ def environment(override: Path | None = None) -> jinja2.Environment:
     env.filters["code"] = md_code
     env.globals.update(views.GLOBALS)
     return env
+
+
+@cache
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates in ``<cache>/templates``; None when that folder cannot be made.
+
+    Like a ``.pyc``: the code object is stored with ``marshal`` after a header naming the Python version
+    and the template source's checksum, and used only when both match. (Jinja2's own file cache would
+    unpickle the checksum; nothing here is unpickled.) A cache that cannot be written is skipped.
+    """
+    import importlib.util
+    import marshal
+
+    import jinja2
+
+    from grader.spec.cache import cache_dir
+
+    folder = cache_dir() / "templates"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    magic = importlib.util.MAGIC_NUMBER.hex().encode()
+
+    class Cache(jinja2.BytecodeCache):
+        def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            try:
+                data = (folder / f"{bucket.key}.jinja").read_bytes()
+            except OSError:
+                return
+            header, _, code = data.partition(b"\n")
+            if header == magic + b":" + bucket.checksum.encode():
+                try:
+                    bucket.code = marshal.loads(code)
+                except (EOFError, ValueError, TypeError):
+                    bucket.reset()
+
+        def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            from grader.files import write_atomic
+
+            data = magic + b":" + bucket.checksum.encode() + b"\n" + marshal.dumps(bucket.code)
+            try:
+                write_atomic(folder / f"{bucket.key}.jinja", data, durable=False)
+            except OSError:
+                pass
+
+    return Cache()
 
 
 def md_cell(text: object) -> str:
@@ -77,6 +135,16 @@ def _shared_environment(override: Path | None) -> jinja2.Environment:
     """One environment per template folder, so Jinja2 compiles each template once (a batch renders thousands
     of reports; compiling the HTML template costs more than grading a submission)."""
     return environment(override)
+
+
+def warm_up(fmt_name: str, templates: Path | None = None) -> None:
+    """Import Jinja2 and load the format's template ahead of ``render`` (``grader check`` does it on another
+    thread while it waits for the sandbox). A broken template is left for ``render`` to report."""
+    if fmt_name in _TEMPLATE_OF:
+        try:
+            _shared_environment(templates).get_template(_TEMPLATE_OF[fmt_name])
+        except Exception:  # render raises it again, in the command's own thread
+            pass
 
 
 def render(result: GradeResult, fmt_name: str, *, templates: Path | None = None, color: bool = False) -> str:

@@ -288,11 +288,13 @@ def plot(check: Check) -> dict[str, Any] | None:
     def sy(v: float) -> float:
         return round(TOP + (hi - min(max(v, lo), hi)) / (hi - lo) * ph, 1)
 
+    screen_x = [f"{sx(x)}," for x in xs]  # the same for both curves
+
     def segments(ys: list[float]) -> list[str]:
         out, cur = [], []
-        for x, y in zip(xs, ys, strict=True):
+        for px, y in zip(screen_x, ys, strict=True):
             if math.isfinite(y):
-                cur.append(f"{sx(x)},{sy(y)}")
+                cur.append(f"{px}{sy(y)}")
             elif cur:
                 out.append(" ".join(cur))
                 cur = []

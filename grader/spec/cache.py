@@ -3,6 +3,8 @@
 Only ever written after the course loaded and validated, and keyed by the course's spec hash plus the
 bytes of every Python file under reference/ (mistake helpers may import each other), the grader's and
 NumPy's versions: a changed file is a new key, never a stale hit. Unwritable or corrupt: no cache.
+Besides, the digests of spec files that passed their JSON Schema (``validated``), so an unchanged file
+is not validated again.
 """
 
 from __future__ import annotations
@@ -23,10 +25,15 @@ def cache_dir() -> Path:
 
 
 def course_key(course: Any, what: str) -> str:
+    return files_key(Path(course.root), course.spec_hash, what)
+
+
+def files_key(root: Path, digest: str, what: str) -> str:
+    """A key for ``what`` computed from files with this ``digest`` and the course's reference code."""
     import numpy as np
 
-    hasher = hashlib.sha256(f"{what}\0{__version__}\0{np.__version__}\0{course.spec_hash}\0".encode())
-    reference = Path(course.root) / "reference"
+    hasher = hashlib.sha256(f"{what}\0{__version__}\0{np.__version__}\0{digest}\0".encode())
+    reference = root / "reference"
     if reference.is_dir():
         for path in sorted(reference.rglob("*.py")):
             hasher.update(str(path.relative_to(reference)).encode() + b"\0" + path.read_bytes() + b"\0")
@@ -45,3 +52,32 @@ def store(key: str, data: Any) -> None:
         write_atomic(cache_dir() / f"{key}.json", json.dumps(data), durable=False)
     except (OSError, TypeError, ValueError):
         pass
+
+
+
+
+VALIDATED = "specs/validated"  # the key of the list of spec files known to validate
+MAX_VALIDATED = 1024  # digests kept, newest last: enough for every file of many course versions
+_validated: dict[Path, list[str]] = {}  # this process's copy, read once per cache folder
+
+
+def _known() -> list[str]:
+    folder = cache_dir()
+    if folder not in _validated:
+        data = load(VALIDATED)
+        keys = data.get("keys") if isinstance(data, dict) and data.get("version") == __version__ else None
+        _validated[folder] = [k for k in keys if isinstance(k, str)] if isinstance(keys, list) else []
+    return _validated[folder]
+
+
+def is_validated(key: str) -> bool:
+    """Whether a spec file with this digest (of its text and its schema) validated before."""
+    return key in _known()
+
+
+def mark_validated(key: str) -> None:
+    """Remember that a file validated: the next process skips its schema check while the text is unchanged."""
+    known = _known()
+    if key not in known:
+        known[:] = [*known[-(MAX_VALIDATED - 1):], key]
+        store(VALIDATED, {"version": __version__, "keys": known})

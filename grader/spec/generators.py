@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
+
+MEMO_KEY = "specs/distributions"  # in the grader's cache: drawn vectors, so loading a course need not import
+MEMO_SIZE = 4096                   # numpy.random (a quarter of NumPy's import time) once they are known
+_memo: dict[str, Any] = {}
 
 
 def distribution(outcomes: int, seed: int, *, zeros: int = 0, tiny: int = 0,
                  concentration: float = 1.0, stream: int = 0) -> list[float]:
     """A probability vector with ``zeros`` exact zeros and ``tiny`` entries between 1e-12 and 1e-8."""
+    from grader.spec import cache
+
+    if not _memo:
+        stored = cache.load(MEMO_KEY)
+        ok = isinstance(stored, dict) and stored.get("numpy") == np.__version__ and isinstance(stored.get("drawn"), dict)
+        _memo.update(numpy=np.__version__, drawn=dict(stored["drawn"]) if ok else {})
+    key = json.dumps([outcomes, seed, zeros, tiny, concentration, stream])
+    known = _memo["drawn"].get(key)
+    if isinstance(known, list) and len(known) == outcomes and all(type(x) is float for x in known):
+        return list(known)
+    drawn = _draw(outcomes, seed, zeros, tiny, concentration, stream)
+    if len(_memo["drawn"]) < MEMO_SIZE:
+        _memo["drawn"][key] = drawn
+        cache.store(MEMO_KEY, _memo)
+    return list(drawn)
+
+
+def _draw(outcomes: int, seed: int, zeros: int, tiny: int, concentration: float, stream: int) -> list[float]:
     rng = np.random.Generator(np.random.PCG64([seed, stream]))
     p = rng.dirichlet(np.full(outcomes, concentration))
     order = rng.permutation(outcomes)

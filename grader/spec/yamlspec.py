@@ -2,24 +2,31 @@
 
 PyYAML silently accepts duplicate keys and YAML 1.1 surprises (``on:`` becomes ``True``); both are
 rejected here, and every problem is reported as ``file:line:column`` so an editor can jump to it.
+
+A file that validated once is not validated again while its text and the schema are unchanged (the
+digests are kept as JSON in the grader's cache, ``grader.spec.cache``), so jsonschema is imported and
+run only for a new or edited file: it costs more than the rest of loading a course.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 
 from grader.errors import Problem, SpecError, did_you_mean
+from grader.spec import cache as disk_cache
+
+if TYPE_CHECKING:  # imported on use: only a file that is new or changed since it last validated needs them
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
+    from referencing import Registry
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -32,6 +39,7 @@ class Located:
     display: str
     data: Any
     root: yaml.Node | None
+    digest: str = ""  # SHA-256 of the text: a file validated once is trusted while it is unchanged
 
     def where(self, keys: tuple[Any, ...] | list[Any], *, key: str | None = None) -> tuple[int, int]:
         """Line and column (1-based) of the value at ``keys``, or of the key ``key`` inside it."""
@@ -98,7 +106,7 @@ def parse_yaml(text: str, path: Path, display: str) -> Located:
         _check_keys(root, display, problems)
     if problems:
         raise SpecError(problems)
-    return Located(path, display, data, root)
+    return Located(path, display, data, root, hashlib.sha256(text.encode("utf-8")).hexdigest())
 
 
 def yaml_hint(text: str, exc: yaml.MarkedYAMLError) -> str:
@@ -170,6 +178,9 @@ SCHEMAS = ("course", "exercise", "quiz", "result")
 
 @cache
 def _registry() -> Registry:
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
     pairs = []
     for name in SCHEMAS:
         try:
@@ -182,15 +193,29 @@ def _registry() -> Registry:
 
 @cache
 def _validator(name: str) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(schema(name), registry=_registry())
+
+
+@cache
+def _schema_digest(name: str) -> str:
+    """The schema's text: a changed schema (a new grader checkout) re-validates every file."""
+    text = resources.files("grader.spec").joinpath("schemas", f"{name}.schema.json").read_bytes()
+    return hashlib.sha256(text).hexdigest()
 
 
 def schema_problems(doc: Located, name: str) -> list[Problem]:
     """Every schema violation in ``doc``, located and phrased for a course author."""
+    trust = f"{name}:{_schema_digest(name)[:16]}:{doc.digest}" if doc.digest else ""
+    if trust and disk_cache.is_validated(trust):
+        return []
     problems = []
     for err in sorted(_validator(name).iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
         problems.extend(_explain(doc, err))
     problems.sort(key=lambda p: (p.line, p.column))
+    if trust and not problems:
+        disk_cache.mark_validated(trust)
     return problems
 
 

@@ -60,3 +60,23 @@ def test_random_inputs_are_seeded_and_readable():
 
 def test_scale_expressions_see_the_parameters():
     assert ev("1/len(p)", p=np.array([0.5, 0.25, 0.25])) == pytest.approx(1 / 3)
+
+
+def test_numbers_compare_as_arrays_do():
+    """Two plain numbers skip NumPy; the verdict is the array path's, edge cases included."""
+    import ast
+    import itertools
+    import math
+
+    import numpy as np
+
+    from grader.spec.expr import compare
+    from grader.spec.tolerance import Tolerance
+
+    values = [0.0, -0.0, 1.0, -1.0, 1e-7, 1.0000001, 2, 0, math.inf, -math.inf, math.nan, np.float64(1.5), 1e308,
+              5e-324]
+    ops = [ast.Eq(), ast.NotEq(), ast.Lt(), ast.LtE(), ast.Gt(), ast.GtE()]
+    tolerances = [Tolerance(rtol=1e-5, atol=1e-6, nan="fail"), Tolerance(rtol=0.0, atol=0.0, nan="fail")]
+    for a, b, op, tol in itertools.product(values, values, ops, tolerances):
+        assert compare(op, a, b, tol) == compare(op, [a], [b], tol), (a, b, type(op).__name__, tol)
+
