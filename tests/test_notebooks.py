@@ -375,20 +375,23 @@ def test_gradescope_finds_notebooks_in_an_uploaded_folder(course, tmp_path):
 
 
 def test_batch_accepts_a_class_of_notebooks_and_rehashes_a_changed_notebook(tmp_path):
-    from grader.classroom.submissions import list_submissions, submission_hash
+    from grader.classroom.submissions import open_submissions, submission_hash
+    from grader.errors import InputError
 
-    (tmp_path / "alice").mkdir()
-    shutil.copy(SCENARIOS / "notebook-duplicate" / "submission" / "entropy.ipynb", tmp_path / "alice")
-    assert [s.student for s in list_submissions(tmp_path)] == ["alice"]
-    before = submission_hash(tmp_path / "alice")
-    write_notebook(tmp_path / "alice" / "entropy.ipynb", [new_code_cell("x = 2")])
-    assert submission_hash(tmp_path / "alice") != before
+    klass = tmp_path / "class"
+    (klass / "alice").mkdir(parents=True)
+    shutil.copy(SCENARIOS / "notebook-duplicate" / "submission" / "entropy.ipynb", klass / "alice")
+    with open_submissions(klass) as found:
+        assert [s.student for s in found.students] == ["alice"]
+    before = submission_hash(klass / "alice")
+    write_notebook(klass / "alice" / "entropy.ipynb", [new_code_cell("x = 2")])
+    assert submission_hash(klass / "alice") != before
     loose = tmp_path / "loose"
     loose.mkdir()
     write_notebook(loose / "entropy.ipynb", [new_code_cell("x = 1")])
-    from grader.errors import InputError
-    with pytest.raises(InputError, match="holds Python files or notebooks but no student folders"):
-        list_submissions(loose)
+    with pytest.raises(InputError, match="holds Python files or notebooks but no student folders"), \
+            open_submissions(loose):
+        pass
 
 
 def test_the_grader_bounds_its_own_work_on_a_notebook_made_to_be_slow(tmp_path):
@@ -426,8 +429,8 @@ def test_a_missing_function_names_the_notebook_not_the_generated_module(plan, sa
 def test_the_command_line_words_for_notebooks(course, tmp_path):
     out = tmp_path / "hw"
     built = CliRunner().invoke(cli, ["build", "--course", str(course.root), "--out", str(out), "--notebook", "single"])
-    assert built.output == (f"Wrote 3 files to {out}. Students work in course.ipynb, save, and run the last cell "
-                            f"(or: grader check {out})\n")
+    assert built.output.startswith(f"Wrote 3 files to {out}.\nStudents work in course.ipynb, save, and run the "
+                                   "last cell (it runs grader check).\n")
     shown = CliRunner().invoke(cli, ["check", str(SCENARIOS / "notebook-out-of-order" / "submission"),
                                      "--course", str(course.root)])
     assert "Exercise 1: entropy of three distributions (entropy.ipynb)  0/10\n" in shown.output

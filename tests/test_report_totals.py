@@ -135,9 +135,12 @@ def test_shown_parts_add_up_to_the_shown_total(fmt, mode, reveal):
     parts = len(r.exercises) + len(r.quizzes)
     if fmt != "gradescope":
         assert len(rows) == parts, rows
-    assert math.isclose(sum(s for s, _ in rows), total[0], abs_tol=1e-3), (rows, total)
-    assert math.isclose(sum(m for _, m in rows), total[1], abs_tol=1e-3), (rows, total)
-    assert math.isclose(total[0], r.score, abs_tol=1e-3) and math.isclose(total[1], r.max_score, abs_tol=1e-3)
+    # human views show at most 2 decimals (JSON-like formats keep full precision): each shown number is off by
+    # at most half a unit of its last decimal, so the parts may miss the total by that much per number shown
+    slack = 0.005 * (len(rows) + 1) + 1e-9
+    assert math.isclose(sum(s for s, _ in rows), total[0], abs_tol=slack), (rows, total)
+    assert math.isclose(sum(m for _, m in rows), total[1], abs_tol=slack), (rows, total)
+    assert math.isclose(total[0], r.score, abs_tol=0.005 + 1e-9) and math.isclose(total[1], r.max_score, abs_tol=0.005 + 1e-9)
 
 
 @pytest.mark.parametrize("fmt", ["text", "md", "html", "ci-summary"])

@@ -415,7 +415,7 @@ def read_folders(root: Path, work: Work, *, prefix: str | None = None, classroom
     forced, a folder that looks like a wrapper is refused rather than graded as a student."""
     folders = _dirs(root)
     if not folders and any(f.suffix in (".py", ".ipynb") for f in _files(root)):
-        raise InputError(f"{work.shown(root)} holds Python files but no student folders",
+        raise InputError(f"{work.shown(root)} holds Python files or notebooks but no student folders",
                          "grader batch expects one folder per student (the folder name is the student id), or a "
                          "Canvas download (--layout canvas); to grade one submission run: grader check DIR")
     if not forced:
