@@ -433,3 +433,17 @@ def test_the_command_line_words_for_notebooks(course, tmp_path):
     assert "Exercise 1: entropy of three distributions (entropy.ipynb)  0/10\n" in shown.output
     assert ("error     the code cells of entropy.ipynb could not run: NameError: name 'uniform' is not defined "
             "(entropy.ipynb, cell 3, line 1). uniform is defined only in cell 4, further down") in shown.output
+
+
+@pytest.mark.parametrize("scenario, gate", [
+    ("notebook-broken-json", "entropy.ipynb is not valid JSON (line "),
+    ("notebook-out-of-order", "the code cells of entropy.ipynb could not run: NameError"),
+])
+def test_a_notebook_that_cannot_run_is_said_once_not_per_check(plan, sandbox, scenario, gate):
+    from grader.reports.render import render
+
+    text = render(grade_submission(plan, SCENARIOS / scenario / "submission", sandbox), "text")
+    entropy = text.split("Exercise 2:")[0]
+    assert f"  ! {gate}" in entropy
+    assert entropy.count(gate) == 1
+    assert "None of its 10 checks could run." in entropy

@@ -124,6 +124,7 @@ def relocate(ex: Exercise, source: Source | None, checks: list[Check]) -> None:
             continue
         if source.error is not None:
             check.message, check.file, check.line = source.error, source.file, None
+            check.details = {"exception": "NotebookError"}
             continue
         if check.file != ex.file or module is None:
             continue

@@ -147,7 +147,9 @@ def blocked(ex: ExerciseResult) -> str | None:
     if len(messages) != 1:
         return None
     message = messages.pop()
-    return message if ("import" in message or "missing" in message) else None
+    unreadable = all(c.details.get("exception") == "NotebookError" for c in cases)  # a notebook that cannot be read
+    return message if ("import" in message or "missing" in message or "could not run" in message or unreadable) \
+        else None
 
 
 # -- the inline SVG plot ---------------------------------------------------------------------------
