@@ -54,7 +54,9 @@ def facts(check: Check) -> Facts:
     d = check.details or {}
     f = Facts(input=check.input, expected=short(check.expected), got=short(check.got))
     if check.status == Status.ERROR:
-        f.got = "no answer"
+        # a wrong type still shows what came back, as the type it came back as: 2.0 is not the index 2
+        f.got = "no answer" if check.got is None else \
+            repr(check.got) if isinstance(check.got, float) and check.got.is_integer() else f.got
         f.error = check.message
         return f
     if "expected_shape" in d:
