@@ -423,7 +423,7 @@ def test_a_missing_function_names_the_notebook_not_the_generated_module(plan, sa
     missing = next(c for c in ex.checks if c.function == "most_uncertain")
     assert missing.message == ("entropy.ipynb has no function most_uncertain(); define it with the signature "
                                "most_uncertain(distributions)")
-    assert all("entropy.py" not in c.message for c in ex.checks)
+    assert not any(re.search(r"(?<!cross_)entropy\.py", c.message) for c in ex.checks)
 
 
 def test_the_command_line_words_for_notebooks(course, tmp_path):
@@ -434,5 +434,30 @@ def test_the_command_line_words_for_notebooks(course, tmp_path):
     shown = CliRunner().invoke(cli, ["check", str(SCENARIOS / "notebook-out-of-order" / "submission"),
                                      "--course", str(course.root)])
     assert "Exercise 1: entropy of three distributions (entropy.ipynb)  0/10\n" in shown.output
-    assert ("error     the code cells of entropy.ipynb could not run: NameError: name 'uniform' is not defined "
+    assert ("  ! the code cells of entropy.ipynb could not run: NameError: name 'uniform' is not defined "
             "(entropy.ipynb, cell 3, line 1). uniform is defined only in cell 4, further down") in shown.output
+    assert "      None of its 10 checks could run.\n" in shown.output
+
+
+@pytest.mark.parametrize("scenario, gate", [
+    ("notebook-broken-json", "entropy.ipynb is not valid JSON (line "),
+    ("notebook-out-of-order", "the code cells of entropy.ipynb could not run: NameError"),
+])
+def test_a_notebook_that_cannot_run_is_said_once_not_per_check(plan, sandbox, scenario, gate):
+    from grader.reports.render import render
+
+    text = render(grade_submission(plan, SCENARIOS / scenario / "submission", sandbox), "text")
+    entropy = text.split("Exercise 2:")[0]
+    assert f"  ! {gate}" in entropy
+    assert entropy.count(gate) == 1
+    assert "None of its 10 checks could run." in entropy
+    assert not re.search(r"(?<!cross_)entropy\.py", text)  # nor in the properties' messages
+
+
+def test_renaming_a_file_in_messages_leaves_longer_names_alone(course):
+    from grader.judge.sources import Source, rename_files
+
+    sources = {"entropy": Source("entropy.ipynb")}
+    text = "entropy.py could not be imported; cross_entropy.py and my_entropy.py are fine (entropy.py:3)"
+    assert rename_files(course, sources, text) == ("entropy.ipynb could not be imported; cross_entropy.py and "
+                                                   "my_entropy.py are fine (entropy.ipynb:3)")

@@ -17,7 +17,7 @@ from typing import Any
 from grader.judge.diagnose import Variant, annotate, diagnose, ends, student_outputs, variant_outputs
 from grader.judge.invariants import Trial, draw_course, judge
 from grader.judge.quiz import grade_quizzes
-from grader.judge.sources import relocate, resolve, write
+from grader.judge.sources import relocate, rename_files, resolve, write
 from grader.record import Check, ExerciseResult, GradeResult, Status
 from grader.sandbox.client import Sandbox, SandboxCrashed, copy_submission
 from grader.spec.course import Case, Course, Exercise
@@ -421,7 +421,9 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Sandbox, *, student:
                                  lines.get(ex.module, {}), plan.inputs.get((ex.id, case.index))))
         relocate(ex, sources.get(ex.id), checks)
         _diagnose(plan, ex, checks, responses)
-        checks.extend(_invariant_checks(plan, ex, responses))
+        for inv_check in _invariant_checks(plan, ex, responses):
+            inv_check.message = rename_files(course, sources, inv_check.message) if sources else inv_check.message
+            checks.append(inv_check)
         max_score = ex.points if plan.mode == "course" else \
             sum(c.points for c in plan.cases[ex.id]) + sum(inv.points for inv in ex.invariants)
         source = sources.get(ex.id)

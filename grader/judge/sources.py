@@ -9,6 +9,7 @@ modules are written only into the sandbox's private copy.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,6 +115,21 @@ def write(sources: dict[str, Source], course: Course, work: Path) -> None:
             target.unlink()
 
 
+def rename_files(course: Course, sources: dict[str, Source], text: str) -> str:
+    """``text`` with each exercise's ``.py`` named as the notebook it was graded from (for messages that span
+    exercises, such as invariants)."""
+    for ex in course.exercises:
+        source = sources.get(ex.id)
+        if source is not None and source.file != ex.file:
+            text = _swap(text, ex.file, source.file)
+    return text
+
+
+def _swap(text: str, old: str, new: str) -> str:
+    """``old`` as a whole file name (``entropy.py`` but not the end of ``cross_entropy.py``) replaced by ``new``."""
+    return re.sub(rf"(?<![\w./-]){re.escape(old)}(?!\w)", new.replace("\\", "\\\\"), text)
+
+
 def relocate(ex: Exercise, source: Source | None, checks: list[Check]) -> None:
     """Point the checks of a notebook exercise at the notebook's cell and line, in fields and messages."""
     if source is None or source.file == ex.file:
@@ -124,6 +140,7 @@ def relocate(ex: Exercise, source: Source | None, checks: list[Check]) -> None:
             continue
         if source.error is not None:
             check.message, check.file, check.line = source.error, source.file, None
+            check.details = {"exception": "NotebookError"}
             continue
         if check.file != ex.file or module is None:
             continue
@@ -135,7 +152,7 @@ def relocate(ex: Exercise, source: Source | None, checks: list[Check]) -> None:
             check.message = check.message.replace(f"({ex.file}:{line})", f"({module.where(line)})")
         check.message = check.message.replace(f"{ex.file} could not be imported",
                                               f"the code cells of {source.file} could not run")
-        check.message = check.message.replace(ex.file, source.file)  # the student never saw the generated module
+        check.message = _swap(check.message, ex.file, source.file)  # the student never saw the generated module
         why = explain_name_error(module, check.message, line) if check.details.get("exception") == "NameError" else None
         if why:
             check.message += f". {why}"

@@ -55,7 +55,9 @@ def facts(check: Check) -> Facts:
     d = check.details or {}
     f = Facts(input=check.input, expected=short(check.expected), got=short(check.got))
     if check.status == Status.ERROR:
-        f.got = "no answer"
+        # a wrong type still shows what came back, as the type it came back as: 2.0 is not the index 2
+        f.got = "no answer" if check.got is None else \
+            repr(check.got) if isinstance(check.got, float) and check.got.is_integer() else f.got
         f.error = check.message
         return f
     if "expected_shape" in d:
@@ -185,7 +187,9 @@ def blocked(ex: ExerciseResult) -> str | None:
     if len(messages) != 1:
         return None
     message = messages.pop()
-    return message if ("import" in message or "missing" in message) else None
+    unreadable = all(c.details.get("exception") == "NotebookError" for c in cases)  # a notebook that cannot be read
+    return message if ("import" in message or "missing" in message or "could not run" in message or unreadable) \
+        else None
 
 
 def quiz_blocked(q: QuizResult) -> str | None:
