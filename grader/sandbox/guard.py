@@ -236,8 +236,16 @@ def install_audit_hook(sandbox: str, forbidden: list[str], allow_subprocesses: b
     sys.addaudithook(hook)
 
 
-def confine(sandbox: str, forbidden: list[str], limits: dict) -> dict:
-    """Apply every layer; returns which ones took effect, for the report and the tests."""
+def confine(sandbox: str, forbidden: list[str], limits: dict, ruleset_fd: int | None = None,
+            required: bool = True, cpu_total: float | None = None) -> dict:
+    """Apply every layer; returns which ones took effect, for the report and the tests.
+
+    The kernel layers (``grader.sandbox.kernel``) come last before the audit hook, after the steps that
+    still need the file system (the working folder, ``/proc/self/statm`` for the memory limit). With
+    ``required``, a kernel layer that fails to apply stops the worker before any student code runs.
+    """
+    from grader.sandbox import kernel
+
     new_session()
     os.chdir(sandbox)
     tmp = os.path.join(sandbox, ".tmp")
@@ -249,6 +257,32 @@ def confine(sandbox: str, forbidden: list[str], limits: dict) -> dict:
     tempfile.tempdir = tmp
     netns = private_network()
     set_limits(limits["memory_mb"], limits["file_size_kb"], limits["open_files"], limits["allow_subprocesses"])
+    if cpu_total is not None:
+        # A hard CPU limit for the whole round: the per-call soft limit moves below it, never above.
+        used = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
+        hard = int(used + cpu_total) + 1
+        resource.setrlimit(resource.RLIMIT_CPU, (hard, hard))
     scrub_imports(sandbox, forbidden)
-    install_audit_hook(sandbox, forbidden, limits["allow_subprocesses"])
-    return {"network_namespace": netns}
+    layers: dict = {"network_namespace": netns, "no_new_privs": kernel.no_new_privs(),
+                    "capabilities_dropped": kernel.drop_capabilities(), "landlock": False, "seccomp": False}
+    if ruleset_fd is not None:
+        try:
+            kernel.restrict_self(ruleset_fd)
+            layers["landlock"] = True
+        except OSError as exc:
+            layers["landlock_error"] = str(exc)
+        finally:
+            os.close(ruleset_fd)
+    if kernel.seccomp_available():
+        try:
+            kernel.apply_seccomp(limits["allow_subprocesses"])
+            layers["seccomp"] = True
+        except (OSError, RuntimeError, ValueError) as exc:
+            layers["seccomp_error"] = str(exc)
+    if required and not (layers["landlock"] and layers["seccomp"]):
+        missing = [name for name in ("landlock", "seccomp") if not layers[name]]
+        raise RuntimeError(f"confinement required but not applied: {', '.join(missing)}")
+    layers["audit_hook"] = "audit_hook" not in kernel.DISABLED
+    if layers["audit_hook"]:
+        install_audit_hook(sandbox, forbidden, limits["allow_subprocesses"])
+    return layers

@@ -232,13 +232,15 @@ class Worker:
 
 
 def main(sandbox: str, tasks: list[dict[str, Any]], indexes: list[int], fd: int, limits: dict[str, Any],
-         forbidden: list[str]) -> None:
+         forbidden: list[str], ruleset_fd: int | None = None, required: bool = True) -> None:
     """Entry point of the forked child; never returns."""
     from grader.sandbox.guard import confine
 
     code = 0
     try:
-        layers = confine(sandbox, forbidden, limits)
+        modules = len({tasks[i]["module"] for i in indexes})
+        cpu_total = modules * limits["import_time"] + len(indexes) * limits["cpu_per_call"]
+        layers = confine(sandbox, forbidden, limits, ruleset_fd, required, cpu_total)
         worker = Worker(sandbox, tasks, fd, limits)
         worker.send({"ev": "confined", **layers})
         worker.run(indexes)

@@ -32,6 +32,7 @@ import numpy  # noqa: E402,F401 - pre-warm: every worker inherits it instead of 
 
 import grader.sandbox.guard  # noqa: E402 - imported before the fork: workers cannot import from the course
 import grader.sandbox.worker  # noqa: E402,F401
+from grader.sandbox import kernel  # noqa: E402
 from grader.sandbox.guard import interpreter_dirs, private_network  # noqa: E402
 
 EXCERPT = 2000
@@ -74,7 +75,9 @@ def _describe_death(status: int, limits: dict[str, Any]) -> str:
 
 
 class Supervisor:
-    def __init__(self, request: dict[str, Any]) -> None:
+    def __init__(self, request: dict[str, Any], landlock: kernel.Landlock | None = None) -> None:
+        self.landlock = landlock
+        self.required = request.get("isolation", "required") == "required"
         self.dir: str = request["dir"]
         self.tasks: list[dict[str, Any]] = request["tasks"]
         self.limits: dict[str, Any] = request["limits"]
@@ -165,6 +168,7 @@ class Supervisor:
         sys.stdout.flush()
         sys.stderr.flush()
         server = os.getpid()
+        ruleset = self.landlock.ruleset(self.dir) if self.landlock is not None else None
         pid = os.fork()
         if pid == 0:  # the worker
             try:
@@ -176,15 +180,20 @@ class Supervisor:
                 os.dup2(out_w, 1)
                 os.dup2(out_w, 2)
                 os.dup2(res_w, 3)
-                os.closerange(4, 65536)
+                if ruleset is not None:
+                    os.dup2(ruleset, 4, inheritable=False)
+                os.closerange(5 if ruleset is not None else 4, 65536)
                 signal.signal(signal.SIGPIPE, signal.SIG_DFL)
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     signal.signal(sig, signal.SIG_DFL)
                 from grader.sandbox.worker import main
 
-                main(self.dir, self.tasks, todo, 3, self.limits, self.forbidden)
+                main(self.dir, self.tasks, todo, 3, self.limits, self.forbidden,
+                     4 if ruleset is not None else None, self.required)
             finally:
                 os._exit(4)
+        if ruleset is not None:
+            os.close(ruleset)
         os.close(res_w)
         os.close(out_w)
         try:
@@ -196,6 +205,7 @@ class Supervisor:
                 pass
             os.close(res_r)
             os.close(out_r)
+            kernel.kill_children()  # orphans of the worker came back to us (subreaper): nothing outlives it
 
     def _watch(self, pid: int, res_r: int, out_r: int) -> None:
         limits = self.limits
@@ -233,9 +243,9 @@ class Supervisor:
                         self._crash(phase, "the worker's report was corrupted (did the code write to file "
                                            "descriptor 3?)")
                         return
-                    if ev.get("ev") != "start" and b"\n" not in buf:
-                        # Output written before this event belongs to the phase it closes. When later events
-                        # are already buffered, the pipe may hold their output too, so only the last drains.
+                    if ev.get("ev") != "start" and b'"ev": "start"' not in buf:
+                        # Output written before this event belongs to the phase it closes. When a later call's
+                        # start is already buffered, the pipe may hold that call's output too, so it waits.
                         self._drain(out_r, fds, phase)
                     phase, deadline, started, ended = self._event(ev, phase, deadline, started)
                     if ended:
@@ -349,19 +359,25 @@ def serve() -> None:
     """Answer requests until stdin closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grader decides when we stop
     # Done once here instead of in every worker: both are the same for every submission.
-    interpreter_dirs()
-    private_network()
+    landlock = kernel.Landlock(interpreter_dirs())
+    network = private_network()
+    if kernel.seccomp_available():
+        kernel.seccomp_base(False)
+        kernel.seccomp_base(True)
+    probe = {**landlock.describe(), "seccomp_available": kernel.seccomp_available(), "network_namespace": network,
+             "subreaper": kernel.set_subreaper()}
     # Objects that exist now are never collected by a worker's garbage collector, so a worker does not
     # walk (and copy-on-write) the whole inherited heap the first time it collects.
     gc.collect()
     gc.freeze()
     out = sys.stdout.buffer
-    os.write(1, b'{"ready": true}\n')
+    os.write(1, (json.dumps({"ready": True, "confinement": probe}) + "\n").encode())
     for line in sys.stdin.buffer:
         if not line.strip():
             continue
         try:
-            response = Supervisor(json.loads(line)).run()
+            response = Supervisor(json.loads(line), landlock).run()
+            response["confinement"] = {**probe, **response.get("confinement", {})}
         except Exception as exc:
             response = {"fatal": f"{type(exc).__name__}: {exc}"}
         data = (json.dumps(response) + "\n").encode()
