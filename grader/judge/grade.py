@@ -18,7 +18,7 @@ from grader.judge.diagnose import Variant, annotate, diagnose, student_outputs, 
 from grader.judge.invariants import Trial, draw, judge
 from grader.judge.quiz import grade_quizzes
 from grader.record import Check, ExerciseResult, GradeResult, Status
-from grader.sandbox.client import Sandbox, SandboxCrashed, copy_submission
+from grader.sandbox.client import Sandbox, SandboxCrashed, check_isolation, copy_submission, summarise_confinement
 from grader.spec.course import Case, Course, Exercise
 from grader.spec.tolerance import Tolerance, compare, short
 
@@ -301,6 +301,8 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Sandbox, *, student:
     """
     started = time.perf_counter()
     course = plan.course
+    check_isolation(course.isolation)  # before any student code runs: refuses under `required`
+    layers: list[dict[str, Any]] = []
     responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]] = {}
     lines: dict[str, dict[str, int]] = {}
     grader_error = None
@@ -320,12 +322,13 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Sandbox, *, student:
                 copy_submission(submission, work)
             fresh = False
             try:
-                response = sandbox.run(work, list(tasks), limits, forbidden)
+                response = sandbox.run(work, list(tasks), limits, forbidden, course.isolation)
             except SandboxCrashed as exc:
                 grader_error = str(exc)
                 for key in keys:
                     responses[key] = ({"ok": False, "error": {"exception": "Crash", "message": str(exc)}}, "")
                 continue
+            layers.append(response.get("confinement") or {})
             if response.get("internal"):
                 grader_error = "internal error in the sandbox worker:\n" + response["internal"]
             for key, result, output in zip(keys, response["results"], response["outputs"], strict=True):
@@ -357,5 +360,5 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Sandbox, *, student:
         course=course.title, student=student, mode=plan.mode, score=score, max_score=max_score,
         pass_threshold=course.pass_threshold, passed=max_score > 0 and score >= course.pass_threshold * max_score,
         exercises=exercises, quizzes=quizzes, grader_error=grader_error, duration=round(time.perf_counter() - started, 4),
-        reveal=course.reveal,
+        reveal=course.reveal, confinement=summarise_confinement(course.isolation, layers),
     )

@@ -257,5 +257,34 @@ def plots(ex: ExerciseResult) -> dict[str, dict[str, Any]]:
     return out
 
 
+_LAYER_NAMES = (("seccomp", "seccomp"), ("capabilities_dropped", "no capabilities"),
+                ("network_namespace", "network namespace"), ("subreaper", "subreaper"), ("audit_hook", "audit hook"))
+
+
+@dataclass
+class Confinement:
+    line: str  # "Confinement: Landlock ABI 7 (files, network, scopes) · seccomp · ..."
+    warning: str | None  # set when a required layer is missing (only possible under best-effort)
+
+
+def confinement(result: Any) -> Confinement | None:
+    """The foot line every report shows: which kernel layers confined the code, and a warning if one failed."""
+    conf = getattr(result, "confinement", None)
+    if not conf:
+        return None
+    parts = []
+    if conf.get("landlock"):
+        scope = ["files"] + [name for key, name in (("landlock_network", "network"), ("landlock_scopes", "scopes"))
+                             if conf.get(key)]
+        parts.append(f"Landlock ABI {conf.get('landlock_abi', 0)} ({', '.join(scope)})")
+    parts.extend(name for key, name in _LAYER_NAMES if conf.get(key))
+    missing = conf.get("missing") or []
+    warning = None
+    if missing:
+        warning = (f"Warning: this submission ran with weaker confinement than the grader's default "
+                   f"(isolation: {conf.get('isolation', 'best-effort')}); missing: {', '.join(missing)}.")
+    return Confinement("Confinement: " + (" · ".join(parts) if parts else "none"), warning)
+
+
 GLOBALS = {"sections": sections, "facts": facts, "properties": properties, "blocked": blocked,
-           "plots": plots, "short": short, "label": label}
+           "plots": plots, "short": short, "label": label, "confinement": confinement}

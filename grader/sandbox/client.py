@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import grader
+from grader.errors import InputError
+from grader.sandbox import kernel
 
 MAX_FILES = 200
 MAX_FILE_BYTES = 1024 * 1024
@@ -52,6 +54,54 @@ def copy_submission(src: Path, dest: Path) -> list[str]:
         shutil.copyfile(path, target)
         copied.append(rel)
     return copied
+
+
+#: Kernel layers without which ``isolation: required`` refuses to grade.
+REQUIRED_LAYERS = ("landlock", "seccomp")
+_HOW = {
+    "landlock": "Landlock (Linux 5.13 or later built with CONFIG_SECURITY_LANDLOCK=y and 'landlock' in the lsm= "
+                "boot parameter; in a container, a seccomp profile that allows the landlock_* system calls)",
+    "seccomp": "seccomp through libseccomp (a kernel with CONFIG_SECCOMP_FILTER, Debian's libseccomp2 and the "
+               "pyseccomp package, both installed by `pip install` and .ci/run)",
+}
+
+
+class IsolationError(InputError):
+    """The course requires kernel confinement that this machine cannot give: nothing is graded."""
+
+
+def probe() -> dict[str, Any]:
+    """What the kernel can confine with, seen from the grader's process (the fork server sees the same)."""
+    abi = kernel.landlock_abi()
+    return {"landlock_abi": abi, "landlock": abi >= 1, "landlock_network": abi >= 4, "landlock_scopes": abi >= 6,
+            "seccomp": kernel.seccomp_available()}
+
+
+def check_isolation(policy: str) -> list[str]:
+    """The kernel layers missing on this machine; raises under ``required`` when any is."""
+    found = probe()
+    missing = [layer for layer in REQUIRED_LAYERS if not found[layer]]
+    if missing and policy == "required":
+        raise IsolationError(
+            "the kernel cannot confine student code here: missing " + "; ".join(_HOW[m] for m in missing),
+            "Run the grader on a kernel that has them, or set `isolation: best-effort` in course.yaml to grade "
+            "anyway with a warning on every report.")
+    return missing
+
+
+def summarise_confinement(policy: str, reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """One record entry from every worker round's report: a layer counts only if it took effect in all."""
+    layers = ("landlock", "landlock_network", "landlock_scopes", "seccomp", "capabilities_dropped",
+              "no_new_privs", "network_namespace", "subreaper", "audit_hook")
+    found = probe()
+    out: dict[str, Any] = {"isolation": policy, "landlock_abi": found["landlock_abi"]}
+    for layer in layers:
+        values = [bool(r.get(layer)) for r in reports]
+        out[layer] = bool(values) and all(values)
+    out["landlock_network"] = out["landlock_network"] and out["landlock"]
+    out["landlock_scopes"] = out["landlock_scopes"] and out["landlock"]
+    out["missing"] = [layer for layer in REQUIRED_LAYERS if not out[layer]] if reports else []
+    return out
 
 
 class SandboxCrashed(RuntimeError):
@@ -94,11 +144,12 @@ class Sandbox:
         self._ready = True
 
     def run(self, sandbox_dir: Path, tasks: list[dict[str, Any]], limits: dict[str, Any],
-            forbidden: list[str]) -> dict[str, Any]:
+            forbidden: list[str], isolation: str = "required") -> dict[str, Any]:
         self.prestart()
         proc = self._proc
         assert proc is not None and proc.stdin is not None and proc.stdout is not None
-        request = {"dir": str(Path(sandbox_dir).resolve()), "tasks": tasks, "limits": limits, "forbidden": forbidden}
+        request = {"dir": str(Path(sandbox_dir).resolve()), "tasks": tasks, "limits": limits, "forbidden": forbidden,
+                   "isolation": isolation}
         try:
             proc.stdin.write(json.dumps(request).encode() + b"\n")
             proc.stdin.flush()

@@ -282,7 +282,7 @@ def confine(sandbox: str, forbidden: list[str], limits: dict, ruleset_fd: int | 
     if required and not (layers["landlock"] and layers["seccomp"]):
         missing = [name for name in ("landlock", "seccomp") if not layers[name]]
         raise RuntimeError(f"confinement required but not applied: {', '.join(missing)}")
-    layers["audit_hook"] = "audit_hook" not in kernel.DISABLED
+    layers["audit_hook"] = "audit_hook" not in kernel.disabled()
     if layers["audit_hook"]:
         install_audit_hook(sandbox, forbidden, limits["allow_subprocesses"])
     return layers

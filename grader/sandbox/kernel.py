@@ -52,7 +52,12 @@ try:
 except OSError:
     _LIBC = None
 
-DISABLED = {x.strip() for x in os.environ.get("GRADER_TEST_DISABLE_LAYERS", "").split(",") if x.strip()}
+
+
+def disabled() -> set[str]:
+    """Layers switched off for a test through ``GRADER_TEST_DISABLE_LAYERS`` (see the module docstring)."""
+    return {x.strip() for x in os.environ.get("GRADER_TEST_DISABLE_LAYERS", "").split(",") if x.strip()}
+
 
 # <linux/landlock.h>; the syscall numbers are the same on every architecture (generic table).
 SYS_LANDLOCK_CREATE_RULESET, SYS_LANDLOCK_ADD_RULE, SYS_LANDLOCK_RESTRICT_SELF = 444, 445, 446
@@ -99,7 +104,7 @@ def _syscall(number: int, *args: Any) -> int:
 
 def landlock_abi() -> int:
     """The kernel's Landlock ABI version; 0 when Landlock is missing or disabled."""
-    if "landlock" in DISABLED or not sys.platform.startswith("linux"):
+    if "landlock" in disabled() or not sys.platform.startswith("linux"):
         return 0
     try:
         return _syscall(SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0),
@@ -109,7 +114,7 @@ def landlock_abi() -> int:
 
 
 def seccomp_available() -> bool:
-    return "seccomp" not in DISABLED and _seccomp is not None and sys.platform.startswith("linux")
+    return "seccomp" not in disabled() and _seccomp is not None and sys.platform.startswith("linux")
 
 
 def _fs_rights(abi: int) -> int:
