@@ -44,7 +44,7 @@ from grader.files import open_atomic, write_atomic
 from grader.judge.grade import Plan, grade_submission
 from grader.record import GradeResult
 from grader.reports.render import FORMATS, render
-from grader.sandbox.client import Sandbox
+from grader.sandbox.client import Sandbox, check_isolation
 from grader.spec.course import Course
 
 RESULTS, REPORTS = "results", "reports"
@@ -533,6 +533,7 @@ def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, s
     if jobs < 1:
         raise UsageError("--jobs must be at least 1")
     _check_out(source, out)
+    check_isolation(plan.course.isolation)  # refuse the whole class up front, not each submission in turn
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     meta = course_meta(plan)

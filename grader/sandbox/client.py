@@ -19,9 +19,11 @@ from typing import Any
 import grader
 from grader.errors import InputError
 from grader.sandbox import kernel
+from grader.sandbox.worker import plain_problem
 
 MAX_FILES = 200
 MAX_FILE_BYTES = 1024 * 1024
+MAX_RESPONSE = 96 * 1024 * 1024  # the fork server caps a request's results at 64 MiB; outputs are capped too
 _KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT",
              "GRADER_TEST_DISABLE_LAYERS")
 
@@ -104,6 +106,13 @@ def summarise_confinement(policy: str, reports: list[dict[str, Any]]) -> dict[st
     return out
 
 
+def _well_formed(response: dict[str, Any], n: int) -> bool:
+    results, outputs = response.get("results"), response.get("outputs")
+    return (isinstance(results, list) and len(results) == n and all(isinstance(r, dict) for r in results)
+            and isinstance(outputs, list) and len(outputs) == n and all(isinstance(o, str) for o in outputs)
+            and isinstance(response.get("imports"), dict) and isinstance(response.get("confinement", {}), dict))
+
+
 class SandboxCrashed(RuntimeError):
     """The fork server died; the submission under way gets an error, the next one a fresh server."""
 
@@ -114,6 +123,7 @@ class Sandbox:
     def __init__(self) -> None:
         self._proc: subprocess.Popen[bytes] | None = None
         self._ready = False
+        self._next_id = 0
 
     def spawn(self) -> None:
         """Start the fork server without waiting for it, so its NumPy import overlaps the caller's work."""
@@ -148,21 +158,46 @@ class Sandbox:
         self.prestart()
         proc = self._proc
         assert proc is not None and proc.stdin is not None and proc.stdout is not None
-        request = {"dir": str(Path(sandbox_dir).resolve()), "tasks": tasks, "limits": limits, "forbidden": forbidden,
-                   "isolation": isolation}
+        self._next_id += 1
+        request = {"id": self._next_id, "dir": str(Path(sandbox_dir).resolve()), "tasks": tasks, "limits": limits,
+                   "forbidden": forbidden, "isolation": isolation}
         try:
             proc.stdin.write(json.dumps(request).encode() + b"\n")
             proc.stdin.flush()
-            line = proc.stdout.readline()
+            line = proc.stdout.readline(MAX_RESPONSE + 1)
         except (BrokenPipeError, OSError):
             line = b""
         if not line:
             self.close()
             raise SandboxCrashed("the sandbox's fork server died while grading this submission")
-        response = json.loads(line)
+        problem = None
+        response: Any = None
+        if len(line) > MAX_RESPONSE or not line.endswith(b"\n"):
+            problem = "a reply longer than the cap"
+        else:
+            try:
+                response = json.loads(line)
+            except (ValueError, RecursionError):
+                problem = "a reply that is not JSON"
+        if problem is None and (not isinstance(response, dict) or response.get("id") != self._next_id):
+            problem = "a reply to another request"
+        if problem is None and "fatal" not in response and not _well_formed(response, len(tasks)):
+            problem = "a malformed reply"
+        if problem is not None:
+            self.close()  # anything out of place: a fresh server for the next submission
+            raise SandboxCrashed(f"the sandbox's fork server sent {problem}; it was restarted")
         if "fatal" in response:
-            raise SandboxCrashed(response["fatal"])
+            raise SandboxCrashed(str(response["fatal"])[:2000])
+        for i, result in enumerate(response["results"]):  # checked again here: the reply is data, not trust
+            why = plain_problem(result.get("value", 0.0)) if result.get("ok") else None
+            if why:
+                response["results"][i] = {"ok": False, "error": {
+                    "exception": "WrongType", "file": None, "line": None, "message": f"expected numbers, got {why}"}}
         return response
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
 
     def signal_kill(self) -> None:
         """From a signal handler: SIGKILL the fork server (its worker dies with it) and nothing else, since
