@@ -145,6 +145,27 @@ def _surely_close(expected: Any, got: Any, returns: str, tol: Tolerance) -> bool
     return all(abs(gv - ev) <= max(atol, rtol * abs(ev)) for ev, gv in zip(e, g, strict=True))
 
 
+MAX_SHOWN = 10_000  # numbers of a returned value kept in the record; more are summarised
+
+
+def _capped(value: Any) -> Any:
+    """The value itself, or a short summary when it holds more than MAX_SHOWN numbers (a hostile or runaway
+    result would otherwise make every report as large as the value)."""
+    if type(value) is not list:
+        return value
+    count, flat, stack = 0, [], [value]
+    while stack:
+        item = stack.pop()
+        if type(item) is list:
+            count += len(item)
+            stack.extend(reversed(item))
+        elif len(flat) < 5:
+            flat.append(item)
+    if count <= MAX_SHOWN:
+        return value
+    return f"<{count} values, more than the {MAX_SHOWN} a report shows; first: {', '.join(map(repr, flat))}>"
+
+
 def _check(ex: Exercise, case: Case, result: dict[str, Any] | None, expected: Any, output: str,
            lines: dict[str, int], call: str | None = None) -> Check:
     fn = ex.functions[case.function]
@@ -178,7 +199,8 @@ def _check(ex: Exercise, case: Case, result: dict[str, Any] | None, expected: An
             check.status, check.score, check.message = Status.PASSED, case.points, "ok"
         else:
             check.status, check.message = Status.FAILED, outcome.message
-    if fn.plot is not None and fn.returns == "array":
+    check.got = _capped(got)
+    if fn.plot is not None and fn.returns == "array" and check.got is got:
         check.details["plot"] = {"x": case.args[fn.params.index(fn.plot["x"])], "x_label": fn.plot.get("x_label", fn.plot["x"]),
                                  "y_label": fn.plot.get("y_label", fn.name)}
     return check

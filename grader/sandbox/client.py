@@ -18,33 +18,41 @@ from typing import Any
 
 import grader
 from grader.errors import InputError
+from grader.files import walk_bounded
 from grader.sandbox import kernel
 from grader.sandbox.worker import plain_problem
 
 MAX_FILES = 200
 MAX_FILE_BYTES = 1024 * 1024
+MAX_DEPTH = 16  # folders below the submission's root that are searched for Python files
+MAX_ENTRIES = 20_000  # directory entries looked at, in all
 MAX_RESPONSE = 96 * 1024 * 1024  # the fork server caps a request's results at 64 MiB; outputs are capped too
 _KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT",
              "GRADER_TEST_DISABLE_LAYERS")
 
 
 def python_files(src: Path) -> Iterator[tuple[str, Path]]:
-    """The submission's Python files that grading uses: no links, hidden folders or large files, at most 200."""
-    if not src.is_dir():
+    """The submission's Python files that grading uses: no links, hidden folders or large files, at most 200.
+
+    The walk is bounded (grader.files.walk_bounded): a submission nested 1,100 folders deep or holding a
+    million files costs the grader bounded time and no recursion.
+    """
+    if not src.is_dir() or src.is_symlink():
         return
     count = 0
-    for root, dirs, files in os.walk(src, followlinks=False):
-        rel_root = Path(root).relative_to(src)
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__"
-                         and not (Path(root) / d).is_symlink())
-        for name in sorted(files):
-            path = Path(root) / name
-            if not name.endswith(".py") or path.is_symlink() or not path.is_file():
+    for rel, path in walk_bounded(src, max_depth=MAX_DEPTH, max_entries=MAX_ENTRIES,
+                                  skip_dir=lambda d: d.startswith(".") or d == "__pycache__"):
+        if not rel.endswith(".py"):
+            continue
+        try:
+            if path.stat().st_size > MAX_FILE_BYTES:
                 continue
-            if path.stat().st_size > MAX_FILE_BYTES or count >= MAX_FILES:
-                continue
-            count += 1
-            yield str(rel_root / name), path
+        except OSError:
+            continue
+        if count >= MAX_FILES:
+            return
+        count += 1
+        yield rel, path
 
 
 def copy_submission(src: Path, dest: Path) -> list[str]:
