@@ -49,7 +49,8 @@ except (ImportError, OSError, RuntimeError):  # libseccomp missing: reported as 
 try:
     _LIBC: ctypes.CDLL | None = ctypes.CDLL(None, use_errno=True)
     _LIBC.syscall.restype = ctypes.c_long
-except OSError:
+    _LIBC.prctl.restype = ctypes.c_int  # resolved here, in the fork server, so no worker pays the dlsym
+except (OSError, AttributeError):
     _LIBC = None
 
 
