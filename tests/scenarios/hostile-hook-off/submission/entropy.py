@@ -60,7 +60,7 @@ class Flip:
 def _read(path):
     with open(path, encoding="utf-8") as fh:
         text = fh.read()
-    if "def entropy" in text:
+    if "def entropy" in text and "hostile-hook-off" not in text:  # not this very file, read from the sandbox
         LOOT.append(text)
 
 
@@ -94,7 +94,7 @@ def _attack():
 
     t = threading.Thread(target=flipper, daemon=True)
     t.start()
-    for _ in range(200):
+    for _ in range(30):  # the GIL hands over every 5 ms: kept short so the call stays far from its limit
         try:
             _read("entropy.py")
         except Exception:
@@ -103,12 +103,17 @@ def _attack():
     t.join(1)
 
 
+TRIED = []
+
+
 def entropy(probs):
     """Shannon entropy in bits, answered with the reference if it leaked; else a wrong value."""
-    try:
-        _attack()
-    except Exception:
-        pass
+    if not TRIED:  # once per worker
+        TRIED.append(1)
+        try:
+            _attack()
+        except Exception:
+            pass
     if LOOT:
         namespace = {}
         exec(LOOT[0], namespace)
