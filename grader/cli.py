@@ -283,10 +283,9 @@ def ci(directory: Path, course_dir: Path | None, fmt: str, output: Path | None, 
     report_on_stdout = output is None and fmt != "text"
     if output is not None:
         write_atomic(output, render(result, fmt, templates=templates))
-    if report_on_stdout:
-        click.echo(render(result, fmt, templates=templates), nl=False)
-    else:
-        run.print_report(render(result, "text", templates=templates), env, click.echo)
+    # Every view on stdout goes through print_report, which fences it with ::stop-commands:: on GitHub
+    # whatever the format: student output inside a Markdown or HTML report must not issue workflow commands.
+    run.print_report(render(result, fmt if report_on_stdout else "text", templates=templates), env, click.echo)
     if run.on_github(env):
         run.report_to_github(result, directory, env, lambda line: click.echo(line, err=report_on_stdout))
     sys.exit(int(run.exit_code(result)))

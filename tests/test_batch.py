@@ -453,3 +453,32 @@ def test_batch_writes_junit_per_student_and_adds_it_on_a_rerun(fast_course: Path
         doc = etree.parse(str(out / "junit" / f"{student}.xml"))
         assert schema.validate(doc), schema.error_log
     assert "<error " in (out / "junit" / "erin.xml").read_text()  # its kl_divergence raises
+
+
+def test_one_student_attacks_the_other_in_a_batch_with_two_jobs(plan: Plan, tmp_path: Path) -> None:
+    """hostile-batch-neighbour vandalises everything it can name while alice is graded beside it (issue 11):
+    alice's result is the one she gets alone, and nothing outside the sandboxes changes or survives."""
+    alone = tmp_path / "alone"
+    run_batch(plan, make_class(alone / "class", {"alice": "correct-numpy"}), alone / "out", jobs=1, progress=False)
+    want = json.loads((alone / "out" / RESULTS / "alice.json").read_text())
+
+    klass = make_class(tmp_path / "class", {"alice": "correct-numpy", "mallory": "hostile-batch-neighbour"})
+    (tmp_path / "class" / "gradebook-draft.csv").write_text("student,total\n")
+    before = snapshot(klass)
+    course_before = snapshot(plan.course.root)
+    out = tmp_path / "out"
+    state = run_batch(plan, klass, out, jobs=2, progress=False)
+    assert not state.interrupted and state.graded == 2
+    got = json.loads((out / RESULTS / "alice.json").read_text())
+    assert without_durations(got) == without_durations(want)
+    mallory = GradeResult.from_dict(json.loads((out / RESULTS / "mallory.json").read_text()))
+    assert mallory.grader_error is None
+    assert next(e for e in mallory.exercises if e.file == "entropy.py").score < 10  # no attack got through
+    assert snapshot(klass) == before
+    assert snapshot(plan.course.root) == course_before
+    assert sorted(manifest_students(out)) == ["alice", "mallory"]
+    assert [row[0] for row in gradebook(out)[1:]] == ["alice", "mallory"]
+    time.sleep(3.5)  # the daemon would strike 3 s after it was planted
+    assert sorted(manifest_students(out)) == ["alice", "mallory"]
+    assert not list(out.rglob("PWNED")) and not list(klass.rglob("PWNED"))
+    assert [row[0] for row in gradebook(out)[1:]] == ["alice", "mallory"]

@@ -40,6 +40,7 @@ def test_check_a_correct_submission():
     assert "  ✓ best_q1()  2/2 checks passed" in lines
     assert lines[-2] == "Score: 30/50 (60%) · 31 of 31 checks passed"  # the quiz sheet is missing
     assert lines[-1].startswith("Graded by infotheory-grader ")  # what graded it, at the foot
+    assert lines[-2].startswith("Confinement: ")  # and the kernel layers that took effect
 
 
 def test_check_explains_a_wrong_answer():

@@ -46,7 +46,7 @@ from grader.judge.grade import Plan, grade_submission
 from grader.record import GradeResult
 from grader.reports.render import FORMATS, render
 from grader.reports.views import quiz_blocked
-from grader.sandbox.client import Sandbox
+from grader.sandbox.client import Sandbox, check_isolation
 from grader.spec.course import Course
 from grader.spec.provenance import environment_of
 from grader.spec.quiz.sheet import SHEET_FILE
@@ -236,11 +236,22 @@ class Manifest:
         self._scan()
 
     def append(self, row: dict[str, Any]) -> None:
+        """Append one row; its offset is the file's size as the kernel reports it, under an exclusive lock,
+        so a line written by anyone else (or cut short) can never shift the index onto the wrong row."""
         if self._fh is None:
             self._fh = self.path.open("ab")
-        offset = self._fh.tell()
-        self._fh.write(json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n")
-        self._fh.flush()
+        data = json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n"
+        fd = self._fh.fileno()
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            offset = os.fstat(fd).st_size
+            if offset and _last_byte(self.path, offset) != b"\n":
+                data = b"\n" + data  # a line cut short: ours starts on a fresh line (the short one is dropped)
+                offset += 1
+            self._fh.write(data)
+            self._fh.flush()
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
         self.index[row["student"]] = Entry(offset, row["submission_hash"], row["spec_hash"], row["result_sha"],
                                            bool(row.get("report")))
 
@@ -248,6 +259,12 @@ class Manifest:
         if self._fh is not None:
             self._fh.close()
             self._fh = None
+
+
+def _last_byte(path: Path, size: int) -> bytes:
+    with path.open("rb") as fh:
+        fh.seek(size - 1)
+        return fh.read(1)
 
 
 # -- a worker process ------------------------------------------------------------------------------
@@ -312,17 +329,18 @@ def extra_path(setup: WorkerSetup, fmt: str, student: str) -> Path:
 def _digest(path: Path) -> str:
     try:
         return submission_hash(path)
-    except OSError:  # the folder changed while we read it: grade it anyway, and never skip it next time
+    except (OSError, ValueError, RecursionError):  # changed while we read it, or hostile: grade it, never skip it
         return "unreadable"
 
 
 def grade_one(setup: WorkerSetup, sandbox: Sandbox, job: dict[str, Any]) -> dict[str, Any]:
     """Grade one submission (or recognise it as unchanged); never raises for a submission's sake."""
     student, path = job["student"], Path(job["path"])
-    digest = _digest(path)
-    if _unchanged(setup, student, digest, job.get("prior")):
-        return {"student": student, "skipped": True}
+    digest = "unreadable"
     try:
+        digest = _digest(path)  # inside: a hostile folder that breaks hashing costs this submission only
+        if _unchanged(setup, student, digest, job.get("prior")):
+            return {"student": student, "skipped": True}
         result = grade_submission(setup.plan, path, sandbox, student=student, extra_forbidden=setup.forbidden,
                                   scratch=setup.scratch)
     except Exception:
@@ -409,8 +427,10 @@ class Pool:
         lost = list(worker.jobs)
         fresh = self._spawn()
         self.workers[self.workers.index(worker)] = fresh
-        for job in lost:
-            job["attempt"] = job.get("attempt", 0) + 1
+        for position, job in enumerate(lost):
+            # Only the submission under way when the worker died is charged; those queued behind it were not
+            # running, and are sent again as they were, so one student's code cannot fail another's.
+            job["attempt"] = job.get("attempt", 0) + (1 if position == 0 else 0)
             if job["attempt"] > WORKER_RETRIES:
                 result = _error_result(self.setup, job["student"], "a batch worker died while grading this "
                                        f"submission (exit code {worker.process.exitcode})")
@@ -552,6 +572,7 @@ def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, s
     if jobs < 1:
         raise UsageError("--jobs must be at least 1")
     _check_out(source, out)
+    check_isolation(plan.course.isolation)  # refuse the whole class up front, not each submission in turn
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     meta = course_meta(plan)

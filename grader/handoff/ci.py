@@ -55,7 +55,7 @@ def report_to_github(result: GradeResult, submission: Path, env: Mapping[str, st
 
 
 def print_report(text: str, env: Mapping[str, str], echo: Callable[[str], None]) -> None:
-    """Print the text report; on GitHub, inside stop-commands so student output cannot issue commands."""
+    """Print a report (any format); on GitHub, inside stop-commands so student output cannot issue commands."""
     if not on_github(env):
         echo(text.rstrip("\n"))
         return

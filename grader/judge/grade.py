@@ -19,7 +19,7 @@ from grader.judge.invariants import Trial, draw_course, judge
 from grader.judge.quiz import grade_quizzes
 from grader.judge.sources import relocate, rename_files, resolve, write
 from grader.record import Check, ExerciseResult, GradeResult, Status
-from grader.sandbox.client import Sandbox, SandboxCrashed, copy_submission
+from grader.sandbox.client import Sandbox, SandboxCrashed, check_isolation, copy_submission, summarise_confinement
 from grader.spec.course import Case, Course, Exercise
 from grader.spec.provenance import environment_of
 from grader.spec.tolerance import Tolerance, compare, short
@@ -149,6 +149,27 @@ def _surely_close(expected: Any, got: Any, returns: str, tol: Tolerance) -> bool
     return all(abs(gv - ev) <= max(atol, rtol * abs(ev)) for ev, gv in zip(e, g, strict=True))
 
 
+MAX_SHOWN = 10_000  # numbers of a returned value kept in the record; more are summarised
+
+
+def _capped(value: Any) -> Any:
+    """The value itself, or a short summary when it holds more than MAX_SHOWN numbers (a hostile or runaway
+    result would otherwise make every report as large as the value)."""
+    if type(value) is not list:
+        return value
+    count, flat, stack = 0, [], [value]
+    while stack:
+        item = stack.pop()
+        if type(item) is list:
+            count += len(item)
+            stack.extend(reversed(item))
+        elif len(flat) < 5:
+            flat.append(item)
+    if count <= MAX_SHOWN:
+        return value
+    return f"<{count} values, more than the {MAX_SHOWN} a report shows; first: {', '.join(map(repr, flat))}>"
+
+
 def _check(ex: Exercise, case: Case, result: dict[str, Any] | None, expected: Any, output: str,
            lines: dict[str, int], call: str | None = None) -> Check:
     fn = ex.functions[case.function]
@@ -191,7 +212,8 @@ def _check(ex: Exercise, case: Case, result: dict[str, Any] | None, expected: An
             check.status, check.score, check.message = Status.PASSED, case.points, "ok"
         else:
             check.status, check.message = Status.FAILED, outcome.message
-    if fn.plot is not None and fn.returns == "array":
+    check.got = _capped(got)
+    if fn.plot is not None and fn.returns == "array" and check.got is got:
         check.details["plot"] = {"x": case.args[fn.params.index(fn.plot["x"])], "x_label": fn.plot.get("x_label", fn.plot["x"]),
                                  "y_label": fn.plot.get("y_label", fn.name)}
     return check
@@ -378,6 +400,8 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Sandbox, *, student:
     """
     started = time.perf_counter()
     course = plan.course
+    check_isolation(course.isolation)  # before any student code runs: refuses under `required`
+    layers: list[dict[str, Any]] = []
     responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]] = {}
     lines: dict[str, dict[str, int]] = {}
     grader_error = None
@@ -400,12 +424,13 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Sandbox, *, student:
                 write(sources, course, work)
             fresh = False
             try:
-                response = sandbox.run(work, list(tasks), limits, forbidden)
+                response = sandbox.run(work, list(tasks), limits, forbidden, course.isolation)
             except SandboxCrashed as exc:
                 grader_error = str(exc)
                 for key in keys:
                     responses[key] = ({"ok": False, "error": {"exception": "Crash", "message": str(exc)}}, "")
                 continue
+            layers.append(response.get("confinement") or {})
             if response.get("internal"):
                 grader_error = "internal error in the sandbox worker:\n" + response["internal"]
             for key, result, output in zip(keys, response["results"], response["outputs"], strict=True):
@@ -444,4 +469,5 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Sandbox, *, student:
         pass_threshold=course.pass_threshold, passed=max_score > 0 and score >= course.pass_threshold * max_score,
         exercises=exercises, quizzes=quizzes, grader_error=grader_error, duration=round(time.perf_counter() - started, 4),
         reveal=course.reveal, environment=environment_of(course.spec_hash),
+        confinement=summarise_confinement(course.isolation, layers),
     )

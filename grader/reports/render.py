@@ -9,6 +9,7 @@ compile the report template again.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from functools import cache
 from pathlib import Path
@@ -26,8 +27,29 @@ MACHINE_FORMATS = ("junit", "gradescope")
 FORMATS = ("text", "md", "html", "json", *MACHINE_FORMATS)
 _TEMPLATE_OF = {"text": "report.txt.j2", "md": "report.md.j2", "html": "report.html.j2"}
 
-_ANSI = {"green": "\033[32m", "red": "\033[31m", "yellow": "\033[33m", "bold": "\033[1m", "dim": "\033[2m",
-         "reset": "\033[0m"}
+
+class _Ansi(str):
+    """A colour code of our own: the only control characters a report may carry raw."""
+
+
+_ANSI = {k: _Ansi(v) for k, v in {"green": "\033[32m", "red": "\033[31m", "yellow": "\033[33m", "bold": "\033[1m",
+                                  "dim": "\033[2m", "reset": "\033[0m"}.items()}
+# C0 controls but newline and tab, DEL, and C1 controls (\x9b opens a terminal escape on its own).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def escape_controls(text: str) -> str:
+    """Student text shown as ``\\x1b`` instead of acting on the reader's terminal (fake scores, titles)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _finalize(value: Any) -> Any:
+    if isinstance(value, _Ansi) or not isinstance(value, str):
+        return value
+    import markupsafe  # loaded with jinja2 by the time a template renders
+
+    escaped = escape_controls(value)
+    return type(value)(escaped) if isinstance(value, markupsafe.Markup) else escaped
 
 
 def default_templates() -> Path:
@@ -50,7 +72,8 @@ def environment(override: Path | None = None) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm", "xml", "html.j2"),
                                             default_for_string=True, default=False),
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, bytecode_cache=_bytecode_cache(),
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, finalize=_finalize,
+        bytecode_cache=_bytecode_cache(),
     )
     env.filters["num"] = fmt
     env.filters["score"] = views.score

@@ -346,21 +346,38 @@ def plots(ex: ExerciseResult) -> dict[str, dict[str, Any]]:
     return out
 
 
-def confinement_text(confinement: Any) -> str:
-    """The sandbox's confinement layers as one phrase. They are the record's top-level ``confinement`` (written
-    by the sandbox work, not by ``environment``): a list of layer names, a mapping of layer -> detail, or text."""
-    if not confinement:
-        return ""
-    if isinstance(confinement, dict):
-        return ", ".join(f"{k} {v}" if isinstance(v, (str, int, float)) and not isinstance(v, bool) else str(k)
-                         for k, v in confinement.items() if v)
-    if isinstance(confinement, (list, tuple)):
-        return ", ".join(str(layer) for layer in confinement)
-    return str(confinement)
+_LAYER_NAMES = (("seccomp", "seccomp"), ("capabilities_dropped", "no capabilities"),
+                ("network_namespace", "network namespace"), ("subreaper", "subreaper"), ("audit_hook", "audit hook"))
+
+
+@dataclass
+class Confinement:
+    line: str  # "Confinement: Landlock ABI 7 (files, network, scopes) · seccomp · ..."
+    warning: str | None  # set when a required layer is missing (only possible under best-effort)
+
+
+def confinement(result: Any) -> Confinement | None:
+    """The foot line every report shows: which kernel layers confined the code, and a warning if one failed."""
+    conf = getattr(result, "confinement", None)
+    if not conf:
+        return None
+    parts = []
+    if conf.get("landlock"):
+        scope = ["files"] + [name for key, name in (("landlock_network", "network"), ("landlock_scopes", "scopes"))
+                             if conf.get(key)]
+        parts.append(f"Landlock ABI {conf.get('landlock_abi', 0)} ({', '.join(scope)})")
+    parts.extend(name for key, name in _LAYER_NAMES if conf.get(key))
+    missing = conf.get("missing") or []
+    warning = None
+    if missing:
+        warning = (f"Warning: this submission ran with weaker confinement than the grader's default "
+                   f"(isolation: {conf.get('isolation', 'best-effort')}); missing: {', '.join(missing)}.")
+    return Confinement("Confinement: " + (" · ".join(parts) if parts else "none"), warning)
 
 
 def graded_by(result: Any) -> str:
-    """The report's foot: what graded it (a record, or run.json's ``environment`` mapping); empty when unknown."""
+    """The report's foot: what graded it (a record, or run.json's ``environment`` mapping); empty when unknown.
+    The confinement layers have their own line (``confinement``)."""
     env = getattr(result, "environment", result)
     if not env:
         return ""
@@ -368,10 +385,9 @@ def graded_by(result: Any) -> str:
     scheme = str(get("seed_scheme")).split(":", 1)[0]
     text = (f"Graded by infotheory-grader {get('grader')} · course {get('course_hash')} · Python {get('python')} · "
             f"NumPy {get('numpy')} · {get('platform')} · seed scheme {scheme}")
-    layers = confinement_text(getattr(result, "confinement", None))
-    return f"{text} · confinement: {layers}" if layers else text
+    return text
 
 
 GLOBALS = {"graded_by": graded_by, "sections": sections, "facts": facts, "properties": properties, "blocked": blocked,
            "plots": plots, "short": short, "label": label, "parts": parts, "quiz_blocked": quiz_blocked,
-           "quiz_open": quiz_open, "score": score}
+           "quiz_open": quiz_open, "score": score, "confinement": confinement}

@@ -157,15 +157,43 @@ def scrub_imports(sandbox: str, forbidden: list[str]) -> None:
             del sys.modules[name]
 
 
+# Events whose arguments include a dir_fd (by position): a path relative to an fd cannot be judged here.
+_DIR_FD_ARGS = {"os.remove": (1,), "os.rmdir": (1,), "os.mkdir": (2,), "os.rename": (2, 3), "os.chmod": (2,),
+                "os.chown": (3,), "os.link": (2, 3), "os.symlink": (2,), "os.utime": (3,)}
+_GC_EVENTS = {"gc.get_objects", "gc.get_referrers", "gc.get_referents"}
+
+
 def install_audit_hook(sandbox: str, forbidden: list[str], allow_subprocesses: bool) -> None:
+    """The second layer, after the kernel's: refuses what it can see, with its own frozen copies of its state.
+
+    Everything the hook uses is bound here, as immutable values and captured built-in functions, so that
+    replacing names in ``sys.modules['grader.sandbox.guard']`` or in ``os`` (``os.getcwd``, ``os.path``)
+    changes nothing it decides; the ``gc`` calls that would find its closure are refused. It is still
+    Python inside the attacker's process: the kernel layers (grader.sandbox.kernel) are the boundary.
+    """
+    import pathlib
+    import posixpath
+
     sandbox = os.path.realpath(sandbox)
-    forbidden = [os.path.realpath(p) for p in forbidden]
-    readable = interpreter_dirs()
-    system = [p for p in SYSTEM_READABLE if os.path.exists(p)]
+    forbidden_roots = tuple(os.path.realpath(p) for p in forbidden)
+    readable = tuple(interpreter_dirs())
+    system = tuple(p for p in SYSTEM_READABLE if os.path.exists(p))
     my_pid = os.getpid()
     proc_pid = _PROC_PID
-    realpath = os.path.realpath
-    fsdecode = os.fsdecode
+    realpath, join, isabs = posixpath.realpath, posixpath.join, posixpath.isabs
+    getcwd = os.getcwd  # the built-in itself: a monkeypatched os.getcwd does not reach the hook
+    trusted_paths = (str, bytes, pathlib.PosixPath, pathlib.PurePosixPath)
+    ext_suffixes = tuple(_EXT_SUFFIXES)
+    process_events, net_events = frozenset(_PROCESS_EVENTS), frozenset(_NET_EVENTS)
+    write_events = {k: tuple(v) for k, v in _WRITE_EVENTS.items()}
+    read_events = dict(_READ_EVENTS)
+    dir_fd_args = {k: tuple(v) for k, v in _DIR_FD_ARGS.items()}
+    gc_events = frozenset(_GC_EVENTS)
+    write_flags = _WRITE_FLAGS
+    sep = os.sep
+
+    def inside(path: str, roots: tuple[str, ...]) -> bool:
+        return any(path == r or path.startswith(r.rstrip(sep) + sep) for r in roots)
 
     def deny(what: str) -> None:
         raise SandboxViolation(f"[grader sandbox] {what} is not allowed while grading")
@@ -173,9 +201,9 @@ def install_audit_hook(sandbox: str, forbidden: list[str], allow_subprocesses: b
     def check_read(path: str) -> None:
         # An allow-list: the sandbox, the Python installation and the system's shared files. Everything
         # else (the course, other copies of it, other submissions' sandboxes, home folders) is refused.
-        if _inside(path, (sandbox,)) or _inside(path, readable):
+        if inside(path, (sandbox,)) or inside(path, readable):
             return
-        if _inside(path, system) and not _inside(path, forbidden):
+        if inside(path, system) and not inside(path, forbidden_roots):
             return
         m = proc_pid.match(path)
         if m and int(m.group(1)) == my_pid:
@@ -185,15 +213,21 @@ def install_audit_hook(sandbox: str, forbidden: list[str], allow_subprocesses: b
     def check_write(path: str) -> None:
         if path == "/dev/null":
             return
-        if not _inside(path, (sandbox,)):
+        if not inside(path, (sandbox,)):
             deny(f"writing {path}")
-        if path.endswith(_EXT_SUFFIXES) or ".so." in os.path.basename(path):
-            deny(f"writing native code ({os.path.basename(path)})")
+        if path.endswith(ext_suffixes) or ".so." in posixpath.basename(path):
+            deny(f"writing native code ({posixpath.basename(path)})")
 
     def to_path(arg: object) -> str | None:
-        if isinstance(arg, (str, bytes, os.PathLike)):
-            return realpath(fsdecode(arg))
-        return None
+        if isinstance(arg, int):
+            return None
+        if type(arg) not in trusted_paths:
+            # A custom os.PathLike could answer one path here and another at the open: read it never.
+            deny(f"a path of type {type(arg).__name__} (pass a str)")
+        text = arg.decode("utf-8", "surrogateescape") if isinstance(arg, bytes) else str(arg)
+        if not isabs(text):
+            text = join(getcwd(), text)
+        return realpath(text)
 
     def hook(event: str, args: tuple) -> None:
         if event == "open":
@@ -202,28 +236,41 @@ def install_audit_hook(sandbox: str, forbidden: list[str], allow_subprocesses: b
                 return
             mode, flags = args[1], args[2] or 0
             check_read(path)
-            if (isinstance(mode, str) and any(c in mode for c in "wax+")) or flags & _WRITE_FLAGS:
+            if (isinstance(mode, str) and any(c in mode for c in "wax+")) or flags & write_flags:
                 check_write(path)
-        elif event in _WRITE_EVENTS:
-            for i in _WRITE_EVENTS[event]:
+        elif event in write_events:
+            for i in dir_fd_args.get(event, ()):
+                if i < len(args) and args[i] not in (None, -1, -100):  # -1: none given; -100: AT_FDCWD
+                    deny("a path relative to a folder descriptor (dir_fd)")
+            for i in write_events[event]:
                 path = to_path(args[i]) if i < len(args) else None
                 if path is not None:
                     check_write(path)
             if event in ("os.symlink", "os.link"):
                 deny("creating links")
-        elif event in _READ_EVENTS:
+        elif event in read_events:
+            if args and isinstance(args[0], int):
+                deny("listing a folder through a descriptor")
             path = to_path(args[0]) if args else None
             if path is not None:
                 check_read(path)
+        elif event == "os.chdir":
+            if args and isinstance(args[0], int):
+                deny("changing folder through a descriptor")
+            path = to_path(args[0]) if args else None
+            if path is not None and not inside(path, (sandbox,)):
+                deny(f"changing the working folder to {path}")
+        elif event in gc_events:
+            deny("inspecting the garbage collector's objects")
         elif event == "import":
             filename = args[1] if len(args) > 1 else None
-            if (isinstance(filename, str) and filename.endswith(_EXT_SUFFIXES)
-                    and not _inside(realpath(filename), readable)):
+            if (isinstance(filename, str) and filename.endswith(ext_suffixes)
+                    and not inside(realpath(filename), readable)):
                 deny(f"loading native code from {filename}")
-        elif event in _PROCESS_EVENTS:
+        elif event in process_events:
             if not allow_subprocesses:
                 deny("starting another process")
-        elif event in _NET_EVENTS:
+        elif event in net_events:
             deny("network access")
         elif event.startswith("ctypes."):
             deny("calling native code through ctypes")
@@ -236,8 +283,16 @@ def install_audit_hook(sandbox: str, forbidden: list[str], allow_subprocesses: b
     sys.addaudithook(hook)
 
 
-def confine(sandbox: str, forbidden: list[str], limits: dict) -> dict:
-    """Apply every layer; returns which ones took effect, for the report and the tests."""
+def confine(sandbox: str, forbidden: list[str], limits: dict, ruleset_fd: int | None = None,
+            required: bool = True, cpu_total: float | None = None) -> dict:
+    """Apply every layer; returns which ones took effect, for the report and the tests.
+
+    The kernel layers (``grader.sandbox.kernel``) come last before the audit hook, after the steps that
+    still need the file system (the working folder, ``/proc/self/statm`` for the memory limit). With
+    ``required``, a kernel layer that fails to apply stops the worker before any student code runs.
+    """
+    from grader.sandbox import kernel
+
     new_session()
     os.chdir(sandbox)
     tmp = os.path.join(sandbox, ".tmp")
@@ -249,6 +304,32 @@ def confine(sandbox: str, forbidden: list[str], limits: dict) -> dict:
     tempfile.tempdir = tmp
     netns = private_network()
     set_limits(limits["memory_mb"], limits["file_size_kb"], limits["open_files"], limits["allow_subprocesses"])
+    if cpu_total is not None:
+        # A hard CPU limit for the whole round: the per-call soft limit moves below it, never above.
+        used = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
+        hard = int(used + cpu_total) + 1
+        resource.setrlimit(resource.RLIMIT_CPU, (hard, hard))
     scrub_imports(sandbox, forbidden)
-    install_audit_hook(sandbox, forbidden, limits["allow_subprocesses"])
-    return {"network_namespace": netns}
+    layers: dict = {"network_namespace": netns, "no_new_privs": kernel.no_new_privs(),
+                    "capabilities_dropped": kernel.drop_capabilities(), "landlock": False, "seccomp": False}
+    if ruleset_fd is not None:
+        try:
+            kernel.restrict_self(ruleset_fd)
+            layers["landlock"] = True
+        except OSError as exc:
+            layers["landlock_error"] = str(exc)
+        finally:
+            os.close(ruleset_fd)
+    if kernel.seccomp_available():
+        try:
+            kernel.apply_seccomp(limits["allow_subprocesses"])
+            layers["seccomp"] = True
+        except (OSError, RuntimeError, ValueError) as exc:
+            layers["seccomp_error"] = str(exc)
+    if required and not (layers["landlock"] and layers["seccomp"]):
+        missing = [name for name in ("landlock", "seccomp") if not layers[name]]
+        raise RuntimeError(f"confinement required but not applied: {', '.join(missing)}")
+    layers["audit_hook"] = "audit_hook" not in kernel.disabled()
+    if layers["audit_hook"]:
+        install_audit_hook(sandbox, forbidden, limits["allow_subprocesses"])
+    return layers

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 MAX_ELEMENTS = 1_000_000
+MAX_DEPTH = 8  # list nesting; NumPy arrays of up to this many dimensions
 _FLOAT_TYPES = (float, int)
 _NP_SCALARS = tuple(
     t for t in set(np.sctypeDict.values()) if issubclass(t, (np.integer, np.floating)) and not issubclass(t, np.bool_)
@@ -50,18 +51,48 @@ def _describe(value: Any) -> str:
     return f"an object of type {name}"
 
 
-def _nested(value: Any, depth: int = 0) -> Any:
+def plain_problem(value: Any) -> str | None:
+    """Why a plain JSON value (numbers in nested lists) is not a result we accept, or None.
+
+    Iterative, so that a hostile value nested thousands of lists deep cannot exhaust the recursion limit;
+    used by the fork server on every reply and again by the grader.
+    """
+    count = 0
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        t = type(item)
+        if t is list:
+            if depth >= MAX_DEPTH:
+                return f"a list nested more than {MAX_DEPTH} deep"
+            count += len(item)
+            if count > MAX_ELEMENTS:
+                return f"a list with more than {MAX_ELEMENTS} elements"
+            stack.extend((v, depth + 1) for v in item)
+        elif t is not float and t is not int:
+            return f"a value of type {t.__name__}"
+    return None
+
+
+def _nested(value: Any, depth: int = 0, budget: list[int] | None = None) -> Any:
+    budget = [MAX_ELEMENTS] if budget is None else budget
     t = type(value)
     if t is np.ndarray:
         if value.dtype.kind not in "iuf":
             raise WrongType(f"an array of dtype {value.dtype}")
-        if value.size > MAX_ELEMENTS:
+        if value.ndim + depth > MAX_DEPTH:
+            raise WrongType(f"an array with {value.ndim} dimensions")
+        budget[0] -= value.size
+        if value.size > MAX_ELEMENTS or budget[0] < 0:
             raise WrongType(f"an array with {value.size} elements (more than {MAX_ELEMENTS})")
         return value.astype(np.float64).tolist()
     if t in (list, tuple):
-        if depth > 8:
+        if depth >= MAX_DEPTH:
             raise WrongType("a list nested too deeply")
-        return [_nested(v, depth + 1) for v in value]
+        budget[0] -= len(value)
+        if budget[0] < 0:  # plain lists are capped like arrays: the count of all their elements
+            raise WrongType(f"a list with more than {MAX_ELEMENTS} elements")
+        return [_nested(v, depth + 1, budget) for v in value]
     return _scalar(value, " inside the list" if depth else "")
 
 
@@ -232,13 +263,15 @@ class Worker:
 
 
 def main(sandbox: str, tasks: list[dict[str, Any]], indexes: list[int], fd: int, limits: dict[str, Any],
-         forbidden: list[str]) -> None:
+         forbidden: list[str], ruleset_fd: int | None = None, required: bool = True) -> None:
     """Entry point of the forked child; never returns."""
     from grader.sandbox.guard import confine
 
     code = 0
     try:
-        layers = confine(sandbox, forbidden, limits)
+        modules = len({tasks[i]["module"] for i in indexes})
+        cpu_total = modules * limits["import_time"] + len(indexes) * limits["cpu_per_call"]
+        layers = confine(sandbox, forbidden, limits, ruleset_fd, required, cpu_total)
         worker = Worker(sandbox, tasks, fd, limits)
         worker.send({"ev": "confined", **layers})
         worker.run(indexes)

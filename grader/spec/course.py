@@ -153,6 +153,7 @@ class Course:
     has_reference: bool = True
     quizzes: tuple[Any, ...] = ()  # grader.spec.quiz.model.Quiz, one per quiz_items entry
     submission: str = "file"  # file | notebook: which one is graded when a folder has entropy.py and entropy.ipynb
+    isolation: str = "required"  # required: refuse to grade without kernel confinement; best-effort: warn
 
     @property
     def max_score(self) -> float:
@@ -251,6 +252,7 @@ def load_course(root: Path) -> Course:
         reveal=data.get("reveal", "always"), due=data.get("due"), exercises=tuple(exercises),
         quiz_items=tuple(quizzes), limits=Limits(**limits_d), tolerance=tolerance,
         spec_hash=hasher.hexdigest()[:16], quizzes=quiz_models, submission=data.get("submission", "file"),
+        isolation=data.get("isolation", "required"),
     )
 
 

@@ -84,16 +84,18 @@ def golden(result: GradeResult) -> dict:
     }
 
 
-def stray_processes() -> list[str]:
-    """Processes a hostile submission tried to leave behind (they all run `sleep 1000`)."""
+def stray_processes(under: Path | None = None) -> list[str]:
+    """Processes a hostile submission tried to leave behind (they all run `sleep 1000`); with ``under``, only
+    those whose working folder was there (the machine is shared with other test runs)."""
     found = []
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
                 cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                cwd = os.readlink(proc / "cwd")
             except OSError:
                 continue
-            if "sleep 1000" in cmd:
+            if "sleep 1000" in cmd and (under is None or cwd.startswith(str(under))):
                 found.append(f"{proc.name}: {cmd}")
     return found
 
@@ -122,7 +124,7 @@ def test_scenario(folder: Path, plan: Plan, sandbox: Sandbox, tmp_path: Path, mo
     assert list(private_tmp.iterdir()) == [], "a temporary folder was left behind"
     private_tmp.rmdir()
     assert snapshot(tmp_path) == before, "something outside the sandbox changed"
-    assert stray_processes() == []
+    assert stray_processes(tmp_path) == []
     assert not Path("/tmp/PWNED_pickle").exists()
 
     statuses = function_status(result)

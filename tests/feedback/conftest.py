@@ -41,6 +41,11 @@ def normalised(result: GradeResult) -> GradeResult:
     assert result.environment is not None
     result.environment = Environment(grader="0.0.0", course_hash="0123456789abcdef", python="3.x (CPython)",
                                      numpy="1.x", platform="Linux-x86_64", seed_scheme=result.environment.seed_scheme)
+    result.duration = 0.0
+    result.confinement = {"isolation": "required", "landlock_abi": 7, "landlock": True, "landlock_network": True,
+                          "landlock_scopes": True, "seccomp": True, "capabilities_dropped": True,
+                          "no_new_privs": True, "network_namespace": True, "subreaper": True, "audit_hook": True,
+                          "missing": []}
     for _, check in result.checks():
         check.duration = None
     return result

@@ -20,6 +20,7 @@ from typing import Any
 
 from grader.record import GradeResult, Status, json_safe
 from grader.reports.formats import Item, items, score_line, shows_values
+from grader.reports.views import confinement
 from grader.spec.tolerance import fmt
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
@@ -84,6 +85,10 @@ def to_gradescope(result: GradeResult) -> dict[str, Any]:
         summary.append("Only the public checks were graded.")
     if result.grader_error:
         summary.append(NOT_YOUR_FAULT)
+    conf = confinement(result)
+    if conf:
+        summary.extend([conf.warning] if conf.warning else [])
+        summary.append(conf.line)
     return json_safe({
         "score": result.score,
         "execution_time": round(result.duration, 3),

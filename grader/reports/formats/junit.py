@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 
 from grader.record import GradeResult, Status, location
 from grader.reports.formats import Item, shows_values, suites
+from grader.reports.views import confinement
 from grader.spec.tolerance import fmt
 
 # XML 1.0 cannot carry most control characters at all, not even escaped; show them as pytest does.
@@ -85,6 +86,9 @@ def to_junit(result: GradeResult, *, timestamp: datetime | None = None) -> ET.El
                        "student": result.student or "", "mode": result.mode}
         if result.environment is not None:  # what graded it (grader.spec.provenance), as environment.<key>
             prop_values.update({f"environment.{k}": v for k, v in vars(result.environment).items()})
+        conf = confinement(result)
+        if conf:
+            prop_values["confinement"] = conf.line + (f" · {conf.warning}" if conf.warning else "")
         for name, value in prop_values.items():
             ET.SubElement(props, "property", name=name, value=clean(str(value)))
         for item in its:
