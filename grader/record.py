@@ -97,6 +97,8 @@ class GradeResult:
     duration: float = 0.0
     version: int = RESULT_VERSION
     reveal: str = "always"  # course.yaml's policy for hidden checks (always | never | after_due), for views
+    runner: str = "confined"  # which backend ran the code: confined (kernel confinement) | portable (any OS)
+    warnings: list[str] = field(default_factory=list)  # shown in every report, e.g. hidden cases graded portably
 
     def checks(self) -> list[tuple[ExerciseResult, Check]]:
         return [(ex, c) for ex in self.exercises for c in ex.checks]
@@ -104,7 +106,7 @@ class GradeResult:
     def to_dict(self) -> dict[str, Any]:
         data = _tree(self)  # json_safe(asdict(self)) in one pass: a student's NaN or inf must not break the JSON
         order = ["version", "course", "student", "mode", "score", "max_score", "pass_threshold", "passed",
-                 "exercises", "quizzes", "grader_error", "duration", "reveal"]
+                 "exercises", "quizzes", "grader_error", "duration", "reveal", "runner", "warnings"]
         return {k: data[k] for k in order}
 
     def to_json(self, indent: int | None = 2) -> str:

@@ -37,7 +37,8 @@ def test_check_a_correct_submission():
     assert "Exercise 1: entropy of three distributions (entropy.py)  10/10" in lines
     assert "  ✓ entropy()  7/7 checks passed" in lines
     assert "  ✓ best_q1()  2/2 checks passed" in lines
-    assert lines[-1] == "Score: 30/50 (60%) · 31 of 31 checks passed"  # the quiz sheet is missing
+    assert lines[-2] == "Score: 30/50 (60%) · 31 of 31 checks passed"  # the quiz sheet is missing
+    assert lines[-1] == "Runner: confined"
 
 
 def test_check_explains_a_wrong_answer():
@@ -87,7 +88,7 @@ def test_build_then_check_the_untouched_stubs(tmp_path: Path):
     checked = run("check", ".", cwd=out)
     assert checked.exit_code == 0, checked.output
     assert "        error     not implemented yet: entropy() raises NotImplementedError" in checked.output
-    assert checked.output.splitlines()[-1] == "Score: 0/12.5 (0%) · 0 of 13 checks passed · public checks only"
+    assert checked.output.splitlines()[-2] == "Score: 0/12.5 (0%) · 0 of 13 checks passed · public checks only"
 
 
 def test_student_folder_holds_nothing_hidden(tmp_path: Path):
@@ -106,8 +107,8 @@ def test_a_student_checks_a_correct_solution_locally(tmp_path: Path):
     for f in ("entropy.py", "cross_entropy.py", "kl_sweep.py"):
         (out / f).write_text((SCENARIOS / "correct-math" / "submission" / f).read_text())
     checked = run("check", str(out), cwd=tmp_path)
-    assert checked.output.splitlines()[-1] == \
-        "Score: 12.5/12.5 (100%) · 13 of 13 checks passed · public checks only"
+    assert checked.output.splitlines()[-2:] == [
+        "Score: 12.5/12.5 (100%) · 13 of 13 checks passed · public checks only", "Runner: confined"]
 
 
 def test_build_refuses_to_overwrite_work(tmp_path: Path):

@@ -18,7 +18,8 @@ from grader.judge.diagnose import Variant, annotate, diagnose, student_outputs, 
 from grader.judge.invariants import Trial, draw, judge
 from grader.judge.quiz import grade_quizzes
 from grader.record import Check, ExerciseResult, GradeResult, Status
-from grader.sandbox.client import Sandbox, SandboxCrashed, copy_submission
+from grader.sandbox.backends import BEST_EFFORT_WARNING, Runner, runner_name
+from grader.sandbox.client import SandboxCrashed, copy_submission
 from grader.spec.course import Case, Course, Exercise
 from grader.spec.tolerance import Tolerance, compare, short
 
@@ -289,7 +290,7 @@ def forbidden_roots(course: Course, submission: Path, extra: tuple[Path, ...] = 
     return sorted(roots)
 
 
-def grade_submission(plan: Plan, submission: Path, sandbox: Sandbox, *, student: str | None = None,
+def grade_submission(plan: Plan, submission: Path, sandbox: Runner, *, student: str | None = None,
                      extra_forbidden: tuple[Path, ...] = (), now: datetime | None = None,
                      scratch: Path | None = None) -> GradeResult:
     """Grade ``submission`` (left untouched) and return the result record.
@@ -357,5 +358,6 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Sandbox, *, student:
         course=course.title, student=student, mode=plan.mode, score=score, max_score=max_score,
         pass_threshold=course.pass_threshold, passed=max_score > 0 and score >= course.pass_threshold * max_score,
         exercises=exercises, quizzes=quizzes, grader_error=grader_error, duration=round(time.perf_counter() - started, 4),
-        reveal=course.reveal,
+        reveal=course.reveal, runner=runner_name(sandbox),
+        warnings=[BEST_EFFORT_WARNING] if plan.mode == "course" and runner_name(sandbox) == "portable" else [],
     )

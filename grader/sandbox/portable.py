@@ -140,15 +140,13 @@ class _Child:
         proc.wait()
 
     def finish(self) -> None:
-        """After the kill: let the reader threads reach the end of their pipes, then close them."""
-        ends = 0
+        """After the kill: let the reader threads reach the end of their pipes (draining what they queue)."""
         until = time.monotonic() + 2
-        while ends < 2 and time.monotonic() < until:
+        while any(t.is_alive() for t in self.threads) and time.monotonic() < until:
             try:
-                kind, _ = self.queue.get(timeout=max(0.0, until - time.monotonic()))
+                self.queue.get(timeout=0.05)
             except queue.Empty:
-                break
-            ends += kind in ("ev-eof", "out-eof", "ev-bad")
+                pass
         for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             try:
                 if stream is not None:

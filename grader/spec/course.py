@@ -137,6 +137,7 @@ class Course:
     spec_hash: str
     has_reference: bool = True
     quizzes: tuple[Any, ...] = ()  # grader.spec.quiz.model.Quiz, one per quiz_items entry
+    isolation: str = "required"  # required: hidden cases only in the confined runner | best-effort: portable too
 
     @property
     def max_score(self) -> float:
@@ -234,7 +235,7 @@ def load_course(root: Path) -> Course:
         root=root, title=data["title"], lesson=data["lesson"], pass_threshold=float(data["pass_threshold"]),
         reveal=data.get("reveal", "always"), due=data.get("due"), exercises=tuple(exercises),
         quiz_items=tuple(quizzes), limits=Limits(**limits_d), tolerance=tolerance,
-        spec_hash=hasher.hexdigest()[:16], quizzes=quiz_models,
+        spec_hash=hasher.hexdigest()[:16], quizzes=quiz_models, isolation=data.get("isolation", "required"),
     )
 
 
