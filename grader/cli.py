@@ -13,6 +13,10 @@ from grader.files import write_atomic
 from grader.reports.render import FORMATS, render, use_color
 
 FORMAT_HELP = "Report format."
+runner_option = click.option(
+    "--runner", type=click.Choice(["confined", "portable"]),
+    help="Runner for the submission's code. confined: fork server with kernel confinement (Linux; grades for "
+         "credit). portable: a fresh Python per submission, any OS. Default: confined where it can run.")
 
 
 def _fail(exc: GraderError) -> None:
@@ -95,20 +99,22 @@ def build(course_dir: Path | None, out: Path, force: bool, student: str | None) 
                                 "(default: the id on quiz.yaml, else the folder name).")
 @click.option("--templates", type=click.Path(path_type=Path, file_okay=False, exists=True),
               help="A folder of templates that override the built-in ones.")
+@runner_option
 def check(directory: Path, course_dir: Path | None, fmt: str, output: Path | None, student: str | None,
-          templates: Path | None) -> None:
+          templates: Path | None, runner: str | None) -> None:
     """Grade the submission in DIRECTORY (default: here)."""
     from grader.authoring.session import open_course
     from grader.errors import InputError
     from grader.judge.grade import grade_submission
-    from grader.sandbox.client import Sandbox
+    from grader.sandbox import backends
     from grader.spec.quiz.sheet import sheet_student
 
     if not directory.is_dir():
         raise InputError(f"{directory} is not a folder", "Pass the folder that holds entropy.py and the other files.")
-    with Sandbox() as sandbox:
-        sandbox.spawn()  # starts NumPy in the fork server while this process loads the course
+    with backends.open_runner(runner) as sandbox:
+        sandbox.spawn()  # starts NumPy in the runner while this process loads the course
         session = open_course(course_dir, directory)
+        backends.check_allowed(sandbox.runner, session.plan.mode, session.course.isolation)
         result = grade_submission(session.plan, directory, sandbox,
                                   student=student or sheet_student(directory) or directory.resolve().name)
     text = render(result, fmt, templates=templates, color=output is None and fmt == "text" and use_color())
@@ -132,21 +138,26 @@ def check(directory: Path, course_dir: Path | None, fmt: str, output: Path | Non
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: only on a terminal).")
 @click.option("--format", "formats", type=click.Choice(["junit", "gradescope"]), multiple=True,
               help="Also write this view per student: junit/<student>.xml, gradescope/<student>.json (repeatable).")
+@runner_option
 def batch(submissions: Path, course_dir: Path | None, out: Path, jobs: int | None, shard: str | None,
-          canvas_map: Path | None, progress: bool | None, formats: tuple[str, ...]) -> None:
+          canvas_map: Path | None, progress: bool | None, formats: tuple[str, ...], runner: str | None) -> None:
     """Grade a class: SUBMISSIONS holds one folder per student (or is a .zip of them)."""
     from grader.authoring.session import open_course
     from grader.classroom.batch import GRADEBOOK, SUMMARY, run_batch
     from grader.classroom.gradebook import load_canvas_map
     from grader.classroom.submissions import parse_shard
+    from grader.sandbox import backends
 
     shard_kn = parse_shard(shard)
     canvas = load_canvas_map(canvas_map) if canvas_map else None
     session = open_course(course_dir)
     if session.plan.mode != "course":
         raise UsageError("grader batch needs the course repository", "Run it inside the course or pass --course DIR.")
+    chosen = backends.preferred(runner)
+    if backends.check_allowed(chosen, session.plan.mode, session.course.isolation):
+        click.echo(f"Warning: {backends.BEST_EFFORT_WARNING}", err=True)
     state = run_batch(session.plan, submissions, out, jobs=jobs, shard=shard_kn, canvas=canvas, progress=progress,
-                      formats=formats)
+                      formats=formats, runner=chosen)
     done = state.graded + state.skipped
     rate = f"{state.graded / state.wall:.0f}/s" if state.wall > 0 else "-"
     line = (f"Graded {state.graded} of {state.total} submissions in {state.wall:.1f} s ({rate}); "
@@ -193,8 +204,9 @@ def merge(outputs: tuple[Path, ...], out: Path, canvas_map: Path | None) -> None
 @click.option("--student", help="Student id shown in the report (default: the folder name).")
 @click.option("--templates", type=click.Path(path_type=Path, file_okay=False, exists=True),
               help="A folder of templates that override the built-in ones.")
+@runner_option
 def ci(directory: Path, course_dir: Path | None, fmt: str, output: Path | None, student: str | None,
-       templates: Path | None) -> None:
+       templates: Path | None, runner: str | None) -> None:
     """Grade DIRECTORY for CI: exit 1 below the pass threshold, else 0.
 
     On GitHub Actions it also writes the job summary, annotates the failing lines (at most 10), and
@@ -205,7 +217,7 @@ def ci(directory: Path, course_dir: Path | None, fmt: str, output: Path | None, 
 
     env = run.default_env()
     try:
-        result = run.grade_folder(directory, course_dir, student)
+        result = run.grade_folder(directory, course_dir, student, runner)
     except GraderError as exc:
         if run.on_github(env):
             click.echo(command("error", exc.format(), title="grader ci could not grade"), err=True)

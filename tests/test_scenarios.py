@@ -4,6 +4,9 @@ Each is graded from a copy placed beside another student's folder and a gradeboo
 prove that nothing outside the sandbox changed, that no process outlived the grading, and that the
 temporary folders were removed. ``expected.json`` pins every check's status, score and message; set
 GRADER_UPDATE_GOLDEN=1 to rewrite them after an intended change.
+
+Every scenario runs on both runners (grader.sandbox.backends): the confined one writes the goldens, and
+the portable one must reach the same record, apart from the runner's name and timings.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import yaml
 
 from grader.judge.grade import Plan, grade_submission
 from grader.record import GradeResult
-from grader.sandbox.client import Sandbox
+from grader.sandbox.backends import Runner, make
 from grader.spec.course import load_course
 from grader.spec.expected import reference_outputs
 
@@ -35,9 +38,9 @@ def plan(course_root: Path) -> Plan:
     return Plan.build(course, "course", reference_outputs(course))
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox() as sb:
+@pytest.fixture(scope="module", params=["confined", "portable"])
+def sandbox(request):
+    with make(request.param) as sb:
         yield sb
 
 
@@ -93,7 +96,7 @@ def stray_processes() -> list[str]:
 
 
 @pytest.mark.parametrize("folder", SCENARIOS, ids=[p.name for p in SCENARIOS])
-def test_scenario(folder: Path, plan: Plan, sandbox: Sandbox, tmp_path: Path, monkeypatch) -> None:
+def test_scenario(folder: Path, plan: Plan, sandbox: Runner, tmp_path: Path, monkeypatch) -> None:
     spec = yaml.safe_load((folder / "scenario.yaml").read_text())
     klass = tmp_path / "class"
     submission = klass / "student-under-test"
@@ -112,6 +115,7 @@ def test_scenario(folder: Path, plan: Plan, sandbox: Sandbox, tmp_path: Path, mo
     elapsed = time.monotonic() - started
 
     assert result.grader_error is None
+    assert result.runner == sandbox.runner
     assert elapsed < spec.get("max_seconds", 10), f"took {elapsed:.1f} s"
     assert list(private_tmp.iterdir()) == [], "a temporary folder was left behind"
     private_tmp.rmdir()
@@ -132,12 +136,12 @@ def test_scenario(folder: Path, plan: Plan, sandbox: Sandbox, tmp_path: Path, mo
 
     expected_file = folder / "expected.json"
     data = golden(result)
-    if UPDATE or not expected_file.exists():
+    if (UPDATE or not expected_file.exists()) and sandbox.runner == "confined":
         expected_file.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
     assert data == json.loads(expected_file.read_text())
 
 
-def test_grading_twice_gives_the_same_result(plan: Plan, sandbox: Sandbox) -> None:
+def test_grading_twice_gives_the_same_result(plan: Plan, sandbox: Runner) -> None:
     sub = HERE / "scenarios" / "mistake-kl-swapped" / "submission"
     first = golden(grade_submission(plan, sub, sandbox))
     second = golden(grade_submission(plan, sub, sandbox))

@@ -44,7 +44,8 @@ from grader.files import open_atomic, write_atomic
 from grader.judge.grade import Plan, grade_submission
 from grader.record import GradeResult
 from grader.reports.render import FORMATS, render
-from grader.sandbox.client import Sandbox
+from grader.sandbox import backends
+from grader.sandbox.backends import Runner
 from grader.spec.course import Course
 
 RESULTS, REPORTS = "results", "reports"
@@ -247,6 +248,7 @@ class WorkerSetup:
     reports: bool
     scratch: Path | None = None  # where sandbox copies are made; listed in ``forbidden`` too
     formats: tuple[str, ...] = ()  # extra per-student views (junit, gradescope): <format>/<student>.<ext>
+    runner: str = "confined"  # grader.sandbox.backends: confined | portable
 
 
 def _error_result(setup: WorkerSetup, student: str, message: str) -> GradeResult:
@@ -302,7 +304,7 @@ def _digest(path: Path) -> str:
         return "unreadable"
 
 
-def grade_one(setup: WorkerSetup, sandbox: Sandbox, job: dict[str, Any]) -> dict[str, Any]:
+def grade_one(setup: WorkerSetup, sandbox: Runner, job: dict[str, Any]) -> dict[str, Any]:
     """Grade one submission (or recognise it as unchanged); never raises for a submission's sake."""
     student, path = job["student"], Path(job["path"])
     digest = _digest(path)
@@ -321,7 +323,7 @@ def _worker_main(conn: Connection, setup: WorkerSetup, inherited: list[Connectio
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for other in inherited:  # the parent's ends of the pipes, copied by fork: keep only ours, so EOF arrives
         other.close()
-    sandbox = Sandbox()
+    sandbox = backends.make(setup.runner)
 
     def stop_now(_sig: int, _frame: Any) -> None:
         sandbox.signal_kill()
@@ -527,7 +529,7 @@ def _bar(total: int, show: bool | None) -> Any:
 
 def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, shard: tuple[int, int] | None = None,
               canvas: CanvasMap | None = None, progress: bool | None = None,
-              formats: tuple[str, ...] = ()) -> Progress:
+              formats: tuple[str, ...] = (), runner: str = "confined") -> Progress:
     """Grade every submission in ``source`` (or this shard of them) into ``out``; see the module docstring."""
     jobs = jobs or os.cpu_count() or 1
     if jobs < 1:
@@ -543,7 +545,7 @@ def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, s
         scratch = scratch_root()
         setup = WorkerSetup(plan=plan, meta=meta, out=out.resolve(),
                             forbidden=(out.resolve(), source.resolve(), scratch), reports=reports_enabled(),
-                            scratch=scratch, formats=tuple(formats))
+                            scratch=scratch, formats=tuple(formats), runner=runner)
         # Workers fork now, before this process lists the class and reads the manifest, so that they do not
         # carry (and count in their memory) what only this process needs. A worker starts its sandbox lazily.
         pool = Pool(setup, jobs)

@@ -76,6 +76,13 @@ def _read_output(stream: IO[bytes], q: queue.Queue, marker: bytes) -> None:
             buf = buf[len(buf) - keep:]
 
 
+def child_argv() -> list[str]:
+    """A fresh, isolated (-I) interpreter in UTF-8 mode that runs ``portable_child.main``."""
+    pkg_parent = str(Path(grader.__file__).resolve().parent.parent)
+    code = f"import sys; sys.path.insert(0, {pkg_parent!r}); from grader.sandbox.portable_child import main; main()"
+    return [sys.executable, "-I", "-B", "-X", "utf8", "-c", code]
+
+
 class _Child:
     """One fresh interpreter with its reader threads; started before it is needed."""
 
@@ -83,9 +90,6 @@ class _Child:
         env = {k: os.environ[k] for k in _KEEP_ENV if k in os.environ}
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             env[var] = "1"  # as in the fork server: the same timings, and batch parallelises across submissions
-        pkg_parent = str(Path(grader.__file__).resolve().parent.parent)
-        code = (f"import sys; sys.path.insert(0, {pkg_parent!r}); "
-                "from grader.sandbox.portable_child import main; main()")
         kwargs: dict[str, Any] = {}
         if WINDOWS:
             kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # Ctrl-C is the grader's to handle
@@ -94,7 +98,7 @@ class _Child:
         self.marker = f"\x00grader-sync-{secrets.token_hex(12)}\x00".encode("ascii")
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-B", "-X", "utf8", "-c", code], stdin=subprocess.PIPE,
+                child_argv(), stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tempfile.gettempdir(), **kwargs,
             )
         except OSError as exc:
