@@ -145,7 +145,8 @@ class _Child:
 
     def finish(self) -> None:
         """After the kill: let the reader threads reach the end of their pipes (draining what they queue)."""
-        until = time.monotonic() + 2
+        # Not long: a process the code started (and that outlived the kill) may hold the pipes open.
+        until = time.monotonic() + 0.5
         while any(t.is_alive() for t in self.threads) and time.monotonic() < until:
             try:
                 self.queue.get(timeout=0.05)
