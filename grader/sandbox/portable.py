@@ -31,9 +31,10 @@ import grader
 from grader.sandbox.client import SandboxCrashed
 
 EXCERPT = 2000
+HEAD = 4 * EXCERPT + 8  # bytes of a stretch of output that can hold EXCERPT characters of UTF-8
 STARTUP = 30.0  # seconds for a fresh interpreter to import NumPy on a slow laptop, on top of the import limit
 MAX_EVENT_LINE = 64 * 1024 * 1024  # an array of 10**6 floats is about 25 MB of JSON
-SYNC_WAIT = 0.5  # how long an event waits for its output marker before the parent stops waiting for markers
+SYNC_WAIT = 0.5  # how long a quiet output pipe may keep an event waiting for its marker; then markers are ignored
 _KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "SYSTEMROOT", "SYSTEMDRIVE", "WINDIR", "TEMP", "TMP",
              "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 WINDOWS = sys.platform == "win32"
@@ -52,28 +53,52 @@ def _read_events(stream: IO[bytes], q: queue.Queue) -> None:
 
 
 def _read_output(stream: IO[bytes], q: queue.Queue, marker: bytes) -> None:
-    """Output bytes and sync markers, in order; a marker split across reads is held back until complete."""
-    buf = b""
-    keep = len(marker) - 1
+    """Printed output as ("out", (first bytes, size)) between sync markers ("mark"), in pipe order.
+
+    Only the first HEAD bytes of a stretch are kept (the parent never shows more than EXCERPT characters of
+    a call) and stretches are passed on at each marker or every 50 ms, so a flood costs the parent counting,
+    not a queue item per read. A marker split across reads is held back until complete.
+    """
+    tail = b""
+    head = bytearray()
+    size = 0
+    last = time.monotonic()
+
+    def add(data: bytes) -> None:
+        nonlocal size
+        size += len(data)
+        if len(head) < HEAD:
+            head.extend(data[:HEAD - len(head)])
+
+    def flush() -> None:
+        nonlocal size, last
+        if size:
+            q.put(("out", (bytes(head), size)))
+            head.clear()
+            size = 0
+        last = time.monotonic()
+
     while True:
         data = stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536)
         if not data:
-            if buf:
-                q.put(("out", buf))
+            add(tail)
+            flush()
             q.put(("out-eof", None))
             return
-        buf += data
+        buf = tail + data
         while True:
             k = buf.find(marker)
             if k < 0:
                 break
-            if k:
-                q.put(("out", buf[:k]))
+            add(buf[:k])
+            flush()
             q.put(("mark", None))
             buf = buf[k + len(marker):]
-        if len(buf) > keep:
-            q.put(("out", buf[:len(buf) - keep]))
-            buf = buf[len(buf) - keep:]
+        cut = max(0, len(buf) - (len(marker) - 1))
+        add(buf[:cut])
+        tail = buf[cut:]
+        if time.monotonic() - last > 0.05:
+            flush()
 
 
 def child_argv() -> list[str]:
@@ -319,15 +344,17 @@ class Supervisor:
                 "output_bytes": self.output_bytes, "internal": self.internal, "worker_peak_rss_kb": None,
                 "confinement": self.confinement}
 
-    def _keep_output(self, data: bytes, phase: tuple[str, Any]) -> None:
-        self.output_bytes += len(data)
+    def _keep_output(self, stretch: tuple[bytes, int], phase: tuple[str, Any]) -> None:
+        """A stretch of output (its first bytes and its size), counted as the fork server counts a read."""
+        data, size = stretch
+        self.output_bytes += size
         if phase[0] == "call":
-            self.output_sizes[phase[1]] += len(data)
+            self.output_sizes[phase[1]] += size
         room = self.output_cap - self.output_kept
         if room <= 0:
             return
         chunk = data[:room]
-        self.output_kept += len(chunk)
+        self.output_kept += min(size, room)
         if phase[0] == "call":
             i = phase[1]
             if len(self.outputs[i]) < EXCERPT:
@@ -346,82 +373,103 @@ class Supervisor:
             self.sandbox._current = None
 
     def _watch(self, child: _Child) -> None:
+        """Merge the two pipes in the child's order: output up to a sync marker belongs to the phase before the
+        marker's event, so a marker waits for its event and an event for its marker (each at most SYNC_WAIT
+        while the other pipe is quiet, for code that closed or forged its copy of the output pipe)."""
         limits = self.limits
-        phase: tuple[str, Any] = ("idle", None)
-        deadline = time.monotonic() + STARTUP + limits["import_time"] + 5
-        started = 0.0
-        waiting: deque[tuple[bytes, float]] = deque()  # events whose output marker has not arrived yet
-        marks = 0
-        handled = 0
+        self._phase: tuple[str, Any] = ("idle", None)
+        self._deadline = time.monotonic() + STARTUP + limits["import_time"] + 5
+        self._started = 0.0
+        events: deque[tuple[bytes, float]] = deque()  # events not handled yet, with their arrival time
+        output: deque[tuple[str, Any]] = deque()  # ("out", (first bytes, size)) and ("mark", arrival time), in pipe order
         sync = True
+        last_out = 0.0
         out_open = ev_open = True
         while True:
             now = time.monotonic()
-            wake = deadline
-            if waiting and sync:
-                wake = min(wake, waiting[0][1] + SYNC_WAIT)
-            if not ev_open and not waiting:
+            # -- apply what is in order ------------------------------------------------------
+            while True:
+                if output and output[0][0] == "out":
+                    self._keep_output(output.popleft()[1], self._phase)
+                elif output and events:  # a marker and its event
+                    output.popleft()
+                    if not self._handle(child, *events.popleft()):
+                        return
+                elif output:  # a marker without its event yet
+                    if now - output[0][1] < SYNC_WAIT:
+                        break
+                    output.popleft()  # not ours: dropped
+                elif events and (not sync or not out_open or now >= self._deadline
+                                 or now - max(events[0][1], last_out) >= SYNC_WAIT):
+                    if sync and out_open and now < self._deadline:
+                        sync = False  # the marker did not come (the code closed its copy of the pipe)
+                    if not self._handle(child, *events.popleft()):
+                        return
+                else:
+                    break
+            if not ev_open and not events:
                 # The result pipe closed before "end": the worker died. Its output comes first.
                 try:
-                    code = child.proc.wait(timeout=max(0.1, deadline - now))
+                    code = child.proc.wait(timeout=max(0.1, self._deadline - now))
                 except subprocess.TimeoutExpired:  # it closed its result pipe and went on running
                     child.kill()
-                    self._timeout(phase)
+                    self._timeout(self._phase)
                     return
-                until = now + 1
+                until = time.monotonic() + 1
                 while out_open and time.monotonic() < until:
                     try:
                         kind, data = child.queue.get(timeout=max(0.0, until - time.monotonic()))
                     except queue.Empty:
                         break
                     if kind == "out":
-                        self._keep_output(data, phase)
+                        self._keep_output(data, self._phase)
                     out_open = kind != "out-eof"
-                self._crash(phase, describe_exit(code, limits))
+                for kind, data in output:
+                    if kind == "out":
+                        self._keep_output(data, self._phase)
+                self._crash(self._phase, describe_exit(code, limits))
                 return
-            if now >= deadline:
+            if now >= self._deadline and not events:  # an event that came in time is handled first
                 child.kill()
-                self._timeout(phase)
+                self._timeout(self._phase)
                 return
+            wake = self._deadline if not (events or output) else min(self._deadline, now + 0.05)
             try:
                 kind, data = child.queue.get(timeout=max(0.0, wake - now))
             except queue.Empty:
-                kind, data = "tick", None
+                continue
             if kind == "out":
-                self._keep_output(data, phase)
+                output.append(("out", data))
+                last_out = time.monotonic()
             elif kind == "mark":
-                marks += 1
+                output.append(("mark", time.monotonic()))
             elif kind == "out-eof":
                 out_open = False
             elif kind == "ev":
-                waiting.append((data, time.monotonic()))
+                events.append((data, time.monotonic()))
             elif kind == "ev-eof":
                 ev_open = False
             elif kind == "ev-bad":
                 child.kill()
-                self._crash(phase, "the worker's report was corrupted (did the code write to its result pipe?)")
+                self._crash(self._phase, "the worker's report was corrupted (did the code write to its result pipe?)")
                 return
-            while waiting and (marks > handled or not out_open or not sync
-                               or time.monotonic() >= waiting[0][1] + SYNC_WAIT):
-                if sync and marks <= handled and out_open:
-                    sync = False  # the marker did not come (the code closed its copy of the pipe): stop waiting
-                line, _ = waiting.popleft()
-                handled += 1
-                try:
-                    ev = json.loads(line)
-                    if not isinstance(ev, dict):
-                        raise ValueError("not an object")
-                except ValueError:
-                    child.kill()
-                    self._crash(phase, "the worker's report was corrupted (did the code write to its result pipe?)")
-                    return
-                phase, deadline, started, ended = self._event(ev, phase, deadline, started)
-                if ended:
-                    return
 
-    def _event(self, ev: dict[str, Any], phase: tuple[str, Any], deadline: float, started: float):
+    def _handle(self, child: _Child, line: bytes, at: float) -> bool:
+        """One event, timed by when it arrived (not when its output was drained); False when the round is over."""
+        try:
+            ev = json.loads(line)
+            if not isinstance(ev, dict):
+                raise ValueError("not an object")
+        except ValueError:
+            child.kill()
+            self._crash(self._phase, "the worker's report was corrupted (did the code write to its result pipe?)")
+            return False
+        self._phase, self._deadline, self._started, ended = self._event(ev, self._phase, self._deadline,
+                                                                         self._started, at)
+        return not ended
+
+    def _event(self, ev: dict[str, Any], phase: tuple[str, Any], deadline: float, started: float, now: float):
         limits = self.limits
-        now = time.monotonic()
         kind = ev.get("ev")
         if kind == "importing" and any(t["module"] == ev.get("module") for t in self.tasks):
             return ("import", ev.get("module")), now + limits["import_time"], now, False
