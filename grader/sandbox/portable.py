@@ -177,9 +177,12 @@ class _Child:
                 self.queue.get(timeout=0.05)
             except queue.Empty:
                 pass
-        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+        # A pipe whose reader is still blocked stays open (closing it would wait for the reader's lock); the
+        # reader ends when the last process holding the other end does.
+        for stream, reader in ((self.proc.stdin, None), (self.proc.stdout, self.threads[0]),
+                               (self.proc.stderr, self.threads[1])):
             try:
-                if stream is not None:
+                if stream is not None and (reader is None or not reader.is_alive()):
                     stream.close()
             except OSError:
                 pass
