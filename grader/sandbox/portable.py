@@ -13,6 +13,7 @@ does not wait for Python and NumPy to start; it has seen nothing of the course u
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import queue
@@ -99,6 +100,18 @@ def _read_output(stream: IO[bytes], q: queue.Queue, marker: bytes) -> None:
         tail = buf[cut:]
         if time.monotonic() - last > 0.05:
             flush()
+
+
+def enforced_here() -> dict[str, bool]:
+    """Which limits the portable child enforces on this OS (it reports the same in its first event).
+
+    Deadlines and output caps are the parent's and hold everywhere. RLIMIT_AS: Linux only (macOS accepts it
+    but does not enforce it; Windows has no rlimits). The audit hook comes with grader.sandbox.guard, which
+    needs ``resource``: macOS and Linux, not Windows.
+    """
+    rlimits = importlib.util.find_spec("resource") is not None
+    return {"memory_limit": rlimits and sys.platform.startswith("linux"), "file_size_limit": rlimits,
+            "cpu_limit": rlimits, "audit_hook": rlimits}
 
 
 def child_argv() -> list[str]:
