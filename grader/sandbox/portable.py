@@ -7,8 +7,9 @@ its rules, from this process: a wall-clock deadline per call (the child is kille
 remaining calls go on in a new interpreter), the same output cap, the same messages. What it does not
 have is kernel confinement; README "Platforms" says which limits each OS enforces.
 
-A spare interpreter is started ahead (it imports NumPy and waits for its request), so the next round
-does not wait for Python and NumPy to start; it has seen nothing of the course until it gets a request.
+A spare interpreter is started ahead (it imports NumPy and waits for its request) while the grader loads
+the course or judges a round, so the next round does not wait for all of Python and NumPy to start; it has
+seen nothing of the course until it gets a request.
 """
 
 from __future__ import annotations
@@ -242,12 +243,12 @@ class PortableSandbox:
         self.spawn()
 
     def take(self) -> _Child:
-        """A started interpreter for a round, and a new spare behind it."""
+        """A started interpreter for a round. The next spare starts when the round is over (``spawn``), so
+        that its start-up does not compete with the student's calls for the CPU while they are timed."""
         self.spawn()
         child, self._spare = self._spare, None
         assert child is not None
         self._current = child
-        self.spawn()
         return child
 
     def run(self, sandbox_dir: Path, tasks: list[dict[str, Any]], limits: dict[str, Any],
@@ -387,6 +388,7 @@ class Supervisor:
             child.kill()
             child.finish()
             self.sandbox._current = None
+        self.sandbox.spawn()
 
     def _watch(self, child: _Child) -> None:
         """Merge the two pipes in the child's order: output up to a sync marker belongs to the phase before the
