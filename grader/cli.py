@@ -278,5 +278,17 @@ def init_ci(directory: Path, kind: str | None, install: str | None, classroom: b
         click.echo(f"Wrote {path}")
 
 
+def _printable_output() -> None:
+    """A console or pipe whose encoding lacks ✓ and ✗ (Windows code pages) gets '?' instead of a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            "✓✗·…".encode(stream.encoding or "ascii")
+        except (LookupError, UnicodeEncodeError):
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                reconfigure(errors="replace")
+
+
 def main() -> None:
+    _printable_output()
     cli(prog_name="grader")

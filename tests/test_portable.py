@@ -301,3 +301,36 @@ def test_a_mistake_is_explained_the_same_way_on_both_runners(tmp_path: Path, mon
                 c.pop("duration")
     assert records["portable"] == records["confined"]
     assert any(c["misconception"] for ex in records["portable"]["exercises"] for c in ex["checks"])
+
+
+class _Terminal:
+    def isatty(self) -> bool:
+        return True
+
+
+def test_no_colour_on_a_windows_console_that_cannot_show_it(monkeypatch):
+    from grader.reports import render
+
+    for var in ("NO_COLOR", "WT_SESSION", "TERM"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(render.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(render.sys, "platform", "win32")
+    assert render.use_color(_Terminal()) is False
+    monkeypatch.setenv("WT_SESSION", "1")  # Windows Terminal understands ANSI
+    assert render.use_color(_Terminal()) is True
+
+
+def test_a_console_without_unicode_gets_question_marks_not_a_crash(tmp_path: Path):
+    """A Windows code page has no ✓ or ✗: the report still prints (click would raise UnicodeEncodeError)."""
+    folder = tmp_path / "student"
+    built = subprocess.run([sys.executable, "-m", "grader", "build", "--course", str(ROOT), "--out", str(folder)],
+                           capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    env = {**os.environ, "PYTHONIOENCODING": "cp1252"}
+    env.pop("PYTHONUTF8", None)
+    done = subprocess.run([sys.executable, "-m", "grader", "check", "--runner", "portable", "."], cwd=folder,
+                          capture_output=True, env=env)
+    assert done.returncode == 0, done.stderr.decode("cp1252")
+    text = done.stdout.decode("cp1252")
+    assert "  ? entropy()  0/3 checks passed" in text
+    assert text.splitlines()[-1] == "Runner: portable"
