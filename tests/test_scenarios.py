@@ -35,6 +35,13 @@ SCENARIOS = sorted(p.parent for p in (HERE / "scenarios").glob("*/scenario.yaml"
 UPDATE = os.environ.get("GRADER_UPDATE_GOLDEN") == "1"
 # The limit each hostile scenario needs, where the portable runner lacks it on some OS (README "Platforms"):
 # there the scenario is skipped for that runner, since its record differs by design.
+# Goldens are written with Python 3.11. Where another version words a result differently (on both runners
+# alike), the statuses are still asserted there, but not the golden messages (measured on 3.10 and 3.13).
+GOLDEN_PYTHON = (3, 11)
+VERSION_DEPENDENT = {
+    "hostile-recursion": "before 3.11, runaway recursion overflows the C stack: a crash, not a timeout",
+    "broken-not-utf8": "3.13 (measured; 3.12 not tried) puts the undecodable byte's SyntaxError on line 1",
+}
 PORTABLE_NEEDS = {"hostile-memory-bomb": "memory_limit", "hostile-network": "audit_hook",
                   "hostile-read-reference": "audit_hook", "hostile-fork-child": "audit_hook"}
 
@@ -153,6 +160,8 @@ def test_scenario(folder: Path, plan: Plan, sandbox: Runner, tmp_path: Path, mon
 
     expected_file = folder / "expected.json"
     data = golden(result)
+    if folder.name in VERSION_DEPENDENT and sys.version_info[:2] != GOLDEN_PYTHON:
+        return  # the statuses above hold; the golden messages are 3.11's (VERSION_DEPENDENT says why)
     if (UPDATE or not expected_file.exists()) and sandbox.runner == "confined":
         expected_file.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
     assert data == json.loads(expected_file.read_text())
