@@ -14,6 +14,10 @@ from grader.files import write_atomic
 from grader.reports.render import FORMATS, render, use_color, warm_up
 
 FORMAT_HELP = "Report format."
+runner_option = click.option(
+    "--runner", type=click.Choice(["confined", "portable"]),
+    help="Runner for the submission's code. confined: fork server with kernel confinement (Linux; grades for "
+         "credit). portable: a fresh Python per submission, any OS. Default: confined where it can run.")
 
 
 def _fail(exc: GraderError) -> None:
@@ -149,16 +153,17 @@ def next_steps(out: Path) -> str:
                                 "(default: the id on quiz.yaml, else the folder name).")
 @click.option("--templates", type=click.Path(path_type=Path, file_okay=False, exists=True),
               help="A folder of templates that override the built-in ones.")
+@runner_option
 def check(directory: Path, course_dir: Path | None, fmt: str, output: Path | None, student: str | None,
-          templates: Path | None) -> None:
+          templates: Path | None, runner: str | None) -> None:
     """Grade the submission in DIRECTORY (default: here)."""
     from grader.errors import InputError
-    from grader.sandbox.client import Sandbox
+    from grader.sandbox import backends
 
     if not directory.is_dir():
         raise InputError(f"{directory} is not a folder", "Pass the folder that holds entropy.py and the other files.")
-    with Sandbox() as sandbox:
-        # The fork server starts first: its interpreter and NumPy load on the other core while this process
+    with backends.open_runner(runner) as sandbox:
+        # The runner starts first: its interpreter and NumPy load on the other core while this process
         # imports the grader (NumPy included) and loads the course.
         sandbox.spawn()
         from grader.authoring.session import open_course
@@ -166,6 +171,7 @@ def check(directory: Path, course_dir: Path | None, fmt: str, output: Path | Non
         from grader.spec.quiz.sheet import sheet_student
 
         session = open_course(course_dir, directory)
+        backends.check_allowed(sandbox.runner, session.plan.mode, session.course.isolation)
         # This process mostly waits while the sandbox runs: Jinja2 and the template load meanwhile.
         warm = threading.Thread(target=warm_up, args=(fmt, templates), daemon=True)
         warm.start()
@@ -197,15 +203,17 @@ def check(directory: Path, course_dir: Path | None, fmt: str, output: Path | Non
               help="The export's layout (default: detected).")
 @click.option("--prefix", help="GitHub Classroom: the assignment prefix to strip from repository names "
                                "(default: the common prefix, when plain to see).")
+@runner_option
 def batch(submissions: Path, course_dir: Path | None, out: Path, jobs: int | None, shard: str | None,
           canvas_map: Path | None, progress: bool | None, formats: tuple[str, ...], layout: str | None,
-          prefix: str | None) -> None:
+          prefix: str | None, runner: str | None) -> None:
     """Grade a class: SUBMISSIONS is an LMS export (Canvas, Gradescope, Moodle, GitHub Classroom repositories,
     or one folder per student), as a folder or the .zip the LMS gave you."""
     from grader.authoring.session import open_course
     from grader.classroom.batch import GRADEBOOK, SUMMARY, run_batch
     from grader.classroom.gradebook import load_canvas_map
     from grader.classroom.submissions import parse_shard
+    from grader.sandbox import backends
 
     shard_kn = parse_shard(shard)
     canvas = load_canvas_map(canvas_map) if canvas_map else None
@@ -214,9 +222,12 @@ def batch(submissions: Path, course_dir: Path | None, out: Path, jobs: int | Non
         raise UsageError("grader batch needs the course repository", "Run it inside the course or pass --course DIR.")
     if prefix is not None and layout not in (None, "classroom"):
         raise UsageError("--prefix is for GitHub Classroom repositories", "Drop --prefix, or use --layout classroom.")
+    chosen = backends.preferred(runner)
+    if backends.check_allowed(chosen, session.plan.mode, session.course.isolation):
+        click.echo(f"Warning: {backends.BEST_EFFORT_WARNING}", err=True)
     state = run_batch(session.plan, submissions, out, jobs=jobs, shard=shard_kn, canvas=canvas, progress=progress,
                       formats=formats, layout=layout or ("classroom" if prefix is not None else None), prefix=prefix,
-                      note=click.echo)
+                      note=click.echo, runner=chosen)
     done = state.graded + state.skipped
     rate = f"{state.graded / state.wall:.0f}/s" if state.wall > 0 else "-"
     line = (f"Graded {state.graded} of {state.total} submissions in {state.wall:.1f} s ({rate}); "
@@ -263,8 +274,9 @@ def merge(outputs: tuple[Path, ...], out: Path, canvas_map: Path | None) -> None
 @click.option("--student", help="Student id shown in the report (default: the folder name).")
 @click.option("--templates", type=click.Path(path_type=Path, file_okay=False, exists=True),
               help="A folder of templates that override the built-in ones.")
+@runner_option
 def ci(directory: Path, course_dir: Path | None, fmt: str, output: Path | None, student: str | None,
-       templates: Path | None) -> None:
+       templates: Path | None, runner: str | None) -> None:
     """Grade DIRECTORY for CI: exit 1 below the pass threshold, else 0.
 
     On GitHub Actions it also writes the job summary, annotates the failing lines (at most 10), and
@@ -275,7 +287,7 @@ def ci(directory: Path, course_dir: Path | None, fmt: str, output: Path | None, 
 
     env = run.default_env()
     try:
-        result = run.grade_folder(directory, course_dir, student)
+        result = run.grade_folder(directory, course_dir, student, runner)
     except GraderError as exc:
         if run.on_github(env):
             click.echo(command("error", exc.format(), title="grader ci could not grade"), err=True)
@@ -335,5 +347,17 @@ def init_ci(directory: Path, kind: str | None, install: str | None, classroom: b
         click.echo(f"Wrote {path}")
 
 
+def _printable_output() -> None:
+    """A console or pipe whose encoding lacks ✓ and ✗ (Windows code pages) gets '?' instead of a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            "✓✗·…".encode(stream.encoding or "ascii")
+        except (LookupError, UnicodeEncodeError):
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                reconfigure(errors="replace")
+
+
 def main() -> None:
+    _printable_output()
     cli(prog_name="grader")

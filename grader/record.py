@@ -123,6 +123,8 @@ class GradeResult:
     reveal: str = "always"  # course.yaml's policy for hidden checks (always | never | after_due), for views
     environment: Environment | None = None  # what graded it; None only for records made outside grading
     confinement: dict[str, Any] | None = None  # kernel layers that confined the student's code (sandbox.client)
+    runner: str = "confined"  # which backend ran the code: confined (kernel confinement) | portable (any OS)
+    warnings: list[str] = field(default_factory=list)  # shown in every report, e.g. hidden cases graded portably
 
     def checks(self) -> list[tuple[ExerciseResult, Check]]:
         return [(ex, c) for ex in self.exercises for c in ex.checks]
@@ -130,7 +132,8 @@ class GradeResult:
     def to_dict(self) -> dict[str, Any]:
         data = _tree(self)  # json_safe(asdict(self)) in one pass: a student's NaN or inf must not break the JSON
         order = ["version", "course", "student", "mode", "score", "max_score", "pass_threshold", "passed",
-                 "exercises", "quizzes", "grader_error", "duration", "reveal", "environment", "confinement"]
+                 "exercises", "quizzes", "grader_error", "duration", "reveal", "environment", "confinement", "runner",
+                 "warnings"]
         return {k: data[k] for k in order if k != "confinement" or data[k] is not None}
 
     def to_json(self, indent: int | None = 2) -> str:

@@ -20,6 +20,11 @@ COURSE = ROOT / "tests" / "fixtures" / "infotheory"  # the engine tests' fixture
 SCENARIOS = ROOT / "tests" / "scenarios"
 
 
+def score_line(lines: list[str]) -> str:
+    """The text report's score line (the foot under it names the runner, its confinement and what graded it)."""
+    return next(line for line in lines if line.startswith("Score: "))
+
+
 def run(*args: str, cwd: Path | None = None):
     old = Path.cwd()
     try:
@@ -38,9 +43,9 @@ def test_check_a_correct_submission():
     assert "Exercise 1: entropy of three distributions (entropy.py)  10/10" in lines
     assert "  ✓ entropy()  7/7 checks passed" in lines
     assert "  ✓ best_q1()  2/2 checks passed" in lines
-    assert lines[-2] == "Score: 30/50 (60%) · 31 of 31 checks passed"  # the quiz sheet is missing
+    assert score_line(lines) == "Score: 30/50 (60%) · 31 of 31 checks passed"  # the quiz sheet is missing
     assert lines[-1].startswith("Graded by infotheory-grader ")  # what graded it, at the foot
-    assert lines[-2].startswith("Confinement: ")  # and the kernel layers that took effect
+    assert lines[-2].startswith("Runner: confined · Confinement: ")  # the runner and the kernel layers
 
 
 def test_check_explains_a_wrong_answer():
@@ -94,7 +99,7 @@ def test_build_then_check_the_untouched_stubs(tmp_path: Path):
     assert checked.exit_code == 0, checked.output
     assert "  ! entropy()  not implemented yet: 3 checks" in checked.output  # one line, not a block per case
     assert "raises NotImplementedError" not in checked.output
-    assert checked.output.splitlines()[-2] == "Score: 0/12.5 (0%) · 0 of 13 checks passed · public checks only"
+    assert score_line(checked.output.splitlines()) == "Score: 0/12.5 (0%) · 0 of 13 checks passed · public checks only"
 
 
 def test_student_folder_holds_nothing_hidden(tmp_path: Path):
@@ -113,7 +118,7 @@ def test_a_student_checks_a_correct_solution_locally(tmp_path: Path):
     for f in ("entropy.py", "cross_entropy.py", "kl_sweep.py"):
         (out / f).write_text((SCENARIOS / "correct-math" / "submission" / f).read_text())
     checked = run("check", str(out), cwd=tmp_path)
-    assert checked.output.splitlines()[-2] == \
+    assert score_line(checked.output.splitlines()) == \
         "Score: 12.5/12.5 (100%) · 13 of 13 checks passed · public checks only"
 
 

@@ -27,17 +27,19 @@ def exit_code(result: GradeResult) -> ExitCode:
     return ExitCode.OK if result.passed else ExitCode.BELOW_THRESHOLD
 
 
-def grade_folder(directory: Path, course_dir: Path | None, student: str | None) -> GradeResult:
+def grade_folder(directory: Path, course_dir: Path | None, student: str | None,
+                 runner: str | None = None) -> GradeResult:
     from grader.authoring.session import open_course
     from grader.judge.grade import grade_submission
-    from grader.sandbox.client import Sandbox
+    from grader.sandbox import backends
     from grader.spec.quiz.sheet import sheet_student
 
     if not directory.is_dir():
         raise InputError(f"{directory} is not a folder", "Pass the folder that holds entropy.py and the other files.")
-    with Sandbox() as sandbox:
+    with backends.open_runner(runner) as sandbox:
         sandbox.spawn()  # NumPy starts in the fork server while this process loads the course
         session = open_course(course_dir, directory)
+        backends.check_allowed(sandbox.runner, session.plan.mode, session.course.isolation)
         return grade_submission(session.plan, directory, sandbox,
                                 student=student or sheet_student(directory) or directory.resolve().name)
 

@@ -8,6 +8,7 @@ compile the report template again.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import sys
@@ -150,6 +151,9 @@ def use_color(stream: Any = None) -> bool:
     stream = stream or sys.stdout
     if os.environ.get("NO_COLOR"):
         return False
+    if sys.platform == "win32" and not (os.environ.get("WT_SESSION") or os.environ.get("TERM")
+                                        or importlib.util.find_spec("colorama")):
+        return False  # a classic Windows console shows ANSI codes as text; click translates them only with colorama
     return bool(getattr(stream, "isatty", lambda: False)())
 
 

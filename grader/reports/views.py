@@ -359,8 +359,9 @@ class Confinement:
 def confinement(result: Any) -> Confinement | None:
     """The foot line every report shows: which kernel layers confined the code, and a warning if one failed."""
     conf = getattr(result, "confinement", None)
+    runner = getattr(result, "runner", "confined")
     if not conf:
-        return None
+        return Confinement(f"Runner: {runner} (no kernel confinement)", None) if runner == "portable" else None
     parts = []
     if conf.get("landlock"):
         scope = ["files"] + [name for key, name in (("landlock_network", "network"), ("landlock_scopes", "scopes"))
@@ -372,7 +373,7 @@ def confinement(result: Any) -> Confinement | None:
     if missing:
         warning = (f"Warning: this submission ran with weaker confinement than the grader's default "
                    f"(isolation: {conf.get('isolation', 'best-effort')}); missing: {', '.join(missing)}.")
-    return Confinement("Confinement: " + (" · ".join(parts) if parts else "none"), warning)
+    return Confinement(f"Runner: {runner} · Confinement: " + (" · ".join(parts) if parts else "none"), warning)
 
 
 def graded_by(result: Any) -> str:

@@ -128,6 +128,8 @@ class SandboxCrashed(RuntimeError):
 class Sandbox:
     """A fork server for the lifetime of this object; use as a context manager."""
 
+    runner = "confined"  # the result record's name for this backend (grader.sandbox.backends)
+
     def __init__(self) -> None:
         self._proc: subprocess.Popen[bytes] | None = None
         self._ready = False

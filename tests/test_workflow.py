@@ -1,0 +1,75 @@
+"""The project's own CI workflow (.github/workflows/test.yml): it cannot run here, so its shape is checked.
+
+It was also checked with actionlint (README "Platforms" says how); this test runs actionlint too when it is
+on the PATH.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from grader.handoff.workflow import CHECKOUT, SETUP_PYTHON
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOW = ROOT / ".github" / "workflows" / "test.yml"
+
+
+@pytest.fixture(scope="module")
+def workflow() -> dict:
+    return yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+
+
+def supported_pythons() -> list[str]:
+    """From pyproject.toml's classifiers (read as text: tomllib is not in Python 3.10)."""
+    return re.findall(r'"Programming Language :: Python :: (3\.\d+)"', (ROOT / "pyproject.toml").read_text())
+
+
+def test_pyproject_declares_python_3_10_to_3_13():
+    assert supported_pythons() == ["3.10", "3.11", "3.12", "3.13"]
+    assert 'requires-python = ">=3.10"' in (ROOT / "pyproject.toml").read_text()
+
+
+def test_the_matrix_is_three_systems_by_the_oldest_and_newest_python(workflow: dict):
+    assert set(workflow["on"]) == {"push", "pull_request", "workflow_dispatch"}
+    assert workflow["permissions"] == {"contents": "read"}
+    (job,) = workflow["jobs"].values()
+    assert "permissions" not in job  # the workflow's read-only token
+    matrix = job["strategy"]["matrix"]
+    assert matrix["os"] == ["ubuntu-latest", "macos-latest", "windows-latest"]
+    pythons = supported_pythons()
+    assert matrix["python"] == [pythons[0], pythons[-1]]  # strings: YAML would read 3.10 as 3.1
+    assert job["runs-on"] == "${{ matrix.os }}" and job["timeout-minutes"] <= 60
+
+
+def test_actions_are_pinned_to_the_same_commits_as_init_ci(workflow: dict):
+    (job,) = workflow["jobs"].values()
+    uses = [step["uses"] for step in job["steps"] if "uses" in step]
+    assert uses == [f"{CHECKOUT.repo}@{CHECKOUT.sha}", f"{SETUP_PYTHON.repo}@{SETUP_PYTHON.sha}"]
+    text = WORKFLOW.read_text(encoding="utf-8")
+    for pin in (CHECKOUT, SETUP_PYTHON):
+        assert f"uses: {pin.repo}@{pin.sha}  # {pin.version}\n" in text
+    checkout = next(s for s in job["steps"] if s.get("uses", "").startswith(CHECKOUT.repo))
+    assert checkout["with"] == {"persist-credentials": False}
+
+
+def test_linux_runs_everything_and_the_others_the_portable_tests(workflow: dict):
+    (job,) = workflow["jobs"].values()
+    runs = {s.get("if", ""): s["run"] for s in job["steps"] if "pytest" in s.get("run", "")}
+    assert runs["runner.os == 'Linux'"] == "python -m pytest -q"
+    others = runs["runner.os != 'Linux'"].split()
+    assert others[:4] == ["python", "-m", "pytest", "-q"]
+    for path in others[4:]:
+        assert (ROOT / path).is_file(), path
+    assert "tests/test_scenarios.py" in others and "tests/test_portable.py" in others
+
+
+@pytest.mark.skipif(shutil.which("actionlint") is None, reason="actionlint is not installed here")
+def test_actionlint_finds_nothing():
+    done = subprocess.run(["actionlint", str(WORKFLOW)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
