@@ -32,7 +32,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -339,7 +338,9 @@ def main() -> None:
     floor_script = find_floor()
 
     tmp = Path(tempfile.mkdtemp(prefix="grader-bench-"))
-    lines = []
+    lines = Lines()
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at the start; "
+          f"Python {sys.version.split()[0]}", flush=True)
     try:
         klass = tmp / "class"
         generate(klass, n)
@@ -384,8 +385,8 @@ def main() -> None:
         if args.full:
             (tmp / "course").mkdir()
             cases_wall, _ = batch(klass, tmp / "out-cases", args.jobs, course=cases_only_course(tmp / "course"))
-            lines.insert(2, f"{'grader batch, the same cases as the baseline':58s} {n:11d} {cases_wall:8.2f}s "
-                            f"{n / cases_wall:11.1f}")
+            lines += [f"{'grader batch, the same cases as the baseline':58s} {n:11d} {cases_wall:8.2f}s "
+                      f"{n / cases_wall:11.1f}"]
         cases_out = tmp / ("out-cases" if args.full else "out")
 
         sample = sorted(p.name for p in klass.iterdir())[:baseline_n]
@@ -429,10 +430,16 @@ def main() -> None:
             ]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    cpus = os.cpu_count()
-    print(f"machine: {cpus} cores, load average {os.getloadavg()[0]:.2f} at the end; "
-          f"Python {sys.version.split()[0]}")
-    print(textwrap.dedent("\n".join(lines)))
+    print(f"load average {os.getloadavg()[0]:.2f} at the end", flush=True)
+
+
+class Lines:
+    """The report, printed as each figure is measured (a long run shows its first figures early)."""
+
+    def __iadd__(self, new: list[str]) -> Lines:
+        for line in new:
+            print(line, flush=True)
+        return self
 
 
 if __name__ == "__main__":

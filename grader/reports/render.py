@@ -2,8 +2,8 @@
 
 Jinja2 and the views are imported on first use, so a command that only names the formats (the CLI's
 ``--format`` choices) does not pay for them; compiled templates are kept in the grader's cache folder
-(Jinja2's own bytecode cache, checked against each template's source), so a fresh process does not
-compile the report template again.
+(checked against each template's source and the Python version), so a fresh process does not compile
+the report template again.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """An on-disk cache of what the grader computes from a course's trusted files, as JSON (never pickle).
 
-Only ever written after the course loaded and validated, and keyed by the course's spec hash plus the
-bytes of every Python file under reference/ (mistake helpers may import each other), the grader's and
-NumPy's versions: a changed file is a new key, never a stale hit. Unwritable or corrupt: no cache.
-Besides, the digests of spec files that passed their JSON Schema (``validated``), so an unchanged file
-is not validated again.
+Outputs of the course's code (reference outputs, misconceptions' outputs, invariant trials) are written
+only after the course loaded and validated, keyed by the course's spec hash plus the bytes of every
+Python file under reference/ (mistake helpers may import each other), the grader's and NumPy's versions:
+a changed file is a new key, never a stale hit. Besides, the digests of spec files that passed their
+checks (``is_validated``), so an unchanged file is not validated again, and the seeded inputs of hidden
+cases (grader.spec.generators). Unwritable or corrupt: no cache.
 """
 
 from __future__ import annotations
@@ -52,8 +53,6 @@ def store(key: str, data: Any) -> None:
         write_atomic(cache_dir() / f"{key}.json", json.dumps(data), durable=False)
     except (OSError, TypeError, ValueError):
         pass
-
-
 
 
 VALIDATED = "specs/validated"  # the key of the list of spec files known to validate
