@@ -1,7 +1,7 @@
 """Writes the notebook scenarios in tests/scenarios/notebook-*: run ``python tests/notebook_scenarios.py`` after a change.
 
 The notebooks are built with nbformat from the .py scenarios' functions, so a notebook scenario differs from
-its file twin only in being a notebook. tests/test_scenarios.py grades them like every other scenario, and
+its file twin only in being a notebook. tests/course/test_scenarios.py grades them like every other scenario, and
 tests/test_notebooks.py checks where their messages point.
 """
 

@@ -1,7 +1,7 @@
 """Jupyter notebooks: submissions graded like files, messages pointing at cells, and the notebooks ``grader build`` writes.
 
 The notebook scenarios themselves (tests/scenarios/notebook-*, written by tests/notebook_scenarios.py) are
-graded by tests/test_scenarios.py; this file checks what the goldens do not pin: where messages point,
+graded by tests/course/test_scenarios.py; this file checks what the goldens do not pin: where messages point,
 the notes, the errors for bad notebooks, the both-present rule, a 50 MB notebook, the round trip through
 ``grader build --notebook``, and that the built notebook runs in Jupyter (``jupyter nbconvert --execute``).
 """

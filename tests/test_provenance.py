@@ -40,7 +40,7 @@ def test_the_record_says_what_graded_it(result: GradeResult) -> None:
     assert env.python == f"{platform.python_version()} ({platform.python_implementation()})"
     assert env.platform == platform.platform() and env.seed_scheme.startswith("v1: ")
     data = json.loads(result.to_json())
-    assert list(data)[-1] == "environment" and data["environment"]["course_hash"] == env.course_hash
+    assert "environment" in data and data["environment"]["course_hash"] == env.course_hash
     assert not list(Draft202012Validator(schema("result")).iter_errors(data))
     assert GradeResult.from_dict(data).environment == env
 
@@ -65,16 +65,15 @@ def test_each_report_shows_it_at_its_foot(result: GradeResult, fmt: str) -> None
     assert foot in github.step_summary(result)
 
 
-def test_confinement_is_shown_when_the_record_has_it(result: GradeResult) -> None:
-    """The place for the sandbox's own ``confinement`` field: not in environment, but in the same foot."""
-    from grader.reports.views import graded_by
+def test_confinement_has_its_own_line_beside_it(result: GradeResult) -> None:
+    """The sandbox's ``confinement`` is a field of its own, not part of environment, and has its own foot line."""
+    from grader.reports.views import confinement, graded_by
 
-    assert "confinement" not in graded_by(result)
-    result.confinement = ["landlock", "seccomp", "namespaces", "rlimits"]  # type: ignore[attr-defined]
-    try:
-        assert graded_by(result).endswith(" · confinement: landlock, seccomp, namespaces, rlimits")
-    finally:
-        del result.confinement  # type: ignore[attr-defined]
+    assert "onfinement" not in graded_by(result)
+    assert result.confinement is not None and result.runner == "confined"
+    line = confinement(result).line
+    assert line.startswith("Runner: confined · Confinement: ")
+    assert line in render(result, "text") and graded_by(result) in render(result, "text")
 
 
 def test_machine_formats_carry_it(result: GradeResult) -> None:

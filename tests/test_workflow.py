@@ -66,7 +66,7 @@ def test_linux_runs_everything_and_the_others_the_portable_tests(workflow: dict)
     assert others[:4] == ["python", "-m", "pytest", "-q"]
     for path in others[4:]:
         assert (ROOT / path).is_file(), path
-    assert "tests/test_scenarios.py" in others and "tests/test_portable.py" in others
+    assert "tests/course/test_scenarios.py" in others and "tests/test_portable.py" in others
 
 
 @pytest.mark.skipif(shutil.which("actionlint") is None, reason="actionlint is not installed here")

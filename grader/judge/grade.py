@@ -430,7 +430,7 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Runner, *, student: 
                 write(sources, course, work)
             fresh = False
             try:
-                response = sandbox.run(work, list(tasks), limits, forbidden, course.isolation)
+                response = sandbox.run(work, list(tasks), limits, forbidden, policy)
             except SandboxCrashed as exc:
                 grader_error = str(exc)
                 for key in keys:
