@@ -173,6 +173,10 @@ def test_summary_lists_problems_and_timing(graded: tuple[Path, Path]) -> None:
     assert "timeout" in html and "Checks, hardest first" in html and "Timing" in html
     run = json.loads((out / "run.json").read_text())
     assert run["runs"][0]["graded"] == len(CLASS) and run["runs"][0]["wall_seconds"] > 0
+    # what graded the run: the environment and the confinement the kernel offered (this machine has both layers)
+    conf = run["runs"][0]["confinement"]
+    assert run["runs"][0]["environment"]["seed_scheme"].startswith("v1")
+    assert conf["runner"] == "confined" and conf["missing"] == [] and conf["kernel"]["landlock"] is True
 
 
 def test_reports(graded: tuple[Path, Path]) -> None:

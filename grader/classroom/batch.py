@@ -48,7 +48,7 @@ from grader.reports.render import FORMATS, render
 from grader.reports.views import quiz_blocked
 from grader.sandbox import backends
 from grader.sandbox.backends import Runner
-from grader.sandbox.client import check_isolation
+from grader.sandbox.client import check_isolation, probe
 from grader.spec.course import Course
 from grader.spec.provenance import environment_of
 from grader.spec.quiz.sheet import SHEET_FILE
@@ -575,8 +575,11 @@ def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, s
     if jobs < 1:
         raise UsageError("--jobs must be at least 1")
     _check_out(source, out)
+    policy = plan.course.isolation if plan.mode == "course" else "best-effort"
+    confinement: dict[str, Any] = {"runner": runner, "isolation": policy}
     if runner == "confined":  # refuse the whole class up front, not each submission in turn
-        check_isolation(plan.course.isolation if plan.mode == "course" else "best-effort")
+        confinement["missing"] = check_isolation(policy)
+        confinement["kernel"] = probe()
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     meta = course_meta(plan)
@@ -629,6 +632,7 @@ def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, s
         manifest.rewrite(students)
         # What graded this run, once (each result repeats it): shards merged from other machines keep theirs.
         run = {"source": str(source), "layout": layout_used, "environment": asdict(environment_of(plan.course.spec_hash)),
+               "confinement": confinement,
                "shard": f"{shard[0]}/{shard[1]}" if shard else None, "started": started_at, "jobs": jobs,
                "students": len(selected), "graded": state.graded, "skipped": state.skipped,
                "wall_seconds": round(time.perf_counter() - started, 3)}
