@@ -31,6 +31,7 @@ from typing import IO, Any
 
 import grader
 from grader.sandbox.client import SandboxCrashed
+from grader.sandbox.ledger import Ledger
 
 EXCERPT = 2000
 HEAD = 4 * EXCERPT + 8  # bytes of a stretch of output that can hold EXCERPT characters of UTF-8
@@ -288,7 +289,7 @@ class PortableSandbox:
         self.close()
 
 
-class Supervisor:
+class Supervisor(Ledger):
     """Per request: rounds of calls, each in a fresh interpreter; the same rules and words as
     ``grader.sandbox.zygote.Supervisor`` (which cannot be imported here: it needs fork and rlimits)."""
 
@@ -313,35 +314,6 @@ class Supervisor:
         self.confinement: dict[str, Any] = {}
 
     # -- bookkeeping (as in the fork server) -------------------------------------------------
-    def _resolve(self, i: int, result: dict[str, Any]) -> None:
-        if self.results[i] is None:
-            self.results[i] = result
-
-    def _fail_module(self, module: str, error: dict[str, Any]) -> None:
-        self.imports[module] = {"ok": False, "error": error}
-        for i, task in enumerate(self.tasks):
-            if task["module"] == module:
-                self._resolve(i, {"ok": False, "error": {**error, "import_failed": True}})
-
-    def _pending(self) -> list[int]:
-        todo = []
-        for i, task in enumerate(self.tasks):
-            if self.results[i] is not None:
-                continue
-            key = (task["module"], task["function"])
-            if key in self.timed_out:
-                self._resolve(i, {"ok": False, "error": {
-                    "exception": "Skipped", "file": None, "line": None,
-                    "message": f"not run: {task['function']}() already exceeded the time limit on an earlier case"}})
-                continue
-            if key in self.crashed and task.get("after_cases") is not None:
-                self._resolve(i, {"ok": False, "error": {
-                    "exception": "Skipped", "file": None, "line": None,
-                    "message": f"not run: {task['function']}() crashed on an earlier case"}})
-                continue
-            todo.append(i)
-        return todo
-
     def run(self) -> dict[str, Any]:
         rounds = 0
         while True:
@@ -518,42 +490,3 @@ class Supervisor:
             return phase, deadline, started, True
         return phase, deadline, started, False  # out of order: student code writing to the pipe
 
-    def _timeout(self, phase: tuple[str, Any]) -> None:
-        limits = self.limits
-        if phase[0] == "call":
-            i = phase[1]
-            task = self.tasks[i]
-            self.timed_out.add((task["module"], task["function"]))
-            self._resolve(i, {"ok": False, "error": {
-                "exception": "Timeout", "file": None, "line": None,
-                "message": f"time limit exceeded: {task['function']}() ran for more than "
-                           f"{limits['time_per_call']:g} s"}})
-        elif phase[0] == "import":
-            module = phase[1]
-            file = next(t["file"] for t in self.tasks if t["module"] == module)
-            self._fail_module(module, {"exception": "Timeout", "file": file, "line": None,
-                                       "message": f"time limit exceeded: importing {file} took more than "
-                                                  f"{limits['import_time']:g} s"})
-        else:
-            self._crash(phase, "the worker stopped responding")
-
-    def _crash(self, phase: tuple[str, Any], why: str) -> None:
-        if phase[0] == "call":
-            i = phase[1]
-            task = self.tasks[i]
-            self.crashed.add((task["module"], task["function"]))
-            self._resolve(i, {"ok": False, "error": {
-                "exception": "Crash", "file": None, "line": None,
-                "message": f"{why} while running {task['function']}()"}})
-        elif phase[0] == "import":
-            module = phase[1]
-            file = next(t["file"] for t in self.tasks if t["module"] == module)
-            self._fail_module(module, {"exception": "Crash", "file": file, "line": None,
-                                       "message": f"{why} while importing {file}"})
-        else:
-            todo = self._pending()
-            if todo:
-                task = self.tasks[todo[0]]
-                self._resolve(todo[0], {"ok": False, "error": {
-                    "exception": "Crash", "file": None, "line": None,
-                    "message": f"{why} before {task['function']}() could run"}})

@@ -51,6 +51,7 @@ import grader.sandbox.guard  # noqa: E402 - imported before the fork: workers ca
 import grader.sandbox.worker  # noqa: E402,F401
 from grader.sandbox import kernel  # noqa: E402
 from grader.sandbox.guard import interpreter_dirs, private_network  # noqa: E402
+from grader.sandbox.ledger import Ledger  # noqa: E402
 from grader.sandbox.worker import plain_problem  # noqa: E402
 
 EXCERPT = 2000
@@ -110,7 +111,7 @@ def _describe_death(status: int, limits: dict[str, Any]) -> str:
     return f"the process exited with status {code} (sys.exit or os._exit in student code ends grading early)"
 
 
-class Supervisor:
+class Supervisor(Ledger):
     def __init__(self, request: dict[str, Any], landlock: kernel.Landlock | None = None) -> None:
         self.landlock = landlock
         self.required = request.get("isolation", "required") == "required"
@@ -136,36 +137,6 @@ class Supervisor:
         self.result_bytes = 0
         self.todo: list[int] = []
         self.cursor = -1  # position in self.todo of the last task started in this round
-
-    # -- bookkeeping -------------------------------------------------------------------------
-    def _resolve(self, i: int, result: dict[str, Any]) -> None:
-        if self.results[i] is None:
-            self.results[i] = result
-
-    def _fail_module(self, module: str, error: dict[str, Any]) -> None:
-        self.imports[module] = {"ok": False, "error": error}
-        for i, task in enumerate(self.tasks):
-            if task["module"] == module:
-                self._resolve(i, {"ok": False, "error": {**error, "import_failed": True}})
-
-    def _pending(self) -> list[int]:
-        todo = []
-        for i, task in enumerate(self.tasks):
-            if self.results[i] is not None:
-                continue
-            key = (task["module"], task["function"])
-            if key in self.timed_out:
-                self._resolve(i, {"ok": False, "error": {
-                    "exception": "Skipped", "file": None, "line": None,
-                    "message": f"not run: {task['function']}() already exceeded the time limit on an earlier case"}})
-                continue
-            if key in self.crashed and task.get("after_cases") is not None:
-                self._resolve(i, {"ok": False, "error": {
-                    "exception": "Skipped", "file": None, "line": None,
-                    "message": f"not run: {task['function']}() crashed on an earlier case"}})
-                continue
-            todo.append(i)
-        return todo
 
     # -- running -----------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
@@ -407,48 +378,6 @@ class Supervisor:
             os.waitpid(pid, 0)
         except ChildProcessError:
             pass
-
-    def _timeout(self, phase: tuple[str, Any]) -> None:
-        limits = self.limits
-        if phase[0] == "call":
-            i = phase[1]
-            task = self.tasks[i]
-            self.timed_out.add((task["module"], task["function"]))
-            self._resolve(i, {"ok": False, "error": {
-                "exception": "Timeout", "file": None, "line": None,
-                "message": f"time limit exceeded: {task['function']}() ran for more than "
-                           f"{limits['time_per_call']:g} s"}})
-        elif phase[0] == "import":
-            module = phase[1]
-            file = next(t["file"] for t in self.tasks if t["module"] == module)
-            self._fail_module(module, {"exception": "Timeout", "file": file, "line": None,
-                                       "message": f"time limit exceeded: importing {file} took more than "
-                                                  f"{limits['import_time']:g} s"})
-        else:
-            self._crash(phase, "the worker stopped responding")
-
-    def _crash(self, phase: tuple[str, Any], why: str) -> None:
-        if phase[0] == "call":
-            i = phase[1]
-            task = self.tasks[i]
-            self.crashed.add((task["module"], task["function"]))
-            self._resolve(i, {"ok": False, "error": {
-                "exception": "Crash", "file": None, "line": None,
-                "message": f"{why} while running {task['function']}()"}})
-        elif phase[0] == "import":
-            module = phase[1]
-            file = next(t["file"] for t in self.tasks if t["module"] == module)
-            self._fail_module(module, {"exception": "Crash", "file": file, "line": None,
-                                       "message": f"{why} while importing {file}"})
-        else:
-            # Died between calls (e.g. in our own reporting): the next pending task takes the blame.
-            todo = self._pending()
-            if todo:
-                task = self.tasks[todo[0]]
-                self._resolve(todo[0], {"ok": False, "error": {
-                    "exception": "Crash", "file": None, "line": None,
-                    "message": f"{why} before {task['function']}() could run"}})
-
 
 def serve() -> None:
     """Answer requests until stdin closes."""

@@ -1,0 +1,92 @@
+"""The outcome of each task of a round, kept the same way by both runners' supervisors.
+
+The fork server (``zygote.Supervisor``, Linux) and the portable runner (``portable.Supervisor``, any OS) differ
+in how they start and watch a child; what a timeout, a crash or a failed import means for the tasks, and which
+later calls are skipped because of it, is decided here once, so both runners give the same record. Pure
+Python: nothing here needs ``fork`` or ``resource``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Ledger:
+    """Needs ``tasks``, ``limits``, ``results``, ``imports``, ``timed_out`` and ``crashed`` on the instance."""
+
+    tasks: list[dict[str, Any]]
+    limits: dict[str, Any]
+    results: list[dict[str, Any] | None]
+    imports: dict[str, dict[str, Any]]
+    timed_out: set[tuple[str, str]]
+    crashed: set[tuple[str, str]]
+
+    def _resolve(self, i: int, result: dict[str, Any]) -> None:
+        if self.results[i] is None:
+            self.results[i] = result
+
+    def _fail_module(self, module: str, error: dict[str, Any]) -> None:
+        self.imports[module] = {"ok": False, "error": error}
+        for i, task in enumerate(self.tasks):
+            if task["module"] == module:
+                self._resolve(i, {"ok": False, "error": {**error, "import_failed": True}})
+
+    def _pending(self) -> list[int]:
+        todo = []
+        for i, task in enumerate(self.tasks):
+            if self.results[i] is not None:
+                continue
+            key = (task["module"], task["function"])
+            if key in self.timed_out:
+                self._resolve(i, {"ok": False, "error": {
+                    "exception": "Skipped", "file": None, "line": None,
+                    "message": f"not run: {task['function']}() already exceeded the time limit on an earlier case"}})
+                continue
+            if key in self.crashed and task.get("after_cases") is not None:
+                self._resolve(i, {"ok": False, "error": {
+                    "exception": "Skipped", "file": None, "line": None,
+                    "message": f"not run: {task['function']}() crashed on an earlier case"}})
+                continue
+            todo.append(i)
+        return todo
+
+    def _timeout(self, phase: tuple[str, Any]) -> None:
+        limits = self.limits
+        if phase[0] == "call":
+            i = phase[1]
+            task = self.tasks[i]
+            self.timed_out.add((task["module"], task["function"]))
+            self._resolve(i, {"ok": False, "error": {
+                "exception": "Timeout", "file": None, "line": None,
+                "message": f"time limit exceeded: {task['function']}() ran for more than "
+                           f"{limits['time_per_call']:g} s"}})
+        elif phase[0] == "import":
+            module = phase[1]
+            file = next(t["file"] for t in self.tasks if t["module"] == module)
+            self._fail_module(module, {"exception": "Timeout", "file": file, "line": None,
+                                       "message": f"time limit exceeded: importing {file} took more than "
+                                                  f"{limits['import_time']:g} s"})
+        else:
+            self._crash(phase, "the worker stopped responding")
+
+    def _crash(self, phase: tuple[str, Any], why: str) -> None:
+        if phase[0] == "call":
+            i = phase[1]
+            task = self.tasks[i]
+            self.crashed.add((task["module"], task["function"]))
+            self._resolve(i, {"ok": False, "error": {
+                "exception": "Crash", "file": None, "line": None,
+                "message": f"{why} while running {task['function']}()"}})
+        elif phase[0] == "import":
+            module = phase[1]
+            file = next(t["file"] for t in self.tasks if t["module"] == module)
+            self._fail_module(module, {"exception": "Crash", "file": file, "line": None,
+                                       "message": f"{why} while importing {file}"})
+        else:
+            # Died between calls (e.g. in our own reporting): the next pending task takes the blame.
+            todo = self._pending()
+            if todo:
+                task = self.tasks[todo[0]]
+                self._resolve(todo[0], {"ok": False, "error": {
+                    "exception": "Crash", "file": None, "line": None,
+                    "message": f"{why} before {task['function']}() could run"}})
