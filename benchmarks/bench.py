@@ -375,9 +375,9 @@ def main() -> None:
         nb_differ = sorted({kinds[s].split("-", 1)[-1] for s in kinds
                             if json.loads((tmp / "out" / "results" / f"{s}.json").read_text())["score"]
                             != json.loads((tmp / "out-nb" / "results" / f"{s}.json").read_text())["score"]})
-        lines.insert(2, f"{'grader batch, the course, the class as Jupyter notebooks':58s} {n:11d} {nb_wall:8.2f}s "
-                        f"{nb_rate:11.1f}")
-        lines += [f"notebooks against files: {100 * nb_rate / rate:.0f}% of the files' throughput (target: at least "
+        lines += [f"{'grader batch, the course, the class as Jupyter notebooks':58s} {n:11d} {nb_wall:8.2f}s "
+                  f"{nb_rate:11.1f}",
+                  f"notebooks against files: {100 * nb_rate / rate:.0f}% of the files' throughput (target: at least "
                   f"80%); scores differ only for: {', '.join(nb_differ) or 'none'}"]
         lines += [f"left in place: {outputs}",
                   f"memory, {n} submissions: peak over the process tree ({sampler.peak_procs} processes at most): "
