@@ -149,6 +149,18 @@ def test_closing_the_result_pipe_does_not_stretch_the_deadline(sandbox: Sandbox,
     assert elapsed < 6, f"took {elapsed:.1f} s against a 1 s limit"
 
 
+def test_each_fast_call_keeps_its_own_output(sandbox: Sandbox, tmp_path: Path):
+    # Output and events come on two pipes; a call's "done" must not overtake what the call printed.
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "m.py").write_text("print('at import')\ndef f(i):\n    print('call', i)\n    return float(i)\n")
+    tasks = [task("m", "f", args=f"[{i}]") for i in range(30)]
+    response = sandbox.run(folder, tasks, DEFAULT_LIMITS, [str(ROOT), str(tmp_path)])
+    assert [r["value"] for r in response["results"]] == [float(i) for i in range(30)]
+    assert response["outputs"] == [f"call {i}\n" for i in range(30)]
+    assert response["output_bytes"] == len("at import\n") + sum(len(f"call {i}\n") for i in range(30))
+
+
 def test_an_exercise_can_override_the_course_limits(course_copy: Path, sandbox: Sandbox):
     spec = course_copy / "exercises" / "entropy.yaml"
     spec.write_text(spec.read_text().replace("file: entropy.py\n", "file: entropy.py\nlimits: {time_per_call: 0.5}\n"))
