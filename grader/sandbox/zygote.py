@@ -500,6 +500,7 @@ def serve() -> None:
         while view:
             view = view[os.write(1, view):]
     out.flush()
+    sys.stderr.flush()
     # Every reply is written with os.write and every worker is reaped: nothing is left to tear down, and
     # the interpreter's own teardown (NumPy's modules) would keep Sandbox.close() waiting for 20-70 ms.
     os._exit(0)
