@@ -271,6 +271,7 @@ class Supervisor:
             timeout = min(deadline, self.end) - time.monotonic()
             if timeout <= 0:
                 self._kill(pid)
+                self._drain(out_r, fds, phase)  # what the call printed before its deadline is still its own
                 self._timeout(phase)
                 return
             ready, _, _ = select.select(fds, [], [], timeout)
