@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import resource
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -122,6 +123,42 @@ def test_cpu_limit(sandbox: Sandbox, tmp_path: Path):
     message = response["results"][0]["error"]["message"]
     # Ignoring SIGXCPU does not help: the wall-clock deadline or the kernel ends the call.
     assert message.startswith(("CPU time limit exceeded", "time limit exceeded", "the process was killed"))
+
+
+def test_closing_the_result_pipe_does_not_stretch_the_deadline(sandbox: Sandbox, tmp_path: Path):
+    # The worker's result pipe is its fd 3: closing it must not leave the server waiting on the process.
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "m.py").write_text(textwrap.dedent("""
+        import os, time
+        def f():
+            print("closing", flush=True)
+            os.closerange(3, 256)
+            time.sleep(30)
+        def g():
+            return 1.0
+    """))
+    started = time.monotonic()
+    response = sandbox.run(folder, [task("m", "f"), task("m", "g")], {**DEFAULT_LIMITS, "time_per_call": 2},
+                           [str(ROOT), str(tmp_path)])
+    elapsed = time.monotonic() - started
+    first, second = response["results"]
+    assert first["error"]["message"] == "time limit exceeded: f() ran for more than 2 s"
+    assert response["outputs"][0] == "closing\n"
+    assert second == {"ok": True, "value": 1.0, "type": "float", "duration": second["duration"]}
+    assert elapsed < 8, f"took {elapsed:.1f} s against a 2 s limit"
+
+
+def test_each_fast_call_keeps_its_own_output(sandbox: Sandbox, tmp_path: Path):
+    # Output and events come on two pipes; a call's "done" must not overtake what the call printed.
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "m.py").write_text("print('at import')\ndef f(i):\n    print('call', i)\n    return float(i)\n")
+    tasks = [task("m", "f", args=f"[{i}]") for i in range(30)]
+    response = sandbox.run(folder, tasks, DEFAULT_LIMITS, [str(ROOT), str(tmp_path)])
+    assert [r["value"] for r in response["results"]] == [float(i) for i in range(30)]
+    assert response["outputs"] == [f"call {i}\n" for i in range(30)]
+    assert response["output_bytes"] == len("at import\n") + sum(len(f"call {i}\n") for i in range(30))
 
 
 def test_an_exercise_can_override_the_course_limits(course_copy: Path, sandbox: Sandbox):

@@ -18,6 +18,7 @@ import resource
 import site
 import sys
 import sysconfig
+import time
 from collections.abc import Iterable
 from functools import cache
 
@@ -104,9 +105,8 @@ def set_limits(memory_mb: int, file_size_kb: int, open_files: int, allow_subproc
 
 def set_cpu_budget(seconds: float) -> None:
     """Allow ``seconds`` more CPU time; past it the kernel sends SIGXCPU."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    used = usage.ru_utime + usage.ru_stime
-    soft = int(used + seconds) + 1
+    # The CPU clock of the whole process, as RLIMIT_CPU counts it; cheaper than getrusage (one call per call).
+    soft = int(time.process_time() + seconds) + 1
     hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
     if hard != resource.RLIM_INFINITY:
         soft = min(soft, hard)

@@ -118,6 +118,9 @@ def _worker_class() -> type:
                 pass
             super().send(event)
 
+        def settle_output(self) -> None:
+            pass  # the sync markers order output and events here
+
         def cpu_budget(self, seconds: float) -> None:
             if self.rlimits:
                 super().cpu_budget(seconds)

@@ -17,8 +17,15 @@ from typing import Any
 
 import numpy as np
 
+try:
+    import fcntl
+    import termios
+except ImportError:  # Windows: only the portable runner, whose parent orders output by sync markers instead
+    fcntl = termios = None  # type: ignore[assignment]
+
 MAX_ELEMENTS = 1_000_000
 MAX_DEPTH = 8  # list nesting; NumPy arrays of up to this many dimensions
+SETTLE_WAIT = 0.5  # seconds an event may wait for the server to read the output printed before it
 _FLOAT_TYPES = (float, int)
 _NP_SCALARS = tuple(
     t for t in set(np.sctypeDict.values()) if issubclass(t, (np.integer, np.floating)) and not issubclass(t, np.bool_)
@@ -178,6 +185,29 @@ class Worker:
             except Exception:
                 pass
 
+    def settle_output(self) -> None:
+        """Wait until the fork server has read what was printed so far (FIONREAD on the output pipe), at most
+        SETTLE_WAIT: it reads output and events from two pipes, and credits output to the phase it is in when it
+        reads it, so a fast call's ``done`` must not overtake that call's output. Output attribution only; no
+        limit depends on it (student code can close or replace fd 1, and then the wait just ends)."""
+        if fcntl is None:
+            return
+        pending = bytearray(4)
+        give_up = 0.0
+        while True:
+            try:
+                fcntl.ioctl(1, termios.FIONREAD, pending)
+            except OSError:
+                return
+            if not any(pending):
+                return
+            now = time.monotonic()
+            if not give_up:
+                give_up = now + SETTLE_WAIT
+            elif now >= give_up:
+                return
+            time.sleep(0.0002)
+
     def load(self, module: str, file: str) -> Any:
         if module in self.modules:
             return self.modules[module]
@@ -193,6 +223,7 @@ class Worker:
             spec.loader.exec_module(mod)
         except BaseException as exc:
             self.flush_output()
+            self.settle_output()
             sys.modules.pop(module, None)
             info = _error(exc, self.sandbox, f"import of {file}")
             if isinstance(exc, FileNotFoundError) and info["file"] is None:
@@ -201,6 +232,7 @@ class Worker:
             self.failed.add(module)
             return None
         self.flush_output()
+        self.settle_output()
         lines = {}
         for name, obj in list(vars(mod).items()):
             code = getattr(obj, "__code__", None)
@@ -260,6 +292,7 @@ class Worker:
             if not out["ok"]:
                 bad.add(key)
             self.flush_output()
+            self.settle_output()
             self.send(out)
         self.send({"ev": "end"})
 

@@ -58,6 +58,7 @@ EXCERPT = 2000
 MAX_LINE = 32 * 1024 * 1024  # one event; a value of 1M floats is about 20 MB of JSON
 MAX_RESULTS = 64 * 1024 * 1024  # all the events of one request
 SLACK = 10.0  # seconds on top of the sum of the limits, for forks and bookkeeping
+WAIT_POLL = 0.01  # seconds between checks for a worker's exit once its result pipe is closed
 
 
 class OutOfPlace(Exception):
@@ -241,6 +242,7 @@ class Supervisor(Ledger):
             timeout = min(deadline, self.end) - time.monotonic()
             if timeout <= 0:
                 self._kill(pid)
+                self._drain(out_r, fds, phase)  # what the call printed before its deadline is still its own
                 self._timeout(phase)
                 return
             ready, _, _ = select.select(fds, [], [], timeout)
@@ -289,8 +291,25 @@ class Supervisor(Ledger):
                     if ended:
                         self._kill(pid)
                         return
-        # The result pipe closed before "end": the worker died.
-        _, status = os.waitpid(pid, 0)
+        # The result pipe closed before "end": the worker died, or closed its end and went on running, so
+        # its exit is awaited under the same deadline, with its output still counted.
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            timeout = min(deadline, self.end) - time.monotonic()
+            if timeout <= 0:
+                self._kill(pid)
+                self._drain(out_r, fds, phase)
+                self._timeout(phase)
+                return
+            ready, _, _ = select.select(fds, [], [], min(timeout, WAIT_POLL))
+            if ready:
+                data = os.read(out_r, 65536)
+                if data:
+                    self._keep_output(data, phase)
+                else:
+                    fds.remove(out_r)
         self._drain(out_r, fds, phase)
         self._crash(phase, _describe_death(status, limits))
 
@@ -411,6 +430,10 @@ def serve() -> None:
         while view:
             view = view[os.write(1, view):]
     out.flush()
+    sys.stderr.flush()
+    # Every reply is written with os.write and every worker is reaped: nothing is left to tear down, and
+    # the interpreter's own teardown (NumPy's modules) would keep Sandbox.close() waiting for 20-70 ms.
+    os._exit(0)
 
 
 if __name__ == "__main__":
