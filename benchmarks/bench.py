@@ -343,7 +343,7 @@ def main() -> None:
           f"Python {sys.version.split()[0]}", flush=True)
     try:
         klass = tmp / "class"
-        generate(klass, n)
+        kinds = {student: scenario.name for student, scenario in generate(klass, n)}  # student -> scenario
         subprocess.run([sys.executable, "-m", "grader", "validate", "--course", str(ROOT)], env=ENV,
                        capture_output=True, check=True)  # the cache is warm, as in a course repository
         cpu0 = children_cpu()
@@ -368,11 +368,10 @@ def main() -> None:
                       "ratio of an idle machine, where both are CPU-bound on every core)"]
         else:
             lines += ["batch/floor ratio: not measured (no ../shared/bench/floor.py)"]
-        kinds = {p.name: p.name for p in klass.iterdir()}
         nb_wall, _ = batch(as_notebooks(klass, tmp / "notebooks"), tmp / "out-nb", args.jobs)
         nb_rate = n / nb_wall
         # A notebook cannot hold invalid UTF-8, so broken-not-utf8 becomes gradable as a notebook: it may differ.
-        nb_differ = sorted({kinds[s].split("-", 1)[-1] for s in kinds
+        nb_differ = sorted({kinds[s] for s in kinds
                             if json.loads((tmp / "out" / "results" / f"{s}.json").read_text())["score"]
                             != json.loads((tmp / "out-nb" / "results" / f"{s}.json").read_text())["score"]})
         lines += [f"{'grader batch, the course, the class as Jupyter notebooks':58s} {n:11d} {nb_wall:8.2f}s "
