@@ -322,15 +322,10 @@ class Supervisor(Ledger):
                 break
             rounds += 1
             if rounds > len(self.tasks) + 2:
-                for i in todo:
-                    self._resolve(i, {"ok": False, "error": {"exception": "GraderError", "file": None,
-                                                             "line": None, "message": "worker kept failing"}})
+                self._give_up(todo)
                 break
             self._round(todo)
-        for i, text in enumerate(self.outputs):
-            shown = len(text.encode("utf-8", "replace"))
-            if self.output_sizes[i] > shown:
-                self.outputs[i] = text + f"\n[… output truncated: {self.output_sizes[i] - shown} more bytes not shown]"
+        self._note_truncated()
         return {"results": self.results, "outputs": self.outputs, "imports": self.imports,
                 "output_bytes": self.output_bytes, "internal": self.internal, "worker_peak_rss_kb": None,
                 "confinement": self.confinement}

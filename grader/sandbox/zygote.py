@@ -154,15 +154,10 @@ class Supervisor(Ledger):
                         "message": f"not run: this submission's total time budget ({self.budget:g} s) is used up"}})
                 break
             if rounds > len(self.tasks) + 2:  # every round resolves at least one task; this is a backstop
-                for i in todo:
-                    self._resolve(i, {"ok": False, "error": {"exception": "GraderError", "file": None,
-                                                             "line": None, "message": "worker kept failing"}})
+                self._give_up(todo)
                 break
             self._round(todo)
-        for i, text in enumerate(self.outputs):
-            shown = len(text.encode("utf-8", "replace"))
-            if self.output_sizes[i] > shown:
-                self.outputs[i] = text + f"\n[… output truncated: {self.output_sizes[i] - shown} more bytes not shown]"
+        self._note_truncated()
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         return {"results": self.results, "outputs": self.outputs, "imports": self.imports,
                 "output_bytes": self.output_bytes, "internal": self.internal, "worker_peak_rss_kb": peak,
