@@ -45,6 +45,22 @@ def course_copy(tmp_path: Path) -> Path:
     return dest
 
 
+@pytest.fixture(scope="module")
+def fast_course(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the fixture course with short time limits, for tests that grade whole classes."""
+    import yaml
+
+    dest = tmp_path_factory.mktemp("course")
+    ignore = shutil.ignore_patterns("__pycache__")
+    for name in ("course.yaml", "exercises", "reference"):
+        src = INFOTHEORY / name
+        shutil.copytree(src, dest / name, ignore=ignore) if src.is_dir() else shutil.copy(src, dest / name)
+    data = yaml.safe_load((dest / "course.yaml").read_text())
+    data["defaults"]["limits"].update(time_per_call=0.5, cpu_per_call=1, import_time=1)
+    (dest / "course.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    return dest
+
+
 @pytest.fixture()
 def mini_copy(tmp_path: Path) -> Path:
     """A writable copy of the mini fixture course (tests/fixtures/mini)."""

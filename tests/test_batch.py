@@ -18,7 +18,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-import yaml
 from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
@@ -55,18 +54,6 @@ CLASS = {  # student id -> scenario (None: an empty folder)
     "grace": "correct-loops",
     FORMULA_ID: "correct-math",
 }
-
-
-@pytest.fixture(scope="module")
-def fast_course(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    dest = tmp_path_factory.mktemp("course")
-    for name in ("course.yaml", "exercises", "reference"):
-        src = COURSE / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
-    data = yaml.safe_load((dest / "course.yaml").read_text())
-    data["defaults"]["limits"].update(time_per_call=0.5, cpu_per_call=1, import_time=1)
-    (dest / "course.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
-    return dest
 
 
 @pytest.fixture(scope="module")

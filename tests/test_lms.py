@@ -22,7 +22,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-import yaml
 from click.testing import CliRunner
 
 from grader.classroom.batch import GRADEBOOK, SUMMARY, run_batch
@@ -38,18 +37,6 @@ from tests.quiz_helpers import right_answers, write_sheet
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "tests" / "scenarios"
 FILES = ("entropy.py", "cross_entropy.py", "kl_sweep.py")
-
-
-@pytest.fixture(scope="module")
-def fast_course(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    dest = tmp_path_factory.mktemp("course")
-    for name in ("course.yaml", "exercises", "reference"):
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
-    data = yaml.safe_load((dest / "course.yaml").read_text())
-    data["defaults"]["limits"].update(time_per_call=0.5, cpu_per_call=1, import_time=1)
-    (dest / "course.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
-    return dest
 
 
 @pytest.fixture(scope="module")
