@@ -149,6 +149,65 @@ def test_closing_the_result_pipe_does_not_stretch_the_deadline(sandbox: Sandbox,
     assert elapsed < 8, f"took {elapsed:.1f} s against a 2 s limit"
 
 
+def test_the_worker_timer_ends_a_hanging_call_at_its_limit(sandbox: Sandbox, tmp_path: Path):
+    # The honest case: the worker's own wall-clock timer, no poll by the fork server involved.
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "m.py").write_text("import time\ndef f():\n    time.sleep(30)\ndef g():\n    return 2.0\n")
+    started = time.monotonic()
+    response = sandbox.run(folder, [task("m", "f"), task("m", "g")], {**DEFAULT_LIMITS, "time_per_call": 1},
+                           [str(ROOT), str(tmp_path)])
+    elapsed = time.monotonic() - started
+    assert response["results"][0]["error"]["message"] == "time limit exceeded: f() ran for more than 1 s"
+    assert response["results"][1]["value"] == 2.0
+    assert elapsed < 1.6, f"took {elapsed:.2f} s against a 1 s limit"
+
+
+def test_a_disarmed_timer_meets_the_fork_servers_backstop(sandbox: Sandbox, tmp_path: Path):
+    # Student code turns the worker's timer off: the fork server ends the call 1 s (BACKSTOP) past its limit.
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "m.py").write_text(textwrap.dedent("""
+        import signal, time
+        def f():
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, signal.SIG_IGN)
+            time.sleep(30)
+        def g():
+            return 2.0
+    """))
+    started = time.monotonic()
+    response = sandbox.run(folder, [task("m", "f"), task("m", "g")], {**DEFAULT_LIMITS, "time_per_call": 1},
+                           [str(ROOT), str(tmp_path)])
+    elapsed = time.monotonic() - started
+    assert response["results"][0]["error"]["message"] == "time limit exceeded: f() ran for more than 1 s"
+    assert response["results"][1]["value"] == 2.0
+    assert 2.0 <= elapsed < 3.5, f"took {elapsed:.2f} s against a 1 s limit and a 1 s backstop"
+
+
+def test_a_worker_cannot_claim_a_call_took_longer_than_the_round(sandbox: Sandbox, tmp_path: Path):
+    # Durations come from the worker (no event per call reaches the fork server): they are capped by the
+    # round's wall-clock time, so a lie cannot make a function "slow" (which skips its invariant trials).
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "m.py").write_text(textwrap.dedent("""
+        import sys
+        def f():
+            frame = sys._getframe()
+            while frame is not None and not hasattr(frame.f_locals.get("self"), "writer"):
+                frame = frame.f_back
+            original = frame.f_locals["self"].send
+            def send(event):
+                original({**event, "duration": 1000.0} if event.get("ev") == "done" else event)
+            frame.f_locals["self"].send = send
+            return 1.0
+    """))
+    response = sandbox.run(folder, [task("m", "f")] * 3, DEFAULT_LIMITS, [str(ROOT), str(tmp_path)])
+    durations = [r["duration"] for r in response["results"]]
+    assert all(r["ok"] for r in response["results"])
+    assert sum(durations) < 1.0, durations
+
+
 def test_each_fast_call_keeps_its_own_output(sandbox: Sandbox, tmp_path: Path):
     # Output and events come on two pipes; a call's "done" must not overtake what the call printed.
     folder = tmp_path / "sub"

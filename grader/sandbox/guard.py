@@ -103,8 +103,8 @@ def set_limits(memory_mb: int, file_size_kb: int, open_files: int, allow_subproc
             pass
 
 
-def set_cpu_budget(seconds: float) -> None:
-    """Allow ``seconds`` more CPU time; past it the kernel sends SIGXCPU."""
+def set_cpu_budget(seconds: float) -> int:
+    """Allow ``seconds`` more CPU time; past it the kernel sends SIGXCPU. Returns the soft limit set."""
     # The CPU clock of the whole process, as RLIMIT_CPU counts it; cheaper than getrusage (one call per call).
     soft = int(time.process_time() + seconds) + 1
     hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
@@ -113,6 +113,7 @@ def set_cpu_budget(seconds: float) -> None:
     # Only the soft limit moves (a hard limit cannot be raised again); a worker that ignores SIGXCPU
     # is killed by the fork server's wall-clock deadline instead.
     resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+    return soft
 
 
 @cache

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import signal
 import sys
 import time
 import traceback
@@ -165,6 +166,7 @@ class Worker:
         self.limits = limits
         self.modules: dict[str, Any] = {}
         self.failed: set[str] = set()
+        self.cpu_soft: int | None = None
 
     def send(self, event: dict[str, Any]) -> None:
         data = (json.dumps(event) + "\n").encode()
@@ -172,11 +174,27 @@ class Worker:
         while view:
             view = view[os.write(self.fd, view):]
 
+    def begin_import(self, module: str, task: int) -> None:
+        """The import of ``module`` (for task ``task``) begins: the supervisor's deadline for it starts."""
+        self.send({"ev": "importing", "module": module})
+
+    def begin_call(self, task: int, skipped: bool = False) -> None:
+        self.send({"ev": "start", "task": task})
+
+    def end_phase(self) -> None:
+        """The import or call is over; its report follows."""
+
     def cpu_budget(self, seconds: float) -> None:
-        """Allow ``seconds`` more CPU time (an rlimit); the portable runner overrides it where rlimits are missing."""
+        """Allow ``seconds`` more CPU time (an rlimit); the portable runner overrides it where rlimits are missing.
+
+        The limit is whole seconds, so the one already set still fits (more than ``seconds`` left, at most one
+        second more) after most calls, and a system call is saved."""
         from grader.sandbox.guard import set_cpu_budget
 
-        set_cpu_budget(seconds)
+        now = time.process_time()
+        if self.cpu_soft is not None and now + seconds < self.cpu_soft <= now + seconds + 1:
+            return
+        self.cpu_soft = set_cpu_budget(seconds)
 
     def flush_output(self) -> None:
         for stream in (sys.stdout, sys.stderr):
@@ -208,10 +226,10 @@ class Worker:
                 return
             time.sleep(0.0002)
 
-    def load(self, module: str, file: str) -> Any:
+    def load(self, module: str, file: str, task: int) -> Any:
         if module in self.modules:
             return self.modules[module]
-        self.send({"ev": "importing", "module": module})
+        self.begin_import(module, task)
         path = os.path.join(self.sandbox, file)
         self.cpu_budget(self.limits["import_time"])
         try:
@@ -228,6 +246,7 @@ class Worker:
             info = _error(exc, self.sandbox, f"import of {file}")
             if isinstance(exc, FileNotFoundError) and info["file"] is None:
                 info["missing"] = True
+            self.end_phase()
             self.send({"ev": "imported", "module": module, "ok": False, "error": info})
             self.failed.add(module)
             return None
@@ -238,6 +257,7 @@ class Worker:
             code = getattr(obj, "__code__", None)
             if callable(obj) and code is not None and str(code.co_filename) == path:
                 lines[name] = code.co_firstlineno
+        self.end_phase()
         self.send({"ev": "imported", "module": module, "ok": True, "lines": lines})
         self.modules[module] = mod
         return mod
@@ -252,13 +272,13 @@ class Worker:
             task = self.tasks[i]
             if task["module"] in self.failed:
                 continue
-            mod = self.load(task["module"], task["file"])
+            mod = self.load(task["module"], task["file"], i)
             if mod is None:
                 continue
             key = (task["module"], task["function"])
             budget = task.get("after_cases")
             if budget is not None and (key in bad or slowest.get(key, 0.0) > budget):
-                self.send({"ev": "start", "task": i})
+                self.begin_call(i, skipped=True)
                 self.send({"ev": "done", "task": i, "ok": False, "error": {
                     "exception": "Skipped", "message": "not run: failed or slow on its cases",
                     "file": None, "line": None}})
@@ -266,7 +286,7 @@ class Worker:
             args = json.loads(task["args"])  # fresh objects for every call
             if task.get("as_array"):
                 args = [np.asarray(a, dtype=float) if isinstance(a, list) else a for a in args]
-            self.send({"ev": "start", "task": i})
+            self.begin_call(i)
             self.cpu_budget(self.limits["cpu_per_call"])
             began = time.perf_counter()
             try:
@@ -289,32 +309,70 @@ class Worker:
                     out = {"ev": "done", "task": i, "ok": False, "error": _error(exc, self.sandbox, "the call")}
             except BaseException as exc:
                 out = {"ev": "done", "task": i, "ok": False, "error": _error(exc, self.sandbox, "the call")}
+            out["duration"] = round(time.perf_counter() - began, 6)
             if not out["ok"]:
                 bad.add(key)
             self.flush_output()
             self.settle_output()
+            self.end_phase()
             self.send(out)
         self.send({"ev": "end"})
 
 
-def main(sandbox: str, tasks: list[dict[str, Any]], indexes: list[int], fd: int, limits: dict[str, Any],
+class PagedWorker(Worker):
+    """The confined runner's worker: reports go to the progress page (grader.sandbox.page), not to a pipe,
+    so the fork server is not woken per call. Each import and call arms a wall-clock timer whose
+    signal ends this process (SIGALRM's default action); student code can disarm it, and then the fork
+    server's own backstop deadline ends the process instead."""
+
+    def __init__(self, sandbox: str, tasks: list[dict[str, Any]], page: Any, limits: dict[str, Any]) -> None:
+        from grader.sandbox.page import Writer
+
+        super().__init__(sandbox, tasks, -1, limits)
+        self.writer = Writer(page)
+
+    def send(self, event: dict[str, Any]) -> None:
+        if not self.writer.append(event):
+            self.writer.append({**{k: event[k] for k in ("ev", "task", "module") if k in event}, "ok": False,
+                                "error": {"exception": "WrongType", "file": None, "line": None,
+                                          "message": "a value too large to report (the round's results "
+                                                     "are capped at 64 MiB)"}})
+
+    def begin_import(self, module: str, task: int) -> None:
+        signal.setitimer(signal.ITIMER_REAL, self.limits["import_time"])
+
+    def begin_call(self, task: int, skipped: bool = False) -> None:
+        if not skipped:
+            signal.setitimer(signal.ITIMER_REAL, self.limits["time_per_call"])
+
+    def end_phase(self) -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def main(sandbox: str, tasks: list[dict[str, Any]], indexes: list[int], page: Any, limits: dict[str, Any],
          forbidden: list[str], ruleset_fd: int | None = None, required: bool = True) -> None:
     """Entry point of the forked child; never returns."""
     from grader.sandbox.guard import confine
 
     code = 0
+    worker: PagedWorker | None = None
     try:
         modules = len({tasks[i]["module"] for i in indexes})
         cpu_total = modules * limits["import_time"] + len(indexes) * limits["cpu_per_call"]
         layers = confine(sandbox, forbidden, limits, ruleset_fd, required, cpu_total)
-        worker = Worker(sandbox, tasks, fd, limits)
+        worker = PagedWorker(sandbox, tasks, page, limits)
         worker.send({"ev": "confined", **layers})
         worker.run(indexes)
     except BaseException:
         code = 3
         try:
-            os.write(fd, (json.dumps({"ev": "internal", "traceback": traceback.format_exc()}) + "\n").encode())
-        except OSError:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            from grader.sandbox.page import Writer
+
+            # Read only before "confined": after it, this is out of place, and the call under way is a crash.
+            writer = worker.writer if worker is not None else Writer(page)
+            writer.append({"ev": "internal", "traceback": traceback.format_exc()})
+        except Exception:
             pass
     finally:
         os._exit(code)

@@ -11,20 +11,26 @@ Protocol with the grader (stdin/stdout of this process, one JSON document per li
 ``{"id", "results", "outputs", "imports", "output_bytes", "internal", "worker_peak_rss_kb", "confinement"}``
 with the same ``id``; the grader caps the line's length and restarts this server on any mismatch.
 
-Protocol with a worker (its file descriptor 3, one JSON event per line). Student code can write to that
-pipe too, so nothing on it is trusted, and anything out of place ends the worker (the call under way
-is reported as a crash and the remaining calls continue in a fresh worker):
+Protocol with a worker: the progress page (``grader.sandbox.page``), shared memory mapped anew before each
+fork. The worker appends one JSON event per finished import or call; this server is not woken by it. It
+wakes for the worker's output, for the worker's exit (EOF on the lifeline, fd 3, whose write end only the
+worker holds) and every ``POLL`` seconds, and then reads the events written since it last looked. Student
+code can write to the page too, so nothing on it is trusted:
 
-- ``confined`` once, first; ``internal`` (a traceback from our own code) only before ``confined``;
-- ``importing`` only for the module of the next expected task, then ``imported`` for it;
-- ``start`` exactly once per task, in the order of the round's task list, for the task that is next
-  (tasks of a module that failed to import are skipped), and only between calls;
-- ``done`` only for the call under way; ``end`` only between calls.
-
-Every deadline is measured on this server's clock from when it read the event, so the worker cannot
-stretch a call by repeating ``start``. A request also has a total wall-clock budget (imports plus
-calls at their limits, plus slack); past it every pending call is reported as a timeout. Each line is
-capped at ``MAX_LINE`` bytes and a round's results at ``MAX_RESULTS`` bytes.
+- deadlines: the worker arms a wall-clock timer for each import and call, whose signal (SIGALRM, default
+  action) ends it at the limit. Student code can disarm it, so this server keeps a backstop on its own
+  clock: the import or call under way is the next one in order after those reported, and each one gets its
+  limit plus ``BACKSTOP`` from when this server first saw the report before it. A request also has a
+  total wall-clock budget (imports plus calls at their limits, plus slack); past it every pending call is
+  reported as a timeout;
+- events are read in order: ``confined`` once, first (``internal``, a
+  traceback from our own code, only before it); ``imported`` only for the module of the next task;
+  ``done`` exactly once per task, in the order of the round's task list (tasks of a module that failed to
+  import are skipped); ``end`` last. The first event out of place ends the worker and the import or call
+  under way is a crash; a worker that ends without ``end`` crashed or timed out in the one under way;
+- output is credited to the import or call under way when this server reads it (the worker waits after
+  each one until its output has been read); each line is capped at ``MAX_LINE`` bytes and the
+  events of a round at the page's size (64 MiB); anything written to fd 3 ends the worker.
 """
 
 from __future__ import annotations
@@ -49,7 +55,7 @@ import numpy  # noqa: E402,F401 - pre-warm: every worker inherits it instead of 
 
 import grader.sandbox.guard  # noqa: E402 - imported before the fork: workers cannot import from the course
 import grader.sandbox.worker  # noqa: E402,F401
-from grader.sandbox import kernel  # noqa: E402
+from grader.sandbox import kernel, page  # noqa: E402
 from grader.sandbox.guard import interpreter_dirs, private_network  # noqa: E402
 from grader.sandbox.ledger import Ledger  # noqa: E402
 from grader.sandbox.worker import plain_problem  # noqa: E402
@@ -58,7 +64,9 @@ EXCERPT = 2000
 MAX_LINE = 32 * 1024 * 1024  # one event; a value of 1M floats is about 20 MB of JSON
 MAX_RESULTS = 64 * 1024 * 1024  # all the events of one request
 SLACK = 10.0  # seconds on top of the sum of the limits, for forks and bookkeeping
-WAIT_POLL = 0.01  # seconds between checks for a worker's exit once its result pipe is closed
+WAIT_POLL = 0.01  # seconds between checks for a worker's exit once its lifeline pipe is closed
+POLL = 0.1  # seconds between looks at the progress page while nothing else wakes this server
+BACKSTOP = 1.0  # seconds a phase may run past its limit before this server ends it (the worker's timer did not)
 
 
 class OutOfPlace(Exception):
@@ -135,7 +143,6 @@ class Supervisor(Ledger):
         modules = len({t["module"] for t in self.tasks})
         self.budget = modules * self.limits["import_time"] + n * self.limits["time_per_call"] + SLACK
         self.end = time.monotonic() + self.budget
-        self.result_bytes = 0
         self.todo: list[int] = []
         self.cursor = -1  # position in self.todo of the last task started in this round
 
@@ -181,8 +188,12 @@ class Supervisor(Ledger):
         self.todo, self.cursor = todo, -1
         self.round_confined = False
         self.round_imports: set[str] = set()  # a fresh worker imports again
-        res_r, res_w = os.pipe()
+        self.round_ended = False
+        self.page_offset = 0  # events of this round's page read so far
+        self.claimed = 0.0  # seconds of calls the worker reported in this round
+        life_r, life_w = os.pipe()  # the worker holds the only write end: EOF when it exits
         out_r, out_w = os.pipe()
+        shared = page.new()  # new for every worker: nothing of an earlier one is left in it
         sys.stdout.flush()
         sys.stderr.flush()
         server = os.getpid()
@@ -191,122 +202,128 @@ class Supervisor(Ledger):
         if pid == 0:  # the worker
             try:
                 _die_with(server)
-                os.close(res_r)
+                os.close(life_r)
                 os.close(out_r)
                 null = os.open(os.devnull, os.O_RDONLY)
                 os.dup2(null, 0)
                 os.dup2(out_w, 1)
                 os.dup2(out_w, 2)
-                os.dup2(res_w, 3)
+                os.dup2(life_w, 3)
                 if ruleset is not None:
                     os.dup2(ruleset, 4, inheritable=False)
                 os.closerange(5 if ruleset is not None else 4, 65536)
                 signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-                for sig in (signal.SIGINT, signal.SIGTERM):
+                for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM):
                     signal.signal(sig, signal.SIG_DFL)
                 from grader.sandbox.worker import main
 
-                main(self.dir, self.tasks, todo, 3, self.limits, self.forbidden,
+                main(self.dir, self.tasks, todo, shared, self.limits, self.forbidden,
                      4 if ruleset is not None else None, self.required)
             finally:
                 os._exit(4)
         if ruleset is not None:
             os.close(ruleset)
-        os.close(res_w)
+        os.close(life_w)
         os.close(out_w)
+        started = time.monotonic()
         try:
-            self._watch(pid, res_r, out_r)
+            self._watch(pid, life_r, out_r, shared, started)
         finally:
             try:
                 os.killpg(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-            os.close(res_r)
+            os.close(life_r)
             os.close(out_r)
+            shared.close()
             kernel.kill_children()  # orphans of the worker came back to us (subreaper): nothing outlives it
 
-    def _watch(self, pid: int, res_r: int, out_r: int) -> None:
+    def _under_way(self) -> tuple[str, Any]:
+        """What the worker is doing, from the events read so far: the next import or call in the round's order
+        (the worker reports each before it starts the next); idle before it is confined."""
+        nxt = self._next_task()
+        if nxt is None or not self.round_confined:
+            return ("idle", None)
+        module = self.tasks[nxt]["module"]
+        return ("call", nxt) if module in self.round_imports else ("import", module)
+
+    def _position(self, phase: tuple[str, Any]) -> int:
+        """Where a phase from ``_under_way`` stands in the round: imports and calls in order; idle is -1."""
+        nxt = self._next_task()
+        if phase[0] == "idle" or nxt is None:
+            return -1
+        return 2 * self.todo.index(nxt) + (1 if phase[0] == "call" else 0)
+
+    def _watch(self, pid: int, life_r: int, out_r: int, shared: Any, started: float) -> None:
+        """Wait for the worker's exit, reading its output as it comes, without an event per call.
+
+        The worker's own timer ends an import or a call at its limit. The backstop here holds even if student
+        code disarms that timer: whenever this server wakes (output, exit, or every ``POLL`` seconds) it reads
+        the events written so far, and when they show the round moved on to a later import or call, that one
+        gets its limit plus ``BACKSTOP`` from now. To move on, a worker must report every call before, as the
+        old one-event-per-call protocol required; so no call runs longer than its limit plus the backstop and
+        the poll, and the round never longer than its budget."""
         limits = self.limits
-        phase: tuple[str, Any] = ("idle", None)
-        deadline = time.monotonic() + limits["import_time"] + 5
-        started = 0.0
-        buf = b""
-        fds = [res_r, out_r]
-        ended = False
-        while res_r in fds:
-            timeout = min(deadline, self.end) - time.monotonic()
-            if timeout <= 0:
-                self._kill(pid)
-                self._drain(out_r, fds, phase)  # what the call printed before its deadline is still its own
-                self._timeout(phase)
-                return
-            ready, _, _ = select.select(fds, [], [], timeout)
-            if out_r in ready and res_r not in ready:
-                data = os.read(out_r, 65536)
-                if data:
-                    self._keep_output(data, phase)
-                else:
-                    fds.remove(out_r)
-            if res_r in ready:
-                data = os.read(res_r, 65536)
-                if not data:
-                    fds.remove(res_r)
-                    break
-                buf += data
-                self.result_bytes += len(data)
-                if self.result_bytes > MAX_RESULTS or (b"\n" not in buf and len(buf) > MAX_LINE):
-                    self._kill(pid)
-                    self._crash(phase, "the worker's report was too large (more than "
-                                       f"{(MAX_LINE if len(buf) > MAX_LINE else MAX_RESULTS) >> 20} MiB)")
-                    return
-                while b"\n" in buf:
-                    line, buf = buf.split(b"\n", 1)
-                    try:
-                        if len(line) > MAX_LINE:
-                            raise ValueError("line too long")
-                        ev = json.loads(line)
-                        if not isinstance(ev, dict):
-                            raise ValueError("not an event")
-                    except (ValueError, RecursionError):
-                        self._kill(pid)
-                        self._crash(phase, "the worker's report was corrupted (did the code write to file "
-                                           "descriptor 3?)")
-                        return
-                    if ev.get("ev") != "start" and b'"ev": "start"' not in buf:
-                        # Output written before this event belongs to the phase it closes. When a later call's
-                        # start is already buffered, the pipe may hold that call's output too, so it waits.
-                        self._drain(out_r, fds, phase)
-                    try:
-                        phase, deadline, started, ended = self._event(ev, phase, deadline, started)
-                    except (OutOfPlace, KeyError, TypeError, ValueError) as exc:
-                        self._kill(pid)
-                        self._crash(phase, f"the worker's report was out of order ({exc}; did the code write to "
-                                           "file descriptor 3?)")
-                        return
-                    if ended:
-                        self._kill(pid)
-                        return
-        # The result pipe closed before "end": the worker died, or closed its end and went on running, so
-        # its exit is awaited under the same deadline, with its output still counted.
+        deadline = started + limits["import_time"] + 5
+        position = -1
+        fds = [life_r, out_r]
+        status = 0
         while True:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                break
-            timeout = min(deadline, self.end) - time.monotonic()
+            if self._catch_up(shared, started):
+                self._kill(pid)
+                self._drain(out_r, fds, ("idle", None))
+                return
+            if self.round_ended:
+                break  # everything reported
+            now = time.monotonic()
+            phase = self._under_way()
+            if self._position(phase) > position:
+                position = self._position(phase)
+                limit = limits["time_per_call"] if phase[0] == "call" else limits["import_time"]
+                deadline = now + limit + BACKSTOP
+            timeout = min(deadline, self.end) - now
             if timeout <= 0:
                 self._kill(pid)
                 self._drain(out_r, fds, phase)
-                self._timeout(phase)
+                if not self._catch_up(shared, started):
+                    self._timeout(self._under_way())
                 return
-            ready, _, _ = select.select(fds, [], [], min(timeout, WAIT_POLL))
-            if ready:
+            if life_r not in fds:
+                # The lifeline closed: the worker exited, or closed fd 3 and went on running.
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    break
+            ready, _, _ = select.select(fds, [], [], min(timeout, POLL if life_r in fds else WAIT_POLL))
+            if out_r in ready:
                 data = os.read(out_r, 65536)
                 if data:
-                    self._keep_output(data, phase)
+                    # Output belongs to the import or call under way when it is read: the worker waits, after
+                    # each one, until this server has read what it printed (worker.settle_output).
+                    self._catch_up(shared, started)
+                    self._keep_output(data, self._under_way())
                 else:
                     fds.remove(out_r)
-        self._drain(out_r, fds, phase)
-        self._crash(phase, _describe_death(status, limits))
+            if life_r in ready:
+                if os.read(life_r, 1):  # nothing of ours writes here: student code wrote to fd 3
+                    self._kill(pid)
+                    self._drain(out_r, fds, self._under_way())
+                    if not self._catch_up(shared, started):
+                        self._crash(self._under_way(), "the worker's report was corrupted "
+                                    "(did the code write to file descriptor 3?)")
+                    return
+                fds.remove(life_r)
+        if self.round_ended:
+            # Reported "end": nothing of it is needed any more, and a kill is faster than waiting for its exit.
+            self._kill(pid)
+            self._drain(out_r, fds, ("idle", None))
+            return
+        self._drain(out_r, fds, self._under_way())
+        if self._catch_up(shared, started) or self.round_ended:
+            return
+        if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGALRM:
+            self._timeout(self._under_way())  # the worker's own timer: the import or call under way ran out
+        else:
+            self._crash(self._under_way(), _describe_death(status, limits))
 
     def _drain(self, out_r: int, fds: list[int], phase: tuple[str, Any]) -> None:
         while out_r in fds:
@@ -320,43 +337,67 @@ class Supervisor(Ledger):
             self._keep_output(data, phase)
 
     def _next_task(self) -> int | None:
-        """The task the worker must start next: the round's list in order, minus tasks already resolved."""
+        """The task the worker must report next: the round's list in order, minus tasks already resolved."""
         for pos in range(self.cursor + 1, len(self.todo)):
             if self.results[self.todo[pos]] is None:
                 return self.todo[pos]
         return None
 
-    def _event(self, ev: dict[str, Any], phase: tuple[str, Any], deadline: float, started: float):
-        limits = self.limits
-        now = time.monotonic()
+    def _catch_up(self, shared: Any, started: float) -> bool:
+        """Apply the events written since the last look, in order, each checked as this server's rules allow.
+        The first one out of place ends the round: the next task is a crash, and True is returned (that
+        task takes the blame for the round)."""
+        events, self.page_offset, problem = page.read_events(shared, self.page_offset, MAX_LINE)
+        how = "corrupted"
+        elapsed = time.monotonic() - started
+        for ev in events:
+            try:
+                if not isinstance(ev, dict):
+                    raise OutOfPlace("not an event")
+                self._event(ev, elapsed)
+            except (OutOfPlace, KeyError, TypeError, ValueError) as exc:
+                how, problem = "out of order", str(exc)[:200]
+                break
+        if problem is None:
+            return False
+        self.round_ended = False
+        self._crash(self._under_way(), f"the worker's report was {how} ({problem}; did the code write to its "
+                    "grading channel?)")
+        return True
+
+    def _event(self, ev: dict[str, Any], elapsed: float) -> None:
+        """Apply one event. The durations a worker claims cannot add up to more than the round's wall-clock
+        time so far, so it cannot make a function look slower than the whole round was."""
         kind = ev.get("ev")
-        if kind != "internal" and not self.round_confined and kind != "confined":
-            raise OutOfPlace(f"{kind!r} before confinement")
-        if kind == "importing":
-            nxt = self._next_task()
-            if phase[0] != "idle" or nxt is None or ev.get("module") != self.tasks[nxt]["module"] \
-                    or ev["module"] in self.round_imports:
-                raise OutOfPlace("unexpected import")
-            return ("import", ev["module"]), now + limits["import_time"], now, False
+        if self.round_ended:
+            raise OutOfPlace("an event after the end")
+        if kind == "internal" and not self.round_confined:
+            self.internal = str(ev.get("traceback", ""))[-4000:]
+            return
+        if kind == "confined" and not self.round_confined:
+            self.round_confined = True
+            layers = {k: bool(v) for k, v in list(ev.items())[:20] if k != "ev" and len(k) < 40}
+            # A layer counts only if it took effect in every worker of this request.
+            self.confinement = {k: v and self.confinement.get(k, True) for k, v in layers.items()}
+            return
+        if not self.round_confined:
+            raise OutOfPlace(f"{str(kind)[:40]!r} before confinement")
+        nxt = self._next_task()
         if kind == "imported":
-            if phase[0] != "import" or ev.get("module") != phase[1]:
-                raise OutOfPlace("unexpected end of import")
-            module = phase[1]
+            module = ev.get("module")
+            if nxt is None or module != self.tasks[nxt]["module"] or module in self.round_imports:
+                raise OutOfPlace("unexpected import")
             self.round_imports.add(module)
             if ev.get("ok"):
                 self.imports[module] = {"ok": True, "lines": ev.get("lines", {})}
             else:
                 self._fail_module(module, ev.get("error", {}))
-            return ("idle", None), now + 5 + limits["import_time"], now, False
-        if kind == "start":
+            return
+        if kind == "done":
             i = ev.get("task")
-            nxt = self._next_task()
-            if phase[0] != "idle" or type(i) is not int or i != nxt or self.tasks[i]["module"] not in self.round_imports:
-                raise OutOfPlace(f"start of task {i!r} when {nxt!r} is next")
+            if type(i) is not int or i != nxt or self.tasks[i]["module"] not in self.round_imports:
+                raise OutOfPlace(f"a result for task {i!r} when {nxt!r} is next")
             self.cursor = self.todo.index(i)
-            return ("call", i), now + limits["time_per_call"], now, False
-        if kind == "done" and phase[0] == "call" and ev.get("task") == phase[1]:
-            i = phase[1]
             result = {k: ev[k] for k in ("ok", "value", "type", "error") if k in ev}
             problem = plain_problem(result.get("value", 0.0)) if result.get("ok") else None
             if problem or not isinstance(result.get("error", {}), dict):
@@ -364,20 +405,16 @@ class Supervisor(Ledger):
                                                  "message": f"expected numbers, got {problem or 'a malformed error'}"}}
             else:
                 result = _cap_error(result)
-            result["duration"] = round(now - started, 6)
+            duration = ev.get("duration")
+            duration = float(duration) if type(duration) in (int, float) and 0 <= duration < 1e9 else 0.0
+            duration = max(0.0, min(duration, elapsed - self.claimed))
+            self.claimed += duration
+            result["duration"] = round(duration, 6)
             self._resolve(i, result)
-            return ("idle", None), now + 5 + limits["import_time"], now, False
-        if kind == "confined" and phase[0] == "idle" and not self.round_confined:
-            self.round_confined = True
-            layers = {k: bool(v) for k, v in list(ev.items())[:20] if k != "ev" and len(k) < 40}
-            # A layer counts only if it took effect in every worker of this request.
-            self.confinement = {k: v and self.confinement.get(k, True) for k, v in layers.items()}
-            return phase, deadline, started, False
-        if kind == "internal" and not self.round_confined:
-            self.internal = str(ev.get("traceback", ""))[-4000:]
-            return phase, deadline, started, False
-        if kind == "end" and phase[0] == "idle":
-            return phase, deadline, started, True
+            return
+        if kind == "end":
+            self.round_ended = True
+            return
         raise OutOfPlace(f"unexpected {str(kind)[:40]!r}")
 
     def _kill(self, pid: int) -> None:
