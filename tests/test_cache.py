@@ -6,6 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from grader.judge import diagnose
 from grader.spec import cache
 from grader.spec.course import load_course
@@ -191,7 +193,7 @@ def test_a_changed_quiz_reference_checks_the_answers_again(tmp_path, monkeypatch
         raise AssertionError("a reference that broke a quiz answer was trusted")
 
 
-def test_a_known_course_loads_without_jsonschema_or_numpy_random(tmp_path):
+def test_a_known_course_loads_without_jsonschema_pyyaml_or_numpy_random(tmp_path):
     """What `grader check` pays before grading, once the course is in the cache: no schema validation and no
     random draws (the fork server is started first; these imports would delay the first sandbox round)."""
     import os
@@ -200,9 +202,33 @@ def test_a_known_course_loads_without_jsonschema_or_numpy_random(tmp_path):
 
     code = ("import sys; from pathlib import Path; from grader.authoring.session import open_course; "
             f"open_course(Path({str(ROOT)!r})); "
-            "print(sorted(m for m in ('jsonschema', 'jinja2', 'numpy.random') if m in sys.modules))")
+            "print(sorted(m for m in ('jsonschema', 'jinja2', 'numpy.random', 'yaml') if m in sys.modules))")
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
     first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert "jsonschema" in first.stdout  # a new cache: everything is validated and drawn
+    assert "jsonschema" in first.stdout and "yaml" in first.stdout  # a new cache: parsed, validated, drawn
     second = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert second.stdout.strip() == "[]"
+
+
+def test_parsed_yaml_from_disk_equals_parsed(tmp_path, monkeypatch):
+    """A spec file read back from the cache: the same data (dates included) and the same line of every value."""
+    from datetime import date
+
+    from grader.spec import yamlspec
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("title: t\ndue: 2026-12-01\ncases:\n  - {name: a, args: [1, 2.5]}\n  - name: b\n"
+                    "    tags: [x, y]\n")
+    first = yamlspec.load_yaml(spec)
+    assert len(list((tmp_path / "cache" / "infotheory-grader" / "specs").glob("yaml-*.json"))) == 1
+    monkeypatch.setattr(yamlspec, "parse_yaml", None)  # a hit must not parse
+    second = yamlspec.load_yaml(spec)
+    assert second.data == first.data and second.data["due"] == date(2026, 12, 1)
+    for keys, key in (((), None), (("cases", 1), None), (("cases", 1, "tags", 1), None), (("cases", 0), "args"),
+                      (("nowhere",), None)):
+        assert second.where(keys, key=key) == first.where(keys, key=key)
+    assert first.where(("cases", 1, "tags", 1)) == (6, 15)
+    spec.write_text(spec.read_text() + "extra: 1\n")  # edited: a new key, parsed again
+    with pytest.raises(TypeError):
+        yamlspec.load_yaml(spec)

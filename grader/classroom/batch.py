@@ -593,6 +593,8 @@ def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, s
         setup = WorkerSetup(plan=plan, meta=meta, out=out.resolve(),
                             forbidden=(out.resolve(), source.resolve(), scratch, work), reports=reports_enabled(),
                             scratch=scratch, formats=tuple(formats), runner=runner)
+        for ex in plan.course.exercises:
+            plan.ends_of(ex)  # computed once here, for every worker, instead of once in each
         # Workers fork now, before this process lists the class and reads the manifest, so that they do not
         # carry (and count in their memory) what only this process needs. A worker starts its sandbox lazily.
         pool = Pool(setup, jobs)

@@ -42,8 +42,17 @@ class Plan:
     trials: dict[tuple[str, str], tuple[Trial, ...]] = field(default_factory=dict)  # (exercise, invariant) -> inputs
     # The call as a report shows it, per (exercise id, case index): the same for every submission.
     inputs: dict[tuple[str, int], str] = field(default_factory=dict)
-    # exercise id -> case index -> the answers at both ends of the score it picks by (course mode only)
+    # exercise id -> case index -> the answers at both ends of the score it picks by (course mode only);
+    # filled by ends_of() when a diagnosis first needs it: it runs reference code, which `grader check` on a
+    # correct submission never needs
     ends: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
+
+    def ends_of(self, ex: Exercise) -> dict[int, dict[str, Any]]:
+        if self.mode != "course" or not self.course.has_reference:
+            return {}
+        if ex.id not in self.ends:
+            self.ends[ex.id] = ends(ex)
+        return self.ends[ex.id]
 
     @classmethod
     def build(cls, course: Course, mode: str, expected: dict[tuple[str, int], Any],
@@ -92,8 +101,7 @@ class Plan:
         inv_groups = tuple((lim, tuple(keys), tuple(tasks)) for lim, keys, tasks in inv_by_limits.values())
         inputs = {(ex.id, c.index): format_call(c.function, c.args, c.as_array)
                   for ex in course.exercises for c in cases[ex.id]}
-        picks = {ex.id: ends(ex) for ex in course.exercises} if mode == "course" and course.has_reference else {}
-        return cls(course, mode, expected, cases, groups, inv_groups, variants, trials, inputs, ends=picks)
+        return cls(course, mode, expected, cases, groups, inv_groups, variants, trials, inputs)
 
 
 def format_call(function: str, args: tuple[Any, ...], as_array: bool = False) -> str:
@@ -229,7 +237,7 @@ def _diagnose(plan: Plan, ex: Exercise, checks: list[Check],
     cases = plan.cases[ex.id]
     student = student_outputs({c.index: responses.get((ex.id, c.index), (None, ""))[0] for c in cases})
     expected = {c.index: plan.expected[(ex.id, c.index)] for c in cases}
-    findings = diagnose(ex.functions, cases, expected, student, failing, variants, plan.ends.get(ex.id))
+    findings = diagnose(ex.functions, cases, expected, student, failing, variants, plan.ends_of(ex))
     # A file that does not import is one message for the whole exercise; nothing to diagnose per function.
     for c in cases:
         result = responses.get((ex.id, c.index), (None, ""))[0] or {}

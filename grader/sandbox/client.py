@@ -19,8 +19,7 @@ from typing import Any
 import grader
 from grader.errors import InputError
 from grader.files import walk_bounded
-from grader.sandbox import kernel
-from grader.sandbox.worker import plain_problem
+from grader.sandbox.values import plain_problem
 
 MAX_FILES = 200
 MAX_FILE_BYTES = 1024 * 1024
@@ -82,6 +81,8 @@ class IsolationError(InputError):
 
 def probe() -> dict[str, Any]:
     """What the kernel can confine with, seen from the grader's process (the fork server sees the same)."""
+    from grader.sandbox import kernel  # here: `grader check` starts the fork server before this loads
+
     abi = kernel.landlock_abi()
     return {"landlock_abi": abi, "landlock": abi >= 1, "landlock_network": abi >= 4, "landlock_scopes": abi >= 6,
             "seccomp": kernel.seccomp_available()}

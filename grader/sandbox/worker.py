@@ -18,14 +18,14 @@ from typing import Any
 
 import numpy as np
 
+from grader.sandbox.values import MAX_DEPTH, MAX_ELEMENTS, plain_problem  # noqa: F401 - plain_problem: re-exported
+
 try:
     import fcntl
     import termios
 except ImportError:  # Windows: only the portable runner, whose parent orders output by sync markers instead
     fcntl = termios = None  # type: ignore[assignment]
 
-MAX_ELEMENTS = 1_000_000
-MAX_DEPTH = 8  # list nesting; NumPy arrays of up to this many dimensions
 SETTLE_WAIT = 0.5  # seconds an event may wait for the server to read the output printed before it
 _FLOAT_TYPES = (float, int)
 _NP_SCALARS = tuple(
@@ -57,29 +57,6 @@ def _describe(value: Any) -> str:
     if value is None:
         return "None (did the function forget to return?)"
     return f"an object of type {name}"
-
-
-def plain_problem(value: Any) -> str | None:
-    """Why a plain JSON value (numbers in nested lists) is not a result we accept, or None.
-
-    Iterative, so that a hostile value nested thousands of lists deep cannot exhaust the recursion limit;
-    used by the fork server on every reply and again by the grader.
-    """
-    count = 0
-    stack = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        t = type(item)
-        if t is list:
-            if depth >= MAX_DEPTH:
-                return f"a list nested more than {MAX_DEPTH} deep"
-            count += len(item)
-            if count > MAX_ELEMENTS:
-                return f"a list with more than {MAX_ELEMENTS} elements"
-            stack.extend((v, depth + 1) for v in item)
-        elif t is not float and t is not int:
-            return f"a value of type {t.__name__}"
-    return None
 
 
 def _nested(value: Any, depth: int = 0, budget: list[int] | None = None) -> Any:

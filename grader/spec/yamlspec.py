@@ -5,7 +5,10 @@ rejected here, and every problem is reported as ``file:line:column`` so an edito
 
 A file that validated once is not validated again while its text and the schema are unchanged (the
 digests are kept as JSON in the grader's cache, ``grader.spec.cache``), so jsonschema is imported and
-run only for a new or edited file: it costs more than the rest of loading a course.
+run only for a new or edited file: it costs more than the rest of loading a course. Likewise a file parsed
+once is read back from that cache (its data and the line of every value, as JSON, keyed by the SHA-256 of
+its bytes), so PyYAML is imported only for a new or edited file: importing it alone takes longer than
+reading every cached file of a course.
 """
 
 from __future__ import annotations
@@ -13,65 +16,119 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import date, datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
+from grader import __version__
 from grader.errors import Problem, SpecError, did_you_mean
 from grader.spec import cache as disk_cache
 
 if TYPE_CHECKING:  # imported on use: only a file that is new or changed since it last validated needs them
+    import yaml
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError
     from referencing import Registry
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
 
 @dataclass(frozen=True)
 class Located:
-    """A parsed YAML document that still knows where each value came from."""
+    """A parsed YAML document that still knows where each value came from.
+
+    ``lines`` mirrors ``data``: each value is ``[line, column, children]`` (1-based), where a mapping's
+    children map each key to ``[key line, key column, value]`` and a sequence's children list its values;
+    a scalar's children are None. Plain JSON, so it is cached with the data.
+    """
 
     path: Path
     display: str
     data: Any
-    root: yaml.Node | None
+    lines: Any
     digest: str = ""  # SHA-256 of the text: a file validated once is trusted while it is unchanged
 
     def where(self, keys: tuple[Any, ...] | list[Any], *, key: str | None = None) -> tuple[int, int]:
         """Line and column (1-based) of the value at ``keys``, or of the key ``key`` inside it."""
-        node = self.root
+        node = self.lines
         if node is None:
             return 1, 1
-        best = node
+        best = (node[0], node[1])
         for k in keys:
-            nxt = _child(node, k)
-            if nxt is None:
+            kids = node[2]
+            if isinstance(kids, dict) and isinstance(k, str) and k in kids:
+                node = kids[k][2]
+            elif isinstance(kids, list) and isinstance(k, int) and 0 <= k < len(kids):
+                node = kids[k]
+            else:
                 break
-            best = node = nxt
-        if key is not None and isinstance(node, yaml.MappingNode):
-            for knode, _ in node.value:
-                if knode.value == key:
-                    best = knode
-        mark = best.start_mark
-        return mark.line + 1, mark.column + 1
+            best = (node[0], node[1])
+        if key is not None and isinstance(node[2], dict) and key in node[2]:
+            best = (node[2][key][0], node[2][key][1])
+        return best
 
     def problem(self, keys: tuple[Any, ...] | list[Any], message: str, *, key: str | None = None) -> Problem:
         line, col = self.where(keys, key=key)
         return Problem(self.display, line, col, message)
 
 
-def _child(node: yaml.Node, key: Any) -> yaml.Node | None:
+def _lines(node: yaml.Node) -> list[Any]:
+    import yaml
+
+    mark = node.start_mark
     if isinstance(node, yaml.MappingNode):
+        kids: Any = {}
         for knode, vnode in node.value:
-            if knode.value == key:
-                return vnode
-    elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
-        return node.value[key]
-    return None
+            if isinstance(knode.value, str) and knode.value not in kids:
+                kids[knode.value] = [knode.start_mark.line + 1, knode.start_mark.column + 1, _lines(vnode)]
+    elif isinstance(node, yaml.SequenceNode):
+        kids = [_lines(item) for item in node.value]
+    else:
+        kids = None
+    return [mark.line + 1, mark.column + 1, kids]
+
+
+# Values YAML gives that JSON has no type for, kept in the cache as (path, kind, ISO text).
+_DATED = {"date": date.fromisoformat, "datetime": datetime.fromisoformat}
+
+
+def _dates(data: Any, path: list[Any], out: list[Any]) -> bool:
+    """Collect the dates in ``data``; False if it holds any other value JSON cannot keep as it is."""
+    stack = [(data, path)]
+    while stack:
+        value, at = stack.pop()
+        if isinstance(value, dict):
+            if not all(isinstance(k, str) for k in value):
+                return False
+            stack.extend((v, [*at, k]) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, [*at, i]) for i, v in enumerate(value))
+        elif isinstance(value, datetime):
+            out.append([at, "datetime", value.isoformat()])
+        elif isinstance(value, date):
+            out.append([at, "date", value.isoformat()])
+        elif value is not None and type(value) not in (str, int, float, bool):
+            return False
+    return True
+
+
+def _from_cache(entry: Any) -> tuple[Any, Any] | None:
+    if not isinstance(entry, dict) or entry.get("version") != __version__:
+        return None
+    data = entry.get("data")
+    try:
+        for at, kind, text in entry.get("dates", []):
+            value = _DATED[kind](text)
+            if not at:
+                data = value
+                continue
+            holder = data
+            for k in at[:-1]:
+                holder = holder[k]
+            holder[at[-1]] = value
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+    return data, entry.get("lines")
 
 
 def display_path(path: Path, base: Path | None) -> str:
@@ -85,8 +142,10 @@ def display_path(path: Path, base: Path | None) -> str:
 
 def parse_yaml(text: str, path: Path, display: str) -> Located:
     """Parse ``text``; raise SpecError for syntax errors, duplicate keys and non-string keys."""
+    import yaml
+
     try:
-        loader = _Loader(text)  # parsed once: the node tree gives line numbers, the same tree gives the data
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)  # one parse: the node tree gives the lines
         try:
             root = loader.get_single_node()
             data = loader.construct_document(root) if root is not None else None
@@ -106,7 +165,8 @@ def parse_yaml(text: str, path: Path, display: str) -> Located:
         _check_keys(root, display, problems)
     if problems:
         raise SpecError(problems)
-    return Located(path, display, data, root, hashlib.sha256(text.encode("utf-8")).hexdigest())
+    return Located(path, display, data, _lines(root) if root is not None else None,
+                   hashlib.sha256(text.encode("utf-8")).hexdigest())
 
 
 def yaml_hint(text: str, exc: yaml.MarkedYAMLError) -> str:
@@ -128,6 +188,8 @@ def yaml_hint(text: str, exc: yaml.MarkedYAMLError) -> str:
 
 
 def _check_keys(node: yaml.Node, display: str, problems: list[Problem]) -> None:
+    import yaml
+
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
         for knode, vnode in node.value:
@@ -163,7 +225,17 @@ def load_yaml(path: Path, base: Path | None = None) -> Located:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise SpecError([Problem(display, line, 1, "not valid UTF-8; save the file as UTF-8")]) from None
-    return parse_yaml(text, path, display)
+    digest = hashlib.sha256(raw).hexdigest()
+    key = f"specs/yaml-{digest[:40]}"
+    cached = _from_cache(disk_cache.load(key))
+    if cached is not None:
+        return Located(path, display, cached[0], cached[1], digest)
+    doc = parse_yaml(text, path, display)
+    dates: list[Any] = []
+    if _dates(doc.data, [], dates):
+        data = json.loads(json.dumps(doc.data, default=lambda v: v.isoformat())) if dates else doc.data
+        disk_cache.store(key, {"version": __version__, "data": data, "lines": doc.lines, "dates": dates})
+    return doc
 
 
 @cache

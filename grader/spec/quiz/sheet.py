@@ -12,16 +12,17 @@ import json
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import yaml
+from typing import TYPE_CHECKING
 
 from grader.spec.quiz.model import Question, Quiz
 from grader.spec.quiz.variants import Variant, variant
 
+if TYPE_CHECKING:
+    import yaml
+
 SHEET_FILE = "quiz.yaml"
 MAX_SHEET_BYTES = 256 * 1024
 WIDTH = 92
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _NULL = "tag:yaml.org,2002:null"
 
 
@@ -137,6 +138,8 @@ def _line(node: yaml.Node) -> int:
 
 
 def _entry(node: yaml.Node, line: int) -> Entry:
+    import yaml
+
     if isinstance(node, yaml.ScalarNode):
         if (node.tag == _NULL and node.style is None) or not node.value.strip():
             return Entry(None, line)
@@ -176,8 +179,10 @@ def read_sheet(folder: Path) -> Sheet:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         return Sheet(True, f"{SHEET_FILE}:{line}: is not valid UTF-8 text; save it as UTF-8")
+    import yaml  # here: a submission without a sheet, and every import of this module, need no PyYAML
+
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{mark.line + 1}:{mark.column + 1}" if mark else "1"
