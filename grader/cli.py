@@ -183,6 +183,7 @@ def check(directory: Path, course_dir: Path | None, fmt: str, output: Path | Non
         write_atomic(output, text)
     else:
         click.echo(text, nl=False)
+    _QUICK_EXIT.append(True)
     if result.grader_error:
         sys.exit(int(ExitCode.INTERNAL))
 
@@ -358,6 +359,24 @@ def _printable_output() -> None:
                 reconfigure(errors="replace")
 
 
+# Commands after which nothing is left to tear down: their outputs are written (atomically) and their
+# runner closed before they return, so the console entry point ends the process at once instead of letting
+# the interpreter unload NumPy, Jinja2 and the rest (about 40 ms of a 0.5 s `grader check`).
+_QUICK_EXIT: list[bool] = []
+
+
 def main() -> None:
     _printable_output()
-    cli(prog_name="grader")
+    try:
+        cli(prog_name="grader")
+        code: int | str | None = 0
+    except SystemExit as exc:
+        code = exc.code
+    if not _QUICK_EXIT or not isinstance(code, int | None):
+        raise SystemExit(code)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            code = code or 1
+    os._exit(code or 0)
