@@ -153,3 +153,23 @@ def test_python_dash_m_grader_works():
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[0].endswith("All valid.")
+
+
+def test_python_dash_m_grader_check_ends_with_its_report(tmp_path):
+    # The console entry point ends the process at once after `check` (no interpreter teardown): the report
+    # must still be complete on stdout, in a --output file, and the exit code must be the command's.
+    submission = ROOT / "tests" / "scenarios" / "correct-numpy" / "submission"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-m", "grader", "check", str(submission), "--course", str(ROOT)],
+                          cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("Fundamentals of Information Theory") and "Graded by infotheory-grader" in proc.stdout
+    out = tmp_path / "report.json"
+    proc = subprocess.run([sys.executable, "-m", "grader", "check", str(submission), "--course", str(ROOT),
+                           "--format", "json", "--output", str(out)], cwd=tmp_path, capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert proc.returncode == 0 and proc.stdout == ""
+    assert json.loads(out.read_text())["max_score"] > 0
+    proc = subprocess.run([sys.executable, "-m", "grader", "check", str(tmp_path / "missing"), "--course", str(ROOT)],
+                          cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 4 and proc.stderr.startswith("Error: ")
