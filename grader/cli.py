@@ -166,6 +166,7 @@ def check(directory: Path, course_dir: Path | None, fmt: str, output: Path | Non
         # The runner starts first: its interpreter and NumPy load on the other core while this process
         # imports the grader (NumPy included) and loads the course.
         sandbox.spawn()
+        threading.Thread(target=_preload, args=(sandbox.runner,), daemon=True).start()
         from grader.authoring.session import open_course
         from grader.judge.grade import grade_submission
         from grader.spec.quiz.sheet import sheet_student
@@ -186,6 +187,16 @@ def check(directory: Path, course_dir: Path | None, fmt: str, output: Path | Non
     _QUICK_EXIT.append(True)
     if result.grader_error:
         sys.exit(int(ExitCode.INTERNAL))
+
+
+def _preload(runner: str) -> None:
+    """What `check` needs later and mostly waits on subprocesses for (pyseccomp looks its library up with
+    ldconfig; the platform's name runs `uname -p`): done on a thread while this process imports the grader."""
+    import platform
+
+    if runner == "confined":
+        import grader.sandbox.kernel  # noqa: F401
+    platform.platform()
 
 
 @cli.command()

@@ -27,6 +27,8 @@ class Status(str, Enum):
 
 @dataclass
 class Check:
+    """One case, invariant or question line of a report: what ran, what came back, and why it scored so."""
+
     name: str
     status: Status
     score: float
@@ -60,6 +62,8 @@ def location(file: str | None, line: int | None, cell: int | None = None) -> str
 
 @dataclass
 class ExerciseResult:
+    """One exercise's checks and score, with the lesson's intuition for its report."""
+
     id: str
     title: str
     file: str
@@ -72,6 +76,8 @@ class ExerciseResult:
 
 @dataclass
 class QuestionResult:
+    """One quiz question's answer, verdict and feedback."""
+
     id: str
     status: Status
     score: float
@@ -85,6 +91,8 @@ class QuestionResult:
 
 @dataclass
 class QuizResult:
+    """One quiz sheet's questions and score."""
+
     id: str
     title: str
     score: float
@@ -108,6 +116,8 @@ class Environment:
 
 @dataclass
 class GradeResult:
+    """The versioned result record of one submission: every output format is rendered from it."""
+
     course: str
     student: str | None
     mode: str  # course (reference and hidden cases) | student (public cases only)

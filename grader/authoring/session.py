@@ -14,6 +14,8 @@ from grader.spec.expected import reference_outputs
 
 @dataclass(frozen=True)
 class Session:
+    """The course a command works on and its plan, built once per command."""
+
     course: Course
     plan: Plan
 

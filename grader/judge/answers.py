@@ -37,6 +37,8 @@ def show(raw: str) -> str:
 
 @dataclass(frozen=True)
 class Quantity:
+    """A number a student wrote, with the unit they named, if any."""
+
     value: float
     unit: str | None  # bits | nats | hartleys, or None for a plain number
 

@@ -352,6 +352,8 @@ _LAYER_NAMES = (("seccomp", "seccomp"), ("capabilities_dropped", "no capabilitie
 
 @dataclass
 class Confinement:
+    """The report's confinement line, and its warning when a layer is missing."""
+
     line: str  # "Confinement: Landlock ABI 7 (files, network, scopes) · seccomp · ..."
     warning: str | None  # set when a required layer is missing (only possible under best-effort)
 

@@ -38,6 +38,8 @@ DEFAULT_TOLERANCE: dict[str, Any] = {"rtol": 1e-5, "atol": 1e-6, "nan": "fail"}
 
 @dataclass(frozen=True)
 class Limits:
+    """The sandbox limits of an exercise's calls: the course's defaults, overridden per exercise."""
+
     time_per_call: float
     cpu_per_call: float
     import_time: float
@@ -53,6 +55,8 @@ class Limits:
 
 @dataclass(frozen=True)
 class Function:
+    """A function the student writes: its signature, return kind, and the functions it builds on."""
+
     name: str
     params: tuple[str, ...]
     returns: str  # float | int | array
@@ -114,6 +118,8 @@ class Case:
 
 @dataclass(frozen=True)
 class Exercise:
+    """One exercise file's functions, cases, invariants and known mistakes, as validated."""
+
     id: str
     title: str
     file: str
@@ -132,6 +138,8 @@ class Exercise:
 
 @dataclass(frozen=True)
 class CourseItem:
+    """An exercise or quiz listed in course.yaml, with its points."""
+
     id: str
     file: Path
     points: float
@@ -139,6 +147,8 @@ class CourseItem:
 
 @dataclass(frozen=True)
 class Course:
+    """A validated course: everything grading needs from course.yaml and the files it lists."""
+
     root: Path
     title: str
     lesson: str

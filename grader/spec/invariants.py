@@ -43,6 +43,8 @@ class Call:
 
 @dataclass(frozen=True)
 class Invariant:
+    """A law the student's functions must obey on random inputs (KL >= 0, ...), as declared."""
+
     id: str
     says: str
     intuition: str

@@ -17,6 +17,8 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Tolerance:
+    """How close an answer must be: max(atol, rtol * |expected|), and what NaN means."""
+
     rtol: float = 1e-5
     atol: float = 1e-6
     nan: str = "fail"

@@ -24,6 +24,8 @@ LOG_OF = {"bits": "log2", "nats": "ln", "hartleys": "log10"}
 
 @dataclass(frozen=True)
 class Choice:
+    """One option of a choice question."""
+
     id: str
     text: str
     correct: bool = False
@@ -55,12 +57,16 @@ class Computed:
 
 @dataclass(frozen=True)
 class Misconception:
+    """A wrong numeric answer a quiz recognises, and what it says about it."""
+
     answer: Computed
     why: str
 
 
 @dataclass(frozen=True)
 class Question:
+    """One quiz question as the author wrote it: its type, points, answer and feedback."""
+
     id: str
     type: str
     points: float
@@ -94,6 +100,8 @@ class Question:
 
 @dataclass(frozen=True)
 class Quiz:
+    """A quiz file: its questions and points."""
+
     id: str
     title: str
     points: float

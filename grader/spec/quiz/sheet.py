@@ -122,6 +122,8 @@ class Section:
 
 @dataclass
 class Sheet:
+    """A student's answer sheet as read: its sections, or why it cannot be used at all."""
+
     present: bool
     fatal: str | None = None  # "quiz.yaml:3:5: ..." when the sheet cannot be used at all
     sections: dict[str, Section] = field(default_factory=dict)
