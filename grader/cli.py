@@ -167,18 +167,29 @@ def check(directory: Path, course_dir: Path | None, fmt: str, output: Path | Non
         # imports the grader (NumPy included) and loads the course.
         sandbox.spawn()
         threading.Thread(target=_preload, args=(sandbox.runner,), daemon=True).start()
-        from grader.authoring.session import open_course
-        from grader.judge.grade import grade_submission
-        from grader.spec.quiz.sheet import sheet_student
+        early = None
+        if sandbox.runner == "confined" and not os.environ.get("GRADER_NO_EARLY_ROUND"):
+            from grader.judge.early import Early
 
-        session = open_course(course_dir, directory)
-        backends.check_allowed(sandbox.runner, session.plan.mode, session.course.isolation)
-        # This process mostly waits while the sandbox runs: Jinja2 and the template load meanwhile.
-        warm = threading.Thread(target=warm_up, args=(fmt, templates), daemon=True)
-        warm.start()
-        result = grade_submission(session.plan, directory, sandbox,
-                                  student=student or sheet_student(directory) or directory.resolve().name)
-        warm.join()
+            early = Early(sandbox, directory, course_dir)  # the round the last check began with, if any
+        try:
+            from grader.authoring.session import open_course
+            from grader.judge.grade import grade_submission
+            from grader.spec.quiz.sheet import sheet_student
+
+            session = open_course(course_dir, directory)
+            backends.check_allowed(sandbox.runner, session.plan.mode, session.course.isolation)
+            # This process mostly waits while the sandbox runs: Jinja2 and the template load meanwhile.
+            warm = threading.Thread(target=warm_up, args=(fmt, templates), daemon=True)
+            warm.start()
+            result = grade_submission(session.plan, directory, sandbox, early=early,
+                                      student=student or sheet_student(directory) or directory.resolve().name)
+            if early is not None:
+                early.remember()
+            warm.join()
+        finally:
+            if early is not None:
+                early.close()  # the course failed to load: the early round must end before the sandbox closes
     text = render(result, fmt, templates=templates, color=output is None and fmt == "text" and use_color())
     if output is not None:
         write_atomic(output, text)
@@ -385,6 +396,11 @@ def main() -> None:
         code = exc.code
     if not _QUICK_EXIT or not isinstance(code, int | None):
         raise SystemExit(code)
+    import atexit
+
+    run_exitfuncs = getattr(atexit, "_run_exitfuncs", None)  # what was registered still runs (CPython)
+    if run_exitfuncs is not None:
+        run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

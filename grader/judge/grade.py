@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.judge.diagnose import Variant, annotate, diagnose, ends, student_outputs, variant_outputs
+from grader.judge.early import Early
 from grader.judge.invariants import Trial, draw_course, judge
 from grader.judge.quiz import grade_quizzes
 from grader.judge.sources import relocate, rename_files, resolve, write
@@ -399,13 +400,14 @@ def forbidden_roots(course: Course, submission: Path, extra: tuple[Path, ...] = 
 
 def grade_submission(plan: Plan, submission: Path, sandbox: Runner, *, student: str | None = None,
                      extra_forbidden: tuple[Path, ...] = (), now: datetime | None = None,
-                     scratch: Path | None = None) -> GradeResult:
+                     scratch: Path | None = None, early: Early | None = None) -> GradeResult:
     """Grade ``submission`` (left untouched) and return the result record.
 
     ``now`` decides whether quiz answers are revealed (course setting ``reveal: after_due``); default: the clock.
     The sandbox gets a copy in a new folder under ``scratch`` (default: the system's temporary folder);
     a batch passes a RAM-backed folder, and lists it in ``extra_forbidden`` so that submissions graded at
-    the same time cannot read each other's copies (a worker may always read its own).
+    the same time cannot read each other's copies (a worker may always read its own). ``early``: `grader
+    check`'s early round (grader.judge.early), used for the first round only if it was that round.
     """
     started = time.perf_counter()
     course = plan.course
@@ -413,8 +415,20 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Runner, *, student: 
     # Kernel confinement guards hidden cases: in course mode `required` refuses before any student code runs; a
     # student's own check (public cases only) is graded with whatever layers this kernel has, and says which.
     policy = course.isolation if plan.mode == "course" else "best-effort"
-    if confined:
-        check_isolation(policy)
+    try:
+        if confined:
+            check_isolation(policy)
+        return _graded(plan, submission, sandbox, student, extra_forbidden, now, scratch, early, policy, started)
+    finally:
+        if early is not None:
+            early.close()
+
+
+def _graded(plan: Plan, submission: Path, sandbox: Runner, student: str | None, extra_forbidden: tuple[Path, ...],
+            now: datetime | None, scratch: Path | None, early: Early | None, policy: str, started: float
+            ) -> GradeResult:
+    course = plan.course
+    confined = runner_name(sandbox) == "confined"
     layers: list[dict[str, Any]] = []
     responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]] = {}
     lines: dict[str, dict[str, int]] = {}
@@ -437,8 +451,14 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Runner, *, student: 
                 copy_submission(submission, work)
                 write(sources, course, work)
             fresh = False
+            used = work
             try:
-                response = sandbox.run(work, list(tasks), limits, forbidden, policy)
+                taken = early.first_round(list(tasks), limits, forbidden, policy) if early is not None else None
+                early = None  # the first round only
+                if taken is not None:
+                    used, response = taken
+                else:
+                    response = sandbox.run(work, list(tasks), limits, forbidden, policy)
             except SandboxCrashed as exc:
                 grader_error = str(exc)
                 for key in keys:
@@ -448,7 +468,7 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Runner, *, student: 
             if response.get("internal"):
                 grader_error = "internal error in the sandbox worker:\n" + response["internal"]
             for key, result, output in zip(keys, response["results"], response["outputs"], strict=True):
-                responses[key] = _strip_paths(result, output, f"{work}{os.sep}")
+                responses[key] = _strip_paths(result, output, f"{used}{os.sep}")
             for module, info in response["imports"].items():
                 lines[module] = info.get("lines", {})
     exercises = []

@@ -1,0 +1,92 @@
+"""`grader check`'s early round (grader/judge/early.py): a guess, used only when it is exactly the first round."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from grader.cli import cli
+from grader.judge import early
+from grader.sandbox.client import Sandbox
+from grader.spec import cache
+
+ROOT = Path(__file__).resolve().parent.parent
+COURSE = ROOT / "tests" / "fixtures" / "infotheory"
+SUBMISSION = ROOT / "tests" / "scenarios" / "mistake-kl-swapped" / "submission"
+
+
+@pytest.fixture
+def taken(tmp_path, monkeypatch):
+    """A fresh grader cache; the list of what each check's first round took from its early round."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    seen: list[bool] = []
+    real = early.Early.first_round
+
+    def first_round(self, *args):
+        out = real(self, *args)
+        seen.append(out is not None)
+        return out
+
+    monkeypatch.setattr(early.Early, "first_round", first_round)
+    return seen
+
+
+def check(*extra: str) -> dict:
+    result = CliRunner().invoke(cli, ["check", str(SUBMISSION), "--course", str(COURSE), "--format", "json", *extra])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    data.pop("duration")
+    for ex in data["exercises"]:
+        for c in ex["checks"]:
+            c.pop("duration", None)
+    return data
+
+
+def test_the_second_check_takes_the_early_round_and_grades_the_same(taken, monkeypatch):
+    first = check()
+    second = check()
+    monkeypatch.setenv("GRADER_NO_EARLY_ROUND", "1")
+    third = check()
+    assert taken == [False, True]  # nothing to guess from the first time; the third check started none
+    assert first == second == third
+    assert second["score"] == 24.0
+
+
+def test_a_stale_guess_is_thrown_away_and_replaced(taken):
+    check()
+    key = early._key(SUBMISSION, COURSE)
+    guess = cache.load(key)
+    guess["tasks"][0]["args"] = "[[0.5, 0.5]]"  # the course changed since: another first case
+    cache.store(key, guess)
+    assert check() == check()
+    assert taken == [False, False, True]
+    assert cache.load(key)["tasks"][0]["args"] != "[[0.5, 0.5]]"
+
+
+def test_a_guess_that_would_let_the_round_see_its_folder_is_not_started(taken):
+    check()
+    key = early._key(SUBMISSION, COURSE)
+    guess = cache.load(key)
+    cache.store(key, {**guess, "forbidden": [str(COURSE)]})
+    assert early._guess(SUBMISSION, key) is None
+    cache.store(key, {**guess, "limits": {**guess["limits"], "time_per_call": 1e9}})
+    assert early._guess(SUBMISSION, key) is None
+
+
+def test_no_student_code_runs_early_when_the_course_requires_missing_kernel_layers(taken, monkeypatch):
+    check()
+    calls: list[Path] = []
+    real = Sandbox.run
+
+    def run(self, sandbox_dir, *args, **kwargs):
+        calls.append(sandbox_dir)
+        return real(self, sandbox_dir, *args, **kwargs)
+
+    monkeypatch.setattr(Sandbox, "run", run)
+    monkeypatch.setenv("GRADER_TEST_DISABLE_LAYERS", "landlock")
+    result = CliRunner().invoke(cli, ["check", str(SUBMISSION), "--course", str(COURSE)])
+    assert result.exit_code == 4 and "Error: the kernel cannot confine student code here" in result.output
+    assert calls == []
