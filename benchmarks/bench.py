@@ -16,6 +16,7 @@
 
 Usage: python benchmarks/bench.py          # about three minutes: -n 400 --jobs 2, baseline 10, no 10k run
        python benchmarks/bench.py --full   # -n 2000, baseline 40, the cases-only run and 10,000 for memory
+       python benchmarks/bench.py --check-only --runs 15   # only `grader check` against a NumPy start
 Every command runs with this interpreter (sys.executable), never through a shell or a version-manager shim,
 and without PYTHONDONTWRITEBYTECODE, as on a user's machine (where Python keeps .pyc files).
 """
@@ -322,6 +323,21 @@ def cold_check(tmp: Path, submission: Path) -> tuple[float, float]:
     return times[0], times[1]
 
 
+def startup(tmp: Path, runs: int) -> list[str]:
+    """`grader check` against a bare NumPy start, paired; then the first run after installing."""
+    correct = ROOT / "tests" / "scenarios" / "correct-numpy" / "submission"
+    check_cmd = [sys.executable, "-m", "grader", "check", str(correct), "--course", str(ROOT)]
+    subprocess.run(check_cmd, env=ENV, capture_output=True, check=False)  # warm: page cache, .pyc, cache
+    check, numpy, ratio = paired(check_cmd, [sys.executable, "-c", "import numpy"], runs)
+    first, second = cold_check(tmp, correct)
+    return [
+        f"grader check, one submission (median of {runs} paired runs): {check:.3f} s; "
+        f"python -c 'import numpy': {numpy:.3f} s; check/numpy ratio {ratio:.2f} (target <= 2.5)",
+        f"first run after installing (no .pyc for the grader, empty cache): {first:.3f} s "
+        f"({first / numpy:.1f}x numpy); the run after it: {second:.3f} s",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, help="submissions for the throughput run (default 400; --full 2000)")
@@ -331,7 +347,16 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="grader batch --jobs and floor.py --jobs (default 2)")
     parser.add_argument("--runs", type=int, default=7, help="pairs of start-up timings (default 7)")
     parser.add_argument("--full", action="store_true", help="the long run: the figures the README quotes")
+    parser.add_argument("--check-only", action="store_true", help="only the start-up figures of `grader check`")
     args = parser.parse_args()
+    if args.check_only:
+        tmp = Path(tempfile.mkdtemp(prefix="grader-bench-"))
+        try:
+            Lines().__iadd__(startup(tmp, args.runs))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        print(f"load average {os.getloadavg()[0]:.2f} at the end", flush=True)
+        return
     n = args.n or (2000 if args.full else 400)
     baseline_n = args.baseline_n if args.baseline_n is not None else (40 if args.full else 10)
     memory_n = args.memory_n if args.memory_n is not None else (10000 if args.full else 0)
@@ -401,18 +426,7 @@ def main() -> None:
                 + f"; pytest and the grader agree on the passed-case count for {agree}/{len(sample)} submissions",
             ]
 
-        correct = ROOT / "tests" / "scenarios" / "correct-numpy" / "submission"
-        check_cmd = [sys.executable, "-m", "grader", "check", str(correct), "--course", str(ROOT)]
-        subprocess.run(check_cmd, env=ENV, capture_output=True, check=False)  # warm: page cache, .pyc, cache
-        check, numpy, ratio = paired(check_cmd, [sys.executable, "-c", "import numpy"], args.runs)
-        first, second = cold_check(tmp, correct)
-        lines += [
-            "",
-            f"grader check, one submission (median of {args.runs} paired runs): {check:.3f} s; "
-            f"python -c 'import numpy': {numpy:.3f} s; check/numpy ratio {ratio:.2f} (target <= 2.5)",
-            f"first run after installing (no .pyc for the grader, empty cache): {first:.3f} s "
-            f"({first / numpy:.1f}x numpy); the run after it: {second:.3f} s",
-        ]
+        lines += ["", *startup(tmp, args.runs)]
         shutil.rmtree(klass)
         for name in ("out", "out-cases", "floor", "notebooks", "out-nb"):
             shutil.rmtree(tmp / name, ignore_errors=True)

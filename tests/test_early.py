@@ -90,3 +90,18 @@ def test_no_student_code_runs_early_when_the_course_requires_missing_kernel_laye
     result = CliRunner().invoke(cli, ["check", str(SUBMISSION), "--course", str(COURSE)])
     assert result.exit_code == 4 and "Error: the kernel cannot confine student code here" in result.output
     assert calls == []
+
+
+@pytest.mark.skipif(__import__("grader.sandbox.backends").sandbox.backends.confined_unavailable() is not None,
+                    reason="the confined runner needs Linux")
+def test_the_runner_the_console_starts_early_is_used_only_when_it_is_the_one_asked_for():
+    from grader.sandbox import backends
+
+    backends.start_early(None)  # `grader check ...` from the console: the confined runner, before click loads
+    started = backends._started[0]
+    portable = backends.open_runner("portable")  # click parsed --runner portable after all
+    assert portable.runner == "portable" and backends._started == [] and started._proc is None  # closed
+    backends.start_early(None)
+    started = backends._started[0]
+    with backends.open_runner(None) as confined:
+        assert confined is started and backends._started == []

@@ -66,7 +66,7 @@ requires-python = ">=3.10"
 dependencies = [{dependencies}]
 
 [project.scripts]
-grader = "grader.cli:main"
+grader = "grader.console:main"
 
 [tool.setuptools.packages.find]
 include = ["grader*"]

@@ -84,9 +84,31 @@ def make(name: str) -> Runner:
     return Sandbox()
 
 
+_started: list[Runner] = []  # at most one: started by the console entry point before the CLI loaded
+
+
+def start_early(runner: str | None) -> None:
+    """Start the runner `grader check` will ask for now, if it is the confined one (grader.console)."""
+    try:
+        name = preferred(runner)
+    except UsageError:
+        return  # the command line will say so
+    if name == "confined" and not _started:
+        started = make(name)
+        started.spawn()
+        _started.append(started)
+
+
 def open_runner(runner: str | None) -> Runner:
-    """A runner for ``grader check``/``ci``/``batch``: started only by its ``spawn``."""
-    return make(preferred(runner))
+    """A runner for ``grader check``/``ci``/``batch``: started only by its ``spawn`` (a no-op for the one the
+    console entry point already started)."""
+    name = preferred(runner)
+    while _started:
+        early = _started.pop()
+        if runner_name(early) == name:
+            return early
+        early.close()
+    return make(name)
 
 
 def check_allowed(name: str, mode: str, isolation: str) -> str | None:

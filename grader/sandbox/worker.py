@@ -1,8 +1,9 @@
 """The code that runs inside the forked child: import the student's files, call, report plain values.
 
-Only numbers leave this process, as JSON on a pipe. What is correct is decided in the grader's process,
+Only numbers leave this process, as JSON: on the progress page for the confined runner (``PagedWorker``,
+grader.sandbox.page), on a pipe for the portable one. What is correct is decided in the grader's process,
 which this process never sees, so whatever student code does here (monkeypatching, lying ``__eq__``,
-writing to the pipe) cannot raise a score beyond what honest return values would earn.
+writing to the page or the pipe) cannot raise a score beyond what honest return values would earn.
 """
 
 from __future__ import annotations
