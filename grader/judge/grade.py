@@ -436,29 +436,23 @@ def _graded(plan: Plan, submission: Path, sandbox: Runner, student: str | None, 
     sources = resolve(course, submission)  # notebooks become modules here, as data; the sandbox runs them
     with tempfile.TemporaryDirectory(prefix="grader-", dir=scratch) as tmp:
         work = Path(tmp) / "submission"
-        work.mkdir()
-        copy_submission(submission, work)
-        write(sources, course, work)
         forbidden = forbidden_roots(course, submission, extra_forbidden)
-        fresh = True
         for limits, keys, tasks in itertools.chain(plan.groups, _invariant_groups(plan, responses)):
             if not tasks:
                 continue
-            if not fresh:
-                # a fresh folder per group, so one group's files cannot influence the next
-                shutil.rmtree(work)
-                work.mkdir()
-                copy_submission(submission, work)
-                write(sources, course, work)
-            fresh = False
-            used = work
             try:
                 taken = early.first_round(list(tasks), limits, forbidden, policy) if early is not None else None
                 early = None  # the first round only
                 if taken is not None:
                     used, response = taken
                 else:
-                    response = sandbox.run(work, list(tasks), limits, forbidden, policy)
+                    # a fresh copy per round, so one round's files cannot influence the next
+                    if work.exists():
+                        shutil.rmtree(work)
+                    work.mkdir()
+                    copy_submission(submission, work)
+                    write(sources, course, work)
+                    used, response = work, sandbox.run(work, list(tasks), limits, forbidden, policy)
             except SandboxCrashed as exc:
                 grader_error = str(exc)
                 for key in keys:
