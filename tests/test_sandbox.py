@@ -40,6 +40,17 @@ def run_code(sandbox: Sandbox, tmp_path: Path, code: str, function: str = "f", r
                        [str(ROOT), str(tmp_path)])
 
 
+def run_f_then_g(sandbox: Sandbox, tmp_path: Path, code: str, limit: float) -> tuple[dict, float]:
+    """Run ``f()`` then ``g()`` of ``code`` with a per-call limit; the response and the wall-clock seconds."""
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "m.py").write_text(textwrap.dedent(code))
+    started = time.monotonic()
+    response = sandbox.run(folder, [task("m", "f"), task("m", "g")], {**DEFAULT_LIMITS, "time_per_call": limit},
+                           [str(ROOT), str(tmp_path)])
+    return response, time.monotonic() - started
+
+
 def test_a_memory_bomb_stays_far_below_one_gib(sandbox: Sandbox, tmp_path: Path):
     response = run_code(sandbox, tmp_path, """
         def f():
@@ -127,9 +138,7 @@ def test_cpu_limit(sandbox: Sandbox, tmp_path: Path):
 
 def test_closing_the_result_pipe_does_not_stretch_the_deadline(sandbox: Sandbox, tmp_path: Path):
     # The worker's result pipe is its fd 3: closing it must not leave the server waiting on the process.
-    folder = tmp_path / "sub"
-    folder.mkdir()
-    (folder / "m.py").write_text(textwrap.dedent("""
+    response, elapsed = run_f_then_g(sandbox, tmp_path, """
         import os, time
         def f():
             print("closing", flush=True)
@@ -137,11 +146,7 @@ def test_closing_the_result_pipe_does_not_stretch_the_deadline(sandbox: Sandbox,
             time.sleep(30)
         def g():
             return 1.0
-    """))
-    started = time.monotonic()
-    response = sandbox.run(folder, [task("m", "f"), task("m", "g")], {**DEFAULT_LIMITS, "time_per_call": 2},
-                           [str(ROOT), str(tmp_path)])
-    elapsed = time.monotonic() - started
+    """, 2)
     first, second = response["results"]
     assert first["error"]["message"] == "time limit exceeded: f() ran for more than 2 s"
     assert response["outputs"][0] == "closing\n"
@@ -151,13 +156,8 @@ def test_closing_the_result_pipe_does_not_stretch_the_deadline(sandbox: Sandbox,
 
 def test_the_worker_timer_ends_a_hanging_call_at_its_limit(sandbox: Sandbox, tmp_path: Path):
     # The honest case: the worker's own wall-clock timer, no poll by the fork server involved.
-    folder = tmp_path / "sub"
-    folder.mkdir()
-    (folder / "m.py").write_text("import time\ndef f():\n    time.sleep(30)\ndef g():\n    return 2.0\n")
-    started = time.monotonic()
-    response = sandbox.run(folder, [task("m", "f"), task("m", "g")], {**DEFAULT_LIMITS, "time_per_call": 1},
-                           [str(ROOT), str(tmp_path)])
-    elapsed = time.monotonic() - started
+    response, elapsed = run_f_then_g(sandbox, tmp_path, "import time\ndef f():\n    time.sleep(30)\ndef g():\n"
+                                                        "    return 2.0\n", 1)
     assert response["results"][0]["error"]["message"] == "time limit exceeded: f() ran for more than 1 s"
     assert response["results"][1]["value"] == 2.0
     assert elapsed < 1.6, f"took {elapsed:.2f} s against a 1 s limit"
@@ -165,9 +165,7 @@ def test_the_worker_timer_ends_a_hanging_call_at_its_limit(sandbox: Sandbox, tmp
 
 def test_a_disarmed_timer_meets_the_fork_servers_backstop(sandbox: Sandbox, tmp_path: Path):
     # Student code turns the worker's timer off: the fork server ends the call 1 s (BACKSTOP) past its limit.
-    folder = tmp_path / "sub"
-    folder.mkdir()
-    (folder / "m.py").write_text(textwrap.dedent("""
+    response, elapsed = run_f_then_g(sandbox, tmp_path, """
         import signal, time
         def f():
             signal.setitimer(signal.ITIMER_REAL, 0)
@@ -175,11 +173,7 @@ def test_a_disarmed_timer_meets_the_fork_servers_backstop(sandbox: Sandbox, tmp_
             time.sleep(30)
         def g():
             return 2.0
-    """))
-    started = time.monotonic()
-    response = sandbox.run(folder, [task("m", "f"), task("m", "g")], {**DEFAULT_LIMITS, "time_per_call": 1},
-                           [str(ROOT), str(tmp_path)])
-    elapsed = time.monotonic() - started
+    """, 1)
     assert response["results"][0]["error"]["message"] == "time limit exceeded: f() ran for more than 1 s"
     assert response["results"][1]["value"] == 2.0
     assert 2.0 <= elapsed < 3.5, f"took {elapsed:.2f} s against a 1 s limit and a 1 s backstop"
