@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,15 @@ def test_the_runner_the_console_starts_early_is_used_only_when_it_is_the_one_ask
     started = backends._started[0]
     with backends.open_runner(None) as confined:
         assert confined is started and backends._started == []
+
+
+def test_only_the_latest_guesses_are_kept(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(early, "MAX_GUESSES", 3)
+    folder = tmp_path / "cache" / "infotheory-grader" / "check"
+    folder.mkdir(parents=True)
+    for i in range(5):
+        (folder / f"early-{i}.json").write_text("{}")
+        os.utime(folder / f"early-{i}.json", (1000 + i, 1000 + i))
+    early._prune()
+    assert sorted(p.name for p in folder.iterdir()) == ["early-2.json", "early-3.json", "early-4.json"]

@@ -28,6 +28,7 @@ from grader.spec import cache
 
 MAX_GUESS = 8 * 1024 * 1024  # bytes of tasks worth remembering; a bigger first round gets no early start
 MAX_ENTRIES = 1000  # a submission folder with more entries than this at its top gets no early round
+MAX_GUESSES = 64  # folders whose first round is remembered
 SANE_LIMITS = {"time_per_call": 60, "cpu_per_call": 60, "import_time": 60, "memory_mb": 8192}
 
 
@@ -95,6 +96,17 @@ class Early:
         """Keep this check's first round as the guess for the next check of the same folder."""
         if self.actual is not None and self.actual != self.guess and len(str(self.actual["tasks"])) < MAX_GUESS:
             cache.store(self.key, self.actual)
+            _prune()
+
+
+def _prune() -> None:
+    """One guess per folder checked: only the most recently written ``MAX_GUESSES`` are kept."""
+    try:
+        guesses = sorted((cache.cache_dir() / "check").glob("early-*.json"), key=lambda p: p.stat().st_mtime)
+        for old in guesses[:-MAX_GUESSES]:
+            old.unlink()
+    except OSError:
+        pass
 
 
 def _guess(submission: Path, key: str) -> dict[str, Any] | None:
