@@ -187,9 +187,13 @@ def check(directory: Path, course_dir: Path | None, fmt: str, output: Path | Non
             if early is not None:
                 early.remember()
             warm.join()
+        except BaseException:
+            if early is not None:
+                sandbox.signal_kill()  # leaving (a bad course, Ctrl-C): the early round need not finish
+            raise
         finally:
             if early is not None:
-                early.close()  # the course failed to load: the early round must end before the sandbox closes
+                early.close()  # the early round ends before the sandbox closes
     text = render(result, fmt, templates=templates, color=output is None and fmt == "text" and use_color())
     if output is not None:
         write_atomic(output, text)

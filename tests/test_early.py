@@ -118,3 +118,30 @@ def test_only_the_latest_guesses_are_kept(tmp_path, monkeypatch):
         os.utime(folder / f"early-{i}.json", (1000 + i, 1000 + i))
     early._prune()
     assert sorted(p.name for p in folder.iterdir()) == ["early-2.json", "early-3.json", "early-4.json"]
+
+
+def test_a_course_that_no_longer_loads_ends_the_check_at_once(taken, course_copy, tmp_path):
+    """The early round of a slow submission is under way when the course fails to load: the check says why and
+    ends without waiting for that round."""
+    import textwrap
+    import time
+
+    slow = tmp_path / "slow"
+    slow.mkdir()
+    for name in ("entropy.py", "cross_entropy.py", "kl_sweep.py"):
+        (slow / name).write_text((SUBMISSION / name).read_text())
+    args = ["check", str(slow), "--course", str(course_copy)]
+    assert CliRunner().invoke(cli, args).exit_code == 0  # remembers its first round
+    (slow / "entropy.py").write_text(textwrap.dedent("""
+        import time
+        def entropy(p):
+            time.sleep(1.5)
+            return 0.0
+        def most_uncertain(ds):
+            return 0
+    """))
+    (course_copy / "course.yaml").write_text((course_copy / "course.yaml").read_text() + "\nbroken: [\n")
+    started = time.monotonic()
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code != 0 and "course.yaml" in result.output
+    assert time.monotonic() - started < 4, "waited for the early round"

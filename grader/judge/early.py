@@ -6,8 +6,9 @@ response only if the plan's first round has the same tasks, limits, isolation po
 the guess; otherwise it waits for the early round to end, throws it away and runs the round as usual. So a
 changed course costs one wasted round, never a wrong grade. The guess is kept in the grader's cache
 (``grader.spec.cache``: JSON, never pickle), keyed by the submission folder, the course folder and the working
-folder. A course whose policy is ``required`` is checked for kernel confinement before the early round runs,
-as before any round; a submission with notebooks gets no early round (its modules are made from the course).
+folder. An early round runs only where the kernel has every layer ``isolation: required`` asks for (the
+course's own policy is not known yet); a submission with notebooks gets none (its modules are made from the
+course).
 
 Imports nothing heavy: it runs before NumPy, the course loader and the judge are imported.
 """
@@ -61,7 +62,9 @@ class Early:
         try:
             from grader.sandbox.client import check_isolation
 
-            check_isolation(self.guess["policy"])  # raises under `required` without the kernel layers: no run
+            # Only on a kernel with every required layer: the course's policy is not known yet, and a course now
+            # `required` must not run student code on a machine without them, not even a round thrown away.
+            check_isolation("required")
             self.work = Path(tempfile.mkdtemp(prefix="grader-")) / "submission"
             self.work.mkdir()
             copy_submission(self.submission, self.work)
