@@ -407,7 +407,8 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Runner, *, student: 
     The sandbox gets a copy in a new folder under ``scratch`` (default: the system's temporary folder);
     a batch passes a RAM-backed folder, and lists it in ``extra_forbidden`` so that submissions graded at
     the same time cannot read each other's copies (a worker may always read its own). ``early``: `grader
-    check`'s early round (grader.judge.early), used for the first round only if it was that round.
+    check`'s early round (grader.judge.early), used for the first round only if it was that round; whoever
+    started it closes it.
     """
     started = time.perf_counter()
     course = plan.course
@@ -415,20 +416,8 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Runner, *, student: 
     # Kernel confinement guards hidden cases: in course mode `required` refuses before any student code runs; a
     # student's own check (public cases only) is graded with whatever layers this kernel has, and says which.
     policy = course.isolation if plan.mode == "course" else "best-effort"
-    try:
-        if confined:
-            check_isolation(policy)
-        return _graded(plan, submission, sandbox, student, extra_forbidden, now, scratch, early, policy, started)
-    finally:
-        if early is not None:
-            early.close()
-
-
-def _graded(plan: Plan, submission: Path, sandbox: Runner, student: str | None, extra_forbidden: tuple[Path, ...],
-            now: datetime | None, scratch: Path | None, early: Early | None, policy: str, started: float
-            ) -> GradeResult:
-    course = plan.course
-    confined = runner_name(sandbox) == "confined"
+    if confined:
+        check_isolation(policy)
     layers: list[dict[str, Any]] = []
     responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]] = {}
     lines: dict[str, dict[str, int]] = {}

@@ -12,16 +12,53 @@ from typing import Any
 
 
 class Ledger:
-    """Needs ``tasks``, ``limits``, ``results``, ``imports``, ``timed_out`` and ``crashed`` on the instance."""
+    """One request's tasks and what became of them; a runner's supervisor adds how a round runs (``_round``)."""
 
-    tasks: list[dict[str, Any]]
-    limits: dict[str, Any]
-    results: list[dict[str, Any] | None]
-    imports: dict[str, dict[str, Any]]
-    timed_out: set[tuple[str, str]]
-    crashed: set[tuple[str, str]]
-    outputs: list[str]
-    output_sizes: list[int]
+    def __init__(self, tasks: list[dict[str, Any]], limits: dict[str, Any]) -> None:
+        self.tasks = tasks
+        self.limits = limits
+        n = len(tasks)
+        self.results: list[dict[str, Any] | None] = [None] * n
+        self.outputs: list[str] = [""] * n
+        self.output_sizes: list[int] = [0] * n
+        self.imports: dict[str, dict[str, Any]] = {}
+        self.timed_out: set[tuple[str, str]] = set()
+        self.crashed: set[tuple[str, str]] = set()  # their "after_cases" calls (invariant trials) are not run
+        self.output_cap = limits["output_kb"] * 1024
+        self.output_bytes = 0
+        self.output_kept = 0
+        self.internal = ""
+        self.confinement: dict[str, Any] = {}
+
+    def run(self) -> dict[str, Any]:
+        """Rounds until every task is resolved; the response the grader reads."""
+        rounds = 0
+        while True:
+            todo = self._pending()
+            if not todo:
+                break
+            rounds += 1
+            if self._out_of_time(todo):
+                break
+            if rounds > len(self.tasks) + 2:  # every round resolves at least one task; this is a backstop
+                self._give_up(todo)
+                break
+            self._round(todo)
+        self._note_truncated()
+        return {"results": self.results, "outputs": self.outputs, "imports": self.imports,
+                "output_bytes": self.output_bytes, "internal": self.internal,
+                "worker_peak_rss_kb": self._peak_rss_kb(), "confinement": self.confinement}
+
+    def _round(self, todo: list[int]) -> None:
+        raise NotImplementedError
+
+    def _out_of_time(self, todo: list[int]) -> bool:
+        """Whether the request's time is used up (then ``todo`` is resolved here); a runner with a total budget
+        says so."""
+        return False
+
+    def _peak_rss_kb(self) -> int | None:
+        return None
 
     def _give_up(self, todo: list[int]) -> None:
         """A backstop: every round resolves at least one task, so this is reached only by a grader bug."""

@@ -295,40 +295,10 @@ class Supervisor(Ledger):
 
     def __init__(self, sandbox: PortableSandbox, directory: str, tasks: list[dict[str, Any]],
                  limits: dict[str, Any], forbidden: list[str]) -> None:
+        super().__init__(tasks, limits)
         self.sandbox = sandbox
         self.dir = directory
-        self.tasks = tasks
-        self.limits = limits
         self.forbidden = forbidden
-        n = len(tasks)
-        self.results: list[dict[str, Any] | None] = [None] * n
-        self.outputs: list[str] = [""] * n
-        self.output_sizes: list[int] = [0] * n
-        self.imports: dict[str, dict[str, Any]] = {}
-        self.timed_out: set[tuple[str, str]] = set()
-        self.crashed: set[tuple[str, str]] = set()
-        self.output_cap = limits["output_kb"] * 1024
-        self.output_bytes = 0
-        self.output_kept = 0
-        self.internal = ""
-        self.confinement: dict[str, Any] = {}
-
-    # -- bookkeeping (as in the fork server) -------------------------------------------------
-    def run(self) -> dict[str, Any]:
-        rounds = 0
-        while True:
-            todo = self._pending()
-            if not todo:
-                break
-            rounds += 1
-            if rounds > len(self.tasks) + 2:
-                self._give_up(todo)
-                break
-            self._round(todo)
-        self._note_truncated()
-        return {"results": self.results, "outputs": self.outputs, "imports": self.imports,
-                "output_bytes": self.output_bytes, "internal": self.internal, "worker_peak_rss_kb": None,
-                "confinement": self.confinement}
 
     def _keep_output(self, stretch: tuple[bytes, int], phase: tuple[str, Any]) -> None:
         """A stretch of output (its first bytes and its size), counted as the fork server counts a read."""

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.sandbox.values import MAX_DEPTH, MAX_ELEMENTS, plain_problem  # noqa: F401 - plain_problem: re-exported
+from grader.sandbox.values import MAX_DEPTH, MAX_ELEMENTS
 
 try:
     import fcntl
@@ -304,17 +304,18 @@ class PagedWorker(Worker):
     server's own backstop deadline ends the process instead."""
 
     def __init__(self, sandbox: str, tasks: list[dict[str, Any]], page: Any, limits: dict[str, Any]) -> None:
-        from grader.sandbox.page import Writer
+        from grader.sandbox.page import SIZE, Writer
 
         super().__init__(sandbox, tasks, -1, limits)
         self.writer = Writer(page)
+        self.cap_mib = SIZE >> 20
 
     def send(self, event: dict[str, Any]) -> None:
         if not self.writer.append(event):
             self.writer.append({**{k: event[k] for k in ("ev", "task", "module") if k in event}, "ok": False,
                                 "error": {"exception": "WrongType", "file": None, "line": None,
                                           "message": "a value too large to report (the round's results "
-                                                     "are capped at 64 MiB)"}})
+                                                     f"are capped at {self.cap_mib} MiB)"}})
 
     def begin_import(self, module: str, task: int) -> None:
         signal.setitimer(signal.ITIMER_REAL, self.limits["import_time"])

@@ -62,7 +62,6 @@ from grader.sandbox.values import plain_problem  # noqa: E402
 
 EXCERPT = 2000
 MAX_LINE = 32 * 1024 * 1024  # one event; a value of 1M floats is about 20 MB of JSON
-MAX_RESULTS = 64 * 1024 * 1024  # all the events of one request
 SLACK = 10.0  # seconds on top of the sum of the limits, for forks and bookkeeping
 WAIT_POLL = 0.01  # seconds between checks for a worker's exit once its lifeline pipe is closed
 POLL = 0.1  # seconds between looks at the progress page while nothing else wakes this server
@@ -122,53 +121,29 @@ def _describe_death(status: int, limits: dict[str, Any]) -> str:
 
 class Supervisor(Ledger):
     def __init__(self, request: dict[str, Any], landlock: kernel.Landlock | None = None) -> None:
+        super().__init__(request["tasks"], request["limits"])
         self.landlock = landlock
         self.required = request.get("isolation", "required") == "required"
         self.dir: str = request["dir"]
-        self.tasks: list[dict[str, Any]] = request["tasks"]
-        self.limits: dict[str, Any] = request["limits"]
         self.forbidden: list[str] = request.get("forbidden", [])
-        n = len(self.tasks)
-        self.results: list[dict[str, Any] | None] = [None] * n
-        self.outputs: list[str] = [""] * n
-        self.output_sizes: list[int] = [0] * n
-        self.imports: dict[str, dict[str, Any]] = {}
-        self.timed_out: set[tuple[str, str]] = set()
-        self.crashed: set[tuple[str, str]] = set()  # their "after_cases" calls (invariant trials) are not run
-        self.output_cap = self.limits["output_kb"] * 1024
-        self.output_bytes = 0
-        self.output_kept = 0
-        self.internal = ""
-        self.confinement: dict[str, Any] = {}
         modules = len({t["module"] for t in self.tasks})
-        self.budget = modules * self.limits["import_time"] + n * self.limits["time_per_call"] + SLACK
+        self.budget = modules * self.limits["import_time"] + len(self.tasks) * self.limits["time_per_call"] + SLACK
         self.end = time.monotonic() + self.budget
         self.todo: list[int] = []
-        self.cursor = -1  # position in self.todo of the last task started in this round
+        self.cursor = -1  # position in self.todo of the last task reported in this round
 
     # -- running -----------------------------------------------------------------------------
-    def run(self) -> dict[str, Any]:
-        rounds = 0
-        while True:
-            todo = self._pending()
-            if not todo:
-                break
-            rounds += 1
-            if time.monotonic() >= self.end:
-                for i in todo:
-                    self._resolve(i, {"ok": False, "error": {
-                        "exception": "Timeout", "file": None, "line": None,
-                        "message": f"not run: this submission's total time budget ({self.budget:g} s) is used up"}})
-                break
-            if rounds > len(self.tasks) + 2:  # every round resolves at least one task; this is a backstop
-                self._give_up(todo)
-                break
-            self._round(todo)
-        self._note_truncated()
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        return {"results": self.results, "outputs": self.outputs, "imports": self.imports,
-                "output_bytes": self.output_bytes, "internal": self.internal, "worker_peak_rss_kb": peak,
-                "confinement": self.confinement}
+    def _out_of_time(self, todo: list[int]) -> bool:
+        if time.monotonic() < self.end:
+            return False
+        for i in todo:
+            self._resolve(i, {"ok": False, "error": {
+                "exception": "Timeout", "file": None, "line": None,
+                "message": f"not run: this submission's total time budget ({self.budget:g} s) is used up"}})
+        return True
+
+    def _peak_rss_kb(self) -> int | None:
+        return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 
     def _keep_output(self, data: bytes, phase: tuple[str, Any]) -> None:
         self.output_bytes += len(data)
@@ -241,18 +216,16 @@ class Supervisor(Ledger):
     def _under_way(self) -> tuple[str, Any]:
         """What the worker is doing, from the events read so far: the next import or call in the round's order
         (the worker reports each before it starts the next); idle before it is confined."""
+        return self._progress()[0]
+
+    def _progress(self) -> tuple[tuple[str, Any], int]:
+        """The phase under way and where it stands in the round (imports and calls in order; idle is -1)."""
         nxt = self._next_task()
         if nxt is None or not self.round_confined:
-            return ("idle", None)
+            return ("idle", None), -1
         module = self.tasks[nxt]["module"]
-        return ("call", nxt) if module in self.round_imports else ("import", module)
-
-    def _position(self, phase: tuple[str, Any]) -> int:
-        """Where a phase from ``_under_way`` stands in the round: imports and calls in order; idle is -1."""
-        nxt = self._next_task()
-        if phase[0] == "idle" or nxt is None:
-            return -1
-        return 2 * self.todo.index(nxt) + (1 if phase[0] == "call" else 0)
+        imported = module in self.round_imports
+        return (("call", nxt) if imported else ("import", module)), 2 * self.todo.index(nxt) + int(imported)
 
     def _watch(self, pid: int, life_r: int, out_r: int, shared: Any, started: float) -> None:
         """Wait for the worker's exit, reading its output as it comes, without an event per call.
@@ -276,9 +249,9 @@ class Supervisor(Ledger):
             if self.round_ended:
                 break  # everything reported
             now = time.monotonic()
-            phase = self._under_way()
-            if self._position(phase) > position:
-                position = self._position(phase)
+            phase, where = self._progress()
+            if where > position:
+                position = where
                 limit = limits["time_per_call"] if phase[0] == "call" else limits["import_time"]
                 deadline = now + limit + BACKSTOP
             timeout = min(deadline, self.end) - now

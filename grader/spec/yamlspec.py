@@ -140,8 +140,9 @@ def display_path(path: Path, base: Path | None) -> str:
     return str(path)
 
 
-def parse_yaml(text: str, path: Path, display: str) -> Located:
-    """Parse ``text``; raise SpecError for syntax errors, duplicate keys and non-string keys."""
+def parse_yaml(text: str, path: Path, display: str, digest: str) -> Located:
+    """Parse ``text`` (whose bytes have the SHA-256 ``digest``); raise SpecError for syntax errors, duplicate keys
+    and non-string keys."""
     import yaml
 
     try:
@@ -165,8 +166,7 @@ def parse_yaml(text: str, path: Path, display: str) -> Located:
         _check_keys(root, display, problems)
     if problems:
         raise SpecError(problems)
-    return Located(path, display, data, _lines(root) if root is not None else None,
-                   hashlib.sha256(text.encode("utf-8")).hexdigest())
+    return Located(path, display, data, _lines(root) if root is not None else None, digest)
 
 
 def yaml_hint(text: str, exc: yaml.MarkedYAMLError) -> str:
@@ -230,7 +230,7 @@ def load_yaml(path: Path, base: Path | None = None) -> Located:
     cached = _from_cache(disk_cache.load(key))
     if cached is not None:
         return Located(path, display, cached[0], cached[1], digest)
-    doc = parse_yaml(text, path, display)
+    doc = parse_yaml(text, path, display, digest)
     dates: list[Any] = []
     if _dates(doc.data, [], dates):
         data = json.loads(json.dumps(doc.data, default=lambda v: v.isoformat())) if dates else doc.data
