@@ -120,11 +120,15 @@ def test_only_the_latest_guesses_are_kept(tmp_path, monkeypatch):
     assert sorted(p.name for p in folder.iterdir()) == ["early-2.json", "early-3.json", "early-4.json"]
 
 
-def test_a_course_that_no_longer_loads_ends_the_check_at_once(taken, course_copy, tmp_path):
-    """The early round of a slow submission is under way when the course fails to load: the check says why and
-    ends without waiting for that round."""
+@pytest.mark.parametrize("early_round_late", [False, True], ids=["under-way", "not-yet-begun"])
+def test_a_course_that_no_longer_loads_ends_the_check_at_once(taken, course_copy, tmp_path, monkeypatch,
+                                                              early_round_late):
+    """The early round of a slow submission is under way (or about to begin) when the course fails to load: the
+    check says why and ends without waiting for that round, and no fork server starts again to run it."""
     import textwrap
     import time
+
+    from grader.sandbox import client
 
     slow = tmp_path / "slow"
     slow.mkdir()
@@ -141,6 +145,14 @@ def test_a_course_that_no_longer_loads_ends_the_check_at_once(taken, course_copy
             return 0
     """))
     (course_copy / "course.yaml").write_text((course_copy / "course.yaml").read_text() + "\nbroken: [\n")
+    if early_round_late:  # a slow machine: the course has failed before the early round sends its request
+        real = client.check_isolation
+
+        def check_isolation(policy: str) -> None:
+            time.sleep(1.0)
+            real(policy)
+
+        monkeypatch.setattr(client, "check_isolation", check_isolation)
     started = time.monotonic()
     result = CliRunner().invoke(cli, args)
     assert result.exit_code != 0 and "course.yaml" in result.output

@@ -136,6 +136,21 @@ def test_cpu_limit(sandbox: Sandbox, tmp_path: Path):
     assert message.startswith(("CPU time limit exceeded", "time limit exceeded", "the process was killed"))
 
 
+def test_a_stopped_sandbox_never_starts_another_fork_server(tmp_path: Path):
+    # grader check kills the fork server when it leaves; its early round, on another thread, may not have sent
+    # its request yet: that request must fail at once, not start a new server and run a whole round.
+    from grader.sandbox.client import SandboxCrashed
+
+    with Sandbox() as stopped:
+        stopped.spawn()
+        stopped.signal_kill()
+        started = time.monotonic()
+        with pytest.raises(SandboxCrashed, match="the sandbox was stopped"):
+            run_code(stopped, tmp_path, "import time\ndef f():\n    time.sleep(30)\n")
+        assert time.monotonic() - started < 1
+        assert stopped._proc is not None and stopped._proc.wait(timeout=2) == -9  # the one killed, not a new one
+
+
 def test_closing_the_result_pipe_does_not_stretch_the_deadline(sandbox: Sandbox, tmp_path: Path):
     # The worker's result pipe is its fd 3: closing it must not leave the server waiting on the process.
     response, elapsed = run_f_then_g(sandbox, tmp_path, """

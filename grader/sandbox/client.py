@@ -135,9 +135,12 @@ class Sandbox:
         self._proc: subprocess.Popen[bytes] | None = None
         self._ready = False
         self._next_id = 0
+        self._stopped = False
 
     def spawn(self) -> None:
         """Start the fork server without waiting for it, so its NumPy import overlaps the caller's work."""
+        if self._stopped:
+            raise SandboxCrashed("the sandbox was stopped")
         if self._proc is not None and self._proc.poll() is None:
             return
         env = {k: os.environ[k] for k in _KEEP_ENV if k in os.environ}
@@ -151,6 +154,8 @@ class Sandbox:
             env=env, cwd=tempfile.gettempdir(), start_new_session=True,
         )
         self._ready = False
+        if self._stopped:  # signal_kill ran on another thread meanwhile and may have seen the old server
+            self.signal_kill()
 
     def prestart(self) -> None:
         """Make sure a fork server is up and has said it is ready."""
@@ -211,8 +216,11 @@ class Sandbox:
         return self._proc.pid if self._proc is not None else None
 
     def signal_kill(self) -> None:
-        """From a signal handler: SIGKILL the fork server (its worker dies with it) and nothing else, since
-        waiting or closing its pipes could deadlock with the read the signal interrupted."""
+        """From a signal handler or another thread, when the caller is leaving: SIGKILL the fork server (its
+        worker dies with it) and nothing else, since waiting or closing its pipes could deadlock with the read
+        the signal interrupted. No server starts again after this: a round that another thread was about to
+        send (``grader check``'s early round) fails at once instead of running in full."""
+        self._stopped = True  # before reading _proc: spawn assigns _proc, then reads _stopped
         proc = self._proc
         if proc is not None:
             try:
