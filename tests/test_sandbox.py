@@ -175,7 +175,7 @@ def test_the_worker_timer_ends_a_hanging_call_at_its_limit(sandbox: Sandbox, tmp
                                                         "    return 2.0\n", 1)
     assert response["results"][0]["error"]["message"] == "time limit exceeded: f() ran for more than 1 s"
     assert response["results"][1]["value"] == 2.0
-    assert elapsed < 1.6, f"took {elapsed:.2f} s against a 1 s limit"
+    assert elapsed < 1.9, f"took {elapsed:.2f} s against a 1 s limit"  # the backstop would take 2 s
 
 
 def test_a_disarmed_timer_meets_the_fork_servers_backstop(sandbox: Sandbox, tmp_path: Path):
