@@ -157,3 +157,24 @@ def test_a_course_that_no_longer_loads_ends_the_check_at_once(taken, course_copy
     result = CliRunner().invoke(cli, args)
     assert result.exit_code != 0 and "course.yaml" in result.output
     assert time.monotonic() - started < 4, "waited for the early round"
+
+
+def test_the_records_duration_counts_the_early_round(taken, monkeypatch):
+    """The early round ran while the course loaded: the record's duration still counts it (every call of that
+    round ran within the grading the record reports)."""
+    import time
+
+    from grader.authoring import session
+
+    real = session.open_course
+
+    def slow_open_course(*args, **kwargs):
+        time.sleep(0.5)  # a slow course load: the early round is over before grading begins
+        return real(*args, **kwargs)
+
+    check()
+    monkeypatch.setattr(session, "open_course", slow_open_course)
+    result = CliRunner().invoke(cli, ["check", str(SUBMISSION), "--course", str(COURSE), "--format", "json"])
+    data = json.loads(result.output)
+    assert taken == [False, True]
+    assert data["duration"] >= 0.5

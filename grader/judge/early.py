@@ -20,6 +20,7 @@ import itertools
 import shutil
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,7 @@ class Early:
         self.work: Path | None = None
         self.response: dict[str, Any] | None = None
         self._thread: threading.Thread | None = None
+        self.started = time.perf_counter()  # a record's duration counts the early round when it is used
         if self.guess is not None:
             self._thread = threading.Thread(target=self._run, daemon=True)
             self._thread.start()

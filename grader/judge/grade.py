@@ -430,8 +430,12 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Runner, *, student: 
             if not tasks:
                 continue
             try:
-                taken = early.first_round(list(tasks), limits, forbidden, policy) if early is not None else None
-                early = None  # the first round only
+                taken = None
+                if early is not None:  # the first round only
+                    taken = early.first_round(list(tasks), limits, forbidden, policy)
+                    if taken is not None:  # that round is part of this grading: the record's duration counts it
+                        started = min(started, early.started)
+                    early = None
                 if taken is not None:
                     used, response = taken
                 else:
