@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, TextIO
+from typing import IO, Any, TextIO, cast
 
 
 def write_atomic(path: Path, text: str | bytes, *, durable: bool = True) -> Path:
@@ -23,7 +23,7 @@ def write_atomic(path: Path, text: str | bytes, *, durable: bool = True) -> Path
 def open_atomic(path: Path, newline: str | None = None) -> Iterator[TextIO]:
     """Write a text file in a stream (a class's gradebook need not fit in memory), then rename it into place."""
     with _atomic(path, "w", durable=True, encoding="utf-8", newline=newline) as fh:
-        yield fh
+        yield cast(TextIO, fh)
 
 
 @contextmanager

@@ -191,7 +191,7 @@ def _tree(value: Any) -> Any:
     return json_safe(copy.deepcopy(value))
 
 
-def _finite_numbers(values: list[Any]) -> bool:
+def _finite_numbers(values: list[Any] | tuple[Any, ...]) -> bool:
     """Whether every item is a finite plain float or int (bool included), which ``_tree`` keeps as it is."""
     for v in values:
         t = type(v)

@@ -188,7 +188,7 @@ def test_annotation_command_shape():
 
 def test_annotations_point_at_the_students_file_and_line(graded, tmp_path):
     submission = SCENARIOS / "broken-wrong-shape" / "submission"
-    picked, left_out = github.annotations(graded["broken-wrong-shape"], submission, ROOT)
+    picked, left_out = github.pick_annotations(graded["broken-wrong-shape"], submission, ROOT)
     assert left_out == 0
     assert [(a.file, a.title) for a in picked] == [
         (None, "quiz information_theory: 17 of 17 questions errored"),  # 20 points lost first; no quiz.yaml here
@@ -200,7 +200,7 @@ def test_annotations_point_at_the_students_file_and_line(graded, tmp_path):
     for a in picked[1:3]:
         assert lines[a.line - 1].startswith(f"def {a.title.split('(')[0]}(")
     # outside the workspace there is no file GitHub could show, so no file property
-    picked, _ = github.annotations(graded["broken-wrong-shape"], submission, tmp_path)
+    picked, _ = github.pick_annotations(graded["broken-wrong-shape"], submission, tmp_path)
     assert all(a.file is None for a in picked)
     assert all(",line=" not in a.render() for a in picked)  # a line without its file means nothing
 
@@ -208,7 +208,7 @@ def test_annotations_point_at_the_students_file_and_line(graded, tmp_path):
 def test_at_most_ten_annotations_most_points_lost_first():
     checks = [check(f"f{i}: case", Status.FAILED, points=float(i), function=f"f{i}") for i in range(1, 15)]
     checks.append(check("g: crash", Status.ERROR, points=14.0, function="g"))
-    picked, left_out = github.annotations(made_up(checks))
+    picked, left_out = github.pick_annotations(made_up(checks))
     assert len(picked) == 10 and left_out == 5
     assert [a.title.split("(")[0] for a in picked] == ["g", "f14", "f13", "f12", "f11", "f10", "f9", "f8", "f7", "f6"]
     lines = github.workflow_commands(made_up(checks))
@@ -217,7 +217,7 @@ def test_at_most_ten_annotations_most_points_lost_first():
 
 
 def test_grader_error_is_the_first_annotation():
-    picked, _ = github.annotations(made_up([check("f: a", Status.FAILED, function="f")], grader_error="boom"))
+    picked, _ = github.pick_annotations(made_up([check("f: a", Status.FAILED, function="f")], grader_error="boom"))
     assert picked[0].title.startswith("The grader itself failed") and picked[0].message == "boom"
 
 

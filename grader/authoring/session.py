@@ -22,9 +22,13 @@ class Session:
 
 def open_course(course_dir: Path | None, submission: Path | None = None) -> Session:
     """``--course`` wins; then a course.yaml at or above the working folder; then a student folder's bundle."""
-    root = course_dir.resolve() if course_dir else find_course_root(Path.cwd())
-    if course_dir is not None and not (root / "course.yaml").is_file():
-        raise InputError(f"{course_dir} has no course.yaml", "Pass the folder that holds course.yaml to --course.")
+    root: Path | None
+    if course_dir is not None:
+        root = course_dir.resolve()
+        if not (root / "course.yaml").is_file():
+            raise InputError(f"{course_dir} has no course.yaml", "Pass the folder that holds course.yaml to --course.")
+    else:
+        root = find_course_root(Path.cwd())
     if root is not None:
         course = load_course(root)
         return Session(course, Plan.build(course, "course", reference_outputs(course)))

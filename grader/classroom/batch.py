@@ -104,7 +104,7 @@ def _short(text: str) -> str:
 
 def _problems(result: GradeResult) -> list[dict[str, Any]]:
     """Why a submission did not run to the end: grader error, timeout, crash or error, worst first."""
-    out = []
+    out: list[dict[str, Any]] = []
     if result.grader_error:
         out.append({"kind": "grader error", "check": None, "message": _short(result.grader_error)})
     seen_messages = set()
@@ -141,7 +141,7 @@ def make_row(result: GradeResult, meta: dict[str, Any]) -> dict[str, Any]:
     # exercise/id: one id (natural-log) may name different mistakes in two exercises
     misconceptions = sorted({f"{ex.id}/{c.misconception}" for ex, c in result.checks()
                              if c.misconception and c.status.value != "passed"})
-    row = {"student": result.student, "score": result.score, "max_score": result.max_score,
+    row: dict[str, Any] = {"student": result.student, "score": result.score, "max_score": result.max_score,
            "passed": result.passed, "items": items, "checks": letters, "misconceptions": misconceptions,
            "problems": _problems(result), "duration": result.duration}
     if no_sheet:

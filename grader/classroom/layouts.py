@@ -251,9 +251,9 @@ def read_canvas(root: Path, work: Work) -> list[Student]:
     if not groups:
         raise InputError(f"{work.shown(root)} holds no file named as Canvas names them ({CANVAS_HINT})",
                          "Pass the .zip from Canvas's Download Submissions as it is, or choose another --layout.")
-    late = sorted(uid for uid, g in groups.items() if g["late"])
-    if late:
-        work.notes.append(f"Canvas marked {len(late)} submission(s) late: {_examples(late)}.")
+    marked_late = sorted(uid for uid, g in groups.items() if g["late"])
+    if marked_late:
+        work.notes.append(f"Canvas marked {len(marked_late)} submission(s) late: {_examples(marked_late)}.")
     students = []
     for uid in sorted(groups, key=lambda u: (len(u), u)):
         dest = work.new("canvas")
@@ -278,7 +278,8 @@ def _plain(loader: yaml.SafeLoader, _suffix: str, node: yaml.Node) -> Any:
 
 
 _LenientLoader.add_multi_constructor("!", _plain)
-_LenientLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+_LenientLoader.add_constructor("tag:yaml.org,2002:timestamp",
+                               lambda loader, node: loader.construct_scalar(node))  # type: ignore[arg-type]
 
 
 def _key(data: Any, name: str) -> Any:

@@ -114,9 +114,9 @@ class Summary:
         order = {k: i for i, k in enumerate(PROBLEM_ORDER)}
         problems = sorted(self.problems, key=lambda p: (order[p["kinds"][0]], p["student"]))
         # "exercise/id" (rows before ids were per exercise hold the id alone)
-        misconceptions = sorted(({"exercise": k.rpartition("/")[0], "id": k.rpartition("/")[2], "count": len(v),
-                                  "students": sorted(v)} for k, v in self.misconceptions.items()),
-                                key=lambda m: (-m["count"], m["exercise"], m["id"]))
+        rows: list[dict[str, Any]] = [{"exercise": k.rpartition("/")[0], "id": k.rpartition("/")[2], "count": len(v),
+                                       "students": sorted(v)} for k, v in self.misconceptions.items()]
+        misconceptions = sorted(rows, key=lambda m: (-m["count"], m["exercise"], m["id"]))
         no_sheet = [{"quiz": quiz_id, "missing": n.get("missing", 0), "unusable": n.get("unusable", 0)}
                     for quiz_id, n in sorted(self.no_sheet.items())]
         return {

@@ -37,7 +37,7 @@ def _project() -> tuple[str, list[str]]:
     pyproject = Path(grader.__file__).resolve().parent.parent / "pyproject.toml"
     if pyproject.is_file():
         try:
-            import tomllib
+            import tomllib  # type: ignore[import-not-found, unused-ignore]  # Python 3.11+
         except ModuleNotFoundError:  # Python 3.10
             tomllib = None  # type: ignore[assignment]
         if tomllib is not None:

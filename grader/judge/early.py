@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from grader import __version__
-from grader.sandbox.client import Sandbox, copy_submission
+from grader.sandbox.backends import Runner
+from grader.sandbox.client import copy_submission
 from grader.spec import cache
 
 MAX_GUESS = 8 * 1024 * 1024  # bytes of tasks worth remembering; a bigger first round gets no early start
@@ -45,7 +46,7 @@ class Early:
     ``grade_submission`` calls ``first_round`` before it uses the sandbox for anything; nothing else may use
     the sandbox while the early round runs (it is the same fork server)."""
 
-    def __init__(self, sandbox: Sandbox, submission: Path, course_dir: Path | None) -> None:
+    def __init__(self, sandbox: Runner, submission: Path, course_dir: Path | None) -> None:
         self.sandbox = sandbox
         self.submission = submission
         self.key = _key(submission, course_dir)

@@ -128,7 +128,7 @@ def fingerprint(fn: Function, cases: Sequence[Case], expected: Mapping[int, Any]
         got.append(g)
     tol = Tolerance(fn.tolerance.rtol, fn.tolerance.atol, "fail")
 
-    def fits(predict: Callable[[int, np.ndarray], np.ndarray | None]) -> bool:
+    def fits(predict: Callable[..., np.ndarray | None]) -> bool:  # predict(i, expected_i) -> prediction
         for i, e in enumerate(exp):
             p = predict(i, e)
             if p is None or p.shape != got[i].shape or not bool(close(p, got[i], tol).all()):
@@ -189,15 +189,15 @@ def fingerprint(fn: Function, cases: Sequence[Case], expected: Mapping[int, Any]
     if same_shapes and informative >= FITTED_MIN_VALUES:
         e_all = np.concatenate([e.ravel() for e in exp])
         g_all = np.concatenate([g.ravel() for g in got])
-        c = float(np.dot(g_all, e_all) / np.dot(e_all, e_all))
-        if abs(c) > 1e-9 and abs(c - 1) > 0.01 and fits(lambda i, e: c * e):
-            return Relation("constant-ratio", f"{on} your answer is {fmt(round(c, 4))} × the expected value: the "
+        ratio = float(np.dot(g_all, e_all) / np.dot(e_all, e_all))
+        if abs(ratio) > 1e-9 and abs(ratio - 1) > 0.01 and fits(lambda i, e: ratio * e):
+            return Relation("constant-ratio", f"{on} your answer is {fmt(round(ratio, 4))} × the expected value: the "
                                               "method is right and one constant factor is off (a unit, a constant, "
                                               "a division).")
         d = float(np.median(g_all - e_all))
         if abs(d) > tol.atol and fits(lambda i, e: e + d):
-            sign = "+" if d > 0 else "−"
-            return Relation("constant-offset", f"{on} your answer is the expected value {sign} {fmt(round(abs(d), 6))}:"
+            plus_minus = "+" if d > 0 else "−"
+            return Relation("constant-offset", f"{on} your answer is the expected value {plus_minus} {fmt(round(abs(d), 6))}:"
                                                " a constant offset, added or left out once.")
     return None
 

@@ -74,7 +74,7 @@ class Plan:
             limits = ex.limits.as_dict()
             group = into.setdefault(json.dumps(limits, sort_keys=True), (limits, [], []))
             group[1].append(key)
-            task = {"module": ex.module, "file": ex.file, "function": function,
+            task: dict[str, Any] = {"module": ex.module, "file": ex.file, "function": function,
                     "args": json.dumps(list(args)), "returns": ex.functions[function].returns}
             if as_array:
                 task["as_array"] = True
@@ -167,7 +167,8 @@ def _capped(value: Any) -> Any:
     result would otherwise make every report as large as the value)."""
     if type(value) is not list:
         return value
-    count, flat, stack = 0, [], [value]
+    count, stack = 0, [value]
+    flat: list[Any] = []
     while stack:
         item = stack.pop()
         if type(item) is list:
@@ -201,7 +202,7 @@ def _check(ex: Exercise, case: Case, result: dict[str, Any] | None, expected: An
         if error.get("line"):
             check.file, check.line = error.get("file") or ex.file, error["line"]
         return check
-    got = result.get("value")
+    got: Any = result.get("value")
     check.got = got
     kind = str(result.get("type") or "")
     if fn.returns == "int" and "float" in kind:
@@ -252,11 +253,12 @@ def _diagnose(plan: Plan, ex: Exercise, checks: list[Check],
     for f in sorted(failing - set(findings)):
         mine = [c for c in checks if c.function == f and c.status != Status.PASSED]
         if any(c.status == Status.FAILED for c in mine):  # wrong numbers; a crash or a wrong type says itself
-            note = {"id": None, "kind": "undetermined", "where": "here", "upstream": [], "evidence": "", "idea": "",
-                    "explanation": f"Your {f}() fails on the public cases, but they cannot tell which mistake it is; "
-                                   "the hidden cases will tell."}
-            for c in mine:
-                c.diagnosis = note
+            note: dict[str, Any] = {
+                "id": None, "kind": "undetermined", "where": "here", "upstream": [], "evidence": "", "idea": "",
+                "explanation": f"Your {f}() fails on the public cases, but they cannot tell which mistake it is; "
+                               "the hidden cases will tell."}
+            for failed in mine:
+                failed.diagnosis = note
 
 
 INVARIANT_CALL_BUDGET = 0.25  # seconds a function may take per case and still get random trials
@@ -388,7 +390,7 @@ def _strip_paths(result: dict[str, Any] | None, output: str, prefix: str) -> tup
     """Reports name the student's files, not the grader's temporary folder (which also changes every run)."""
     error = (result or {}).get("error")
     if error and isinstance(error.get("message"), str) and prefix in error["message"]:
-        result = {**result, "error": {**error, "message": error["message"].replace(prefix, "")}}
+        result = {**(result or {}), "error": {**error, "message": error["message"].replace(prefix, "")}}
     return result, output.replace(prefix, "")
 
 

@@ -47,9 +47,10 @@ except (ImportError, OSError, RuntimeError):  # libseccomp missing: reported as 
     _seccomp = None
 
 try:
-    _LIBC: ctypes.CDLL | None = ctypes.CDLL(None, use_errno=True)
-    _LIBC.syscall.restype = ctypes.c_long
-    _LIBC.prctl.restype = ctypes.c_int  # resolved here, in the fork server, so no worker pays the dlsym
+    _libc = ctypes.CDLL(None, use_errno=True)
+    _libc.syscall.restype = ctypes.c_long
+    _libc.prctl.restype = ctypes.c_int  # resolved here, in the fork server, so no worker pays the dlsym
+    _LIBC: ctypes.CDLL | None = _libc
 except (OSError, AttributeError):
     _LIBC = None
 

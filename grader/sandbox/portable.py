@@ -132,7 +132,7 @@ class _Child:
             env[var] = "1"  # as in the fork server: the same timings, and batch parallelises across submissions
         kwargs: dict[str, Any] = {}
         if WINDOWS:
-            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # Ctrl-C is the grader's to handle
+            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]  # Ctrl-C is the grader's to handle
         else:
             kwargs["start_new_session"] = True  # its own process group, killed as a whole
         self.marker = f"\x00grader-sync-{secrets.token_hex(12)}\x00".encode("ascii")
@@ -431,7 +431,7 @@ class Supervisor(Ledger):
         if kind == "importing" and any(t["module"] == ev.get("module") for t in self.tasks):
             return ("import", ev.get("module")), now + limits["import_time"], now, False
         if kind == "imported":
-            module = phase[1] if phase[0] == "import" else ev.get("module")
+            module: Any = phase[1] if phase[0] == "import" else ev.get("module")  # the child's data, as sent
             if ev.get("ok"):
                 self.imports[module] = {"ok": True, "lines": ev.get("lines", {})}
             else:
@@ -441,7 +441,7 @@ class Supervisor(Ledger):
             return ("call", ev["task"]), now + limits["time_per_call"], now, False
         if kind == "done" and phase[0] == "call" and ev.get("task") == phase[1]:
             i = phase[1]
-            result = {k: ev[k] for k in ("ok", "value", "type", "error") if k in ev}
+            result: dict[str, Any] = {k: ev[k] for k in ("ok", "value", "type", "error") if k in ev}
             result["duration"] = round(now - started, 6)
             self._resolve(i, result)
             return ("idle", None), now + 5 + limits["import_time"], now, False

@@ -214,6 +214,8 @@ class Worker:
             if not os.path.isfile(path):
                 raise FileNotFoundError(f"{file} is missing from the submission")
             spec = importlib.util.spec_from_file_location(module, path)
+            if spec is None or spec.loader is None:
+                raise ImportError(f"{file} cannot be imported")
             mod = importlib.util.module_from_spec(spec)
             sys.modules[module] = mod
             spec.loader.exec_module(mod)

@@ -371,15 +371,16 @@ class Supervisor(Ledger):
             if type(i) is not int or i != nxt or self.tasks[i]["module"] not in self.round_imports:
                 raise OutOfPlace(f"a result for task {i!r} when {nxt!r} is next")
             self.cursor = self.todo.index(i)
-            result = {k: ev[k] for k in ("ok", "value", "type", "error") if k in ev}
+            result: dict[str, Any] = {k: ev[k] for k in ("ok", "value", "type", "error") if k in ev}
             problem = plain_problem(result.get("value", 0.0)) if result.get("ok") else None
             if problem or not isinstance(result.get("error", {}), dict):
                 result = {"ok": False, "error": {"exception": "WrongType", "file": None, "line": None,
                                                  "message": f"expected numbers, got {problem or 'a malformed error'}"}}
             else:
                 result = _cap_error(result)
-            duration = ev.get("duration")
-            duration = float(duration) if type(duration) in (int, float) and 0 <= duration < 1e9 else 0.0
+            claimed = ev.get("duration")
+            duration = float(claimed) if isinstance(claimed, (int, float)) and not isinstance(claimed, bool) \
+                and 0 <= claimed < 1e9 else 0.0
             duration = max(0.0, min(duration, elapsed - self.claimed))
             self.claimed += duration
             result["duration"] = round(duration, 6)

@@ -317,7 +317,7 @@ def load_exercise(path: Path, root: Path, item: dict[str, Any], limits_d: dict[s
             intuition=spec.get("intuition", "").strip(),
             tolerance=_tolerance(doc, ["functions", name], ftol, problems), plot=plot,
         )
-    cases = []
+    cases: list[Case] = []
     names: set[str] = set()
     per_function: dict[str, int] = dict.fromkeys(functions, 0)
     for i, spec in enumerate(data["cases"]):

@@ -18,7 +18,7 @@ def distribution(outcomes: int, seed: int, *, zeros: int = 0, tiny: int = 0,
     from grader.spec import cache
 
     if not _memo:
-        stored = cache.load(MEMO_KEY)
+        stored: Any = cache.load(MEMO_KEY)
         ok = isinstance(stored, dict) and stored.get("numpy") == np.__version__ and isinstance(stored.get("drawn"), dict)
         _memo.update(numpy=np.__version__, drawn=dict(stored["drawn"]) if ok else {})
     key = json.dumps([outcomes, seed, zeros, tiny, concentration, stream])

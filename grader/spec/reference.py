@@ -72,7 +72,7 @@ def code_problem(exc: BaseException, path: Path, what: str, fix: str) -> Problem
     if frames:
         last = frames[-1]
         source = f" (in {last.name}: {last.line})" if last.line else ""
-        return Problem(shown(last.filename), last.lineno or 1, (last.colno or 0) + 1,
+        return Problem(shown(last.filename), last.lineno or 1, (getattr(last, "colno", None) or 0) + 1,
                        f"{what}: {detail}{source}; {fix}")
     return Problem(shown(path), 1, 1, f"{what}: {detail}; {fix}")
 

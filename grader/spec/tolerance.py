@@ -99,9 +99,9 @@ def close(expected: Any, got: Any, tol: Tolerance) -> np.ndarray:
 def compare(expected: Any, got: Any, returns: str, tol: Tolerance) -> Comparison:
     """Compare plain data (floats or nested lists) already checked for type by the caller."""
     if returns == "int":
-        ok = int(got) == int(expected)
-        msg = "" if ok else f"expected {int(expected)}, got {int(got)}"
-        return Comparison(ok, msg, {"expected": int(expected), "got": int(got)})
+        same = int(got) == int(expected)
+        msg = "" if same else f"expected {int(expected)}, got {int(got)}"
+        return Comparison(same, msg, {"expected": int(expected), "got": int(got)})
     e = _as_array(expected)
     g = _as_array(got)
     if e.shape != g.shape:

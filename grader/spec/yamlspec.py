@@ -122,7 +122,7 @@ def _from_cache(entry: Any) -> tuple[Any, Any] | None:
             if not at:
                 data = value
                 continue
-            holder = data
+            holder: Any = data
             for k in at[:-1]:
                 holder = holder[k]
             holder[at[-1]] = value
@@ -241,7 +241,7 @@ def load_yaml(path: Path, base: Path | None = None) -> Located:
 @cache
 def schema(name: str) -> dict[str, Any]:
     """A packaged JSON Schema by short name (``course``, ``exercise``, ``quiz``, ``result``)."""
-    text = resources.files("grader.spec").joinpath("schemas", f"{name}.schema.json").read_text("utf-8")
+    text = resources.files("grader.spec").joinpath("schemas").joinpath(f"{name}.schema.json").read_text("utf-8")
     return json.loads(text)
 
 
@@ -273,7 +273,7 @@ def _validator(name: str) -> Draft202012Validator:
 @cache
 def _schema_digest(name: str) -> str:
     """The schema's text: a changed schema (a new grader checkout) re-validates every file."""
-    text = resources.files("grader.spec").joinpath("schemas", f"{name}.schema.json").read_bytes()
+    text = resources.files("grader.spec").joinpath("schemas").joinpath(f"{name}.schema.json").read_bytes()
     return hashlib.sha256(text).hexdigest()
 
 
@@ -301,9 +301,11 @@ def _label(path: list[Any]) -> str:
 def _explain(doc: Located, err: ValidationError) -> list[Problem]:
     path = list(err.absolute_path)
     where = _label(path)
-    allowed = sorted(err.schema.get("properties", {})) if isinstance(err.schema, dict) else []
+    schema = err.schema if isinstance(err.schema, dict) else {}
+    value: Any = err.validator_value  # what the schema's keyword asked for (a list for enum and type)
+    allowed = sorted(schema.get("properties", {}))
     if err.validator == "additionalProperties" and isinstance(err.instance, dict):
-        props = err.schema.get("properties", {})
+        props = schema.get("properties", {})
         out = []
         for key in err.instance:
             if key not in props:
@@ -314,14 +316,14 @@ def _explain(doc: Located, err: ValidationError) -> list[Problem]:
         missing = err.message.split("'")[1] if "'" in err.message else err.message
         return [doc.problem(path, f"{where}: missing required key {missing!r}")]
     if err.validator == "enum":
-        options = ", ".join(repr(v) for v in err.validator_value)
-        near = did_you_mean(str(err.instance), [str(v) for v in err.validator_value])
+        options = ", ".join(repr(v) for v in value)
+        near = did_you_mean(str(err.instance), [str(v) for v in value])
         return [doc.problem(path, f"{where}: {err.instance!r} is not allowed; use one of {options}{near}")]
     if err.validator == "pattern" and path and path[-1] == "implementation":
         return [doc.problem(path, f"{where}: {err.instance!r} must be FILE.py:FUNCTION, e.g. "
                                   "reference/mistakes/entropy.py:entropy_keeps_zeros")]
     if err.validator == "type":
-        want = err.validator_value if isinstance(err.validator_value, str) else " or ".join(err.validator_value)
+        want = value if isinstance(value, str) else " or ".join(value)
         return [doc.problem(path, f"{where}: expected {want}, got {_yaml_type(err.instance)} {err.instance!r}")]
     if err.validator in ("oneOf", "anyOf") and err.context:
         best = min(err.context, key=lambda e: len(list(e.absolute_path)) * -1)

@@ -87,7 +87,7 @@ def _describe(item: Item, named: bool = True) -> str:
     return text
 
 
-def annotations(result: GradeResult, submission: Path | None = None, workspace: Path | None = None,
+def pick_annotations(result: GradeResult, submission: Path | None = None, workspace: Path | None = None,
                 limit: int = MAX_ERRORS) -> tuple[list[Annotation], int]:
     """The most important failures, at most ``limit``, and how many groups were left out.
 
@@ -133,7 +133,7 @@ def annotations(result: GradeResult, submission: Path | None = None, workspace: 
 def workflow_commands(result: GradeResult, submission: Path | None = None,
                       workspace: Path | None = None) -> list[str]:
     """Error annotations, then one notice with the score."""
-    picked, left_out = annotations(result, submission, workspace)
+    picked, left_out = pick_annotations(result, submission, workspace)
     lines = [a.render() for a in picked]
     note = score_line(result)
     if left_out:
@@ -268,8 +268,8 @@ def classroom_result(result: GradeResult) -> dict[str, Any]:
         tests.append(_classroom_test(item.name if item.kind != "question" else f"{item.suite_title}: {item.name}",
                                      status, item.score, message, test_code=item.input or "",
                                      filename=item.file, line=None if item.cell else item.line, duration=item.duration))
-    status = "error" if result.grader_error else ("pass" if result.passed else "fail")
-    return json_safe({"version": 1, "status": status, "max_score": result.max_score, "tests": tests})
+    overall = "error" if result.grader_error else ("pass" if result.passed else "fail")
+    return json_safe({"version": 1, "status": overall, "max_score": result.max_score, "tests": tests})
 
 
 def encode_result(data: dict[str, Any]) -> str:

@@ -74,10 +74,11 @@ def to_junit(result: GradeResult, *, timestamp: datetime | None = None) -> ET.El
             "failures": sum(i.status == Status.FAILED for i in its),
             "errors": sum(i.status == Status.ERROR for i in its),
         }
-        for key, value in counts.items():
-            totals[key] += value
-        suite = ET.SubElement(root, "testsuite", name=clean(suite_id), **{k: str(v) for k, v in counts.items()},
-                              skipped="0", time=_time(sum(i.duration or 0.0 for i in its)), timestamp=stamp)
+        for key, count in counts.items():
+            totals[key] += count
+        suite = ET.SubElement(root, "testsuite", {"name": clean(suite_id), **{k: str(v) for k, v in counts.items()},
+                                                  "skipped": "0", "time": _time(sum(i.duration or 0.0 for i in its)),
+                                                  "timestamp": stamp})
         if file:
             suite.set("file", file)
         props = ET.SubElement(suite, "properties")
@@ -102,8 +103,8 @@ def to_junit(result: GradeResult, *, timestamp: datetime | None = None) -> ET.El
                       type="grader error").text = clean(result.grader_error)
         totals["tests"] += 1
         totals["errors"] += 1
-    for key, value in totals.items():
-        root.set(key, str(value))
+    for key, total in totals.items():
+        root.set(key, str(total))
     root.set("time", _time(result.duration))
     return root
 

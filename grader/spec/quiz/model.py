@@ -16,7 +16,7 @@ from grader.spec.tolerance import Tolerance
 
 QUESTION_TYPES = ("single", "multiple", "true_false", "numeric")
 #: Human answers are rounded: half a percent, or 0.01 absolute, whichever is larger.
-DEFAULT_TOLERANCE = {"rtol": 0.005, "atol": 0.01}
+DEFAULT_TOLERANCE: dict[str, Any] = {"rtol": 0.005, "atol": 0.01}
 #: How many nats one of each unit is; a question's unit is bits, nats or none.
 NATS_PER = {"bits": math.log(2), "nats": 1.0, "hartleys": math.log(10)}
 LOG_OF = {"bits": "log2", "nats": "ln", "hartleys": "log10"}
