@@ -237,11 +237,12 @@ def batch(submissions: Path, course_dir: Path | None, out: Path, jobs: int | Non
     """Grade a class: SUBMISSIONS is an LMS export (Canvas, Gradescope, Moodle, GitHub Classroom repositories,
     or one folder per student), as a folder or the .zip the LMS gave you."""
     from grader.authoring.session import open_course
-    from grader.classroom.batch import GRADEBOOK, SUMMARY, run_batch
+    from grader.classroom.batch import GRADEBOOK, SUMMARY, require_posix, run_batch
     from grader.classroom.gradebook import load_canvas_map
     from grader.classroom.submissions import parse_shard
     from grader.sandbox import backends
 
+    require_posix("batch")
     shard_kn = parse_shard(shard)
     canvas = load_canvas_map(canvas_map) if canvas_map else None
     session = open_course(course_dir)

@@ -473,3 +473,21 @@ def test_one_student_attacks_the_other_in_a_batch_with_two_jobs(plan: Plan, tmp_
     assert sorted(manifest_students(out)) == ["alice", "mallory"]
     assert not list(out.rglob("PWNED")) and not list(klass.rglob("PWNED"))
     assert [row[0] for row in gradebook(out)[1:]] == ["alice", "mallory"]
+
+
+def test_the_progress_bar_starts_no_thread():
+    """A worker that dies is replaced by fork while the bar is shown: the grading process has one thread then
+    (tqdm's monitor thread would be a second; Python 3.12+ warns that fork with threads may deadlock)."""
+    import threading
+
+    from grader.classroom.batch import _bar
+
+    before = set(threading.enumerate())
+    bar = _bar(10, True)
+    try:
+        bar.update(1)
+        time.sleep(0.05)
+        bar.update(1)
+        assert set(threading.enumerate()) == before
+    finally:
+        bar.close()

@@ -336,3 +336,20 @@ def test_a_console_without_unicode_gets_question_marks_not_a_crash(tmp_path: Pat
     text = done.stdout.decode("cp1252")
     assert "  ? entropy()  3/3 checks passed" in text
     assert "Runner: portable (no kernel confinement)" in text.splitlines()
+
+
+@pytest.mark.parametrize("command", ["batch", "merge"])
+def test_batch_and_merge_say_what_they_need_where_there_is_no_fork_or_fcntl(tmp_path: Path, command: str):
+    """An instructor on Windows gets a clear error and what to do instead, not a crash of the grader."""
+    (tmp_path / "class" / "alice").mkdir(parents=True)
+    args = [command, str(tmp_path / "class"), "--out", str(tmp_path / "out")]
+    wrapper = tmp_path / "windows_like.py"
+    wrapper.write_text(f"NO_POSIX = {NO_POSIX!r}\nARGS = {args!r}\n" + NO_POSIX + WRAPPER, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(wrapper)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    needs = "it locks its --out folder and forks its workers" if command == "batch" else "it locks its --out folder"
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(
+        f"Error: grader {command} needs Linux or macOS ({needs}); this is {sys.platform}\n"
+        "Run it in WSL or on a Linux machine (CI, the course server). "
+        "On this machine, grader check grades one submission folder at a time.\n"), done.stderr
+    assert not (tmp_path / "out").exists()

@@ -18,7 +18,6 @@ files themselves and send back only the compact row, as JSON, so memory stays fl
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import multiprocessing
@@ -52,6 +51,11 @@ from grader.sandbox.client import check_isolation, probe
 from grader.spec.course import Course
 from grader.spec.provenance import environment_of
 from grader.spec.quiz.sheet import SHEET_FILE
+
+try:
+    import fcntl
+except ImportError:  # Windows: batch and merge say so (require_posix) instead of failing to import
+    fcntl = None  # type: ignore[assignment]
 
 RESULTS, REPORTS = "results", "reports"
 MANIFEST, RUN, GRADEBOOK, CANVAS, SUMMARY = "manifest.jsonl", "run.json", "gradebook.csv", "canvas.csv", "summary.html"
@@ -552,6 +556,7 @@ def _check_out(source: Path, out: Path) -> None:
 def _bar(total: int, show: bool | None) -> Any:
     from tqdm import tqdm
 
+    tqdm.monitor_interval = 0  # no monitor thread: a dead worker is replaced by fork, best done single-threaded
     enabled = sys.stderr.isatty() if show is None else show
     try:
         sized = os.get_terminal_size(sys.stderr.fileno()).columns > 0
@@ -560,6 +565,16 @@ def _bar(total: int, show: bool | None) -> Any:
     # A terminal that reports a 0x0 size (a bare pty) would hide the bar: assume 100x20 there.
     return tqdm(total=total, unit="sub", disable=not enabled, file=sys.stderr, dynamic_ncols=sized,
                 ncols=None if sized else 100, nrows=None if sized else 20, smoothing=0.1, mininterval=0.2)
+
+
+def require_posix(command: str) -> None:
+    """``grader batch`` forks its workers and both commands lock their --out folder with ``flock``: Linux or
+    macOS. Said before the course loads, instead of a crash."""
+    if fcntl is None or not hasattr(os, "fork"):
+        raise UsageError(f"grader {command} needs Linux or macOS (it locks its --out folder"
+                         f"{' and forks its workers' if command == 'batch' else ''}); this is {sys.platform}",
+                         "Run it in WSL or on a Linux machine (CI, the course server). "
+                         "On this machine, grader check grades one submission folder at a time.")
 
 
 def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, shard: tuple[int, int] | None = None,
@@ -571,6 +586,7 @@ def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, s
     ``layout`` forces the export's layout (else it is detected), ``prefix`` is the Classroom assignment prefix;
     ``note`` hears, before grading starts, how many students were found in which layout, and how.
     """
+    require_posix("batch")
     jobs = jobs or os.cpu_count() or 1
     if jobs < 1:
         raise UsageError("--jobs must be at least 1")
@@ -701,6 +717,7 @@ def write_class_outputs(out: Path, meta: dict[str, Any], runs: list[dict[str, An
 
 def merge(outs: list[Path], dest: Path, canvas: CanvasMap | None = None) -> tuple[int, list[str]]:
     """Combine the OUT folders of finished shards into ``dest``: one gradebook, one summary."""
+    require_posix("merge")
     if not outs:
         raise UsageError("name at least one batch output folder to merge")
     dest_real = dest.resolve()
