@@ -179,3 +179,29 @@ def test_a_reader_that_leaves_early_is_not_a_grader_crash(mini_copy):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 1, err
     assert b"crashed" not in err and b"Traceback" not in err
+
+
+def test_an_invariant_input_that_cannot_be_computed(course_copy):
+    """Found by fuzzing the YAML: an invariant whose given: parses but fails when a trial is drawn (here p is
+    a number, and lo takes p[0]) crashed the grader. It is the author's mistake, at the invariant's line, for
+    validate and for every grading command alike."""
+    _edit(course_copy / "exercises/kl_sweep.yaml", 'given: {p: "dist(3)", lo:', 'given: {p: "0.5", lo:')
+    expected = ("exercises/kl_sweep.yaml:145:1: invariants[3] (sweep-lowest-at-p0): given.lo: "
+                "'max(0.01, round(p[0] - 0.2, 2))': IndexError: too many indices for array: array is 0-dimensional, "
+                "but 1 were indexed (in trial 1 of 6)\n"
+                "Error: the course does not validate (1 problem)\n"
+                "Fix the invariant's given: (or calls:) so that every trial can be computed; grader validate runs "
+                "them all.\n")
+    assert _course_error(course_copy).endswith(expected)
+    submission = Path(__file__).parent / "scenarios" / "correct-math" / "submission"
+    result = CliRunner().invoke(cli, ["check", str(submission), "--course", str(course_copy)])
+    assert result.exit_code == 3 and result.output == expected, result.output
+
+
+def test_a_linspace_bound_beyond_int64_is_a_number_like_any_other():
+    """Found by fuzzing the YAML: ``stop: 1000000000000000000000000000000`` (a valid JSON Schema number) made
+    NumPy hold an object array and crash; bounds are floats."""
+    from grader.spec.generators import expand_arg
+
+    values = expand_arg({"linspace": {"start": 0, "stop": 10**30, "num": 3}})
+    assert values == [0.0, 5e29, 1e30] and all(type(v) is float for v in values)

@@ -11,11 +11,13 @@ from typing import Any
 
 import numpy as np
 
+from grader.errors import Problem, SpecError
 from grader.record import Check, Status
-from grader.spec.course import Course
+from grader.spec.course import Course, Exercise
 from grader.spec.expr import Expr, ExprError, evaluate, plain
 from grader.spec.invariants import Invariant
 from grader.spec.tolerance import short
+from grader.spec.yamlspec import display_path
 
 
 @dataclass(frozen=True)
@@ -37,16 +39,44 @@ class Trial:
 
 
 def draw(inv: Invariant) -> tuple[Trial, ...]:
-    """The trials' inputs: the same on every machine and run, because each trial has its own seeded stream."""
+    """The trials' inputs: the same on every machine and run, because each trial has its own seeded stream.
+
+    An input that cannot be computed (``p[3]`` of a drawn ``dist(2)``) raises ExprError naming the key and the
+    trial: the course's mistake, found only when the trial is drawn."""
     trials = []
     for t in range(inv.trials):
         rng = np.random.Generator(np.random.PCG64([inv.seed, t]))
         env: dict[str, Any] = {}
-        for name, expr in inv.given:
-            env[name] = evaluate(expr, env, rng=rng, tol=inv.tolerance)
-        args = {c.name: [plain(evaluate(a, env, tol=inv.tolerance)) for a in c.args] for c in inv.calls}
+        key = ""
+        try:
+            for name, expr in inv.given:
+                key = f"given.{name}"
+                env[name] = evaluate(expr, env, rng=rng, tol=inv.tolerance)
+            args = {}
+            for c in inv.calls:
+                key = f"calls.{c.name}"
+                args[c.name] = [plain(evaluate(a, env, tol=inv.tolerance)) for a in c.args]
+        except ExprError as exc:
+            raise ExprError(f"{key}: {exc} (in trial {t + 1} of {inv.trials})") from None
         trials.append(Trial(t, {k: plain(v) for k, v in env.items()}, args))
     return tuple(trials)
+
+
+def draw_or_explain(course: Course, pairs: list[tuple[Exercise, Invariant]]) -> list[tuple[Trial, ...]]:
+    """``draw`` for each (exercise, invariant), or one SpecError listing every invariant whose inputs cannot
+    be computed, at the invariant's line in its exercise file."""
+    out, problems = [], []
+    for ex, inv in pairs:
+        try:
+            out.append(draw(inv))
+        except ExprError as exc:
+            where = display_path(ex.spec_path, course.root) if ex.spec_path else ex.id
+            index = [i.id for i in ex.invariants].index(inv.id)
+            problems.append(Problem(where, inv.line or 1, 1, f"invariants[{index}] ({inv.id}): {exc}"))
+    if problems:
+        raise SpecError(problems, "Fix the invariant's given: (or calls:) so that every trial can be computed; "
+                                  "grader validate runs them all.")
+    return out
 
 
 def draw_course(course: Course) -> dict[tuple[str, str], tuple[Trial, ...]]:
@@ -57,12 +87,19 @@ def draw_course(course: Course) -> dict[tuple[str, str], tuple[Trial, ...]]:
     disk_key = cache.course_key(course, "trials") if course.has_reference else None
     stored = cache.load(disk_key) if disk_key else None
     out: dict[tuple[str, str], tuple[Trial, ...]] = {}
+    missing = []
     for ex in course.exercises:
         for inv in ex.invariants:
             trials = _stored_trials(stored.get(f"{ex.id}/{inv.id}") if isinstance(stored, dict) else None, inv)
             if trials is None:
-                trials, stored = draw(inv), None
+                missing.append((ex, inv))
+            else:
+                out[(ex.id, inv.id)] = trials
+    if missing:
+        stored = None
+        for (ex, inv), trials in zip(missing, draw_or_explain(course, missing), strict=True):
             out[(ex.id, inv.id)] = trials
+        out = {(ex.id, inv.id): out[(ex.id, inv.id)] for ex in course.exercises for inv in ex.invariants}
     if disk_key and stored is None:
         cache.store(disk_key, {f"{ex_id}/{inv_id}": [[t.index, t.inputs, t.args] for t in trials]
                                for (ex_id, inv_id), trials in out.items()})

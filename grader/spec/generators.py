@@ -60,5 +60,6 @@ def expand_arg(arg: Any) -> Any:
         return [distribution(outcomes, seed, stream=i, **spec) for i in range(count)]
     if isinstance(arg, dict) and "linspace" in arg:
         spec = arg["linspace"]
-        return [float(x) for x in np.linspace(spec["start"], spec["stop"], spec["num"])]
+        # float() first: YAML's 10**30 is a Python int that NumPy would hold as an object, and then fail on
+        return [float(x) for x in np.linspace(float(spec["start"]), float(spec["stop"]), spec["num"])]
     return arg
