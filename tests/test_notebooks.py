@@ -203,6 +203,27 @@ def test_an_invalid_notebook_names_where_it_is_invalid(plan, sandbox, tmp_path):
     assert exercise(result, "cross_entropy").score == 10
 
 
+@pytest.mark.parametrize("break_it, why", [
+    (lambda d: d["cells"].__setitem__(0, None), "at cells/0: None is not of type 'object'"),
+    (lambda d: d["cells"][0].__setitem__("cell_type", 0), "at cells/0: the cell_type is '0', not 'code', 'markdown' or "
+                                                          "'raw'"),
+    (lambda d: d["cells"][0].__setitem__("id", [1]), "at cells/0/id: [1] is not of type 'string'"),
+    (lambda d: d["cells"][0].__setitem__("metadata", None), "at cells/0/metadata: None is not of type 'object'"),
+    (lambda d: d.__setitem__("cells", 1.5), "at cells: 1.5 is not of type 'array'"),
+], ids=["cell-none", "cell-type-number", "id-list", "metadata-none", "cells-number"])
+def test_a_notebook_nbformat_cannot_check_is_invalid_not_a_grader_crash(plan, sandbox, tmp_path, break_it, why):
+    """Found by fuzzing students' notebooks: nbformat's validator tidies the cells before it checks them, and
+    crashed (TypeError, AssertionError) on these, which made the whole check a grader crash."""
+    data = json.loads(nbformat.writes(new_notebook(cells=[new_code_cell("x = 1")])))
+    break_it(data)
+    (tmp_path / "entropy.ipynb").write_text(json.dumps(data))
+    correct_py(tmp_path, "cross_entropy", "kl_sweep")
+    result = grade_submission(plan, tmp_path, sandbox)
+    assert exercise(result, "entropy").checks[0].message == (
+        f"entropy.ipynb is not a valid notebook ({why}); open it in Jupyter and save it again")
+    assert exercise(result, "cross_entropy").score == 10 and result.grader_error is None
+
+
 def big_notebook(path: Path, mebibytes: int) -> Path:
     """The correct entropy code with ``mebibytes`` of embedded PNG output (what a plot-heavy notebook looks like)."""
     image = "A" * (1024 * 1024)

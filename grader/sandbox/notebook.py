@@ -18,6 +18,7 @@ import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 #: Largest notebook read; above it the notebook is refused with this explanation (README "Jupyter notebooks").
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
@@ -128,12 +129,47 @@ def read_notebook(path: Path) -> Notebook:
                             "open it in Jupyter and save it again") from None
     except RecursionError:
         raise NotebookError(f"{name} is nested too deeply to be a notebook") from None
+    except Exception:  # nbformat tidies cells before it checks them, and fails on a cell that is not an object
+        raise NotebookError(f"{name} is not a valid notebook ({_schema_problem(node)}); "
+                            "open it in Jupyter and save it again") from None
     out = []
     for number, cell in enumerate(node["cells"], start=1):
         tags = cell.get("metadata", {}).get("tags", [])
         source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
         out.append((number, cell["cell_type"], source, frozenset(t for t in tags if isinstance(t, str))))
     return Notebook(name, tuple(out))
+
+
+def _schema_problem(node: dict[str, Any]) -> str:
+    """Where a notebook that nbformat could not even check breaks the v4 schema of its minor version, checked
+    with jsonschema alone (a cell without an id is left out: nbformat adds ids)."""
+    import nbformat
+    from jsonschema import Draft4Validator
+    from jsonschema.exceptions import best_match
+
+    minor = node.get("nbformat_minor")
+    minor = minor if type(minor) is int and 0 <= minor <= 5 else 5
+    try:
+        schema = json.loads((Path(nbformat.__file__).parent / "v4" / f"nbformat.v4.{minor}.schema.json").read_text("utf-8"))
+        errors = (e for e in Draft4Validator(schema).iter_errors(node) if e.validator != "required"
+                  or "'id'" not in e.message)
+        error = best_match(errors)
+        cell = error.instance if error is not None and error.validator in ("oneOf", "anyOf") else None
+        if isinstance(cell, dict) and list(error.absolute_path)[:1] == ["cells"]:  # which kind of cell it fails
+            kind = cell.get("cell_type")
+            if kind not in ("code", "markdown", "raw"):
+                where = "/".join(str(p) for p in error.absolute_path)
+                return f"at {where}: the cell_type is {str(kind)[:40]!r}, not 'code', 'markdown' or 'raw'"
+            inner = best_match(Draft4Validator({**schema, **schema["definitions"][f"{kind}_cell"]}).iter_errors(cell))
+            if inner is not None:
+                where = "/".join(str(p) for p in [*error.absolute_path, *inner.absolute_path])
+                return f"at {where}: {str(inner.message)[:200]}"
+    except (OSError, ValueError, KeyError, RecursionError):
+        error = None
+    if error is None:
+        return "its structure cannot be read"
+    where = "/".join(str(p) for p in error.absolute_path) or "the top"
+    return f"at {where}: {str(error.message)[:200]}"
 
 
 def _json_where(text: str) -> str:
