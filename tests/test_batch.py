@@ -278,6 +278,31 @@ def test_zip_refuses_links(tmp_path: Path) -> None:
         extract_zip(archive, tmp_path)
 
 
+def test_an_encrypted_or_damaged_zip_is_an_input_error_not_a_crash(tmp_path: Path) -> None:
+    """Both made `grader batch` say the grader itself crashed (RuntimeError from zipfile; zlib.error)."""
+    encrypted = tmp_path / "encrypted.zip"
+    with zipfile.ZipFile(encrypted, "w") as zf:
+        zf.writestr("alice/entropy.py", "x = 1\n")
+    data = bytearray(encrypted.read_bytes())  # set the "encrypted" flag bit, as a password-protected entry has it
+    data[data.find(b"PK\x03\x04") + 6] |= 0x1  # local header
+    data[data.find(b"PK\x01\x02") + 8] |= 0x1  # central directory
+    encrypted.write_bytes(bytes(data))
+    damaged = tmp_path / "damaged.zip"
+    with zipfile.ZipFile(damaged, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("alice/entropy.py", "x=1\n" * 100)
+    data = bytearray(damaged.read_bytes())
+    start = data.find(b"alice/entropy.py") + len("alice/entropy.py")  # the deflate stream follows the local header
+    data[start + 2] ^= 0xFF
+    data[start + 3] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    for archive, words in ((encrypted, "is encrypted ('alice/entropy.py' needs a password)"),
+                           (damaged, "cannot extract 'alice/entropy.py' from the zip: Error -3 while decompressing")):
+        result = CliRunner().invoke(cli, ["batch", str(archive), "--course", str(COURSE),
+                                          "--out", str(tmp_path / archive.stem)])
+        assert result.exit_code == 4, result.output
+        assert words in result.output and "crashed" not in result.output, result.output
+
+
 def test_shard_and_merge_equal_a_single_run(plan: Plan, graded: tuple[Path, Path], tmp_path: Path) -> None:
     klass, single = graded
     shards = []

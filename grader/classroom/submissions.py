@@ -12,6 +12,7 @@ import shutil
 import stat
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
@@ -57,6 +58,10 @@ def extract_zip(archive: Path, dest: Path) -> None:
             mode = info.external_attr >> 16
             if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
                 raise InputError(f"the zip holds a link or special file ({info.filename!r}); refusing to extract it")
+            if info.flag_bits & 0x1:
+                raise InputError(f"{archive} is encrypted ({info.filename!r} needs a password)",
+                                 "Download the export again without a password, or unzip it yourself and pass "
+                                 "the folder.")
             if info.is_dir() or not path.parts:
                 continue
             if info.file_size > MAX_ZIP_MEMBER_BYTES:
@@ -89,8 +94,11 @@ def extract_zip(archive: Path, dest: Path) -> None:
                     out.write(data)
             except FileExistsError:
                 raise InputError(f"the zip holds {info.filename!r} twice") from None
-            except (zipfile.BadZipFile, OSError) as exc:
-                raise InputError(f"cannot extract {info.filename!r} from the zip: {exc}") from None
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
+                # a damaged download, or a compression method Python's zipfile cannot read
+                raise InputError(f"cannot extract {info.filename!r} from the zip: {exc}",
+                                 "Download the export again; if this persists, unzip it yourself and pass the "
+                                 "folder.") from None
 
 
 @contextmanager
