@@ -361,6 +361,20 @@ def test_gradescope_metadata_read_leniently_and_errors_name_the_line(tmp_path: P
     assert info.value.message.startswith(f"{meta}:3: cannot read Gradescope's submission metadata")
 
 
+def test_gradescope_metadata_of_the_wrong_shape_is_an_input_error_or_a_note(tmp_path: Path) -> None:
+    """Found by fuzzing: submitters that are not a list, and nesting deep enough to exhaust the parser's stack,
+    crashed the grader (TypeError, RecursionError)."""
+    from grader.classroom.layouts import Shown, read_gradescope_metadata
+
+    meta = tmp_path / "submission_metadata.yml"
+    meta.write_text("submission_1:\n  :submitters: 5\nsubmission_2:\n  :submitters: Ann\n")
+    assert read_gradescope_metadata(meta, Shown(meta, None)) == {"submission_1": [], "submission_2": []}
+    meta.write_text("submission_1:\n  :submitters: " + "[" * 3000 + "]" * 3000 + "\n")
+    with pytest.raises(InputError) as info:
+        read_gradescope_metadata(meta, Shown(meta, None))
+    assert info.value.message == f"{meta}: cannot read Gradescope's submission metadata: it is nested too deeply"
+
+
 def test_canvas_names() -> None:
     from grader.classroom.layouts import canvas_name
 

@@ -296,11 +296,16 @@ def read_gradescope_metadata(path: Path, shown: Shown) -> dict[str, list[dict[st
         mark = getattr(exc, "problem_mark", None)
         where = f"{shown(path)}:{mark.line + 1}" if mark is not None else shown(path)
         raise InputError(f"{where}: cannot read Gradescope's submission metadata: {exc}") from None
+    except RecursionError:
+        raise InputError(f"{shown(path)}: cannot read Gradescope's submission metadata: it is nested too deeply",
+                         "Pass the export as Gradescope wrote it.") from None
     if not isinstance(data, dict):
         raise InputError(f"{shown(path)} is not a mapping of submissions to their submitters")
     out = {}
     for key, value in data.items():
-        people = _key(value, "submitters") or []
+        people = _key(value, "submitters")
+        if not isinstance(people, list):  # none, or not a list of people: the folder is left out, with a note
+            people = []
         out[str(key)] = [{k: "" if _key(p, k) is None else str(_key(p, k)).strip() for k in ("name", "email", "sid")}
                          for p in people if isinstance(p, dict)]
     return out
