@@ -173,3 +173,20 @@ def test_python_dash_m_grader_check_ends_with_its_report(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "grader", "check", str(tmp_path / "missing"), "--course", str(ROOT)],
                           cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 4 and proc.stderr.startswith("Error: ")
+
+
+@pytest.mark.parametrize(("text", "line", "error"), [
+    ("{% for x in %}\n", 1, "TemplateSyntaxError: Expected an expression, got 'end of statement block'"),
+    ("line one\n{{ no_such_var.x }}\n", 2, "UndefinedError: 'no_such_var' is undefined"),
+], ids=["syntax", "undefined"])
+def test_a_broken_override_template_is_the_users_error_at_its_line(tmp_path, text, line, error):
+    """It said the grader itself had crashed (a bug to report); it is the --templates folder's file and line."""
+    (tmp_path / "report.md.j2").write_text(text)
+    submission = SCENARIOS / "correct-math" / "submission"
+    for command in ("check", "ci"):
+        result = CliRunner().invoke(cli, [command, str(submission), "--course", str(COURSE), "--format", "md",
+                                          "--templates", str(tmp_path)], env={"GITHUB_ACTIONS": ""})
+        assert result.exit_code == 4, result.output
+        assert result.output.endswith(f"Error: {tmp_path / 'report.md.j2'}:{line}: {error}\n"
+                                      f"Fix the template in {tmp_path}, or remove it there to use the built-in "
+                                      "one.\n"), result.output

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from grader.record import GradeResult
 
+from grader.errors import InputError
 from grader.spec.provenance import templates_dir
 
 # Templates render the human formats; machine formats (grader/reports/formats/) are views of the same record.
@@ -179,10 +180,34 @@ def render(result: GradeResult, fmt_name: str, *, templates: Path | None = None,
         return _machine_view(fmt_name, result)
     if fmt_name == "json":
         return result.to_json() + "\n"
+    import jinja2
+
     env = _shared_environment(templates)
-    template = env.get_template(_TEMPLATE_OF[fmt_name])
     colors = _ANSI if color else dict.fromkeys(_ANSI, "")
-    return template.render(r=result, c=colors)
+    try:
+        return env.get_template(_TEMPLATE_OF[fmt_name]).render(r=result, c=colors)
+    except jinja2.TemplateError as exc:
+        if templates is None:
+            raise  # a built-in template: the grader's own bug
+        raise _template_error(exc, templates) from None
+
+
+def _template_error(exc: jinja2.TemplateError, folder: Path) -> InputError:
+    """A template from ``--templates`` that does not compile or render: the user's file and line, not a crash."""
+    import jinja2
+
+    where = str(folder)
+    if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
+        where = f"{exc.filename}:{exc.lineno}"
+    else:  # a runtime error: Jinja2 puts the template's own file and line in the traceback
+        tb = exc.__traceback__
+        while tb is not None:
+            name = tb.tb_frame.f_code.co_filename
+            if name.endswith(".j2") and Path(name).parent.resolve() == folder.resolve():
+                where = f"{name}:{tb.tb_lineno}"
+            tb = tb.tb_next
+    return InputError(f"{where}: {type(exc).__name__}: {exc.message or exc}",
+                      f"Fix the template in {folder}, or remove it there to use the built-in one.")
 
 
 def _machine_view(name: str, result: GradeResult) -> str:

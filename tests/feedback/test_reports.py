@@ -12,12 +12,12 @@ import os
 import re
 from pathlib import Path
 
-import jinja2
 import pytest
 from click.testing import CliRunner
 from conftest import COURSE, SCENARIOS, normalised
 
 from grader.cli import cli
+from grader.errors import InputError
 from grader.record import GradeResult, Status
 from grader.reports.render import FORMATS, render
 
@@ -136,8 +136,10 @@ def test_templates_override(grade, tmp_path):
     (tmp_path / "report.md.j2").write_text("{{ r.student }} scored {{ r.score|num }}\n")
     assert render(grade("correct-numpy"), "md", templates=tmp_path) == "correct-numpy scored 30\n"
     (tmp_path / "report.md.j2").write_text("{{ r.studnet }}\n")
-    with pytest.raises(jinja2.UndefinedError):
+    with pytest.raises(InputError) as info:  # the override's author's mistake, at its line; not a grader crash
         render(grade("correct-numpy"), "md", templates=tmp_path)
+    assert info.value.message == (f"{tmp_path / 'report.md.j2'}:1: UndefinedError: "
+                                  "'grader.record.GradeResult object' has no attribute 'studnet'")
 
 
 @pytest.mark.parametrize("fmt", ["md", "html"])
