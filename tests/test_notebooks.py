@@ -482,3 +482,22 @@ def test_renaming_a_file_in_messages_leaves_longer_names_alone(course):
     text = "entropy.py could not be imported; cross_entropy.py and my_entropy.py are fine (entropy.py:3)"
     assert rename_files(course, sources, text) == ("entropy.ipynb could not be imported; cross_entropy.py and "
                                                    "my_entropy.py are fine (entropy.ipynb:3)")
+
+
+def test_a_notebook_without_cell_ids_reads_without_nbformats_warning(tmp_path):
+    """nbformat warns its callers (a FutureWarning with a library path) when a 4.5 notebook's cells have no
+    ids; a student saw it on their terminal. The notebook is read as it is."""
+    import warnings
+
+    from grader.sandbox.notebook import read_notebook
+
+    data = json.loads(nbformat.writes(new_notebook(cells=[new_code_cell("x = 1")])))
+    assert data["nbformat_minor"] >= 5
+    for cell in data["cells"]:
+        del cell["id"]
+    (tmp_path / "entropy.ipynb").write_text(json.dumps(data))
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        notebook = read_notebook(tmp_path / "entropy.ipynb")
+    assert [str(w.message) for w in seen] == []
+    assert [c[2] for c in notebook.cells] == ["x = 1"]

@@ -15,6 +15,7 @@ import ast
 import json
 import os
 import re
+import warnings
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,7 +123,9 @@ def read_notebook(path: Path) -> Notebook:
                 cell["outputs"] = []
                 cell["execution_count"] = None
     try:
-        nbformat.validate(node, version=4)
+        with warnings.catch_warnings():  # nbformat's advice to its callers (missing cell ids), not to a student
+            warnings.simplefilter("ignore", FutureWarning)
+            nbformat.validate(node, version=4)
     except nbformat.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) if getattr(exc, "absolute_path", None) else "the top"
         raise NotebookError(f"{name} is not a valid notebook (at {where}: {str(exc.message)[:200]}); "
