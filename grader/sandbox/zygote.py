@@ -404,6 +404,17 @@ class Supervisor(Ledger):
         except ChildProcessError:
             pass
 
+def _reply(data: bytes) -> None:
+    """Write a whole line to the grader; if the grader has gone (``grader check`` stopped before it needed the
+    sandbox, e.g. a folder that does not exist), end quietly instead of printing a traceback on its terminal."""
+    view = memoryview(data)
+    try:
+        while view:
+            view = view[os.write(1, view):]
+    except OSError:  # BrokenPipeError above all
+        os._exit(0)
+
+
 def serve() -> None:
     """Answer requests until stdin closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grader decides when we stop
@@ -420,7 +431,7 @@ def serve() -> None:
     # it would cost `grader check` 10 ms for the few import-time cycles it frees.
     gc.freeze()
     out = sys.stdout.buffer
-    os.write(1, (json.dumps({"ready": True, "confinement": probe}) + "\n").encode())
+    _reply((json.dumps({"ready": True, "confinement": probe}) + "\n").encode())
     for line in sys.stdin.buffer:
         if not line.strip():
             continue
@@ -431,10 +442,7 @@ def serve() -> None:
             response["id"] = request.get("id")
         except Exception as exc:
             response = {"fatal": f"{type(exc).__name__}: {exc}"}
-        data = (json.dumps(response) + "\n").encode()
-        view = memoryview(data)
-        while view:
-            view = view[os.write(1, view):]
+        _reply((json.dumps(response) + "\n").encode())
     out.flush()
     sys.stderr.flush()
     # Every reply is written with os.write and every worker is reaped: nothing is left to tear down, and
