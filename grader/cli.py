@@ -20,6 +20,19 @@ runner_option = click.option(
          "credit). portable: a fresh Python per submission, any OS. Default: confined where it can run.")
 
 
+def _report_output(output: Path | None, directory: Path) -> None:
+    """Refuse a report path that would replace code or the quiz sheet: ``--output entropy.py`` would destroy
+    the student's work (and the next check would import the report)."""
+    if output is None:
+        return
+    inside = output.resolve().parent == directory.resolve() or directory.resolve() in output.resolve().parents
+    code = output.suffix in (".py", ".ipynb")
+    if code or (inside and (output.name == "quiz.yaml" or ".grader" in output.parts)):
+        what = "code" if code else "a file the grader reads"
+        raise UsageError(f"--output {output} would replace {what}",
+                         "Write the report to a file of its own, e.g. --output report.html.")
+
+
 def _fail(exc: GraderError) -> None:
     click.echo(exc.format(), err=True)
     sys.exit(int(exc.exit_code))
@@ -162,6 +175,7 @@ def check(directory: Path, course_dir: Path | None, fmt: str, output: Path | Non
 
     if not directory.is_dir():
         raise InputError(f"{directory} is not a folder", "Pass the folder that holds entropy.py and the other files.")
+    _report_output(output, directory)
     with backends.open_runner(runner) as sandbox:
         # The runner starts first: its interpreter and NumPy load on the other core while this process
         # imports the grader (NumPy included) and loads the course.
@@ -314,6 +328,7 @@ def ci(directory: Path, course_dir: Path | None, fmt: str, output: Path | None, 
     from grader.reports.formats.github import command
 
     env = run.default_env()
+    _report_output(output, directory)
     try:
         result = run.grade_folder(directory, course_dir, student, runner)
     except GraderError as exc:
@@ -345,6 +360,9 @@ def export_gradescope(course_dir: Path | None, out: Path) -> None:
     from grader.handoff.autograder import export_gradescope as run
     from grader.spec.course import find_course_root, load_course
 
+    if out.suffix.lower() != ".zip":  # Gradescope takes a zip; anything else named here would be overwritten
+        raise UsageError(f"--out {out}: the autograder is a zip file, so its name ends in .zip",
+                         "Pass e.g. --out autograder.zip.")
     root = course_dir or find_course_root(Path.cwd())
     if root is None:
         raise UsageError("no course.yaml here or above", "Run inside the course repository or pass --course DIR.")

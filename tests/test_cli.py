@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -172,7 +173,37 @@ def test_python_dash_m_grader_check_ends_with_its_report(tmp_path):
     assert json.loads(out.read_text())["max_score"] > 0
     proc = subprocess.run([sys.executable, "-m", "grader", "check", str(tmp_path / "missing"), "--course", str(ROOT)],
                           cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120)
-    assert proc.returncode == 4 and proc.stderr.startswith("Error: ")
+    # the whole of stderr: the fork server started early must not add its BrokenPipeError traceback
+    assert proc.returncode == 4 and proc.stderr == (f"Error: {tmp_path / 'missing'} is not a folder\n"
+                                                    "Pass the folder that holds entropy.py and the other files.\n")
+
+
+@pytest.mark.parametrize(("command", "output", "what"), [
+    ("check", "entropy.py", "code"),
+    ("ci", "../entropy.ipynb", "code"),
+    ("check", "SUBMISSION/quiz.yaml", "a file the grader reads"),
+], ids=["py", "ipynb", "quiz-sheet"])
+def test_a_report_never_replaces_code_or_the_quiz_sheet(tmp_path, command, output, what):
+    """`--output entropy.py` destroyed the student's work, and the next check imported the report."""
+    submission = tmp_path / "submission"
+    shutil.copytree(SCENARIOS / "correct-math" / "submission", submission)
+    before = {p.name: p.read_bytes() for p in submission.iterdir()}
+    target = Path(output.replace("SUBMISSION", str(submission)))
+    result = CliRunner().invoke(cli, [command, str(submission), "--course", str(COURSE), "--output", str(target)])
+    assert result.exit_code == 2 and result.output == (
+        f"Error: --output {target} would replace {what}\n"
+        "Write the report to a file of its own, e.g. --output report.html.\n")
+    assert {p.name: p.read_bytes() for p in submission.iterdir()} == before
+
+
+def test_the_gradescope_export_is_written_only_to_a_zip(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("the course's own notes\n")
+    result = CliRunner().invoke(cli, ["export", "gradescope", "--course", str(COURSE), "--out", str(readme)])
+    assert result.exit_code == 2 and result.output == (
+        f"Error: --out {readme}: the autograder is a zip file, so its name ends in .zip\n"
+        "Pass e.g. --out autograder.zip.\n")
+    assert readme.read_text() == "the course's own notes\n"
 
 
 @pytest.mark.parametrize(("text", "line", "error"), [
