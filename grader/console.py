@@ -24,7 +24,7 @@ def _runner_option(argv: list[str]) -> str | None:
 
 def main() -> None:
     argv = sys.argv[1:]
-    if argv[:1] == ["check"] and "--help" not in argv:
+    if argv[:1] == ["check"] and "--help" not in argv and "-h" not in argv:
         from grader.sandbox import backends
 
         backends.start_early(_runner_option(argv))
