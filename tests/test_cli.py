@@ -221,3 +221,16 @@ def test_a_broken_override_template_is_the_users_error_at_its_line(tmp_path, tex
         assert result.output.endswith(f"Error: {tmp_path / 'report.md.j2'}:{line}: {error}\n"
                                       f"Fix the template in {tmp_path}, or remove it there to use the built-in "
                                       "one.\n"), result.output
+
+
+def test_a_symbolic_link_is_not_followed_and_the_report_says_so(tmp_path):
+    """A link could point at the reference; it is skipped, and the student reads why the file counts as missing."""
+    submission = tmp_path / "submission"
+    shutil.copytree(SCENARIOS / "correct-math" / "submission", submission)
+    (submission / "entropy.py").unlink()
+    (submission / "entropy.py").symlink_to(COURSE / "reference" / "entropy.py")
+    result = CliRunner().invoke(cli, ["check", str(submission), "--course", str(COURSE)])
+    assert result.exit_code == 0, result.output
+    assert ("Exercise 1: entropy of three distributions (entropy.py)  0/10\n"
+            "  note: entropy.py is a symbolic link, which the grader does not follow: submit the file itself\n"
+            "  ! entropy.py is missing from the submission\n") in result.output

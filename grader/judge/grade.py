@@ -261,6 +261,12 @@ def _diagnose(plan: Plan, ex: Exercise, checks: list[Check],
                 failed.diagnosis = note
 
 
+def _link_note(submission: Path, file: str) -> list[str]:
+    """A symbolic link is never followed (it could point at the reference): say so, instead of only 'missing'."""
+    return [f"{file} is a symbolic link, which the grader does not follow: submit the file itself"] \
+        if (submission / file).is_symlink() else []
+
+
 INVARIANT_CALL_BUDGET = 0.25  # seconds a function may take per case and still get random trials
 
 
@@ -478,7 +484,7 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Runner, *, student: 
         exercises.append(ExerciseResult(
             id=ex.id, title=ex.title, file=source.file if source else ex.file,
             score=round(sum(c.score for c in checks), 6), max_score=max_score, checks=checks, intuition=ex.intuition,
-            notes=source.notes if source else [],
+            notes=(source.notes if source else []) + _link_note(submission, source.file if source else ex.file),
         ))
     _blame_invariants(exercises, course)
     quizzes, quiz_error = grade_quizzes(course.quizzes, submission, student=student, reveal=course.reveal,
