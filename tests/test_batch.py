@@ -326,6 +326,30 @@ def test_shard_and_merge_equal_a_single_run(plan: Plan, graded: tuple[Path, Path
     assert all(f"{k}/3" in html for k in (1, 2, 3))
 
 
+@pytest.mark.parametrize(("damage", "words"), [
+    (lambda out: (out / "run.json").write_text((out / "run.json").read_text()[:-40]), "/run.json cannot be read ("),
+    (lambda out: (out / "run.json").write_text(json.dumps({**json.loads((out / "run.json").read_text()),
+                                                          "items": 5})),
+     "/run.json is not a finished batch's run.json (at items: 5 is not of type 'array')"),
+    (lambda out: (out / "manifest.jsonl").write_text("garbage\n" + "\n".join(
+        (out / "manifest.jsonl").read_text().splitlines()[1:]) + "\n"),
+     f"/manifest.jsonl holds {len(CLASS) - 1} student(s), but its run.json says its run graded {len(CLASS)}: "
+     "the file is damaged"),
+], ids=["run-cut-short", "run-wrong-shape", "manifest-row-damaged"])
+def test_merge_refuses_a_damaged_shard(graded: tuple[Path, Path], tmp_path: Path, damage, words: str) -> None:
+    """Found by fuzzing: a damaged run.json crashed merge (JSONDecodeError, TypeError), and a damaged manifest row
+    made its student vanish from the merged gradebook without a word."""
+    _, single = graded
+    out = tmp_path / "shard"
+    shutil.copytree(single, out)
+    damage(out)
+    with pytest.raises(InputError) as info:
+        merge([out], tmp_path / "merged")
+    assert words in info.value.message, info.value.message
+    assert info.value.hint == f"Rerun the same grader batch command for {out}; it " + (
+        "regrades what it cannot read." if "manifest" in words else "resumes where it stopped.")
+
+
 def test_merge_refuses_an_unfinished_shard(tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
     with pytest.raises(InputError, match="did not finish"):

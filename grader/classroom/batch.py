@@ -715,6 +715,29 @@ def write_class_outputs(out: Path, meta: dict[str, Any], runs: list[dict[str, An
 
 # -- merging shards --------------------------------------------------------------------------------
 
+def _read_run(folder: Path) -> dict[str, Any]:
+    """A shard's run.json, checked against its schema: a damaged or foreign file is an input error."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
+
+    from grader.spec.yamlspec import schema
+
+    path = folder / RUN
+    rerun = f"Rerun the same grader batch command for {folder}; it resumes where it stopped."
+    try:
+        meta = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{folder} has no {RUN}: its batch did not finish (or it is not a batch output)",
+                         rerun) from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise InputError(f"{path} cannot be read ({exc})", rerun) from None
+    error = best_match(Draft202012Validator(schema("run")).iter_errors(meta))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "the top"
+        raise InputError(f"{path} is not a finished batch's {RUN} (at {where}: {str(error.message)[:200]})", rerun)
+    return meta
+
+
 def merge(outs: list[Path], dest: Path, canvas: CanvasMap | None = None) -> tuple[int, list[str]]:
     """Combine the OUT folders of finished shards into ``dest``: one gradebook, one summary."""
     require_posix("merge")
@@ -725,12 +748,15 @@ def merge(outs: list[Path], dest: Path, canvas: CanvasMap | None = None) -> tupl
     for folder in outs:
         if folder.resolve() == dest_real:
             raise UsageError(f"--out {dest} is also an input", "Merge into a new folder.")
-        try:
-            metas.append(json.loads((folder / RUN).read_text("utf-8")))
-        except FileNotFoundError:
-            raise InputError(f"{folder} has no {RUN}: its batch did not finish (or it is not a batch output)",
-                             f"Rerun the same grader batch command for {folder}; it resumes where it stopped.") from None
+        metas.append(_read_run(folder))
         manifests.append(Manifest(folder / MANIFEST).open(readonly=True))
+        # the students of its run (of its shards' runs, for a merged folder): a damaged row must not vanish
+        counts = [run.get("students") for run in metas[-1]["runs"]]
+        expected = sum(counts) if counts and None not in counts else None
+        if expected is not None and expected != len(manifests[-1].index):
+            raise InputError(f"{folder / MANIFEST} holds {len(manifests[-1].index)} student(s), but its {RUN} says "
+                             f"its run graded {expected}: the file is damaged",
+                             f"Rerun the same grader batch command for {folder}; it regrades what it cannot read.")
     spec = metas[0]["spec_hash"]
     for folder, meta in zip(outs, metas, strict=True):
         if meta["spec_hash"] != spec:
