@@ -135,8 +135,12 @@ def build(course_dir: Path | None, out: Path, force: bool, student: str | None, 
     root = course_dir or find_course_root(Path.cwd())
     if root is None:
         raise UsageError("no course.yaml here or above", "Run inside the course repository or pass --course DIR.")
-    if student is not None and (not student.strip() or not student.isprintable() or len(student) > 200):
-        raise UsageError(f"--student {student!r} is not a usable id", "Use the student's login or number.")
+    from grader.classroom.layouts import valid_student_id
+
+    # the same ids grader batch accepts for a student folder, whose name picks this sheet's numbers
+    if student is not None and (not student.strip() or not valid_student_id(student)):
+        raise UsageError(f"--student {student!r} is not a usable id",
+                         "Use the student's login or number (no / or \\, not starting with a dot).")
     written = run(load_course(root), out, force=force, student=student, notebook=notebook)
     click.echo(f"Wrote {len(written)} files to {out}.")
     if notebook:

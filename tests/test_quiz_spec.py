@@ -165,8 +165,12 @@ def test_build_defaults_to_the_folder_name_and_refuses_odd_ids(tmp_path):
     result = CliRunner().invoke(cli, ["build", "--course", str(COURSE), "--out", str(tmp_path / "bob")])
     assert result.exit_code == 0
     assert 'student: "bob"' in (tmp_path / "bob/quiz.yaml").read_text()
-    bad = CliRunner().invoke(cli, ["build", "--course", str(COURSE), "--out", str(tmp_path / "x"), "--student", "a\nb"])
-    assert bad.exit_code == 2 and "is not a usable id" in bad.output
+    for odd in ("a\nb", "../x", "x/y", ".hidden"):  # ids grader batch would not accept as a student folder either
+        bad = CliRunner().invoke(cli, ["build", "--course", str(COURSE), "--out", str(tmp_path / "x"), "--student", odd])
+        assert bad.exit_code == 2 and bad.output == (
+            f"Error: --student {odd!r} is not a usable id\n"
+            "Use the student's login or number (no / or \\, not starting with a dot).\n"), bad.output
+    assert not (tmp_path / "x").exists()
 
 
 def _check(*args: str) -> str:
