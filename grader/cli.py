@@ -25,7 +25,7 @@ def _report_output(output: Path | None, directory: Path) -> None:
     the student's work (and the next check would import the report)."""
     if output is None:
         return
-    inside = output.resolve().parent == directory.resolve() or directory.resolve() in output.resolve().parents
+    inside = directory.resolve() in output.resolve().parents
     code = output.suffix in (".py", ".ipynb")
     if code or (inside and (output.name == "quiz.yaml" or ".grader" in output.parts)):
         what = "code" if code else "a file the grader reads"

@@ -14,7 +14,7 @@ import yaml
 
 from grader.errors import Problem, SpecError
 from grader.judge.diagnose import prove, variant_module, variant_outputs
-from grader.judge.invariants import draw_or_explain, judge_in_process
+from grader.judge.invariants import draw_course, judge_in_process
 from grader.record import Status
 from grader.spec.course import Course, load_course
 from grader.spec.expected import reference_outputs
@@ -161,9 +161,8 @@ def _feedback_proofs(course: Course, expected: dict[tuple[str, int], Any]) -> tu
     problems: list[Problem] = []
     variants = variant_outputs(course)
     refs = {ex.id: reference_module(ex) for ex in course.exercises}
+    trials = draw_course(course)
     invariants = [(ex, inv) for ex in course.exercises for inv in ex.invariants]
-    trials = {(ex.id, inv.id): drawn for (ex, inv), drawn in zip(invariants, draw_or_explain(course, invariants),
-                                                                  strict=True)}
     ref_call = _caller(refs, course)
     for ex, inv in invariants:
         check = judge_in_process(inv, trials[(ex.id, inv.id)], ref_call)

@@ -715,8 +715,9 @@ def write_class_outputs(out: Path, meta: dict[str, Any], runs: list[dict[str, An
 
 # -- merging shards --------------------------------------------------------------------------------
 
-def _read_run(folder: Path) -> dict[str, Any]:
-    """A shard's run.json, checked against its schema: a damaged or foreign file is an input error."""
+def _read_shard(folder: Path) -> tuple[dict[str, Any], Manifest]:
+    """A shard's run.json, checked against its schema, and its manifest, which must hold every student its
+    runs graded: a damaged or foreign file is an input error, and a damaged row never makes a student vanish."""
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import best_match
 
@@ -735,7 +736,14 @@ def _read_run(folder: Path) -> dict[str, Any]:
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "the top"
         raise InputError(f"{path} is not a finished batch's {RUN} (at {where}: {str(error.message)[:200]})", rerun)
-    return meta
+    manifest = Manifest(folder / MANIFEST).open(readonly=True)
+    counts = [run.get("students") for run in meta["runs"]]  # a merged folder's run.json lists its shards' runs
+    expected = sum(counts) if counts and None not in counts else None
+    if expected is not None and expected != len(manifest.index):
+        raise InputError(f"{folder / MANIFEST} holds {len(manifest.index)} student(s), but its {RUN} says "
+                         f"its run graded {expected}: the file is damaged",
+                         f"Rerun the same grader batch command for {folder}; it regrades what it cannot read.")
+    return meta, manifest
 
 
 def merge(outs: list[Path], dest: Path, canvas: CanvasMap | None = None) -> tuple[int, list[str]]:
@@ -748,15 +756,9 @@ def merge(outs: list[Path], dest: Path, canvas: CanvasMap | None = None) -> tupl
     for folder in outs:
         if folder.resolve() == dest_real:
             raise UsageError(f"--out {dest} is also an input", "Merge into a new folder.")
-        metas.append(_read_run(folder))
-        manifests.append(Manifest(folder / MANIFEST).open(readonly=True))
-        # the students of its run (of its shards' runs, for a merged folder): a damaged row must not vanish
-        counts = [run.get("students") for run in metas[-1]["runs"]]
-        expected = sum(counts) if counts and None not in counts else None
-        if expected is not None and expected != len(manifests[-1].index):
-            raise InputError(f"{folder / MANIFEST} holds {len(manifests[-1].index)} student(s), but its {RUN} says "
-                             f"its run graded {expected}: the file is damaged",
-                             f"Rerun the same grader batch command for {folder}; it regrades what it cannot read.")
+        meta, manifest = _read_shard(folder)
+        metas.append(meta)
+        manifests.append(manifest)
     spec = metas[0]["spec_hash"]
     for folder, meta in zip(outs, metas, strict=True):
         if meta["spec_hash"] != spec:

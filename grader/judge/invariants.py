@@ -62,7 +62,7 @@ def draw(inv: Invariant) -> tuple[Trial, ...]:
     return tuple(trials)
 
 
-def draw_or_explain(course: Course, pairs: list[tuple[Exercise, Invariant]]) -> list[tuple[Trial, ...]]:
+def _draw_or_explain(course: Course, pairs: list[tuple[Exercise, Invariant]]) -> list[tuple[Trial, ...]]:
     """``draw`` for each (exercise, invariant), or one SpecError listing every invariant whose inputs cannot
     be computed, at the invariant's line in its exercise file."""
     out, problems = [], []
@@ -97,7 +97,7 @@ def draw_course(course: Course) -> dict[tuple[str, str], tuple[Trial, ...]]:
                 out[(ex.id, inv.id)] = trials
     if missing:
         stored = None
-        for (ex, inv), trials in zip(missing, draw_or_explain(course, missing), strict=True):
+        for (ex, inv), trials in zip(missing, _draw_or_explain(course, missing), strict=True):
             out[(ex.id, inv.id)] = trials
         out = {(ex.id, inv.id): out[(ex.id, inv.id)] for ex in course.exercises for inv in ex.invariants}
     if disk_key and stored is None:

@@ -152,8 +152,8 @@ class Worker:
         while view:
             view = view[os.write(self.fd, view):]
 
-    def begin_import(self, module: str, task: int) -> None:
-        """The import of ``module`` (for task ``task``) begins: the supervisor's deadline for it starts."""
+    def begin_import(self, module: str) -> None:
+        """The import of ``module`` begins: the supervisor's deadline for it starts."""
         self.send({"ev": "importing", "module": module})
 
     def begin_call(self, task: int, skipped: bool = False) -> None:
@@ -204,10 +204,10 @@ class Worker:
                 return
             time.sleep(0.0002)
 
-    def load(self, module: str, file: str, task: int) -> Any:
+    def load(self, module: str, file: str) -> Any:
         if module in self.modules:
             return self.modules[module]
-        self.begin_import(module, task)
+        self.begin_import(module)
         path = os.path.join(self.sandbox, file)
         self.cpu_budget(self.limits["import_time"])
         try:
@@ -252,7 +252,7 @@ class Worker:
             task = self.tasks[i]
             if task["module"] in self.failed:
                 continue
-            mod = self.load(task["module"], task["file"], i)
+            mod = self.load(task["module"], task["file"])
             if mod is None:
                 continue
             key = (task["module"], task["function"])
@@ -319,7 +319,7 @@ class PagedWorker(Worker):
                                           "message": "a value too large to report (the round's results "
                                                      f"are capped at {self.cap_mib} MiB)"}})
 
-    def begin_import(self, module: str, task: int) -> None:
+    def begin_import(self, module: str) -> None:
         signal.setitimer(signal.ITIMER_REAL, self.limits["import_time"])
 
     def begin_call(self, task: int, skipped: bool = False) -> None:

@@ -404,6 +404,7 @@ class Supervisor(Ledger):
         except ChildProcessError:
             pass
 
+
 def _reply(data: bytes) -> None:
     """Write a whole line to the grader; if the grader has gone (``grader check`` stopped before it needed the
     sandbox, e.g. a folder that does not exist), end quietly instead of printing a traceback on its terminal."""
