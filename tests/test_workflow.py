@@ -1,6 +1,6 @@
 """The project's own CI workflow (.github/workflows/test.yml): it cannot run here, so its shape is checked.
 
-It was also checked with actionlint (README "Platforms" says how); this test runs actionlint too when it is
+It was also checked with actionlint (docs/platforms.md says how); this test runs actionlint too when it is
 on the PATH.
 """
 

@@ -37,7 +37,7 @@ from grader.spec.expected import reference_outputs
 HERE = Path(__file__).resolve().parent.parent  # tests/
 SCENARIOS = sorted(p.parent for p in (HERE / "scenarios").glob("*/scenario.yaml"))
 UPDATE = os.environ.get("GRADER_UPDATE_GOLDEN") == "1"
-# The limit each hostile scenario needs, where the portable runner lacks it on some OS (README "Platforms"):
+# The limit each hostile scenario needs, where the portable runner lacks it on some OS (docs/platforms.md):
 # there the scenario is skipped for that runner, since its record differs by design.
 # Goldens are written with Python 3.11. Where another version words a result differently (on both runners
 # alike), the statuses are still asserted there, but not the golden messages (measured on 3.10 and 3.13).
@@ -133,7 +133,7 @@ def test_scenario(folder: Path, plan: Plan, sandbox: Runner, tmp_path: Path, mon
     spec = yaml.safe_load((folder / "scenario.yaml").read_text())
     layer = PORTABLE_NEEDS.get(folder.name)
     if sandbox.runner == "portable" and layer and not enforced_here().get(layer, False):
-        pytest.skip(f"the portable runner has no {layer} confinement on {sys.platform} (README Platforms)")
+        pytest.skip(f"the portable runner has no {layer} confinement on {sys.platform} (docs/platforms.md)")
     klass = tmp_path / "class"
     submission = klass / "student-under-test"
     shutil.copytree(folder / "submission", submission) if (folder / "submission").is_dir() else submission.mkdir(
