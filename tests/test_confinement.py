@@ -147,3 +147,158 @@ def test_best_effort_grades_with_a_warning_on_every_report(monkeypatch, tmp_path
     assert record["confinement"]["missing"] == ["landlock"]
     assert record["confinement"]["landlock"] is False and record["confinement"]["seccomp"] is True
     assert record["exercises"][0]["score"] == record["exercises"][0]["max_score"]
+
+
+# -- issue 21: a worker's memory holds nothing of another submission -------------------------------------------
+# The scan (tests/memscan.py) reads /proc/self/maps and /proc/self/mem: Landlock and the audit hook would refuse
+# both, so they are switched off, and the course says best-effort. The memory scanned is the same with them on.
+SCAN_LAYERS = "landlock,audit_hook"
+
+
+def _scan_course(tmp_path: Path) -> Path:
+    """The engine's fixture course, best-effort, with room for a scan of a few hundred MiB in one call."""
+    import yaml
+
+    dest = tmp_path / "scan-course"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "infotheory", dest, ignore=shutil.ignore_patterns("__pycache__"))
+    data = yaml.safe_load((dest / "course.yaml").read_text())
+    data["defaults"]["limits"].update(time_per_call=30, cpu_per_call=30)
+    data["isolation"] = "best-effort"
+    (dest / "course.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    return dest
+
+
+def _alice(folder: Path, marker: str, value: float) -> None:
+    """A classmate whose reply holds values nobody else's does: printed text and a returned float."""
+    folder.mkdir(parents=True)
+    (folder / "entropy.py").write_text(f"def entropy(probs):\n    print({marker!r})\n    return {value!r}\n\n\n"
+                                       f"def most_uncertain(distributions):\n    return 0\n")
+
+
+def _scan_report(record: dict) -> dict:
+    """What the scanner printed on its first call (the first entropy check's output)."""
+    for ex in record["exercises"]:
+        for check in ex["checks"]:
+            if check.get("output", "").startswith('{"found"'):
+                return json.loads(check["output"].splitlines()[0])
+    raise AssertionError("the scanner printed nothing: " + json.dumps(record)[:2000])
+
+
+def _secrets() -> tuple[str, float, str]:
+    import secrets
+
+    return "ALICE-" + secrets.token_hex(12), 1000 + secrets.randbelow(10**12) / 10**12, "BOB-" + secrets.token_hex(12)
+
+
+def test_a_worker_in_a_batch_finds_no_classmates_reply_in_its_memory(monkeypatch, tmp_path):
+    """alice is graded, then bob on the same fork server (--jobs 1): bob's worker reads every readable byte of
+    its address space and finds none of alice's output or returned value, in memory or as JSON text. Before
+    workers were forked from the template, it found all three (the fork server held alice's reply)."""
+    from grader.classroom.batch import RESULTS, run_batch
+    from grader.judge.grade import Plan
+    from grader.spec.course import load_course
+    from grader.spec.expected import reference_outputs
+    from tests.memscan import float_forms, scanner
+
+    monkeypatch.setenv("GRADER_TEST_DISABLE_LAYERS", SCAN_LAYERS)
+    marker, value, own = _secrets()
+    klass = tmp_path / "class"
+    _alice(klass / "alice", marker, value)
+    (klass / "bob").mkdir()
+    packed, text = float_forms(value)
+    (klass / "bob" / "entropy.py").write_text(scanner({"marker": marker.encode(), "float": packed, "repr": text}, own))
+    course = load_course(_scan_course(tmp_path))
+    state = run_batch(Plan.build(course, "course", reference_outputs(course)), klass, tmp_path / "out", jobs=1,
+                      progress=False)
+    assert state.graded == 2
+    alice = json.loads((tmp_path / "out" / RESULTS / "alice.json").read_text())
+    assert any(c.get("output", "").startswith(marker) for ex in alice["exercises"] for c in ex["checks"])
+    report = _scan_report(json.loads((tmp_path / "out" / RESULTS / "bob.json").read_text()))
+    assert report["found"] == ["own"], report  # its own marker, in its own source: the scan reads the heap
+    assert report["bytes"] > 50 * 1024 * 1024
+
+
+def test_a_worker_finds_no_expected_value_or_earlier_check_in_its_memory_in_check_mode(monkeypatch, tmp_path):
+    """`grader check` twice on the scanner: the second takes the early round (the fork server started before
+    the course loaded). Neither round's worker finds an expected value of any case, nor the output and value
+    of a classmate checked just before on this machine."""
+    from grader.judge import early
+    from grader.judge.grade import Plan
+    from grader.spec.course import load_course
+    from grader.spec.expected import reference_outputs
+    from tests.memscan import float_forms, scanner
+
+    monkeypatch.setenv("GRADER_TEST_DISABLE_LAYERS", SCAN_LAYERS)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    course_dir = _scan_course(tmp_path)
+    course = load_course(course_dir)
+    plan = Plan.build(course, "course", reference_outputs(course))
+    inputs = json.dumps([t for group in plan.groups for t in group[2]])
+    needles: dict[str, bytes] = {}
+    for (ex, index), expected in plan.expected.items():
+        flat = [expected] if isinstance(expected, (int, float)) else json.loads(json.dumps(expected))
+        while any(isinstance(v, list) for v in flat):
+            flat = [v for item in flat for v in (item if isinstance(item, list) else [item])]
+        for v in flat:
+            if isinstance(v, float) and len(repr(v)) >= 10 and repr(v) not in inputs:
+                needles[f"{ex}#{index}:{v!r}"] = float_forms(v)[0]
+    assert len(needles) >= 20
+    # Each needle is one more search of every chunk: 20, spread over the cases, keep a scan near a second.
+    names = sorted(needles)
+    needles = {name: needles[name] for name in names[::max(1, len(names) // 20)]}
+    marker, value, own = _secrets()
+    _alice(tmp_path / "alice", marker, value)
+    bob = tmp_path / "bob"
+    bob.mkdir()
+    packed, text = float_forms(value)
+    (bob / "entropy.py").write_text(scanner({**needles, "marker": marker.encode(), "float": packed, "repr": text},
+                                            own))
+    taken: list[bool] = []
+    real = early.Early.first_round
+
+    def first_round(self, *args):
+        out = real(self, *args)
+        taken.append(out is not None)
+        return out
+
+    monkeypatch.setattr(early.Early, "first_round", first_round)
+    # The early round runs only where every layer `required` asks for is there; Landlock is off for the scan,
+    # so its gate is told it is (the gate itself is tested in test_early.py).
+    import grader.sandbox.client
+
+    monkeypatch.setattr(grader.sandbox.client, "check_isolation", lambda policy: [])
+    runs = []
+    for who in ("alice", "bob", "bob"):
+        result = CliRunner().invoke(cli, ["check", str(tmp_path / who), "--course", str(course_dir),
+                                          "--format", "json"])
+        assert result.exit_code in (0, 1), result.output
+        runs.append(json.loads(result.output))
+    assert taken == [False, False, True]  # the last check's first round was its early round
+    for record in runs[1:]:
+        report = _scan_report(record)
+        assert report["found"] == ["own"], report
+
+
+def test_a_stub_in_a_batch_cannot_answer_with_the_previous_students_reply(tmp_path):
+    """hostile-previous-reply graded right after a correct classmate on the same fork server, every layer on:
+    it finds no reply to copy, so every call raises its LookupError. When workers were forked by the fork
+    server itself, it found the classmate's reply in the serve() frame it inherited and scored full marks."""
+    from grader.classroom.batch import RESULTS, run_batch
+    from grader.judge.grade import Plan
+    from grader.spec.course import load_course
+    from grader.spec.expected import reference_outputs
+
+    klass = tmp_path / "class"
+    shutil.copytree(ROOT / "tests" / "scenarios" / "correct-numpy" / "submission", klass / "alice")
+    shutil.copytree(ROOT / "tests" / "scenarios" / "hostile-previous-reply" / "submission", klass / "zed")
+    course = load_course(ROOT / "tests" / "fixtures" / "infotheory")
+    state = run_batch(Plan.build(course, "course", reference_outputs(course)), klass, tmp_path / "out", jobs=1,
+                      progress=False)
+    assert state.graded == 2
+    alice = json.loads((tmp_path / "out" / RESULTS / "alice.json").read_text())
+    zed = json.loads((tmp_path / "out" / RESULTS / "zed.json").read_text())
+    assert [ex["score"] for ex in alice["exercises"]] == [ex["max_score"] for ex in alice["exercises"]]
+    assert [ex["score"] for ex in zed["exercises"]] == [0] * len(zed["exercises"])
+    messages = {c["message"] for ex in zed["exercises"] for c in ex["checks"] if c["name"].startswith(tuple(
+        f"{f}:" for f in ("entropy", "most_uncertain")))}
+    assert messages and all("no earlier submission's reply in this worker's memory" in m for m in messages), messages

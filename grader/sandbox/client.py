@@ -203,6 +203,7 @@ class Sandbox:
             self.close()  # anything out of place: a fresh server for the next submission
             raise SandboxCrashed(f"the sandbox's fork server sent {problem}; it was restarted")
         if "fatal" in response:
+            self.close()  # a fresh server for the next submission (the server may have ended itself)
             raise SandboxCrashed(str(response["fatal"])[:2000])
         for i, result in enumerate(response["results"]):  # checked again here: the reply is data, not trust
             why = plain_problem(result.get("value", 0.0)) if result.get("ok") else None
