@@ -6,6 +6,7 @@ the ``isolation: required`` refusal and the ``best-effort`` warning are tested o
 
 from __future__ import annotations
 
+import errno
 import json
 import shutil
 import textwrap
@@ -51,23 +52,56 @@ def f():
     t("raise memory", lambda: resource.setrlimit(resource.RLIMIT_AS, (-1, -1)))
     t("write own", lambda: open("mine.txt", "w").write("x"))
     t("numpy", lambda: __import__("numpy").linalg.inv(__import__("numpy").eye(2)))
+    # issue 21: file metadata (Landlock has no right for it), on a file outside the sandbox and on its own
+    t("chmod victim", lambda: os.chmod(VICTIM, 0))
+    t("setuid victim", lambda: os.chmod(VICTIM, 0o4777))
+    t("chown victim", lambda: os.chown(VICTIM, 65534, 65534))
+    t("utime victim", lambda: os.utime(VICTIM, (0, 0)))
+    t("setxattr victim", lambda: os.setxattr(VICTIM, "user.pwned", b"1"))
+    t("chmod own", lambda: os.chmod("mine.txt", 0o755))
+    t("utime own", lambda: os.utime("mine.txt", (0, 0)))
+    t("setxattr own", lambda: os.setxattr("mine.txt", "user.x", b"1"))
+    t("removexattr own", lambda: os.removexattr("mine.txt", "user.x"))
+    own = os.open("mine.txt", os.O_RDONLY)
+    t("fchmod own", lambda: os.fchmod(own, 0o4755))
+    t("fchown own", lambda: os.fchown(own, 65534, 65534))
+    t("futimens own", lambda: os.utime(own, (0, 0)))
+    import fcntl, struct
+    t("chattr own", lambda: fcntl.ioctl(own, 0x40086602, struct.pack("l", 0x40)))  # FS_IOC_SETFLAGS, nodump
+    # System V IPC and POSIX message queues, straight from libc
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    def c(ret):
+        if ret == -1:
+            raise OSError(ctypes.get_errno(), "")
+    t("shmget", lambda: c(libc.shmget(0, 64 << 20, 0o1600)))
+    t("msgget", lambda: c(libc.msgget(0, 0o1600)))
+    t("semget", lambda: c(libc.semget(0, 1, 0o1600)))
+    libc.mq_open.restype = ctypes.c_int
+    t("mq_open", lambda: c(libc.mq_open(b"/grader-evil", os.O_CREAT | os.O_RDWR, 0o600, None)))
     print(__import__("json").dumps(out))
     return 1.0
 """
 
 
-def _run(monkeypatch, tmp_path: Path, code: str, disable: str = "audit_hook", **limits) -> dict:
+def _run(monkeypatch, tmp_path: Path, code: str, disable: str = "audit_hook", isolation: str = "required",
+         **limits) -> dict:
     monkeypatch.setenv("GRADER_TEST_DISABLE_LAYERS", disable)
     folder = tmp_path / "sub"
     folder.mkdir()
     (folder / "m.py").write_text(textwrap.dedent(code))
     task = {"module": "m", "file": "m.py", "function": "f", "args": "[]", "returns": "float"}
     with Sandbox() as sb:
-        return sb.run(folder, [task], {**DEFAULT_LIMITS, **limits}, [str(ROOT), str(tmp_path)])
+        return sb.run(folder, [task], {**DEFAULT_LIMITS, **limits}, [str(ROOT), str(tmp_path)], isolation)
 
 
 def test_the_kernel_refuses_every_attack_with_the_audit_hook_switched_off(monkeypatch, tmp_path):
-    code = f"REFERENCE = {str(ROOT / 'reference' / 'entropy.py')!r}\n" + ATTACKS
+    victim = tmp_path / "victim.txt"
+    victim.write_text("a classmate's file")
+    victim.chmod(0o644)
+    before = victim.stat()
+    ipc = _sysvipc()
+    code = f"REFERENCE = {str(ROOT / 'reference' / 'entropy.py')!r}\nVICTIM = {str(victim)!r}\n" + ATTACKS
     response = _run(monkeypatch, tmp_path, code)
     assert response["results"][0]["ok"] is True, response
     assert response["confinement"]["audit_hook"] is False
@@ -77,6 +111,23 @@ def test_the_kernel_refuses_every_attack_with_the_audit_hook_switched_off(monkey
     assert {k for k, v in out.items() if v == "ok"} == allowed, out
     assert not Path("/tmp/grader-test-evil").exists() and not Path("/dev/shm/grader-test-evil").exists()
     assert not (tmp_path / "sub" / "fifo").exists()
+    metadata = [k for k in out if k.endswith((" victim", " own")) and k != "write own"]
+    assert len(metadata) == 13 and all(out[k] == errno.EPERM for k in metadata), out
+    assert all(out[k] == errno.EPERM for k in ("shmget", "msgget", "semget", "mq_open")), out
+    after = victim.stat()
+    assert (after.st_mode, after.st_uid, after.st_mtime_ns) == (before.st_mode, before.st_uid, before.st_mtime_ns)
+    assert _sysvipc() == ipc  # nothing left behind (the fork server also has an IPC namespace of its own)
+
+
+def _sysvipc() -> list[str]:
+    """The System V IPC objects this process can see (segments, queues, semaphore sets)."""
+    out = []
+    for kind in ("shm", "msg", "sem"):
+        try:
+            out += Path(f"/proc/sysvipc/{kind}").read_text().splitlines()[1:]
+        except OSError:
+            pass
+    return sorted(out)
 
 
 def test_subprocesses_when_allowed_but_nothing_outlives_the_worker(monkeypatch, tmp_path):
@@ -302,3 +353,24 @@ def test_a_stub_in_a_batch_cannot_answer_with_the_previous_students_reply(tmp_pa
     messages = {c["message"] for ex in zed["exercises"] for c in ex["checks"] if c["name"].startswith(tuple(
         f"{f}:" for f in ("entropy", "most_uncertain")))}
     assert messages and all("no earlier submission's reply in this worker's memory" in m for m in messages), messages
+
+
+def test_without_seccomp_ipc_objects_stay_in_the_fork_servers_namespace(monkeypatch, tmp_path):
+    """The second layer under seccomp's IPC rules: with seccomp off (a test-only switch), a 64 MiB segment, a
+    queue and a semaphore set are made, in the fork server's own IPC namespace, and this process never sees
+    them (they are freed with the fork server)."""
+    import os
+
+    if os.getuid() != 0:
+        pytest.skip("an IPC namespace needs root (seccomp refuses IPC for everyone: the test above)")
+    before = _sysvipc()
+    response = _run(monkeypatch, tmp_path, """
+        import ctypes
+        def f():
+            libc = ctypes.CDLL(None, use_errno=True)
+            return float(sum(x >= 0 for x in (libc.shmget(0, 64 << 20, 0o1600), libc.msgget(0, 0o1600),
+                                              libc.semget(0, 1, 0o1600))))
+    """, disable="audit_hook,seccomp", isolation="best-effort")
+    assert response["confinement"]["ipc_namespace"] is True
+    assert response["results"][0]["value"] == 3.0  # made: nothing but the namespace stood in the way
+    assert _sysvipc() == before

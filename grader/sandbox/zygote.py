@@ -56,7 +56,7 @@ import numpy  # noqa: E402,F401 - pre-warm: every worker inherits it instead of 
 import grader.sandbox.guard  # noqa: E402 - imported before the fork: workers cannot import from the course
 import grader.sandbox.worker  # noqa: E402,F401
 from grader.sandbox import kernel, page, template  # noqa: E402
-from grader.sandbox.guard import interpreter_dirs, private_network  # noqa: E402
+from grader.sandbox.guard import interpreter_dirs, private_ipc, private_network  # noqa: E402
 from grader.sandbox.ledger import Ledger  # noqa: E402
 from grader.sandbox.values import plain_problem  # noqa: E402
 
@@ -402,11 +402,12 @@ def serve() -> None:
     # Done once here instead of in every worker: the same for every submission.
     landlock = kernel.Landlock(interpreter_dirs())
     network = private_network()
+    ipc = private_ipc()
     # The template is forked now, before this process has read a request: every worker is forked from it,
     # so no worker's memory holds anything of an earlier submission (grader.sandbox.template).
     forker = template.Template()
     probe = {**landlock.describe(), "seccomp_available": forker.probe["seccomp_available"],
-             "network_namespace": network, "subreaper": forker.probe["subreaper"]}
+             "network_namespace": network, "ipc_namespace": ipc, "subreaper": forker.probe["subreaper"]}
     out = sys.stdout.buffer
     _reply((json.dumps({"ready": True, "confinement": probe}) + "\n").encode())
     for line in sys.stdin.buffer:
