@@ -374,3 +374,28 @@ def test_without_seccomp_ipc_objects_stay_in_the_fork_servers_namespace(monkeypa
     assert response["confinement"]["ipc_namespace"] is True
     assert response["results"][0]["value"] == 3.0  # made: nothing but the namespace stood in the way
     assert _sysvipc() == before
+
+
+def test_a_batch_with_a_tree_that_broke_the_clean_up_grades_everyone_and_leaves_nothing(tmp_path, monkeypatch):
+    """hostile-deep-tree (the audit hook switched off from Python, then 1,100 folders nested in its copy, folders
+    of mode 000 and 500) in a batch beside a classmate: both are graded, the gradebook is written and the batch's
+    scratch folder is gone. The recursive clean-up raised RecursionError here and the batch exited 70."""
+    from grader.classroom.batch import GRADEBOOK, run_batch
+    from grader.judge.grade import Plan
+    from grader.spec.course import load_course
+    from grader.spec.expected import reference_outputs
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setenv("GRADER_SCRATCH", str(scratch))
+    klass = tmp_path / "class"
+    shutil.copytree(ROOT / "tests" / "scenarios" / "correct-numpy" / "submission", klass / "alice")
+    shutil.copytree(ROOT / "tests" / "scenarios" / "hostile-deep-tree" / "submission", klass / "mallory")
+    course = load_course(ROOT / "tests" / "fixtures" / "infotheory")
+    state = run_batch(Plan.build(course, "course", reference_outputs(course)), klass, tmp_path / "out", jobs=1,
+                      progress=False)
+    assert state.graded == 2
+    rows = (tmp_path / "out" / GRADEBOOK).read_text().splitlines()
+    assert [r.split(",")[0] for r in rows[1:]] == ["alice", "mallory"]
+    assert rows[2].split(",")[3] == "10"  # mallory's entropy: right answers, full marks
+    assert list(scratch.iterdir()) == []

@@ -8,7 +8,6 @@ outside that folder or fill the disk. The input itself is never modified.
 from __future__ import annotations
 
 import hashlib
-import shutil
 import stat
 import tempfile
 import zipfile
@@ -19,6 +18,7 @@ from pathlib import Path, PurePosixPath
 
 from grader.classroom.layouts import Found, Shown, Student, read_export
 from grader.errors import InputError, UsageError
+from grader.files import clean_up
 from grader.sandbox.client import python_files
 from grader.sandbox.notebook import notebook_files
 
@@ -126,7 +126,7 @@ def open_submissions(source: Path, work: Path | None = None, *, layout: str | No
             yield read_export(source, work / "work", Shown(source, None), extract_zip, layout=layout, prefix=prefix)
     finally:
         if own:
-            shutil.rmtree(work, ignore_errors=True)
+            clean_up(work)
 
 
 def parse_shard(text: str | None) -> tuple[int, int] | None:
