@@ -399,3 +399,67 @@ def test_a_batch_with_a_tree_that_broke_the_clean_up_grades_everyone_and_leaves_
     assert [r.split(",")[0] for r in rows[1:]] == ["alice", "mallory"]
     assert rows[2].split(",")[3] == "10"  # mallory's entropy: right answers, full marks
     assert list(scratch.iterdir()) == []
+
+
+# -- issue 21: seccomp's availability is a fact, not a look-up ---------------------------------------------------
+PROBE = """
+import ctypes, ctypes.util, json, sys
+sys.path.insert(0, {root!r})
+{setup}
+from grader.sandbox import kernel
+out = []
+for _ in range({probes}):
+    out.append([kernel.seccomp_available(), kernel.seccomp_error()])
+    {between}
+print(json.dumps(out))
+"""
+
+
+def _probe(setup: str, probes: int = 1, between: str = "pass") -> list:
+    """seccomp probes in a fresh interpreter (pyseccomp not imported yet), after ``setup``."""
+    import subprocess
+    import sys
+
+    code = PROBE.format(root=str(ROOT), setup=textwrap.dedent(setup), probes=probes, between=between)
+    done = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_seccomp_is_found_when_find_library_cannot_spawn_ldconfig():
+    """find_library runs /sbin/ldconfig in a subprocess; when that spawn fails it answers None, and about one
+    batch in 30 refused to grade with 'missing seccomp'. libseccomp is loaded by its soname first."""
+    assert _probe("ctypes.util.find_library = lambda name: None") == [[True, ""]]
+
+
+def test_a_failed_seccomp_probe_says_what_failed_and_is_tried_again():
+    failing = """
+        real_cdll = ctypes.CDLL
+        FAIL = [10**6]
+        class CDLL(real_cdll):
+            def __init__(self, name, *args, **kwargs):
+                if name == "libseccomp.so.2" and FAIL[0] > 0:
+                    FAIL[0] -= 1
+                    raise OSError("libseccomp.so.2: cannot open shared object file: Too many open files")
+                super().__init__(name, *args, **kwargs)
+        ctypes.CDLL = CDLL
+    """
+    failing = textwrap.dedent(failing)
+    reason = "loading libseccomp.so.2 failed (libseccomp.so.2: cannot open shared object file: Too many open files)"
+    # every load fails, then the cause goes away: the second probe finds seccomp (nothing cached as missing)
+    assert _probe(failing, probes=2, between="FAIL[0] = 0") == [[False, reason], [True, ""]]
+    # one load fails: the probe tries again at once
+    assert _probe(failing + "\nFAIL[0] = 1\n") == [[True, ""]]
+
+
+def test_the_refusal_names_what_failed_to_load(monkeypatch):
+    from grader.sandbox import client
+
+    monkeypatch.setattr(kernel, "seccomp_available", lambda: False)
+    monkeypatch.setattr(kernel, "seccomp_error", lambda: "loading libseccomp.so.2 failed (it is not there)")
+    with pytest.raises(client.IsolationError) as info:
+        client.check_isolation("required")
+    assert info.value.args[0] == (
+        "the kernel cannot confine student code here: missing seccomp through libseccomp (a kernel with "
+        "CONFIG_SECCOMP_FILTER, Debian's libseccomp2 and the pyseccomp package, both installed by `pip install` "
+        "and .ci/run): loading libseccomp.so.2 failed (it is not there)")

@@ -93,8 +93,12 @@ def check_isolation(policy: str) -> list[str]:
     found = probe()
     missing = [layer for layer in REQUIRED_LAYERS if not found[layer]]
     if missing and policy == "required":
+        from grader.sandbox import kernel
+
+        why = {"seccomp": kernel.seccomp_error()}
         raise IsolationError(
-            "the kernel cannot confine student code here: missing " + "; ".join(_HOW[m] for m in missing),
+            "the kernel cannot confine student code here: missing "
+            + "; ".join(_HOW[m] + (f": {why[m]}" if why.get(m) else "") for m in missing),
             "Run the grader on a kernel that has them, or set `isolation: best-effort` in course.yaml to grade "
             "anyway with a warning on every report.")
     return missing
