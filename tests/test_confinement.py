@@ -463,3 +463,41 @@ def test_the_refusal_names_what_failed_to_load(monkeypatch):
         "the kernel cannot confine student code here: missing seccomp through libseccomp (a kernel with "
         "CONFIG_SECCOMP_FILTER, Debian's libseccomp2 and the pyseccomp package, both installed by `pip install` "
         "and .ci/run): loading libseccomp.so.2 failed (it is not there)")
+
+
+# -- issue 21: a total disk budget per submission ------------------------------------------------------------------
+FILL = """
+    def f():
+        block = b"x" * (1 << 20)
+        for i in range(2200):
+            with open(f"fill-{i}", "wb") as fh:
+                fh.write(block)
+        return 1.0
+"""
+
+
+def test_the_copy_is_a_tmpfs_of_the_budget_and_nothing_reaches_the_disk(monkeypatch, tmp_path):
+    import os
+
+    if os.getuid() != 0:
+        pytest.skip("a mount namespace needs root here (the watcher below is the fallback)")
+    response = _run(monkeypatch, tmp_path, FILL, disable="", time_per_call=10, cpu_per_call=10, disk_mb=16)
+    assert response["confinement"]["disk_tmpfs"] is True
+    error = response["results"][0]["error"]
+    assert error["exception"] == "OSError" and error["message"] == (
+        "disk limit exceeded: the files in the submission's folder may take at most 16 MiB and 16384 entries in "
+        "all ([Errno 28] No space left on device)")
+    assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["m.py"]  # written to the tmpfs, now gone
+    assert "grader-sandbox" not in Path("/proc/self/mounts").read_text()  # mounted in the fork server's namespace
+
+
+def test_without_a_tmpfs_the_fork_server_ends_the_worker_past_the_budget(monkeypatch, tmp_path):
+    response = _run(monkeypatch, tmp_path, FILL, disable="disk_tmpfs", time_per_call=10, cpu_per_call=10,
+                    disk_mb=16)
+    assert response["confinement"]["disk_tmpfs"] is False
+    assert response["results"][0]["error"] == {
+        "exception": "Crash", "file": None, "line": None,
+        "message": "disk limit exceeded: the files in the submission's folder may take at most 16 MiB and 16384 "
+                   "entries in all while running f()"}
+    written = len(list((tmp_path / "sub").glob("fill-*")))
+    assert 16 < written < 2200  # past the budget by what one poll lets through, then ended

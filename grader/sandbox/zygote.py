@@ -55,7 +55,7 @@ import numpy  # noqa: E402,F401 - pre-warm: every worker inherits it instead of 
 
 import grader.sandbox.guard  # noqa: E402 - imported before the fork: workers cannot import from the course
 import grader.sandbox.worker  # noqa: E402,F401
-from grader.sandbox import kernel, page, template  # noqa: E402
+from grader.sandbox import disk, kernel, page, template  # noqa: E402
 from grader.sandbox.guard import interpreter_dirs, private_ipc, private_network  # noqa: E402
 from grader.sandbox.ledger import Ledger  # noqa: E402
 from grader.sandbox.values import plain_problem  # noqa: E402
@@ -105,11 +105,12 @@ def _describe_death(status: int, limits: dict[str, Any]) -> str:
 
 class Supervisor(Ledger):
     def __init__(self, request: dict[str, Any], forker: template.Template,
-                 landlock: kernel.Landlock | None = None) -> None:
+                 landlock: kernel.Landlock | None = None, mounts: bool = False) -> None:
         super().__init__(request["tasks"], request["limits"])
         self.template = forker
         self.gone: set[int] = set()  # workers the template has reaped
         self.pidfd = -1  # the worker under way
+        self.mounts = mounts  # this server has a private mount namespace: the disk budget is a tmpfs
         self.landlock = landlock
         self.required = request.get("isolation", "required") == "required"
         self.dir: str = request["dir"]
@@ -121,6 +122,17 @@ class Supervisor(Ledger):
         self.cursor = -1  # position in self.todo of the last task reported in this round
 
     # -- running -----------------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        """The request's rounds, with the copy on a tmpfs of the disk budget's size where it can be mounted
+        (grader.sandbox.disk), watched otherwise."""
+        self.disk = disk.Budget(self.dir, int(self.limits.get("disk_mb", 64)), self.mounts)
+        try:
+            response = super().run()
+        finally:
+            self.disk.detach()
+        response["confinement"] = {**response["confinement"], "disk_tmpfs": self.disk.mounted_once}
+        return response
+
     def _out_of_time(self, todo: list[int]) -> bool:
         if time.monotonic() < self.end:
             return False
@@ -225,6 +237,12 @@ class Supervisor(Ledger):
             if self._catch_up(shared, started):
                 self._kill(pid)
                 self._drain(out_r, fds, ("idle", None))
+                return
+            if self.disk.exceeded():  # only without the tmpfs: the watcher
+                self._kill(pid)
+                self._drain(out_r, fds, self._under_way())
+                if not self._catch_up(shared, started):
+                    self._crash(self._under_way(), disk.limit_message(self.disk.disk_mb))
                 return
             if self.round_ended:
                 break  # everything reported
@@ -403,6 +421,7 @@ def serve() -> None:
     landlock = kernel.Landlock(interpreter_dirs())
     network = private_network()
     ipc = private_ipc()
+    mounts = "disk_tmpfs" not in kernel.disabled() and disk.private_mounts()
     # The template is forked now, before this process has read a request: every worker is forked from it,
     # so no worker's memory holds anything of an earlier submission (grader.sandbox.template).
     forker = template.Template()
@@ -415,7 +434,7 @@ def serve() -> None:
             continue
         try:
             request = json.loads(line)
-            response = Supervisor(request, forker, landlock).run()
+            response = Supervisor(request, forker, landlock, mounts).run()
             response["confinement"] = {**probe, **response.get("confinement", {})}
             response["id"] = request.get("id")
         except template.TemplateGone as exc:

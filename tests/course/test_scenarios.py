@@ -52,7 +52,7 @@ PORTABLE_NEEDS = {"hostile-memory-bomb": "memory_limit", "hostile-network": "aud
                   # runner has neither (it grades a student's own public checks), so they never run on it here
                   "hostile-hook-off": "kernel", "hostile-fd-paths": "kernel", "hostile-escape-processes": "kernel",
                   "hostile-forged-protocol": "kernel", "hostile-batch-neighbour": "kernel",
-                  "hostile-metadata": "kernel"}
+                  "hostile-metadata": "kernel", "hostile-fill-disk": "kernel"}
 
 
 @pytest.fixture(scope="module")
