@@ -501,3 +501,64 @@ def test_without_a_tmpfs_the_fork_server_ends_the_worker_past_the_budget(monkeyp
                    "entries in all while running f()"}
     written = len(list((tmp_path / "sub").glob("fill-*")))
     assert 16 < written < 2200  # past the budget by what one poll lets through, then ended
+
+
+# -- issue 21's scenarios as an ordinary user ----------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["hostile-metadata", "hostile-deep-tree", "hostile-fill-disk",
+                                  "hostile-previous-reply"])
+def test_issue_21_scenarios_fail_as_an_ordinary_user(name):
+    """`grader check` run by uid 65534 (no root, so no permission override, no network, IPC or mount
+    namespace: the disk budget is the watcher) on a class folder that user owns, so chmod of a classmate's
+    folder would be allowed by the file's permissions: the scenario's expectations hold, nothing outside the
+    sandbox changes, and no temporary folder is left."""
+    import os
+
+    import yaml
+
+    if os.getuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv to become uid 65534")
+    import tempfile
+
+    from grader.files import remove_tree
+
+    spec = yaml.safe_load((ROOT / "tests" / "scenarios" / name / "scenario.yaml").read_text())
+    tmp_path = Path(tempfile.mkdtemp(prefix="grader-test-nobody-"))  # pytest's folders are root's alone
+    os.chmod(tmp_path, 0o755)
+    try:
+        _as_nobody(tmp_path, name, spec)
+    finally:
+        assert remove_tree(tmp_path) == []
+
+
+def _as_nobody(tmp_path: Path, name: str, spec: dict) -> None:
+    import os
+    import subprocess
+    import sys
+
+    klass = tmp_path / "class"
+    shutil.copytree(ROOT / "tests" / "scenarios" / name / "submission", klass / "student")
+    (klass / "other-student").mkdir()
+    (klass / "other-student" / "entropy.py").write_text("def entropy(p):\n    return 0.0\n")
+    (klass / "gradebook.csv").write_text("student,total\nother-student,30\n")
+    private = tmp_path / "tmp"
+    private.mkdir()
+    for path in [tmp_path / "class", private, *klass.rglob("*")]:
+        os.chown(path, 65534, 65534)
+    before = {str(p): (p.lstat().st_mode, p.lstat().st_mtime_ns, p.lstat().st_size) for p in klass.rglob("*")}
+    env = {"PATH": os.environ["PATH"], "TMPDIR": str(private), "HOME": str(private), "XDG_CACHE_HOME": str(private)}
+    done = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m",
+                           "grader", "check", str(klass / "student"), "--course", str(ROOT), "--format", "json"],
+                          capture_output=True, text=True, env=env, cwd=str(private), timeout=300)
+    assert done.returncode in (0, 1), done.stderr
+    record = json.loads(done.stdout)
+    statuses: dict[str, set[str]] = {}
+    for ex in record["exercises"]:
+        for check in ex["checks"]:
+            if check.get("function"):
+                statuses.setdefault(check["function"], set()).add(check["status"])
+    for function, want in spec["expect"].items():
+        got = statuses.get(function, set())
+        assert got <= ({"failed", "error"} if want == "failed" else {want}), (function, got)
+    after = {str(p): (p.lstat().st_mode, p.lstat().st_mtime_ns, p.lstat().st_size) for p in klass.rglob("*")}
+    assert after == before
+    assert [p.name for p in private.iterdir() if p.name.startswith("grader-")] == []
