@@ -562,3 +562,40 @@ def _as_nobody(tmp_path: Path, name: str, spec: dict) -> None:
     after = {str(p): (p.lstat().st_mode, p.lstat().st_mtime_ns, p.lstat().st_size) for p in klass.rglob("*")}
     assert after == before
     assert [p.name for p in private.iterdir() if p.name.startswith("grader-")] == []
+
+
+def test_issue_21_attacks_in_a_batch_cost_their_classmates_nothing(tmp_path, monkeypatch):
+    """The metadata, disk and deep-tree attacks graded among correct classmates with --jobs 2 (two fork servers
+    at once): every classmate gets full marks, the class folder keeps its modes, owners and times, the gradebook
+    is written and the scratch folder is gone."""
+
+    from grader.classroom.batch import GRADEBOOK, run_batch
+    from grader.judge.grade import Plan
+    from grader.spec.course import load_course
+    from grader.spec.expected import reference_outputs
+
+    klass = tmp_path / "class"
+    students = {"alice": "correct-numpy", "bob": "correct-loops", "carol": "hostile-fill-disk",
+                "dave": "hostile-deep-tree", "erin": "correct-math", "mallory": "hostile-metadata",
+                "zed": "correct-numpy"}
+    for student, scenario in students.items():
+        shutil.copytree(ROOT / "tests" / "scenarios" / scenario / "submission", klass / student)
+
+    def snap() -> dict[str, tuple[int, ...]]:
+        return {str(p): (p.lstat().st_mode, p.lstat().st_uid, p.lstat().st_mtime_ns, p.lstat().st_size)
+                for p in [klass, *klass.rglob("*")]}
+
+    before = snap()
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setenv("GRADER_SCRATCH", str(scratch))
+    course = load_course(ROOT / "tests" / "fixtures" / "infotheory")
+    state = run_batch(Plan.build(course, "course", reference_outputs(course)), klass, tmp_path / "out", jobs=2,
+                      progress=False)
+    assert state.graded == len(students)
+    assert snap() == before
+    assert list(scratch.iterdir()) == []
+    rows = {r.split(",")[0]: r.split(",") for r in (tmp_path / "out" / GRADEBOOK).read_text().splitlines()[1:]}
+    for student in ("alice", "bob", "erin", "zed"):
+        assert rows[student][3:6] == ["10", "10", "10"], rows[student]
+    assert rows["dave"][3] == "10" and rows["carol"][3] != "10" and rows["mallory"][3] != "10"
