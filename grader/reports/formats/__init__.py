@@ -94,5 +94,10 @@ def score_line(result: GradeResult) -> str:
 
     pct = 100.0 * result.score / result.max_score if result.max_score else 0.0
     verdict = "passed" if result.passed else "below the pass threshold"
+    pending = getattr(result, "pending", 0.0)
+    if pending:  # the verdict is on the graded points; those awaiting review count neither way
+        return (f"{score(result.score)}/{score(result.max_score)} ({pct:.0f}%), {score(pending)} points awaiting "
+                f"review, pass threshold {100 * result.pass_threshold:.0f}% of the "
+                f"{score(result.max_score - pending)} graded: {verdict}")
     return (f"{score(result.score)}/{score(result.max_score)} ({pct:.0f}%), "
             f"pass threshold {100 * result.pass_threshold:.0f}%: {verdict}")

@@ -259,6 +259,8 @@ def classroom_result(result: GradeResult) -> dict[str, Any]:
                                              f"none of the {len(quiz.questions)} questions is answered in "
                                              f"{item.file} ({why})", filename=item.file))
             continue
+        if item.status == Status.PENDING:
+            continue  # awaiting review: not a test yet, and its points are left out of max_score below
         if item.max_score <= 0 and result.max_score > 0:
             continue  # worth nothing: the log line would count it, the points would not
         status = item.status
@@ -269,7 +271,8 @@ def classroom_result(result: GradeResult) -> dict[str, Any]:
                                      status, item.score, message, test_code=item.input or "",
                                      filename=item.file, line=None if item.cell else item.line, duration=item.duration))
     overall = "error" if result.grader_error else ("pass" if result.passed else "fail")
-    return json_safe({"version": 1, "status": overall, "max_score": result.max_score, "tests": tests})
+    graded = result.max_score - result.pending  # points awaiting review are never reported as lost
+    return json_safe({"version": 1, "status": overall, "max_score": round(graded, 6), "tests": tests})
 
 
 def encode_result(data: dict[str, Any]) -> str:
@@ -289,7 +292,8 @@ def write_outputs(result: GradeResult, path: str | os.PathLike[str]) -> None:
     from grader.spec.tolerance import fmt
 
     lines = [f"result={encode_result(classroom_result(result))}", f"score={fmt(result.score)}",
-             f"max-score={fmt(result.max_score)}", f"passed={'true' if result.passed else 'false'}"]
+             f"max-score={fmt(round(result.max_score - result.pending, 6))}",
+             f"passed={'true' if result.passed else 'false'}", f"pending={fmt(result.pending)}"]
     append_env_file(path, "\n".join(lines) + "\n")
 
 

@@ -36,7 +36,19 @@ def _hint(q: Question) -> str:
         return "select all that apply"
     if q.type == "true_false":
         return "true or false"
+    if q.type == "text":
+        return f"in your own words{words_asked(q)}; read by your instructor"
     return f"a number, in {q.unit}" if q.unit != "none" else "a number"
+
+
+def words_asked(q: Question) -> str:
+    """``, 20 to 150 words`` (or at least / at most), as the sheet and grader check say it."""
+    low, high = q.min_words, q.max_words
+    if low and high:
+        return f", {low} to {high} words"
+    if low:
+        return f", at least {low} words"
+    return f", at most {high} words" if high else ""
 
 
 def _comment(text: str, first: str, rest: str) -> list[str]:
@@ -57,6 +69,12 @@ def question_block(number: int, v: Variant) -> list[str]:
     for c in v.choices:
         label = f"  #      [{c.id}]{' ' * (width - len(c.id))} "
         lines += _comment(c.text, label, "  #" + " " * (len(label) - 3))
+    if q.type == "text":  # an empty block scalar: the answer goes on the indented lines below it
+        lines += ["  #    Write your answer on the lines below the | , each indented by four spaces (or in a",
+                  f"  #    Markdown cell of your notebook tagged {q.id}):",
+                  f"  #      {q.id}: |", "  #        First sentence of your answer,", "  #        and the next.",
+                  f"  {q.id}: |"]
+        return lines
     lines.append(f"  {q.id}:")
     return lines
 
