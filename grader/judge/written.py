@@ -85,6 +85,13 @@ def limits_note(q: Question, words: int) -> str:
     return ""
 
 
+def pending_message(q: Question, words: int, source: str) -> str:
+    """What every view says of a written answer no one has reviewed yet."""
+    limits = limits_note(q, words)
+    return (f"awaiting review: {words} word{'s' if words != 1 else ''} read from {source}"
+            + (f", {limits}" if limits else "") + "; graded by the instructor")
+
+
 def written_result(q: Question, text: str, source: str, line: int | None, *, graded: bool,
                    reveal: bool) -> QuestionResult:
     """The record of a written answer: pending its review in course mode; in a student folder, read and counted
@@ -102,8 +109,7 @@ def written_result(q: Question, text: str, source: str, line: int | None, *, gra
                           + (f", {limits}; " if limits else "; ") + "graded by your instructor")
         return result
     result.pending = q.points
-    result.message = (f"awaiting review: {counted} read from {source}" + (f", {limits}" if limits else "")
-                      + "; graded by the instructor")
+    result.message = pending_message(q, words, source)
     if reveal and q.model_answer:
         result.correct_answer = q.model_answer
     return result
