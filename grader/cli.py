@@ -353,6 +353,13 @@ def review(out: Path, course_dir: Path | None, host: str, port: int, canvas_map:
         click.echo(f"Applied: {done.reviewed} written answers reviewed, {done.pending} awaiting review; "
                    f"{len(done.changed)} records updated, with gradebook.csv and summary.html.")
         return
+    try:
+        import flask  # noqa: F401
+        import rapidfuzz  # noqa: F401
+    except ImportError as exc:
+        raise UsageError(f"grader review's page needs {exc.name}, which is not installed",
+                         "Install the review extra: pip install 'infotheory-grader[review]'. (--apply, --export and "
+                         "--import work without it.)") from None
     from grader.review.server import serve
 
     serve(out, course, host=host, port=port, canvas=canvas, reviewer=reviewer, say=click.echo)

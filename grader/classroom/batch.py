@@ -150,6 +150,8 @@ def make_row(result: GradeResult, meta: dict[str, Any]) -> dict[str, Any]:
            "problems": _problems(result), "duration": result.duration}
     if no_sheet:
         row["no_sheet"] = no_sheet
+    if result.pending:  # written answers awaiting review: apart from the score, never counted as lost
+        row["pending"] = result.pending
     return row
 
 
@@ -698,8 +700,9 @@ def write_class_outputs(out: Path, meta: dict[str, Any], runs: list[dict[str, An
                         students: list[str], canvas: CanvasMap | None) -> tuple[list[str], Summary]:
     """gradebook.csv, canvas.csv, summary.html and run.json from the manifest, one row at a time.
     Returns the students the Canvas map does not know, and the class summary."""
+    pending = any(row.get("pending") for row in manifest.rows(students))
     with open_atomic(out / GRADEBOOK, newline="") as fh:
-        write_gradebook(fh, meta["items"], manifest.rows(students))
+        write_gradebook(fh, meta["items"], manifest.rows(students), pending=pending)
     unknown: list[str] = []
     if canvas is not None:
         with open_atomic(out / CANVAS, newline="") as fh:

@@ -54,6 +54,8 @@ class Summary:
     problem_kinds: dict[str, int] = field(default_factory=dict)
     durations: list[float] = field(default_factory=list)
     no_sheet: dict[str, dict[str, int]] = field(default_factory=dict)  # quiz id -> {"missing"|"unusable": n}
+    pending_students: int = 0  # students with written answers awaiting review
+    pending_points: float = 0.0
 
     def __post_init__(self) -> None:
         self.checks = [CheckTally(ex, name) for ex, name, _points in self.meta["checks"]]
@@ -87,6 +89,9 @@ class Summary:
                 self.problems.append({"student": row["student"], "name": row.get("name") or "",
                                       "email": row.get("email") or "", "kinds": kinds, "score": row["score"],
                                       "max_score": row["max_score"], "problems": row["problems"]})
+        if row.get("pending"):
+            self.pending_students += 1
+            self.pending_points += float(row["pending"])
         if row.get("duration") is not None:
             self.durations.append(float(row["duration"]))
 
@@ -124,7 +129,7 @@ class Summary:
             "mean": statistics.fmean(pcts) if pcts else 0.0, "median": statistics.median(pcts) if pcts else 0.0,
             "histogram": hist, "peak": peak, "items": items,
             "checks": sorted((c for c in self.checks if c.total), key=lambda c: (c.rate, c.exercise, c.name)),
-            "no_sheet": no_sheet,
+            "no_sheet": no_sheet, "pending_students": self.pending_students, "pending_points": self.pending_points,
             "misconceptions": misconceptions, "problems": problems, "problem_count": self.problem_count,
             "problem_kinds": self.problem_kinds, "problems_cut": self.problem_count > len(problems),
             "runs": runs, "timing": timing, "layout_titles": LAYOUT_TITLES,
