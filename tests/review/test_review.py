@@ -260,7 +260,8 @@ def client(graded: Path):
 def test_every_request_needs_the_token_and_a_state_change_needs_it_in_the_request(client):
     review, c = client
     assert c.get("/").status_code == 403
-    assert c.get("/q/words/why_rare").data == b"403: open the address grader review printed: it carries the token this page needs\n"
+    assert c.get("/q/words/why_rare").data == (b"403: open the address grader review printed: it carries the token "
+                                              b"this page needs\n")
     opened = c.get("/?token=secret-token")
     assert opened.status_code == 303 and opened.headers["Location"] == "/"
     assert "HttpOnly" in opened.headers["Set-Cookie"] and "SameSite=Strict" in opened.headers["Set-Cookie"]
