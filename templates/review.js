@@ -24,20 +24,20 @@
     data.set("action", action || "save");
     const status = form.querySelector(".saved");
     status.textContent = "saving…";
-    const resp = await fetch(form.action, {method: "POST", body: data, credentials: "same-origin",
+    const resp = await fetch(form.getAttribute("action"), {method: "POST", body: data, credentials: "same-origin",
       headers: {"Accept": "application/json", "X-Review-Token": data.get("token")}});
     if (!resp.ok) { status.textContent = "not saved: " + (await resp.text()); return; }
     const body = await resp.json();
     const section = form.closest("section.group");
     section.classList.toggle("done", body.done);
-    section.querySelector(".status").textContent = body.done
-      ? "reviewed · " + body.score + " points" : (body.reviewed ? body.reviewed + " of " + body.size + " reviewed" : "not reviewed yet");
+    section.querySelector(".status").textContent = body.status;
     status.textContent = action === "clear" ? "cleared" : "saved";
     const p = body.progress;
     const bar = document.getElementById("progress");
     bar.max = p.total || 1;
     bar.value = p.reviewed;
     document.getElementById("progress-text").textContent = "reviewed " + p.reviewed + " of " + p.total + " answers";
+    document.getElementById("groups-text").textContent = p.groups_done + " of " + p.groups + " groups done";
   }
 
   document.addEventListener("submit", (ev) => {

@@ -121,9 +121,17 @@ def group_state(review: Review, key: str, group: Group, decisions: store.Decisio
     shown = first or (next(iter(decided.values())) if decided else None)
     ticked = set(shown.items) if shown else set(group.suggestions)
     own = {s: d for s, d in decided.items() if d.student}
-    return {
+    score = rubric_score(question, tuple(shown.items)) if shown else None
+    if len(decided) == group.size and shown is not None:
+        status = (f"reviewed{' by ' + shown.reviewer if shown.reviewer else ''} · {score:g} of "
+                  f"{question.points:g} points")
+    elif decided:
+        status = f"{len(decided)} of {group.size} reviewed"
+    else:
+        status = "not reviewed yet"
+    return {"status": status,
         "group": group, "reviewed": len(decided), "done": len(decided) == group.size, "decision": shown,
-        "ticked": ticked, "own": own, "score": rubric_score(question, tuple(shown.items)) if shown else None,
+        "ticked": ticked, "own": own, "score": score,
         "stale": [s for v in group.variants for s in v.students if decisions.stale(key, s, v.hash)],
     }
 
@@ -190,6 +198,10 @@ def create_app(review: Review) -> Any:
             abort(404)
         return Response((review.templates / name).read_bytes(), mimetype=STATIC[name])
 
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        return Response(status=204)  # no icon, and no 404 in the browser's console
+
     @app.get("/")
     def index() -> Response:
         decisions = review.decisions()
@@ -254,7 +266,8 @@ def create_app(review: Review) -> Any:
             review.applier.request()
         state = group_state(review, key, group, decisions)
         if request.accept_mimetypes.best == "application/json":
-            return jsonify({"ok": True, "group": group.id, "reviewed": state["reviewed"], "size": group.size,
+            return jsonify({"ok": True, "group": group.id, "status": state["status"], "reviewed": state["reviewed"],
+                            "size": group.size,
                             "done": state["done"], "score": state["score"], "progress": progress(review, key, decisions)})
         show = "?show=todo" if form.get("show") == "todo" else ""
         return redirect(f"/q/{quiz}/{question}{show}#g-{group.id}", code=303)
