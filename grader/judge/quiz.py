@@ -388,7 +388,8 @@ def grade_quiz(quiz: Quiz, sheet: Sheet, student: str, *, graded: bool, reveal: 
     if len(messages) > MAX_NOTES:
         messages[MAX_NOTES:] = [f"... and {len(messages) - MAX_NOTES} more notes"]
     if not graded:
-        readable = sum(r.status is Status.PASSED for r in out.questions)
+        # a written answer outside its word limits was read all the same (it fails only to get the student's eye)
+        readable = sum(r.status is Status.PASSED or r.written is not None for r in out.questions)
         messages.append(f"{readable} of {len(out.questions)} answers can be read")
     out.message = "\n".join(messages)
     return out, error
