@@ -162,7 +162,7 @@ def test_every_view_says_awaiting_review(tmp_path):
     junit = render(record, "junit")
     assert '<skipped message="awaiting review: 15 words read from quiz.yaml:24; graded by the instructor" />' in junit
     gradescope = json.loads(render(record, "gradescope"))
-    pending = [t for t in gradescope["tests"] if t["name"].endswith("why_rare")][0]
+    pending = next(t for t in gradescope["tests"] if t["name"].endswith("why_rare"))
     assert "status" not in pending and pending["max_score"] == 0
     assert gradescope["output"].startswith("Score: 2/8 (25%), 4 points awaiting review, pass threshold 50% of the 4 "
                                            "graded: passed")
