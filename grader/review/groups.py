@@ -5,6 +5,10 @@ near-identical ones: a group's representative is compared with rapidfuzz's ``fuz
 Indel similarity, 0 to 100) and an answer joins the first group at ``NEAR`` or above. Largest groups
 first, so the common answers come first on the page.
 
+Near-identical is not the same meaning: "the loss decreases" and "the loss increases" are 98 % alike. So
+each variant is shown beside the group's first answer with the words that differ marked (``diff``), and the
+page lists every variant before the reviewer decides for all of them.
+
 Suggestions are the rubric's ``suggest`` words found in the answer: shown, pre-ticked, and confirmed by a
 person; never a grade on their own. The integrity badge marks identical long answers shared by several
 students; it is shown and never acted on.
@@ -33,6 +37,7 @@ class Variant:
     text: str
     words: int
     students: list[str] = field(default_factory=list)
+    diff: list[tuple[str, str]] = field(default_factory=list)  # (text, "same" | "changed" | "removed"), against variants[0]
 
 
 @dataclass
@@ -84,6 +89,34 @@ def suggest(question: Question, text: str) -> dict[str, list[str]]:
     return found
 
 
+def word_diff(base: str, text: str) -> list[tuple[str, str]]:
+    """``text`` as runs of words and spaces, each word marked ``changed`` when it is not in ``base`` at that place,
+    with ``removed`` entries for words of ``base`` it lacks; compared after normalisation, shown as written."""
+    import difflib
+
+    tokens = re.findall(r"\S+|\s+", text)
+    words = [i for i, t in enumerate(tokens) if not t.isspace()]
+    ours = [normalise_text(tokens[i]) for i in words]
+    theirs = [normalise_text(w) for w in base.split()]
+    marks = ["same"] * len(tokens)
+    removed: dict[int, list[str]] = {}  # before which of our words the base's missing words go
+    for op, a1, a2, b1, b2 in difflib.SequenceMatcher(None, theirs, ours, autojunk=False).get_opcodes():
+        if op in ("replace", "insert"):
+            for j in range(b1, b2):
+                marks[words[j]] = "changed"
+        if op in ("replace", "delete"):
+            removed.setdefault(b1, []).extend(base.split()[a1:a2])
+    out: list[tuple[str, str]] = []
+    for position, i in enumerate(words):
+        for gone in removed.get(position, []):
+            out.append((gone, "removed"))
+        out.append((tokens[i], marks[i]))
+        if i + 1 < len(tokens) and tokens[i + 1].isspace():
+            out.append((tokens[i + 1], "same"))
+    out += [(gone, "removed") for gone in removed.get(len(words), [])]
+    return out
+
+
 def exact(answers: list[Answer]) -> list[Variant]:
     """Answers by hash, most students first (ties by first appearance)."""
     by_hash: dict[str, Variant] = {}
@@ -111,4 +144,6 @@ def group_answers(question: Question, answers: list[Answer], near: float = NEAR)
         reps.append(norm)
     for g in groups:
         g.suggestions = suggest(question, g.text)
+        for v in g.variants[1:]:
+            v.diff = word_diff(g.text, v.text)
     return sorted(groups, key=lambda g: -g.size)

@@ -350,3 +350,25 @@ def test_without_the_token_the_real_server_refuses(graded: Path):
         proc.terminate()
         proc.wait(10)
     assert store.load(store.connect(graded)) == []
+
+
+def test_near_identical_is_not_the_same_meaning_so_the_differing_words_are_marked():
+    from grader.judge.written import answer_hash
+    from grader.review.groups import word_diff
+
+    down = "The loss decreases from 0.3567 to 0.1054 nats because the true class gets more probability."
+    up = down.replace("decreases", "increases")
+    answers = [Answer(s, t, answer_hash(t), 15, "") for s, t in (("a", down), ("b", down), ("c", up))]
+    [group] = group_answers(question(WHY_RARE), answers)  # 98 % alike: one group, two variants
+    assert [v.students for v in group.variants] == [["a", "b"], ["c"]]
+    assert [(t, m) for t, m in group.variants[1].diff if m != "same"] == [("decreases", "removed"),
+                                                                         ("increases", "changed")]
+    assert word_diff("a b c", "a  B c") == [("a", "same"), ("  ", "same"), ("B", "same"), (" ", "same"), ("c", "same")]
+
+
+def test_the_page_marks_a_variants_differing_words(client):
+    review, c = client
+    c.get("/?token=secret-token")
+    html = c.get("/q/words/why_rare").data.decode()
+    assert ('<pre class="answer variant">A rare event is a surprise, so it carries more <del>information.</del> '
+            '<mark>informaton!</mark></pre><p class="who">cat</p>') in html
