@@ -26,10 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from grader.judge.written import answer_hash  # noqa: E402
-from grader.review.answers import Answer  # noqa: E402
-from grader.review.groups import group_answers  # noqa: E402
-from grader.spec.course import load_course  # noqa: E402
+from grader.judge.written import answer_hash
+from grader.review.answers import Answer
+from grader.review.groups import group_answers
+from grader.spec.course import load_course
 
 STOCK = {
     "explain_most_uncertain": [

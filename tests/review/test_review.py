@@ -367,7 +367,7 @@ def test_near_identical_is_not_the_same_meaning_so_the_differing_words_are_marke
 
 
 def test_the_page_marks_a_variants_differing_words(client):
-    review, c = client
+    _, c = client
     c.get("/?token=secret-token")
     html = c.get("/q/words/why_rare").data.decode()
     assert ('<pre class="answer variant">A rare event is a surprise, so it carries more <del>information.</del> '
