@@ -194,3 +194,20 @@ def test_the_bundled_quiz_has_the_lessons_three_explanation_questions():
         assert sum(it.points for it in q.rubric if it.points > 0) == q.points
         assert any(it.points < 0 for it in q.rubric) and all(it.suggest for it in q.rubric)
         assert q.model_answer
+
+
+def test_the_course_notebook_has_a_tagged_cell_for_each_written_question(tmp_path):
+    folder = tmp_path / "nb"
+    result = CliRunner().invoke(cli, ["build", "--course", str(COURSE), "--out", str(folder), "--notebook", "single"])
+    assert result.exit_code == 0, result.output
+    nb = nbformat.read(folder / "course.ipynb", as_version=4)
+    tagged = [(i, c.source) for i, c in enumerate(nb.cells, 1) if c.metadata.get("tags") == ["why_rare"]]
+    assert len(tagged) == 1 and tagged[0][1] == ""
+    assert nb.cells[tagged[0][0] - 2].source == ("### `why_rare` (2 points)\n\nWhy does a rare event carry more "
+                                                 "information than a common one?")
+    nb.cells[tagged[0][0] - 1].source = "Rare means surprising, and surprise is information."
+    nbformat.write(nb, folder / "course.ipynb")
+    [quiz], _ = grade_quizzes(load_course(COURSE).quizzes, folder, student="nb")
+    assert quiz.questions[0].message == (f"awaiting review: 7 words read from course.ipynb, cell {tagged[0][0]}; "
+                                         "graded by the instructor")
+    assert quiz.questions[1].message.endswith(": no answer yet")  # the empty tagged cell is no answer
