@@ -46,7 +46,7 @@ def _written_cells(course: Course) -> list:
     the answer there (grader.judge.written reads a tagged cell when the sheet's block is empty)."""
     from nbformat.v4 import new_markdown_cell
 
-    cells = []
+    cells: list = []
     for quiz in course.quizzes:
         for q in quiz.questions:
             if q.type != "text":
