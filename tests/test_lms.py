@@ -1,14 +1,15 @@
-"""Every LMS's submissions export, built here from the scenario submissions as the LMS names its files,
-zipped and unzipped, graded with the right ids and names; wrappers are looked through or refused.
+"""Every LMS's submissions export, built here from the scenario submissions as the LMS's own code names its
+files, zipped and unzipped, graded with the right ids and names; wrappers are looked through or refused;
+nothing in an export is dropped without being listed, and a dropped student fails the batch.
 
-How each LMS lays out its download:
-- Canvas (Download Submissions): one flat zip, ``<login>[_late]_<user id>_<submission id>_<file>``, a re-upload
-  of the same file name ``<file>-1``;
-- Gradescope (Export Submissions): ``assignment_<id>_export/`` with ``submission_metadata.yml`` (Ruby-style
-  ``:submitters:`` with ``:name:``, ``:sid:``, ``:email:``) and one ``submission_<id>/`` folder per submission;
-- Moodle (Download all submissions): ``<Full Name>_<id>_assignsubmission_<plugin>_/`` folders;
-- GitHub Classroom (classroom assistant / ``gh classroom clone``): ``<assignment>-submissions/<assignment>-<login>/``
-  repositories.
+Each builder below cites the repository, file and function whose naming it follows (fetched for issue 25):
+- Canvas (Download Submissions): instructure/canvas-lms lib/content_zipper.rb, app/models/attachment.rb,
+  lib/anonymity.rb, doc/api/group_category_csv.md;
+- Moodle (Download all submissions, grading worksheet): moodle/moodle mod/assign/classes/downloader.php and its
+  test mod/assign/tests/downloader_test.php, mod/assign/gradingtable.php, mod/assign/feedback/offline/;
+- Gradescope (Export Submissions): ``submission_metadata.yml`` (Ruby-style ``:submitters:``);
+- GitHub Classroom: github/gh-classroom cmd/gh-classroom/clone/student-repos/student-repos.go and
+  education/classroom-assistant app/lib/pathutils.js.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 import tempfile
 import zipfile
@@ -83,19 +85,82 @@ def grade(plan: Plan, source: Path, out: Path, **kw) -> tuple[dict[str, list[str
     return gradebook(out), lines
 
 
+def alone(plan: Plan, tmp_path: Path, work: dict[str, dict[str, bytes]]) -> dict[str, str]:
+    """What each student's files score graded alone (one folder each, as grader check grades it): the total
+    every LMS export of the same files must give that student."""
+    root = tmp_path / "alone"
+    for student, files in work.items():
+        (root / student).mkdir(parents=True)
+        for name, data in files.items():
+            (root / student / name).write_bytes(data)
+    book, _ = grade(plan, root, tmp_path / "alone-out", layout="folders")
+    return {student: row[2] for student, row in book.items()}
+
+
+def files_of(name: str) -> dict[str, bytes]:
+    return {file: scenario(name, file) for file in FILES}
+
+
+def zip_raw_names(folder: Path, archive: Path) -> Path:
+    """A zip as rubyzip writes Canvas's downloads: UTF-8 names without the UTF-8 flag (Zip.unicode_names is
+    off by default). Python's zipfile sets the flag for any non-ASCII name, so each name is written as a
+    same-length ASCII placeholder whose bytes are then replaced by the UTF-8 name."""
+    names = {}
+    with zipfile.ZipFile(archive, "w") as zf:
+        for n, path in enumerate(sorted(folder.rglob("*"))):
+            if path.is_file():
+                real = path.relative_to(folder).as_posix().encode("utf-8")
+                mark = f"{n:04d}".encode()  # unique at both ends: no placeholder is part of another
+                placeholder = b"@" + mark + b"#" * (len(real) - 10) + mark + b"@"
+                names[placeholder] = real
+                zf.writestr(placeholder.decode(), path.read_bytes())
+    raw = archive.read_bytes()
+    for placeholder, real in names.items():
+        assert raw.count(placeholder) == 2  # the local header and the central directory
+        raw = raw.replace(placeholder, real)
+    archive.write_bytes(raw)
+    return archive
+
+
 # -- Canvas ------------------------------------------------------------------------------------------
+
+def canvas_prefix(sortable_name: str, user_id: int, *, late: bool = False, anonymous_id: str | None = None) -> str:
+    """instructure/canvas-lms lib/content_zipper.rb, ContentZipper#get_filename: [users_name, "LATE" when late,
+    user_id or "anon_<anonymous_id>"].compact.join("_"), then #sanitize_file_name (word characters only: "_"
+    stays). users_name (#get_user_name, #sanitize_user_name) is the sortable name with "_<digits>_" closed up,
+    lower-cased; under anonymous grading (anonymize_students?) it is left out."""
+    users_name = None if anonymous_id else re.sub(r"_(\d+)_", r"\1", sortable_name).lower()
+    ident = f"anon_{anonymous_id}" if anonymous_id else str(user_id)
+    return re.sub(r"[^\w]", "", "_".join(p for p in (users_name, "LATE" if late else None, ident) if p is not None))
+
+
+ATTACHMENT_UNSAFE = re.compile(r'[\x00/\\:*?"<>|]+')
+
+
+def canvas_upload(prefix: str, attachment_id: int, display_name: str) -> str:
+    """ContentZipper#add_upload_submission: "<prefix>_<attachment id>_<display name>" (#sanitize_attachment_filename
+    turns \\/:*?"<>| into "_"). A re-upload's display name is "<name>-N<ext>" (app/models/attachment.rb,
+    Attachment.make_unique_filename)."""
+    return f"{prefix}_{attachment_id}_{ATTACHMENT_UNSAFE.sub('_', display_name)}"
+
+
+def canvas_text(prefix: str) -> str:
+    """ContentZipper#add_text_or_url(:text): "<prefix>_text.html"."""
+    return f"{prefix}_text.html"
+
 
 def canvas_export(tmp_path: Path) -> Path:
     """Jane (12345) on time; Alex (23456) late, whose entropy.py was uploaded twice (the second: entropy-1.py)."""
     flat = tmp_path / "canvas-download"
     flat.mkdir()
+    jane, alex = canvas_prefix("Doe, Jane", 12345), canvas_prefix("Smith, Alex", 23456, late=True)
     for file in FILES:
-        (flat / f"doejane_12345_67890_{file}").write_bytes(scenario("correct-numpy", file))
-    (flat / "doejane_12345_67890_entropy.ipynb").write_text("{}")  # a notebook groups the same way
-    (flat / "smithalex_late_23456_78901_entropy.py").write_bytes(scenario("mistake-log10", "entropy.py"))
-    (flat / "smithalex_late_23456_78901_entropy-1.py").write_bytes(scenario("correct-numpy", "entropy.py"))
+        (flat / canvas_upload(jane, 67890, file)).write_bytes(scenario("correct-numpy", file))
+    (flat / canvas_upload(jane, 67891, "entropy.ipynb")).write_text("{}")  # a notebook groups the same way
+    (flat / canvas_upload(alex, 78901, "entropy.py")).write_bytes(scenario("mistake-log10", "entropy.py"))
+    (flat / canvas_upload(alex, 78902, "entropy-1.py")).write_bytes(scenario("correct-numpy", "entropy.py"))
     for file in FILES[1:]:
-        (flat / f"smithalex_late_23456_78901_{file}").write_bytes(scenario("mistake-log10", file))
+        (flat / canvas_upload(alex, 78903, file)).write_bytes(scenario("mistake-log10", file))
     return flat
 
 
@@ -103,6 +168,9 @@ def test_canvas_files_group_by_user_id_and_the_latest_upload_wins(tmp_path: Path
     flat = canvas_export(tmp_path)
     layout, students, notes = found(flat)
     assert layout == "canvas"
+    assert sorted(p.name for p in flat.iterdir())[:2] == ["doejane_12345_67890_cross_entropy.py",
+                                                          "doejane_12345_67890_entropy.py"]
+    assert (flat / "smithalex_LATE_23456_78902_entropy-1.py").is_file()  # Canvas writes LATE in capitals
     assert students == {"12345": ("doejane", "", ["cross_entropy.py", "entropy.ipynb", "entropy.py", "kl_sweep.py"]),
                         "23456": ("smithalex", "", ["cross_entropy.py", "entropy.py", "kl_sweep.py"])}
     with open_submissions(flat) as f:
@@ -138,6 +206,113 @@ def test_canvas_download_zip_grades_by_canvas_id(plan: Plan, tmp_path: Path) -> 
     env = run["runs"][0]["environment"]
     assert json.loads((tmp_path / "out" / "results" / "12345.json").read_text())["environment"] == env
     assert env["course_hash"] and env["seed_scheme"].startswith("v1: ")
+
+
+def test_canvas_anonymous_grading_keeps_the_anonymous_ids(plan: Plan, tmp_path: Path) -> None:
+    """Anonymous grading: no name, "anon_<5 base58 characters>" for the user id (lib/anonymity.rb,
+    Anonymity.generate_short_id: SecureRandom.base58(5)), which may be all digits."""
+    flat = tmp_path / "anonymous"
+    flat.mkdir()
+    work = {"anon_xK3pQ": files_of("correct-numpy"), "anon_Zz9aB": files_of("mistake-log10"),
+            "anon_48213": files_of("correct-loops")}
+    late = {"anon_Zz9aB"}
+    for n, (sid, files) in enumerate(work.items()):
+        prefix = canvas_prefix("", 0, anonymous_id=sid[5:], late=sid in late)
+        for file, data in files.items():
+            (flat / canvas_upload(prefix, 900 + n, file)).write_bytes(data)
+    assert (flat / "LATE_anon_Zz9aB_901_entropy.py").is_file() and (flat / "anon_48213_902_entropy.py").is_file()
+    expected = alone(plan, tmp_path, work)
+    for source in (flat, zip_tree(flat, tmp_path / "anonymous.zip")):
+        book, lines = grade(plan, source, tmp_path / f"out-{source.suffix}")
+        assert {sid: row[2] for sid, row in book.items()} == expected
+        assert lines[:2] == [f"Found 3 students in a Canvas export ({source}).",
+                             "Canvas anonymous grading: 3 student(s) are known by their anonymous id (anon_<id>), "
+                             "kept as it is."]
+        assert "Canvas marked 1 submission(s) late: anon_Zz9aB." in lines
+    (tmp_path / "canvas.yaml").write_text(CANVAS_MAP)
+    with pytest.raises(InputError) as info:
+        grade(plan, flat, tmp_path / "out-canvas", canvas=load_canvas_map(tmp_path / "canvas.yaml"))
+    assert info.value.message == ("canvas.csv cannot hold anon_48213: Canvas does not import anonymous ids, only user "
+                                  "ids (nor the 2 other anonymous id(s) of this export)")
+    assert info.value.hint.startswith("Grade again after the assignment is de-anonymised")
+    assert not (tmp_path / "out-canvas" / "gradebook.csv").exists()  # refused before grading, not after
+
+
+def test_canvas_sortable_names_with_underscores_and_utf8_names_without_the_flag(plan: Plan, tmp_path: Path) -> None:
+    """Canvas keeps "_" in a sortable name (a word character) and rubyzip stores UTF-8 names unflagged."""
+    flat = tmp_path / "names"
+    flat.mkdir()
+    people = {"4810011": ("de_Souza, Ana", "correct-numpy"), "4810012": ("Müller, Jürgen", "mistake-log10"),
+              "4810013": ("O'Brien_2_Kate", "correct-loops")}
+    for n, (uid, (sortable, name)) in enumerate(people.items()):
+        prefix = canvas_prefix(sortable, int(uid))
+        for file in FILES:
+            (flat / canvas_upload(prefix, 7000 + n, file)).write_bytes(scenario(name, file))
+        (flat / canvas_text(prefix)).write_text("<p>see my files</p>")
+    assert canvas_prefix("de_Souza, Ana", 4810011) == "de_souzaana_4810011"
+    assert canvas_prefix("O'Brien_2_Kate", 4810013) == "obrien2kate_4810013"  # sanitize_user_name closes _2_ up
+    archive = zip_raw_names(flat, tmp_path / "names.zip")
+    with zipfile.ZipFile(archive) as zf:
+        assert not any(i.flag_bits & 0x800 for i in zf.infolist())
+    expected = alone(plan, tmp_path, {uid: files_of(name) for uid, (_s, name) in people.items()})
+    for source in (flat, archive):
+        layout, students, _notes = found(source)
+        assert layout == "canvas"
+        assert {uid: s[0] for uid, s in students.items()} == {"4810011": "de_souzaana", "4810012": "müllerjürgen",
+                                                              "4810013": "obrien2kate"}
+        assert students["4810012"][2] == sorted([*FILES, "text.html"])
+        book, _ = grade(plan, source, tmp_path / f"out{source.suffix}")
+        assert {uid: row[2] for uid, row in book.items()} == expected
+
+
+def test_canvas_group_assignment_gives_every_member_a_row(plan: Plan, tmp_path: Path) -> None:
+    """A group assignment's download has one file set per group, under one member (app/models/assignment.rb,
+    Assignment#representatives); the group set's export (doc/api/group_category_csv.md's columns, with name and
+    sections as Canvas's export adds them) names the members."""
+    flat = tmp_path / "groups"
+    flat.mkdir()
+    for file in FILES:
+        (flat / canvas_upload(canvas_prefix("Doe, Jane", 12345), 501, file)).write_bytes(scenario("correct-numpy", file))
+        (flat / canvas_upload(canvas_prefix("Lee, Ann", 23456), 502, file)).write_bytes(scenario("mistake-log10", file))
+    (tmp_path / "groups.csv").write_text(
+        "name,canvas_user_id,user_id,login_id,sections,group_name,canvas_group_id,group_id\n"
+        '"Doe, Jane",12345,S1,jdoe,Section A,Team Red,88,\n'
+        '"Roe, Bob",12346,S2,broe,Section A,Team Red,88,\n'
+        '"Lee, Ann",23456,S3,alee,Section A,Team Blue,89,\n')
+    from grader.classroom.rosters import Rosters, read_canvas_groups
+
+    rosters = Rosters(canvas_groups=read_canvas_groups(tmp_path / "groups.csv"))
+    expected = alone(plan, tmp_path, {"red": files_of("correct-numpy"), "blue": files_of("mistake-log10")})
+    book, lines = grade(plan, zip_tree(flat, tmp_path / "g.zip"), tmp_path / "out", rosters=rosters)
+    assert book == {"12345": ["Doe, Jane", "", expected["red"]], "12346": ["Roe, Bob", "", expected["red"]],
+                    "23456": ["Lee, Ann", "", expected["blue"]]}
+    assert "2 group submission(s), graded for every member (groups.csv): Team Red (12345, 12346), Team Blue (23456)." \
+        in lines
+
+
+def test_nothing_in_a_canvas_export_is_dropped_in_silence(fast_course: Path, tmp_path: Path) -> None:
+    """A file that is not Canvas's is listed; one that looks like a submission but cannot be read as one fails
+    the batch with exit 5 after every student found was graded."""
+    flat = canvas_export(tmp_path)
+    (flat / "readme.txt").write_text("downloaded on Monday")
+    result = CliRunner().invoke(cli, ["batch", str(flat), "--course", str(fast_course), "--jobs", "1",
+                                      "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert ("Skipped: " + str(flat / "smithalex_LATE_23456_78901_entropy.py") +
+            ": an older upload of entropy.py (Canvas's re-upload -1 is graded)") in result.output
+    assert f"Skipped: {flat / 'readme.txt'}: not named as Canvas names a submission " in result.output
+    (flat / "roebob_34567_kl_sweep.py").write_bytes(scenario("correct-numpy", "kl_sweep.py"))  # no attachment id
+    result = CliRunner().invoke(cli, ["batch", str(flat), "--course", str(fast_course), "--jobs", "1",
+                                      "--out", str(tmp_path / "out2")])
+    assert result.exit_code == 5, result.output
+    assert (f"Not graded: {flat / 'roebob_34567_kl_sweep.py'}: not named as Canvas names a submission "
+            "(<sortable name>[_LATE]_<user id>_<attachment id>_<file name>)\n") in result.output
+    assert result.output.endswith("Error: 1 entry of the export look like a student's submission but could not be "
+                                  "graded (listed above and in summary.html); every student found was graded.\n")
+    assert (tmp_path / "out2" / "gradebook.csv").is_file()
+    summary = (tmp_path / "out2" / "summary.html").read_text()
+    assert (f"<li><b>{flat / 'roebob_34567_kl_sweep.py'}</b>: not named as Canvas names a submission") in summary
+    assert "(1 looks like a student's submission: grader batch exited 5)" in summary
 
 
 # -- Gradescope --------------------------------------------------------------------------------------
