@@ -361,6 +361,8 @@ def gradescope_export(tmp_path: Path) -> Path:
         for file in FILES:
             zf.writestr(f"hw1/{file}", scenario("correct-numpy", file))
     shutil.copytree(SCENARIOS / "correct-loops" / "submission", base / "submission_333")
+    # the group's one quiz sheet, built for its second member: the autograder and the batch accept it for both
+    (base / "submission_333" / "quiz.yaml").write_bytes(sheet_text("sam@example.edu"))
     return base
 
 
@@ -374,11 +376,37 @@ def test_gradescope_export_zip_grades_by_email_with_names(plan: Plan, tmp_path: 
     assert book == {
         "jane@example.edu": ["Jane Doe", "jane@example.edu", "50"],  # her quiz sheet, built for her e-mail, grades
         "1002": ["Bob Roe", "", "30"],                               # no e-mail: the sid; his zip was looked into
-        "ann@example.edu": ["Ann Lee", "ann@example.edu", "30"],
-        "sam@example.edu": ["Sam Park", "sam@example.edu", "30"],
+        "ann@example.edu": ["Ann Lee", "ann@example.edu", "50"],  # the group's sheet, built for Sam, is Ann's too
+        "sam@example.edu": ["Sam Park", "sam@example.edu", "50"],
     }
     summary = (tmp_path / "out" / SUMMARY).read_text()
     assert f"Read from {archive} as a Gradescope export." in summary
+
+
+def test_gradescope_autograder_accepts_a_group_sheet_built_for_any_member(tmp_path: Path) -> None:
+    """Gradescope's autograder gets one submission for a group, with every member in submission_metadata.json's
+    users (the sheet was built for the second): it is graded with that member's numbers; a sheet built for
+    someone outside the group still is not."""
+    from grader.handoff.autograder import _student
+    from grader.judge.quiz import grade_quizzes
+    from tests.quiz_helpers import course
+
+    (tmp_path / "submission_metadata.json").write_text(json.dumps({"users": [
+        {"email": "ann@example.edu", "sid": "1003", "name": "Ann Lee"},
+        {"email": "sam@example.edu", "sid": "1004", "name": "Sam Park"}]}))
+    student, accept = _student(tmp_path, tmp_path)
+    assert (student, accept) == ("ann@example.edu", ("ann@example.edu", "1003", "sam@example.edu", "1004"))
+    write_sheet(tmp_path / "s", "sam@example.edu", right_answers("sam@example.edu"))
+    quizzes = course().quizzes
+    results, error = grade_quizzes(quizzes, tmp_path / "s", student=student, accept=accept)
+    assert error is None and [q.score for q in results] == [q.points for q in quizzes]
+    assert results[0].message.splitlines()[:2] == [
+        "graded as student sam@example.edu",
+        "the group's sheet was built for sam@example.edu, a member of the group with ann@example.edu: graded with "
+        "sam@example.edu's numbers"]
+    write_sheet(tmp_path / "t", "eve@example.edu", right_answers("eve@example.edu"))
+    results, _ = grade_quizzes(quizzes, tmp_path / "t", student=student, accept=accept)
+    assert sum(q.score for q in results) == 0
 
 
 def test_gradescope_unzipped_export_in_its_download_folder_is_looked_through(tmp_path: Path) -> None:
@@ -401,28 +429,98 @@ def test_gradescope_without_metadata_is_refused(tmp_path: Path) -> None:
 
 # -- Moodle ------------------------------------------------------------------------------------------
 
+MOODLE_CLEAN = re.compile(r"[\x00-\x1f\x7f&<>\"`|':\\/]")
+
+
+def moodle_clean_filename(text: str) -> str:
+    """moodle/moodle lib/moodlelib.php, clean_filename: clean_param(PARAM_FILE) strips control characters and
+    &<>"`|':\\/."""
+    return MOODLE_CLEAN.sub("", text)
+
+
+def moodle_folder(name: str, number: int | None, plugin: str = "file", *, before_4_1: bool = False) -> str:
+    """mod/assign/classes/downloader.php: get_student_prefix (name with "_" as " ", then "_<participant id>", or
+    for a team the group's name and "_<group id>", none for "Default group") and load_submissionplugin_filelist
+    (clean_filename(prefix_assignsubmission_<plugin>)). Before 4.1 (mod/assign/locallib.php,
+    download_submissions) the folder ended in "_"."""
+    prefix = moodle_clean_filename(name.replace("_", " ") + (f"_{number}" if number is not None else ""))
+    return moodle_clean_filename(f"{prefix}_assignsubmission_{plugin}") + ("_" if before_4_1 else "")
+
+
+# mod/assign/tests/downloader_test.php, load_filelist_downloadasfolder_scenarios(): expected paths exactly as the
+# test writes them ("All users without groups", "All users with users in the default team"); test_load_filelist()
+# turns them into real ones with str_replace (moodle_expected below). The download-as-files scenarios are the same
+# with "/" replaced by "_" (load_filelist_downloadasfiles_scenarios).
+DOWNLOADER_TEST_ALL_USERS = [
+    'STUDENT1_STUDENT1.ID_assignsubmission_file/submissionsample01.txt',
+    'STUDENT1_STUDENT1.ID_assignsubmission_file/submissionsample02.txt',
+    'STUDENT2_STUDENT2.ID_assignsubmission_file/submissionsample01.txt',
+    'STUDENT2_STUDENT2.ID_assignsubmission_file/submissionsample02.txt',
+    'STUDENT3_STUDENT3.ID_assignsubmission_file/submissionsample01.txt',
+    'STUDENT3_STUDENT3.ID_assignsubmission_file/submissionsample02.txt',
+    'STUDENT4_STUDENT4.ID_assignsubmission_file/submissionsample01.txt',
+    'STUDENT4_STUDENT4.ID_assignsubmission_file/submissionsample02.txt',
+]
+DOWNLOADER_TEST_DEFAULT_TEAM = [
+    'GROUP1_GROUP1.ID_assignsubmission_file/submissionsample01.txt',
+    'GROUP1_GROUP1.ID_assignsubmission_file/submissionsample02.txt',
+    'DEFAULTTEAM_assignsubmission_file/submissionsample01.txt',
+    'DEFAULTTEAM_assignsubmission_file/submissionsample02.txt',
+]
+
+
+def moodle_expected(paths: list[str], users: dict[str, tuple[str, int]], groups: dict[str, tuple[str, int]]) -> list[str]:
+    """downloader_test.php, test_load_filelist(): str_replace($search, $replace, $path) with, in this order,
+    PARTICIPANT, DEFAULTTEAM, then each user's STUDENTn.ID (get_uniqueid_for_user) and STUDENTn
+    (prepare_filename_text(fullname)), then each group's GROUPn.ID and GROUPn (prepare_filename_text(name))."""
+    search = [("PARTICIPANT", "Participant"), ("DEFAULTTEAM", "Default group")]
+    for key, (full, pid) in users.items():
+        search += [(f"{key}.ID".upper(), str(pid)), (key.upper(), moodle_clean_filename(full.replace("_", " ")))]
+    for key, (name, gid) in groups.items():
+        search += [(f"{key}.ID".upper(), str(gid)), (key.upper(), moodle_clean_filename(name.replace("_", " ")))]
+    out = []
+    for path in paths:
+        for old, new in search:  # PHP's str_replace with arrays: each pair over the whole string, in turn
+            path = path.replace(old, new)
+        out.append(path)
+    return out
+
+
+def write_paths(root: Path, paths: list[str], content: dict[str, bytes] | None = None) -> Path:
+    for rel in paths:
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes((content or {}).get(target.name, rel.encode()))
+    return root
+
+
 def moodle_export(tmp_path: Path) -> Path:
+    """Moodle before 4.1: folders end in "_"."""
     root = tmp_path / "moodle"
-    jane = root / "Jane Doe_501_assignsubmission_file_"
+    jane = root / moodle_folder("Jane Doe", 501, before_4_1=True)
     jane.mkdir(parents=True)
     for file in FILES:
         (jane / file).write_bytes(scenario("correct-numpy", file))
-    text = root / "Jane Doe_501_assignsubmission_onlinetext_"
+    text = root / moodle_folder("Jane Doe", 501, "onlinetext", before_4_1=True)
     text.mkdir()
     (text / "onlinetext.html").write_text("<p>see files</p>")
-    bob = root / "Bob Roe_502_assignsubmission_file_"
+    bob = root / moodle_folder("Bob Roe", 502, before_4_1=True)
     bob.mkdir()
     for file in FILES:
         (bob / file).write_bytes(scenario("mistake-log10", file))
+    assert jane.name == "Jane Doe_501_assignsubmission_file_"
     return root
 
 
 def test_moodle_zip_grades_by_moodle_id_with_names(plan: Plan, tmp_path: Path) -> None:
     root = moodle_export(tmp_path)
-    layout, students, _ = found(root)
+    layout, students, notes = found(root)
     assert layout == "moodle"
     assert students == {"501": ("Jane Doe", "", ["cross_entropy.py", "entropy.py", "kl_sweep.py", "onlinetext.html"]),
                         "502": ("Bob Roe", "", sorted(FILES))}
+    assert notes == ["Moodle's numbers are participant ids of this assignment, not user ids: pass --moodle "
+                     "WORKSHEET.csv (Download grading worksheet) for names, e-mails, team members and a worksheet "
+                     "to upload the grades back."]
     archive = zip_tree(root, tmp_path / "moodle.zip")
     book, lines = grade(plan, archive, tmp_path / "out")
     assert lines[0] == f"Found 2 students in a Moodle export ({archive})."
@@ -430,9 +528,162 @@ def test_moodle_zip_grades_by_moodle_id_with_names(plan: Plan, tmp_path: Path) -
     assert float(book["502"][2]) < 30
 
 
+MOODLE_USERS = {"student1": ("Jane Doe", 501), "student2": ("Bob_Smith", 502), "student3": ("Chloé Martin", 503),
+                "student4": ("Li Wei", 504)}
+
+
+@pytest.mark.parametrize("as_files", [False, True], ids=["folders", "files"])
+def test_moodle_4_1_names_exactly_as_downloader_test_expects(tmp_path: Path, as_files: bool) -> None:
+    paths = moodle_expected(DOWNLOADER_TEST_ALL_USERS, MOODLE_USERS, {})
+    if as_files:
+        paths = [p.replace("/", "_") for p in paths]  # load_filelist_downloadasfiles_scenarios
+    assert paths[2] == ("Bob Smith_502_assignsubmission_file_submissionsample01.txt" if as_files
+                        else "Bob Smith_502_assignsubmission_file/submissionsample01.txt")
+    root = write_paths(tmp_path / "moodle41", paths)
+    samples = ["submissionsample01.txt", "submissionsample02.txt"]
+    want = {"501": ("Jane Doe", "", samples), "502": ("Bob Smith", "", samples), "503": ("Chloé Martin", "", samples),
+            "504": ("Li Wei", "", samples)}
+    for source in (root, zip_tree(root, tmp_path / "m.zip")):
+        layout, students, _ = found(source)
+        assert (layout, students) == ("moodle", want)
+        assert found(source, layout="moodle")[1] == want
+
+
+WORKSHEET = (  # the columns mod/assign/gradingtable.php writes for a worksheet (English strings)
+    'Identifier,"Full name","Email address",Status,Grade,"Maximum grade","Grade can be changed",'
+    '"Last modified (submission)","Online text","Last modified (grade)","Feedback comments"\n'
+    '"Participant 501","Jane Doe",jane@example.edu,"Submitted for grading",,100.00,Yes,'
+    '"Monday, 7 December 2026, 9:00 AM","<p>see files</p>",-,\n'
+    '"Participant 502","Bob Smith",bob@example.edu,"Submitted for grading",,100.00,Yes,'
+    '"Monday, 7 December 2026, 9:05 AM",,-,\n'
+    '"Participant 505","=Eve Hacker",eve@example.edu,"No submission",,100.00,Yes,-,,-,\n'
+)
+
+
+def moodle_upload(text: str, maximum: float) -> dict[str, float]:
+    """The grades Moodle's Upload grading worksheet would set, read as its importer reads the file:
+    mod/assign/feedback/offline/importgradeslib.php (assignfeedback_offline_grade_importer::init finds the
+    columns get_string('recordid') "Identifier", get_string('grade') "Grade" and get_string('lastmodifiedgrade')
+    "Last modified (grade)" by name, and refuses the file without one; ::next strips get_string('hiddenuser')
+    "Participant " from the identifier) and locallib.php (process_import_grades skips a blank, negative or
+    out-of-range grade)."""
+    rows = list(csv.reader(io.StringIO(text)))
+    header = rows[0]
+    assert all(c in header for c in ("Identifier", "Grade", "Last modified (grade)")), "invalidgradeimport"
+    ident, grade = header.index("Identifier"), header.index("Grade")
+    out = {}
+    for rec in rows[1:]:
+        value = rec[grade]
+        if value == "" or not 0 <= float(value) <= maximum:
+            continue
+        out[rec[ident][len("Participant "):]] = float(value)
+    return out
+
+
+def test_moodle_worksheet_round_trip(plan: Plan, tmp_path: Path) -> None:
+    """Moodle 4.1+ folders (a file and an online text for Jane), the grading worksheet for names and e-mails,
+    and moodle.csv: the same worksheet with the grades, which Moodle's importer reads back."""
+    root = tmp_path / "moodle41"
+    for name, pid, scen in (("Jane Doe", 501, "correct-numpy"), ("Bob_Smith", 502, "mistake-log10")):
+        write_paths(root, [f"{moodle_folder(name, pid)}/{f}" for f in FILES], files_of(scen))
+    write_paths(root, [f"{moodle_folder('Jane Doe', 501, 'onlinetext')}/onlinetext.html"])
+    (tmp_path / "worksheet.csv").write_text(WORKSHEET, encoding="utf-8-sig")
+    expected = alone(plan, tmp_path, {"501": files_of("correct-numpy"), "502": files_of("mistake-log10")})
+    out = tmp_path / "out"
+    from grader.classroom.rosters import Rosters, read_moodle_worksheet
+
+    rosters = Rosters(moodle=read_moodle_worksheet(tmp_path / "worksheet.csv"))
+    book, lines = grade(plan, zip_tree(root, tmp_path / "m.zip"), out, rosters=rosters)
+    assert book == {"501": ["Jane Doe", "jane@example.edu", expected["501"]],
+                    "502": ["Bob Smith", "bob@example.edu", expected["502"]]}
+    assert not any("participant ids" in line for line in lines)  # the worksheet says who is who
+    text = (out / "moodle.csv").read_text("utf-8")
+    jane, bob = (round(float(expected[p]) / 50 * 100, 2) for p in ("501", "502"))
+    assert text.splitlines() == [
+        'Identifier,Full name,Email address,Status,Grade,Maximum grade,Grade can be changed,'
+        'Last modified (submission),Online text,Last modified (grade),Feedback comments',
+        f'Participant 501,Jane Doe,jane@example.edu,Submitted for grading,{jane:g},100.00,Yes,'
+        '"Monday, 7 December 2026, 9:00 AM",<p>see files</p>,-,',
+        f'Participant 502,Bob Smith,bob@example.edu,Submitted for grading,{bob:g},100.00,Yes,'
+        '"Monday, 7 December 2026, 9:05 AM",,-,',
+        "Participant 505,'=Eve Hacker,eve@example.edu,No submission,,100.00,Yes,-,,-,",
+    ]
+    assert moodle_upload(text, 100.0) == {"501": jane, "502": bob}
+
+
+def test_moodle_team_folders_with_and_without_the_worksheet(plan: Plan, fast_course: Path, tmp_path: Path) -> None:
+    """downloader_test.php's "All users with users in the default team": a group's folder and the default
+    group's, which has no id."""
+    groups = {"group1": ("Team_Alpha", 42)}
+    paths = moodle_expected(DOWNLOADER_TEST_DEFAULT_TEAM, MOODLE_USERS, groups)
+    assert paths[0] == "Team Alpha_42_assignsubmission_file/submissionsample01.txt"
+    assert paths[2] == "Default group_assignsubmission_file/submissionsample01.txt"
+    root = tmp_path / "teams"
+    for folder, scen in ((paths[0].split("/")[0], "correct-numpy"), (paths[2].split("/")[0], "mistake-log10")):
+        write_paths(root, [f"{folder}/{f}" for f in FILES], files_of(scen))
+    expected = alone(plan, tmp_path, {"alpha": files_of("correct-numpy"), "default": files_of("mistake-log10")})
+    # Without the worksheet: one row per group, said on stderr and in the summary.
+    result = CliRunner().invoke(cli, ["batch", str(root), "--course", str(fast_course), "--jobs", "1",
+                                      "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert gradebook(tmp_path / "out") == {"group-42": ["Team Alpha", "", expected["alpha"]],
+                                           "default-group": ["Default group", "", expected["default"]]}
+    assert ("Warning: the row group-42 (Team Alpha): pass --moodle WORKSHEET.csv (its Group column names the "
+            "members)\nWarning: the row default-group (Default group): pass --moodle WORKSHEET.csv (its Group column "
+            "names the members)\nWarning: 2 gradebook row(s) stand for a whole group, not one student; pass the "
+            "LMS's roster (--moodle, --canvas-groups or --roster) to give each member a row.\n") in result.output
+    summary = (tmp_path / "out" / "summary.html").read_text()
+    assert "<b>2 rows stand for a whole group, not one student</b>" in summary
+    assert "<li>group-42 (Team Alpha): pass --moodle WORKSHEET.csv (its Group column names the members)</li>" in summary
+    # With it (gradingtable.php adds the Group column, col_team: the group's name or "Default group"):
+    (tmp_path / "ws.csv").write_text(
+        'Identifier,Full name,Email address,Status,Group,Grade,Maximum grade,Grade can be changed,'
+        'Last modified (submission),Last modified (grade),Feedback comments\n'
+        'Participant 501,Jane Doe,jane@example.edu,Submitted for grading,Team_Alpha,,10.00,Yes,-,-,\n'
+        'Participant 502,Bob Smith,bob@example.edu,Submitted for grading,Team_Alpha,,10.00,Yes,-,-,\n'
+        'Participant 503,Chloé Martin,chloe@example.edu,Submitted for grading,Default group,,10.00,Yes,-,-,\n'
+        'Participant 504,Li Wei,li@example.edu,No submission,Default group,,10.00,Yes,-,-,\n')
+    result = CliRunner().invoke(cli, ["batch", str(zip_tree(root, tmp_path / "t.zip")), "--course", str(fast_course),
+                                      "--jobs", "1", "--out", str(tmp_path / "out2"), "--moodle", str(tmp_path / "ws.csv")])
+    assert result.exit_code == 0, result.output
+    assert "Warning" not in result.output
+    assert gradebook(tmp_path / "out2") == {
+        "501": ["Jane Doe", "jane@example.edu", expected["alpha"]], "502": ["Bob Smith", "bob@example.edu", expected["alpha"]],
+        "503": ["Chloé Martin", "chloe@example.edu", expected["default"]],
+        "504": ["Li Wei", "li@example.edu", expected["default"]]}
+    uploaded = moodle_upload((tmp_path / "out2" / "moodle.csv").read_text("utf-8"), 10.0)
+    assert uploaded == {p: round(float(expected[k]) / 50 * 10, 2) for p, k in
+                        (("501", "alpha"), ("502", "alpha"), ("503", "default"), ("504", "default"))}
+
+
+def test_moodle_ids_are_anchored_right_and_one_id_is_never_two_students(tmp_path: Path) -> None:
+    root = tmp_path / "ids"
+    # a full name that imitates a Moodle folder name (had Moodle not turned "_" into " ") cannot move the id
+    write_paths(root, ["Bob Smith_1001_assignsubmission_file__777_assignsubmission_file/entropy.py",
+                       f"{moodle_folder('Bob Smith', 1001)}/entropy.py"])
+    assert {k: v[0] for k, v in found(root)[1].items()} == {"1001": "Bob Smith",
+                                                           "777": "Bob Smith_1001_assignsubmission_file_"}
+    write_paths(root, [f"{moodle_folder('Carol Jones', 1001, 'onlinetext')}/onlinetext.html"])
+    with pytest.raises(InputError) as info:
+        found(root)
+    assert info.value.message == (f"{root}: participant 1001 is claimed by two names, 'Bob Smith' and 'Carol Jones' "
+                                  "(Bob Smith_1001_assignsubmission_file, Carol Jones_1001_assignsubmission_onlinetext)")
+
+
 # -- GitHub Classroom --------------------------------------------------------------------------------
 
+def git_repo(repo: Path, scenario_name: str) -> Path:
+    shutil.copytree(SCENARIOS / scenario_name / "submission", repo)
+    (repo / ".git").mkdir()
+    (repo / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (repo / "README.md").write_text("# hw1\n")
+    return repo
+
+
 def classroom_parent(tmp_path: Path) -> Path:
+    """gh classroom clone student-repos (github/gh-classroom cmd/gh-classroom/clone/student-repos/student-repos.go,
+    NewCmdStudentRepo): <directory>/<assignment slug>-submissions/<repository name>, each repository
+    <slug>-<login>."""
     parent = tmp_path / "hw1-submissions"
     for login, name in (("alice", "correct-numpy"), ("bob-smith", "mistake-log10")):
         repo = parent / f"hw1-{login}"
@@ -448,8 +699,8 @@ def test_classroom_repositories_strip_the_assignment_prefix(plan: Plan, tmp_path
     book, lines = grade(plan, tmp_path / "clone", tmp_path / "out")
     assert lines[:3] == [f"Found 2 students in GitHub Classroom repositories ({parent}).",
                          f"{tmp_path / 'clone'} holds only the folder hw1-submissions/: looked inside it.",
-                         "Student ids are the repository names without 'hw1-': hw1-alice → alice, "
-                         "hw1-bob-smith → bob-smith."]
+                         "Student ids are the repository names without 'hw1-' (gh classroom clone put them in "
+                         "hw1-submissions/): hw1-alice → alice, hw1-bob-smith → bob-smith."]
     assert book["alice"] == ["", "", "30"] and set(book) == {"alice", "bob-smith"}
     archive = zip_tree(parent, tmp_path / "repos.zip")
     assert found(archive, prefix="hw1-bob")[1].keys() == {"-smith", "hw1-alice"}
@@ -462,7 +713,7 @@ def test_cli_classroom_prefix_and_layout(fast_course: Path, tmp_path: Path) -> N
                                       "--out", str(tmp_path / "out"), "--prefix", "hw1-"])
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"Found 2 students in GitHub Classroom repositories ({parent}).\n"
-                                    "Student ids are the repository names without 'hw1-': ")
+                                    "Student ids are the repository names without 'hw1-' (--prefix): ")
     result = CliRunner().invoke(cli, ["batch", str(parent), "--course", str(fast_course), "--out",
                                       str(tmp_path / "o2"), "--layout", "canvas"])
     assert result.exit_code == 4
@@ -472,6 +723,53 @@ def test_cli_classroom_prefix_and_layout(fast_course: Path, tmp_path: Path) -> N
     assert result.exit_code == 2
     assert result.output == ("Error: --prefix is for GitHub Classroom repositories\n"
                              "Drop --prefix, or use --layout classroom.\n")
+
+
+def classroom_assistant(tmp_path: Path) -> Path:
+    """Classroom Assistant (education/classroom-assistant app/lib/pathutils.js: getAssignmentFolder names the
+    folder "<assignment>-<mm-dd-yyyy-hh-MM-ss>", getClonePath clones into <folder>/<sanitize(name)>, where
+    submission-clone.js passes the roster identifier, else the username): no assignment prefix."""
+    top = tmp_path / "hw1-12-07-2026-09-00-00"
+    git_repo(top / "wang-li", "correct-numpy")
+    git_repo(top / "wang-wei", "mistake-log10")
+    return top
+
+
+def test_classroom_assistant_folders_keep_their_names(plan: Plan, tmp_path: Path) -> None:
+    top = classroom_assistant(tmp_path)
+    expected = alone(plan, tmp_path, {"wang-li": files_of("correct-numpy"), "wang-wei": files_of("mistake-log10")})
+    for source in (top, zip_tree(top, tmp_path / "assistant.zip")):
+        book, lines = grade(plan, source, tmp_path / f"out{source.suffix}")
+        assert {k: v[2] for k, v in book.items()} == expected
+        assert lines[1] == ("Every repository starts with 'wang-', which was not stripped (Classroom Assistant names "
+                            "folders by roster id or login, with no prefix); pass --prefix wang- if it is the "
+                            "assignment's.")
+    (tmp_path / "roster.csv").write_text('"identifier","github_username","github_id","name"\n'
+                                         '"wang-li","lwang","101","Li Wang"\n"wang-wei","wwang","102","Wei Wang"\n')
+    from grader.classroom.rosters import Rosters, read_classroom_roster
+
+    rosters = Rosters(classroom=read_classroom_roster(tmp_path / "roster.csv"))
+    assert {k: v[0] for k, v in found(top, rosters=rosters)[1].items()} == {"wang-li": "Li Wang", "wang-wei": "Wei Wang"}
+
+
+def test_classroom_roster_decides_the_prefix_and_expands_teams(plan: Plan, tmp_path: Path) -> None:
+    parent = tmp_path / "repos"  # not named <slug>-submissions: only the roster can tell
+    git_repo(parent / "lab2-alice", "correct-numpy")
+    git_repo(parent / "lab2-red-team", "mistake-log10")
+    (tmp_path / "roster.csv").write_text("identifier,github_username,github_id,name,team\n"
+                                         "s001,alice,1,Alice Ng,\ns002,bob,2,Bob Roe,red-team\n"
+                                         "s003,carol,3,Carol Li,red-team\n")
+    from grader.classroom.rosters import Rosters, read_classroom_roster
+
+    rosters = Rosters(classroom=read_classroom_roster(tmp_path / "roster.csv"))
+    assert found(parent)[1].keys() == {"lab2-alice", "lab2-red-team"}  # no roster, no folder name: kept
+    expected = alone(plan, tmp_path, {"a": files_of("correct-numpy"), "team": files_of("mistake-log10")})
+    book, lines = grade(plan, parent, tmp_path / "out", rosters=rosters)
+    assert book == {"s001": ["Alice Ng", "", expected["a"]], "s002": ["Bob Roe", "", expected["team"]],
+                    "s003": ["Carol Li", "", expected["team"]]}
+    assert ("Student ids are the repository names without 'lab2-' (the names without it are in roster.csv): "
+            "lab2-alice → alice, lab2-red-team → red-team.") in lines
+    assert "Team red-team: graded for its 2 member(s): s002, s003." in lines
 
 
 # -- wrappers, and nobody to grade -------------------------------------------------------------------

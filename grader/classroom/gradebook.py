@@ -231,7 +231,9 @@ def write_moodle_worksheet(fh: TextIO, worksheet: Path, rows: Iterable[dict[str,
             value = score if top is None or not max_score else score / max_score * top
             rec[grade] = number(round(value, 2))
             filled += 1
-        w.writerow([cell if i in read else guard_cell(cell) for i, cell in enumerate(rec)])
+        # Moodle's own "-" (nothing yet) and numbers are no formula; names, e-mails and online text are guarded.
+        w.writerow([cell if i in read or cell == "-" or _float(cell) is not None else guard_cell(cell)
+                    for i, cell in enumerate(rec)])
     return filled, sorted(set(scores) - seen)
 
 
