@@ -553,7 +553,7 @@ WORKSHEET = (  # the columns mod/assign/gradingtable.php writes for a worksheet 
     'Identifier,"Full name","Email address",Status,Grade,"Maximum grade","Grade can be changed",'
     '"Last modified (submission)","Online text","Last modified (grade)","Feedback comments"\n'
     '"Participant 501","Jane Doe",jane@example.edu,"Submitted for grading",,100.00,Yes,'
-    '"Monday, 7 December 2026, 9:00 AM","<p>see files</p>",-,\n'
+    '"Monday, 7 December 2026, 9:00 AM","<p>see</p>\n<p>files</p>",-,\n'
     '"Participant 502","Bob Smith",bob@example.edu,"Submitted for grading",,100.00,Yes,'
     '"Monday, 7 December 2026, 9:05 AM",,-,\n'
     '"Participant 505","=Eve Hacker",eve@example.edu,"No submission",,100.00,Yes,-,,-,\n'
@@ -603,7 +603,8 @@ def test_moodle_worksheet_round_trip(plan: Plan, tmp_path: Path) -> None:
         'Identifier,Full name,Email address,Status,Grade,Maximum grade,Grade can be changed,'
         'Last modified (submission),Online text,Last modified (grade),Feedback comments',
         f'Participant 501,Jane Doe,jane@example.edu,Submitted for grading,{jane:g},100.00,Yes,'
-        '"Monday, 7 December 2026, 9:00 AM",<p>see files</p>,-,',
+        '"Monday, 7 December 2026, 9:00 AM","<p>see</p>',
+        '<p>files</p>",-,',
         f'Participant 502,Bob Smith,bob@example.edu,Submitted for grading,{bob:g},100.00,Yes,'
         '"Monday, 7 December 2026, 9:05 AM",,-,',
         "Participant 505,'=Eve Hacker,eve@example.edu,No submission,,100.00,Yes,-,,-,",

@@ -9,6 +9,7 @@ of the instructor's roster in canvas.csv: Canvas matches students by them, chara
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -201,7 +202,7 @@ def write_moodle_worksheet(fh: TextIO, worksheet: Path, rows: Iterable[dict[str,
     from grader.classroom.rosters import MOODLE_REQUIRED, PARTICIPANT
 
     text = worksheet.read_text("utf-8-sig")
-    table = list(csv.reader(text.splitlines()))
+    table = list(csv.reader(io.StringIO(text, newline="")))  # online text may hold line breaks
     if not table:
         raise InputError(f"Moodle grading worksheet {worksheet} is empty")
     header = [h.strip() for h in table[0]]

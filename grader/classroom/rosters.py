@@ -22,6 +22,7 @@ Every reader refuses a file it cannot use with the file's name and what is missi
 from __future__ import annotations
 
 import csv
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,7 +86,7 @@ def _rows(path: Path, what: str, hint: str) -> tuple[list[str], list[dict[str, s
         raise InputError(f"{what} {path} does not exist", hint) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{what} {path} cannot be read ({exc})", hint) from None
-    reader = csv.DictReader(text.splitlines())
+    reader = csv.DictReader(io.StringIO(text, newline=""))  # quoted cells may hold line breaks (online text)
     header = [h.strip() for h in (reader.fieldnames or [])]
     reader.fieldnames = header
     rows = [{k: (v or "").strip() for k, v in rec.items() if isinstance(k, str)} for rec in reader]
