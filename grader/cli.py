@@ -310,6 +310,9 @@ def batch(submissions: Path, course_dir: Path | None, out: Path, jobs: int | Non
     _report_export(state)
 
 
+MAX_SKIPPED_LINES = 20
+
+
 def _report_export(state: Any) -> None:
     """Rows that are whole groups, and entries of the export that were not graded: on stderr, whatever else
     was printed; exit 5 when one of those entries looks like a student's submission."""
@@ -320,8 +323,14 @@ def _report_export(state: Any) -> None:
                    "pass the LMS's roster (--moodle, --canvas-groups or --roster) to give each member a row.",
                    err=True)
     students = [d for d in state.dropped if d["student"]]
-    for d in state.dropped:
-        click.echo(f"{'Not graded' if d['student'] else 'Skipped'}: {d['entry']}: {d['reason']}", err=True)
+    others = [d for d in state.dropped if not d["student"]]
+    for d in students:
+        click.echo(f"Not graded: {d['entry']}: {d['reason']}", err=True)
+    for d in others[:MAX_SKIPPED_LINES]:
+        click.echo(f"Skipped: {d['entry']}: {d['reason']}", err=True)
+    if len(others) > MAX_SKIPPED_LINES:
+        click.echo(f"Skipped: {len(others) - MAX_SKIPPED_LINES} more entries (all listed in summary.html and run.json).",
+                   err=True)
     if students:
         click.echo(f"Error: {len(students)} entr{'y' if len(students) == 1 else 'ies'} of the export look like a "
                    "student's submission but could not be graded (listed above and in summary.html); every "
@@ -335,14 +344,19 @@ def _report_export(state: Any) -> None:
               help="Folder for the merged results, gradebook and summary.")
 @click.option("--canvas", "canvas_map", type=click.Path(path_type=Path, dir_okay=False),
               help="A Canvas map (YAML): also write canvas.csv.")
-def merge(outputs: tuple[Path, ...], out: Path, canvas_map: Path | None) -> None:
+@click.option("--moodle", "moodle_sheet", type=click.Path(path_type=Path, dir_okay=False),
+              help="Moodle's grading worksheet (CSV): also write moodle.csv for Upload grading worksheet.")
+def merge(outputs: tuple[Path, ...], out: Path, canvas_map: Path | None, moodle_sheet: Path | None) -> None:
     """Combine the --out folders of 'grader batch --shard' runs into one gradebook and summary."""
     from grader.classroom.batch import GRADEBOOK, SUMMARY
     from grader.classroom.batch import merge as run
     from grader.classroom.gradebook import load_canvas_map
+    from grader.classroom.rosters import read_moodle_worksheet
 
     canvas = load_canvas_map(canvas_map) if canvas_map else None
-    count, unknown = run(list(outputs), out, canvas)
+    if moodle_sheet is not None:
+        read_moodle_worksheet(moodle_sheet)  # refused now, not after the merge
+    count, unknown = run(list(outputs), out, canvas, moodle_sheet)
     click.echo(f"Merged {count} students from {len(outputs)} folders. Wrote {out / GRADEBOOK}, {out / SUMMARY}.")
     if unknown:
         click.echo(f"Warning: {len(unknown)} student(s) are not in the Canvas map, e.g. {unknown[0]}.", err=True)

@@ -612,6 +612,29 @@ def test_moodle_worksheet_round_trip(plan: Plan, tmp_path: Path) -> None:
     assert moodle_upload(text, 100.0) == {"501": jane, "502": bob}
 
 
+def test_moodle_worksheets_moodle_could_not_take_back_are_refused_before_grading(tmp_path: Path) -> None:
+    """Blind marking: gradingtable.php writes no Full name (the id alone is read); a scale: Scale instead of
+    Maximum grade (refused: Moodle takes scale names back); a file without Grade (importer: invalidgradeimport)."""
+    from grader.classroom.rosters import read_moodle_worksheet
+
+    blind = tmp_path / "blind.csv"
+    blind.write_text("Identifier,Status,Grade,Maximum grade,Grade can be changed,Last modified (grade)\n"
+                     "Participant 501,Submitted for grading,,10.00,Yes,-\n")
+    assert list(read_moodle_worksheet(blind).people) == ["501"]
+    scale = tmp_path / "scale.csv"
+    scale.write_text("Identifier,Full name,Status,Grade,Scale,Grade can be changed,Last modified (grade)\n")
+    with pytest.raises(InputError) as info:
+        read_moodle_worksheet(scale)
+    assert info.value.message == (f"Moodle grading worksheet {scale} is for an assignment graded with a scale: Moodle "
+                                  "takes scale names back, and a score cannot say which one")
+    bare = tmp_path / "bare.csv"
+    bare.write_text("Identifier,Full name\nParticipant 501,Jane Doe\n")
+    with pytest.raises(InputError) as info:
+        read_moodle_worksheet(bare)
+    assert info.value.message == (f"Moodle grading worksheet {bare} has no column 'Grade', 'Last modified (grade)', "
+                                  "'Maximum grade'")
+
+
 def test_moodle_team_folders_with_and_without_the_worksheet(plan: Plan, fast_course: Path, tmp_path: Path) -> None:
     """downloader_test.php's "All users with users in the default team": a group's folder and the default
     group's, which has no id."""

@@ -790,7 +790,8 @@ def _read_shard(folder: Path) -> tuple[dict[str, Any], Manifest]:
     return meta, manifest
 
 
-def merge(outs: list[Path], dest: Path, canvas: CanvasMap | None = None) -> tuple[int, list[str]]:
+def merge(outs: list[Path], dest: Path, canvas: CanvasMap | None = None,
+          moodle: Path | None = None) -> tuple[int, list[str]]:
     """Combine the OUT folders of finished shards into ``dest``: one gradebook, one summary."""
     require_posix("merge")
     if not outs:
@@ -833,5 +834,5 @@ def merge(outs: list[Path], dest: Path, canvas: CanvasMap | None = None) -> tupl
         merged = Manifest(dest / MANIFEST).open()
         runs = [run for meta in metas for run in meta.get("runs", [])]
         base = {k: v for k, v in metas[0].items() if k != "runs"}
-        unknown, _, _ = write_class_outputs(dest, base, runs, merged, students, canvas)
+        unknown, _, _ = write_class_outputs(dest, base, runs, merged, students, canvas, moodle)
     return len(students), unknown

@@ -98,8 +98,12 @@ def read_moodle_worksheet(path: Path) -> Roster:
     hint = ("Use the CSV from Moodle's Assignment > View all submissions > Grading action > Download grading "
             "worksheet, as it is (English column names).")
     header, rows = _rows(path, "Moodle grading worksheet", hint)
-    missing = [c for c in ("Identifier", "Full name") if c not in header]
-    if missing:
+    missing = [c for c in (*MOODLE_REQUIRED, "Maximum grade") if c not in header]
+    if missing == ["Maximum grade"] and "Scale" in header:
+        raise InputError(f"Moodle grading worksheet {path} is for an assignment graded with a scale: Moodle takes "
+                         "scale names back, and a score cannot say which one",
+                         "Set the assignment's grade type to Point, or import gradebook.csv by hand.")
+    if missing:  # checked before grading: Upload grading worksheet refuses a file without these columns
         raise InputError(f"Moodle grading worksheet {path} has no column {', '.join(map(repr, missing))}", hint)
     roster = Roster(path)
     for n, rec in enumerate(rows, start=2):
@@ -107,6 +111,7 @@ def read_moodle_worksheet(path: Path) -> Roster:
         if m is None:
             raise InputError(f"{path}:{n}: Identifier {rec.get('Identifier', '')!r} holds no participant number",
                              hint)
+        # under blind marking the worksheet has no Full name (gradingtable.php): the id alone
         roster.add(Person(m.group(1), name=rec.get("Full name", ""), email=rec.get("Email address", ""),
                           group=rec.get("Group", ""), keys=(rec.get("ID number", ""),)))
     return roster
