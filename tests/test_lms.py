@@ -86,15 +86,20 @@ def grade(plan: Plan, source: Path, out: Path, **kw) -> tuple[dict[str, list[str
 
 
 def alone(plan: Plan, tmp_path: Path, work: dict[str, dict[str, bytes]]) -> dict[str, str]:
-    """What each student's files score graded alone (one folder each, as grader check grades it): the total
-    every LMS export of the same files must give that student."""
-    root = tmp_path / "alone"
+    """What ``grader check`` gives each student's files alone (a folder of just those files, graded against the
+    same course): the total every LMS export of them must give."""
+    from grader.classroom.gradebook import number
+
+    out = {}
     for student, files in work.items():
-        (root / student).mkdir(parents=True)
+        folder = tmp_path / "alone" / student.replace("@", "_at_")
+        folder.mkdir(parents=True)
         for name, data in files.items():
-            (root / student / name).write_bytes(data)
-    book, _ = grade(plan, root, tmp_path / "alone-out", layout="folders")
-    return {student: row[2] for student, row in book.items()}
+            (folder / name).write_bytes(data)
+        result = CliRunner().invoke(cli, ["check", str(folder), "--course", str(plan.course.root), "--format", "json"])
+        assert result.exit_code in (0, 1), result.output
+        out[student] = number(json.loads(result.output)["score"])
+    return out
 
 
 def files_of(name: str) -> dict[str, bytes]:
@@ -283,11 +288,12 @@ def test_canvas_group_assignment_gives_every_member_a_row(plan: Plan, tmp_path: 
 
     rosters = Rosters(canvas_groups=read_canvas_groups(tmp_path / "groups.csv"))
     expected = alone(plan, tmp_path, {"red": files_of("correct-numpy"), "blue": files_of("mistake-log10")})
-    book, lines = grade(plan, zip_tree(flat, tmp_path / "g.zip"), tmp_path / "out", rosters=rosters)
-    assert book == {"12345": ["Doe, Jane", "", expected["red"]], "12346": ["Roe, Bob", "", expected["red"]],
-                    "23456": ["Lee, Ann", "", expected["blue"]]}
-    assert "2 group submission(s), graded for every member (groups.csv): Team Red (12345, 12346), Team Blue (23456)." \
-        in lines
+    for source in (flat, zip_tree(flat, tmp_path / "g.zip")):
+        book, lines = grade(plan, source, tmp_path / f"out{source.suffix}", rosters=rosters)
+        assert book == {"12345": ["Doe, Jane", "", expected["red"]], "12346": ["Roe, Bob", "", expected["red"]],
+                        "23456": ["Lee, Ann", "", expected["blue"]]}
+        assert ("2 group submission(s), graded for every member (groups.csv): Team Red (12345, 12346), "
+                "Team Blue (23456).") in lines
 
 
 def test_nothing_in_a_canvas_export_is_dropped_in_silence(fast_course: Path, tmp_path: Path) -> None:
