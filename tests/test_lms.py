@@ -389,6 +389,23 @@ def test_gradescope_export_zip_grades_by_email_with_names(plan: Plan, tmp_path: 
     assert f"Read from {archive} as a Gradescope export." in summary
 
 
+def test_gradescope_entries_nobody_can_be_graded_for_are_listed(tmp_path: Path) -> None:
+    base = gradescope_export(tmp_path)
+    shutil.copytree(base / "submission_111", base / "submission_444")  # Jane again, in a second submission
+    shutil.copytree(base / "submission_111", base / "submission_555")  # a folder the metadata does not list
+    (base / "submission_metadata.yml").write_text(METADATA + "submission_444:\n  :submitters:\n"
+                                                  "  - :name: Jane Doe\n    :email: jane@example.edu\n"
+                                                  "submission_666:\n  :submitters:\n  - :name: Kim Ro\n"
+                                                  "    :email: kim@example.edu\n")
+    with open_submissions(base) as f:
+        assert [(d.entry, d.reason, d.student) for d in f.dropped] == [
+            (str(base / "submission_555"), "not listed in submission_metadata.yml, so nobody's", True),
+            ("submission_666 (kim@example.edu)", "listed in submission_metadata.yml but the export has no such folder",
+             True),
+            ("a second submission for jane@example.edu", "the export holds two submissions under this id; the first "
+             "one read was graded", True)]
+
+
 def test_gradescope_autograder_accepts_a_group_sheet_built_for_any_member(tmp_path: Path) -> None:
     """Gradescope's autograder gets one submission for a group, with every member in submission_metadata.json's
     users (the sheet was built for the second): it is graded with that member's numbers; a sheet built for

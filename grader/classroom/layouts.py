@@ -710,8 +710,8 @@ def read_export(root: Path, work_folder: Path, shown: Shown, unzip: Callable[[Pa
     unique: dict[str, Student] = {}
     for s in students:
         if s.student in unique:
-            work.drop(shown(s.path), f"a second submission for student {s.student} (graded: "
-                      f"{shown(unique[s.student].path)})", student=True)
+            work.drop(f"a second submission for {s.student}", "the export holds two submissions under this id; the "
+                      "first one read was graded", student=True)
             continue
         unique[s.student] = s
     if not unique:

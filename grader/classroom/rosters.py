@@ -75,8 +75,12 @@ class Roster:
         return []
 
 
+MOODLE_FILE_UNSAFE = re.compile(r"[\x00-\x1f\x7f&<>\"`|':\\/]")  # lib/moodlelib.php, clean_param(PARAM_FILE)
+
+
 def _group_key(name: str) -> str:
-    return " ".join(name.replace("_", " ").split()).casefold()
+    """A group's name as a folder name carries it: Moodle writes "_" as " " and drops what clean_filename drops."""
+    return " ".join(MOODLE_FILE_UNSAFE.sub("", name.replace("_", " ")).split()).casefold()
 
 
 def _rows(path: Path, what: str, hint: str) -> tuple[list[str], list[dict[str, str]]]:
