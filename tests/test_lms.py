@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from grader.classroom.batch import GRADEBOOK, SUMMARY, run_batch
 from grader.classroom.gradebook import load_canvas_map
@@ -895,11 +897,48 @@ def test_gradescope_metadata_of_the_wrong_shape_is_an_input_error_or_a_note(tmp_
     assert info.value.message == f"{meta}: cannot read Gradescope's submission metadata: it is nested too deeply"
 
 
+@settings(max_examples=300, deadline=None)
+@given(sortable=st.text(alphabet=st.sampled_from("abcdeé_ ,'-0123456789Ø"), max_size=16),
+       user_id=st.integers(1, 10**12), attachment_id=st.integers(1, 10**12), late=st.booleans(),
+       display=st.from_regex(r"[a-z][a-z_0-9]{0,8}\.(py|ipynb)", fullmatch=True))
+def test_canvas_names_read_back_as_canvas_reads_them(sortable: str, user_id: int, attachment_id: int, late: bool,
+                                                     display: str) -> None:
+    """When no field of the sortable name is all digits (Canvas's writer and its own reader, app/models/assignment.rb
+    infer_comment_context_from_filename, then agree), user id, name, LATE and file name come back as written;
+    otherwise the name is still read, with the user id Canvas's reader finds (the first all-digit field) or the
+    true one."""
+    from grader.classroom.layouts import canvas_name
+
+    name = canvas_upload(canvas_prefix(sortable, user_id, late=late), attachment_id, display)
+    parsed = canvas_name(name)
+    canvas_reader = [f for f in name.split("_") if re.fullmatch(r"\d+", f)][:2]
+    assert parsed is not None and parsed[0] in (canvas_reader[0], str(user_id))
+    users_name = canvas_prefix(sortable, user_id)[: -len(str(user_id)) - 1]
+    if not any(re.fullmatch(r"\d+", f) or f.upper() == "LATE" for f in users_name.split("_")):
+        assert parsed == (str(user_id), users_name, late, display, 0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(anon=st.text(alphabet="123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz", min_size=5, max_size=5),
+       attachment_id=st.integers(1, 10**9), late=st.booleans())
+def test_canvas_anonymous_ids_are_kept_as_they_are(anon: str, attachment_id: int, late: bool) -> None:
+    from grader.classroom.layouts import canvas_name
+
+    name = canvas_upload(canvas_prefix("", 0, anonymous_id=anon, late=late), attachment_id, "entropy.py")
+    assert canvas_name(name, anonymous=True) == (f"anon_{anon}", "", late, "entropy.py", 0)
+
+
 def test_canvas_names() -> None:
     from grader.classroom.layouts import canvas_name
 
     assert canvas_name("doejane_12345_67890_entropy.py") == ("12345", "doejane", False, "entropy.py", 0)
     assert canvas_name("smithalex_late_23456_78901_kl_sweep-2.py") == ("23456", "smithalex", True, "kl_sweep.py", 2)
+    assert canvas_name("smithalex_LATE_23456_78901_kl_sweep.py") == ("23456", "smithalex", True, "kl_sweep.py", 0)
+    assert canvas_name("de_souzaana_4810011_55_entropy.py") == ("4810011", "de_souzaana", False, "entropy.py", 0)
+    assert canvas_name("anon_xK3pQ_55_entropy.py") == ("anon_xK3pQ", "", False, "entropy.py", 0)
+    assert canvas_name("anon_48213_55_entropy.py") == ("48213", "anon", False, "entropy.py", 0)  # alone: unknown
+    assert canvas_name("anon_48213_55_entropy.py", anonymous=True) == ("anon_48213", "", False, "entropy.py", 0)
+    assert canvas_name("doejane_12345_link.html") == ("12345", "doejane", False, "link.html", 0)
     assert canvas_name("doejane_12345_67890_entropy.ipynb")[3] == "entropy.ipynb"
     assert canvas_name("doejane_12345_text.html") == ("12345", "doejane", False, "text.html", 0)
     assert canvas_name("entropy.py") is None and canvas_name("kl_sweep.py") is None

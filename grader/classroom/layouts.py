@@ -277,25 +277,35 @@ def canvas_name(file_name: str, anonymous: bool | None = None) -> tuple[str, str
             and (anonymous or (anonymous is None and not DIGITS.match(fields[start + 1])))):
         sid, login, rest = f"anon_{fields[start + 1]}", "", fields[start + 2:]
     else:
-        first = next((k for k, f in enumerate(fields) if DIGITS.match(f)), None)
-        if first is None:
+        # Canvas's reader takes the first all-digit field; where what follows it cannot be a file's tail (a
+        # sortable name like "0" before LATE), the next all-digit field that can is the user id.
+        for first in (k for k, f in enumerate(fields) if DIGITS.match(f)):
+            if _canvas_tail(fields[first + 1:]) is not None:
+                break
+        else:
             return None
         head, sid, rest = fields[:first], fields[first], fields[first + 1:]
         if head and head[-1].upper() == "LATE":
             late, head = True, head[:-1]
         login = "_".join(head)
-    tail = "_".join(rest)
-    if tail in ("text.html", "online_text.html", "link.html"):
-        original = tail
-    elif len(rest) >= 2 and DIGITS.match(rest[0]) and rest[1:] != [""]:
-        original = "_".join(rest[1:])
-    else:
+    original = _canvas_tail(rest)
+    if original is None:
         return None
     upload = 0
     again = REUPLOAD.match(original)
     if again is not None:
         original, upload = again["stem"] + (again["ext"] or ""), int(again["n"])
     return sid, login, late, original, upload
+
+
+def _canvas_tail(rest: list[str]) -> str | None:
+    """The file name after the user id: "<attachment id>_<display name>", or text.html / link.html."""
+    tail = "_".join(rest)
+    if tail in ("text.html", "online_text.html", "link.html"):
+        return tail
+    if len(rest) >= 2 and DIGITS.match(rest[0]) and rest[1:] != [""]:
+        return "_".join(rest[1:])
+    return None
 
 
 def _anon_id(name: str) -> str | None:
