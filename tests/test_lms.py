@@ -705,6 +705,22 @@ def test_moodle_team_folders_with_and_without_the_worksheet(plan: Plan, fast_cou
                         (("501", "alpha"), ("502", "alpha"), ("503", "default"), ("504", "default"))}
 
 
+@settings(max_examples=300, deadline=None)
+@given(full=st.text(alphabet=st.sampled_from("ab é_-'&0123456789"), min_size=1, max_size=20),
+       number=st.integers(1, 10**9), plugin=st.sampled_from(["file", "onlinetext"]), old=st.booleans(),
+       file=st.from_regex(r"[a-z][a-z_0-9]{0,8}\.py", fullmatch=True))
+def test_moodle_names_read_back_whatever_the_full_name(full: str, number: int, plugin: str, old: bool,
+                                                        file: str) -> None:
+    """Any full name, folder (4.1+ or older) or file download: the participant id and the name come back."""
+    from grader.classroom.layouts import moodle_name
+
+    folder = moodle_folder(full, number, plugin, before_4_1=old)
+    name = moodle_clean_filename(full.replace("_", " "))
+    assert moodle_name(folder, is_dir=True) == (name, str(number), plugin, "")
+    flat = moodle_folder(full, number, plugin) + "_" + file  # load_submissionplugin_filelist, downloadasfolders off
+    assert moodle_name(flat, is_dir=False) == (name, str(number), plugin, file)
+
+
 def test_moodle_ids_are_anchored_right_and_one_id_is_never_two_students(tmp_path: Path) -> None:
     root = tmp_path / "ids"
     # a full name that imitates a Moodle folder name (had Moodle not turned "_" into " ") cannot move the id
