@@ -835,6 +835,11 @@ def test_classroom_roster_decides_the_prefix_and_expands_teams(plan: Plan, tmp_p
     assert ("Student ids are the repository names without 'lab2-' (the names without it are in roster.csv): "
             "lab2-alice → alice, lab2-red-team → red-team.") in lines
     assert "Team red-team: graded for its 2 member(s): s002, s003." in lines
+    # a roster's id names files in OUT: one that could leave it is refused, never written
+    (tmp_path / "bad.csv").write_text("identifier,github_username,name\n../../evil,alice,Alice Ng\n")
+    with open_submissions(parent, rosters=Rosters(classroom=read_classroom_roster(tmp_path / "bad.csv"))) as f:
+        assert [s.student for s in f.students] == ["red-team"]
+        assert [(d.entry, d.student) for d in f.dropped] == [("'../../evil' (Alice Ng)", True)]
 
 
 # -- wrappers, and nobody to grade -------------------------------------------------------------------

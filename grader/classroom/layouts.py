@@ -53,7 +53,7 @@ CANVAS_HINT = "<sortable name>[_LATE]_<user id>_<attachment id>_<file name>"
 # 4.1+ folders end there, older folders add "_", and a download as files adds "_<file name>". The id is anchored
 # at the right end of a folder name: a name never decides where the id is. "Default group" has no id.
 MOODLE_DIR = re.compile(r"^(?P<name>.*)_(?P<id>[0-9]+)_assignsubmission_(?P<plugin>[a-z]+)_?$")
-MOODLE_DIR_NO_ID = re.compile(r"^(?P<name>.*?)_assignsubmission_(?P<plugin>[a-z]+)_?$")
+MOODLE_DIR_NO_ID = re.compile(r"^(?P<name>[^_]*)_assignsubmission_(?P<plugin>[a-z]+)_?$")
 MOODLE_FILE = re.compile(r"^(?P<name>[^_]*)_(?P<id>[0-9]+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<rest>.+)$")
 MOODLE_FILE_NO_ID = re.compile(r"^(?P<name>[^_]*)_assignsubmission_(?P<plugin>[a-z]+)_(?P<rest>.+)$")
 MOODLE_HINT = "<Full Name>_<participant id>_assignsubmission_<plugin>"
@@ -719,6 +719,10 @@ def read_export(root: Path, work_folder: Path, shown: Shown, unzip: Callable[[Pa
         students = read_folders(root, work, prefix=prefix, classroom=kind == "classroom", forced=layout is not None)
     unique: dict[str, Student] = {}
     for s in students:
+        if not valid_student_id(s.student):  # a roster's id names files in OUT: no separators, never hidden
+            work.drop(f"{s.student!r} ({s.name or 'no name'})", "cannot be a student id (a separator, a leading "
+                      "dot, too long or not printable): fix it in the roster", student=True)
+            continue
         if s.student in unique:
             work.drop(f"a second submission for {s.student}", "the export holds two submissions under this id; the "
                       "first one read was graded", student=True)
