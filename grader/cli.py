@@ -302,6 +302,11 @@ def batch(submissions: Path, course_dir: Path | None, out: Path, jobs: int | Non
     if state.unknown_canvas:
         click.echo(f"Warning: {len(state.unknown_canvas)} student(s) are not in the Canvas map, e.g. "
                    f"{state.unknown_canvas[0]}; their canvas.csv rows have no Canvas ID.", err=True)
+    if state.absent_canvas:
+        click.echo(f"Warning: {len(state.absent_canvas)} student(s) of the Canvas map have no submission in this "
+                   f"export, e.g. {state.absent_canvas[0]}: canvas.csv has no row for them. In a group assignment "
+                   "Canvas files the group's work under one member: pass --canvas-groups (the group set's export) "
+                   "so that every member gets the group's grade.", err=True)
     if state.unknown_moodle:
         click.echo(f"Warning: {len(state.unknown_moodle)} student(s) are not in the Moodle worksheet, e.g. "
                    f"{state.unknown_moodle[0]}; moodle.csv has no row for them.", err=True)

@@ -290,6 +290,16 @@ def test_canvas_group_assignment_gives_every_member_a_row(plan: Plan, tmp_path: 
 
     rosters = Rosters(canvas_groups=read_canvas_groups(tmp_path / "groups.csv"))
     expected = alone(plan, tmp_path, {"red": files_of("correct-numpy"), "blue": files_of("mistake-log10")})
+    (tmp_path / "canvas.yaml").write_text("assignments:\n  total: {title: Lab, id: 4714}\nstudents:\n"
+                                          "  jdoe: {name: 'Doe, Jane', id: 12345}\n  broe: {name: 'Roe, Bob', id: 12346}\n"
+                                          "  alee: {name: 'Lee, Ann', id: 23456}\n")
+    result = CliRunner().invoke(cli, ["batch", str(flat), "--course", str(plan.course.root), "--jobs", "1",
+                                      "--out", str(tmp_path / "no-groups"), "--canvas", str(tmp_path / "canvas.yaml")])
+    assert result.exit_code == 0, result.output
+    assert ("Warning: 1 student(s) of the Canvas map have no submission in this export, e.g. Roe, Bob (12346): "
+            "canvas.csv has no row for them. In a group assignment Canvas files the group's work under one member: "
+            "pass --canvas-groups (the group set's export) so that every member gets the group's grade.\n") \
+        in result.output
     for source in (flat, zip_tree(flat, tmp_path / "g.zip")):
         book, lines = grade(plan, source, tmp_path / f"out{source.suffix}", rosters=rosters)
         assert book == {"12345": ["Doe, Jane", "", expected["red"]], "12346": ["Roe, Bob", "", expected["red"]],

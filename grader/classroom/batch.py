@@ -498,6 +498,7 @@ class Progress:
     interrupted: bool = False
     unknown_canvas: list[str] = field(default_factory=list)
     unknown_moodle: list[str] = field(default_factory=list)  # graded students the Moodle worksheet lacks
+    absent_canvas: list[str] = field(default_factory=list)  # Canvas map students with no submission in the export
     dropped: list[dict[str, Any]] = field(default_factory=list)  # entries of the export not graded, and why
     groups: list[str] = field(default_factory=list)  # rows that stand for a whole group
     summary: Summary | None = None  # the whole class (this run and earlier ones), once finished
@@ -638,6 +639,7 @@ def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, s
                             (note or (lambda text: print(text, file=sys.stderr)))(line)
                         layout_used = found.layout
                         _refuse_anonymous(found.layout, found.students, canvas)
+                        state.absent_canvas = _absent(found.layout, found.students, canvas)
                         state.dropped = [asdict(d) for d in found.dropped]
                         state.groups = list(found.groups)
                         selected = [s for s in found.students
@@ -678,6 +680,16 @@ def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, s
             out, meta, [run], manifest, students, canvas, moodle)
         state.wall = time.perf_counter() - started
         return state
+
+
+def _absent(layout: str, students: list[Submission], canvas: CanvasMap | None) -> list[str]:
+    """Students of the Canvas map (by Canvas ID) the export has no submission for: in a group assignment, the
+    members Canvas did not file the group's work under (--canvas-groups gives them rows)."""
+    if canvas is None or layout != "canvas":
+        return []
+    found = {s.student for s in students}
+    return sorted(f"{p.name} ({p.id})" for key, p in canvas.students.items()
+                  if p.id and p.id not in found and key not in found)
 
 
 def _refuse_anonymous(layout: str, students: list[Submission], canvas: CanvasMap | None) -> None:
