@@ -711,6 +711,12 @@ def test_moodle_team_folders_with_and_without_the_worksheet(plan: Plan, fast_cou
         "503": ["Chloé Martin", "chloe@example.edu", expected["default"]],
         "504": ["Li Wei", "li@example.edu", expected["default"]]}
     uploaded = moodle_upload((tmp_path / "out2" / "moodle.csv").read_text("utf-8"), 10.0)
+    result = CliRunner().invoke(cli, ["batch", str(canvas_export(tmp_path)), "--course", str(fast_course),
+                                      "--out", str(tmp_path / "out3"), "--moodle", str(tmp_path / "ws.csv")])
+    assert result.exit_code == 2
+    assert result.output.endswith(f"Error: --moodle {tmp_path / 'ws.csv'} is for a Moodle export, but "
+                                  f"{tmp_path / 'canvas-download'} was read as a Canvas export\n"
+                                  "Drop --moodle, or pass --layout moodle if the export is one.\n")
     assert uploaded == {p: round(float(expected[k]) / 50 * 10, 2) for p, k in
                         (("501", "alpha"), ("502", "alpha"), ("503", "default"), ("504", "default"))}
 

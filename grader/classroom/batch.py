@@ -638,6 +638,7 @@ def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, s
                         for line in (found.headline(), *found.notes):
                             (note or (lambda text: print(text, file=sys.stderr)))(line)
                         layout_used = found.layout
+                        _check_rosters(found.layout, found.where, rosters)
                         _refuse_anonymous(found.layout, found.students, canvas)
                         state.absent_canvas = _absent(found.layout, found.students, canvas)
                         state.dropped = [asdict(d) for d in found.dropped]
@@ -680,6 +681,20 @@ def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, s
             out, meta, [run], manifest, students, canvas, moodle)
         state.wall = time.perf_counter() - started
         return state
+
+
+def _check_rosters(layout: str, where: str, rosters: Rosters | None) -> None:
+    """A roster for another LMS would match nobody: said before grading."""
+    from grader.classroom.layouts import TITLE
+
+    if rosters is None:
+        return
+    for option, roster, layouts in (("--moodle", rosters.moodle, ("moodle",)),
+                                    ("--canvas-groups", rosters.canvas_groups, ("canvas",)),
+                                    ("--roster", rosters.classroom, ("classroom", "folders"))):
+        if roster is not None and layout not in layouts:
+            raise UsageError(f"{option} {roster.source} is for {TITLE[layouts[0]]}, but {where} was read as "
+                             f"{TITLE[layout]}", f"Drop {option}, or pass --layout {layouts[0]} if the export is one.")
 
 
 def _absent(layout: str, students: list[Submission], canvas: CanvasMap | None) -> list[str]:
