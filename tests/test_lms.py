@@ -236,6 +236,7 @@ def test_canvas_anonymous_grading_keeps_the_anonymous_ids(plan: Plan, tmp_path: 
                              "Canvas anonymous grading: 3 student(s) are known by their anonymous id (anon_<id>), "
                              "kept as it is."]
         assert "Canvas marked 1 submission(s) late: anon_Zz9aB." in lines
+        assert found(source, layout="canvas")[1].keys() == expected.keys()  # forced, the same three
     (tmp_path / "canvas.yaml").write_text(CANVAS_MAP)
     with pytest.raises(InputError) as info:
         grade(plan, flat, tmp_path / "out-canvas", canvas=load_canvas_map(tmp_path / "canvas.yaml"))
