@@ -365,6 +365,13 @@ def merge(outputs: tuple[Path, ...], out: Path, canvas_map: Path | None, moodle_
     click.echo(f"Merged {count} students from {len(outputs)} folders. Wrote {out / GRADEBOOK}, {out / SUMMARY}.")
     if unknown:
         click.echo(f"Warning: {len(unknown)} student(s) are not in the Canvas map, e.g. {unknown[0]}.", err=True)
+    import json
+    from types import SimpleNamespace
+
+    from grader.classroom.batch import RUN, export_problems
+
+    dropped, groups = export_problems(json.loads((out / RUN).read_text("utf-8"))["runs"])
+    _report_export(SimpleNamespace(dropped=dropped, groups=groups))  # what the shards' batches said, once
 
 
 @cli.command()

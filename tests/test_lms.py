@@ -334,6 +334,20 @@ def test_nothing_in_a_canvas_export_is_dropped_in_silence(fast_course: Path, tmp
     assert "(1 looks like a student's submission: grader batch exited 5)" in summary
 
 
+def test_shards_list_what_was_not_graded_once_and_merge_fails_the_same_way(fast_course: Path, tmp_path: Path) -> None:
+    flat = canvas_export(tmp_path)
+    (flat / "roebob_34567_kl_sweep.py").write_bytes(scenario("correct-numpy", "kl_sweep.py"))  # no attachment id
+    for k in (1, 2):
+        result = CliRunner().invoke(cli, ["batch", str(flat), "--course", str(fast_course), "--jobs", "1",
+                                          "--shard", f"{k}/2", "--out", str(tmp_path / f"s{k}")])
+        assert result.exit_code == 5, result.output
+    result = CliRunner().invoke(cli, ["merge", str(tmp_path / "s1"), str(tmp_path / "s2"), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 5, result.output
+    assert result.output.count(f"Not graded: {flat / 'roebob_34567_kl_sweep.py'}: ") == 1
+    summary = (tmp_path / "m" / "summary.html").read_text()
+    assert summary.count(f"<li><b>{flat / 'roebob_34567_kl_sweep.py'}</b>") == 1
+
+
 # -- Gradescope --------------------------------------------------------------------------------------
 
 METADATA = """\

@@ -817,6 +817,26 @@ def _read_shard(folder: Path) -> tuple[dict[str, Any], Manifest]:
     return meta, manifest
 
 
+def _once_per_export(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every shard reads the whole export, so each lists the same entries not graded and the same group rows:
+    they are kept on the first run of that source only (the summary and grader merge list them once)."""
+    seen = set()
+    out = []
+    for run in runs:
+        key = json.dumps([run.get("source"), run.get("dropped"), run.get("groups")], sort_keys=True)
+        if key in seen:
+            run = {**run, "dropped": [], "groups": []}
+        seen.add(key)
+        out.append(run)
+    return out
+
+
+def export_problems(runs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The entries not graded and the group rows of these runs (as ``Progress.dropped`` and ``.groups``)."""
+    return ([d for run in runs for d in run.get("dropped") or []],
+            [g for run in runs for g in run.get("groups") or []])
+
+
 def merge(outs: list[Path], dest: Path, canvas: CanvasMap | None = None,
           moodle: Path | None = None) -> tuple[int, list[str]]:
     """Combine the OUT folders of finished shards into ``dest``: one gradebook, one summary."""
@@ -859,7 +879,7 @@ def merge(outs: list[Path], dest: Path, canvas: CanvasMap | None = None,
             for student in students:
                 fh.write(json.dumps(manifests[owner[student]].row(student), ensure_ascii=False) + "\n")
         merged = Manifest(dest / MANIFEST).open()
-        runs = [run for meta in metas for run in meta.get("runs", [])]
+        runs = _once_per_export([run for meta in metas for run in meta.get("runs", [])])
         base = {k: v for k, v in metas[0].items() if k != "runs"}
         unknown, _, _ = write_class_outputs(dest, base, runs, merged, students, canvas, moodle)
     return len(students), unknown
