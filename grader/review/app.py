@@ -43,8 +43,8 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 class Applier:
     """One thread that applies decisions to the batch's outputs, as often as they arrive (coalesced)."""
 
-    def __init__(self, out: Path, course: Course, canvas: CanvasMap | None) -> None:
-        self.out, self.course, self.canvas = out, course, canvas
+    def __init__(self, out: Path, course: Course, canvas: CanvasMap | None, moodle: Path | None = None) -> None:
+        self.out, self.course, self.canvas, self.moodle = out, course, canvas, moodle
         self.wanted = 0  # decisions saved
         self.done = 0  # decisions whose application has finished
         self.last: Applied | None = None
@@ -69,7 +69,7 @@ class Applier:
                     self._cond.wait()
                 target = self.wanted
             try:
-                self.last = apply(self.out, self.course, self.canvas, wait=True)
+                self.last = apply(self.out, self.course, self.canvas, self.moodle, wait=True)
                 self.error = None
             except Exception:  # shown on the page; the decisions are safe in the store whatever happens here
                 self.error = traceback.format_exc(limit=3)
@@ -93,11 +93,12 @@ class Review:
 
     @classmethod
     def open(cls, out: Path, course: Course, *, token: str | None = None, canvas: CanvasMap | None = None,
-             apply_decisions: bool = True, loopback_only: bool = True, reviewer: str = "") -> Review:
+             moodle: Path | None = None, apply_decisions: bool = True, loopback_only: bool = True,
+             reviewer: str = "") -> Review:
         questions = collect(out, course)
         groups = {key: group_answers(qa.question, qa.answers) for key, qa in questions.items()}
         store.connect(out).close()  # create the store (and its WAL) before the first request
-        applier = Applier(out, course, canvas) if apply_decisions else None
+        applier = Applier(out, course, canvas, moodle) if apply_decisions else None
         return cls(out, course, token or secrets.token_urlsafe(32), questions, groups, applier, loopback_only, reviewer)
 
     def decisions(self) -> store.Decisions:

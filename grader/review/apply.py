@@ -1,4 +1,5 @@
-"""Decisions into a batch's outputs: results/*.json, the reports, the manifest, gradebook.csv, canvas.csv, summary.
+"""Decisions into a batch's outputs: results/*.json, the reports, the manifest, gradebook.csv, canvas.csv, moodle.csv
+(given the map or worksheet the batch used), summary.
 
 Idempotent: every record is recomputed from the store (a text question with a decision gets its rubric
 score, one without is pending again), and only records that changed are written, atomically. So it can run
@@ -145,7 +146,8 @@ def _write_views(out: Path, result: GradeResult, text: bytes) -> None:
             write_atomic(out / fmt / f"{student}.{suffix}", render(result, fmt), durable=False)
 
 
-def apply(out: Path, course: Course, canvas: CanvasMap | None = None, *, wait: bool = False) -> Applied:
+def apply(out: Path, course: Course, canvas: CanvasMap | None = None, moodle: Path | None = None, *,
+          wait: bool = False) -> Applied:
     """Apply every decision of OUT's store to OUT's records and class files; see the module docstring."""
     questions = {f"{quiz.id}/{q.id}": q for quiz, q in text_questions(course)}
     conn = store.connect(out)
@@ -183,5 +185,5 @@ def apply(out: Path, course: Course, canvas: CanvasMap | None = None, *, wait: b
         finally:
             manifest.close()
         if applied.changed or not (out / "gradebook.csv").exists():
-            write_class_outputs(out, meta, runs, manifest, students, canvas)
+            write_class_outputs(out, meta, runs, manifest, students, canvas, moodle)
     return applied

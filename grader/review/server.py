@@ -20,7 +20,8 @@ HOST_WARNING = ("Warning: serving on {host}, not only this machine: anyone who c
 
 
 def serve(out: Path, course: Course, *, host: str = "127.0.0.1", port: int = 0, canvas: CanvasMap | None = None,
-          reviewer: str = "", say: Callable[[str], None] = print, token: str | None = None) -> None:
+          moodle: Path | None = None, reviewer: str = "", say: Callable[[str], None] = print,
+          token: str | None = None) -> None:
     """Serve until Ctrl-C; prints the address (with its token) once the socket is listening."""
     from werkzeug.serving import WSGIRequestHandler, make_server
 
@@ -30,7 +31,8 @@ def serve(out: Path, course: Course, *, host: str = "127.0.0.1", port: int = 0, 
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             pass
 
-    review = Review.open(out, course, token=token, canvas=canvas, loopback_only=host in LOOPBACK, reviewer=reviewer)
+    review = Review.open(out, course, token=token, canvas=canvas, moodle=moodle, loopback_only=host in LOOPBACK,
+                         reviewer=reviewer)
     if review.applier is not None:
         review.applier.request()  # a server killed while applying left outputs behind its store: catch up first
     server = make_server(host, port, create_app(review), threaded=True, request_handler=Quiet)
