@@ -211,3 +211,14 @@ def test_the_course_notebook_has_a_tagged_cell_for_each_written_question(tmp_pat
     assert quiz.questions[0].message == (f"awaiting review: 7 words read from course.ipynb, cell {tagged[0][0]}; "
                                          "graded by the instructor")
     assert quiz.questions[1].message.endswith(": no answer yet")  # the empty tagged cell is no answer
+
+
+def test_a_colon_in_a_one_line_written_answer_gets_a_hint(tmp_path):
+    folder = student_folder(tmp_path, {})
+    text = (folder / "quiz.yaml").read_text().replace("\n  why_rare: |\n", "\n  why_rare: the reason: surprise\n")
+    (folder / "quiz.yaml").write_text(text)
+    [quiz], _ = grade_quizzes(load_course(COURSE).quizzes, folder, student="ann")
+    assert quiz.questions[0].message == (
+        "not graded: quiz.yaml:24:23: invalid YAML: mapping values are not allowed in this context; a colon and a "
+        "space inside an answer start a new key: put the answer in quotes or, for an answer in words, write it as a "
+        "block (the question id, ': |', then the lines indented below it); fix the file and check again")

@@ -209,7 +209,11 @@ def read_sheet(folder: Path) -> Sheet:
         what = exc.problem or "invalid YAML"
         if exc.context:
             what = f"{exc.context}, {what}"
-        return Sheet(True, f"{SHEET_FILE}:{where}: invalid YAML: {what}; fix the file and check again")
+        hint = ""
+        if "mapping values are not allowed" in what:  # "because: ..." inside an answer written on one line
+            hint = ("; a colon and a space inside an answer start a new key: put the answer in quotes or, for an "
+                    "answer in words, write it as a block (the question id, ': |', then the lines indented below it)")
+        return Sheet(True, f"{SHEET_FILE}:{where}: invalid YAML: {what}{hint}; fix the file and check again")
     except (yaml.YAMLError, RecursionError, ValueError) as exc:
         return Sheet(True, f"{SHEET_FILE}:1: invalid YAML: {type(exc).__name__}")
     if root is None:
