@@ -372,3 +372,27 @@ def test_the_page_marks_a_variants_differing_words(client):
     html = c.get("/q/words/why_rare").data.decode()
     assert ('<pre class="answer variant">A rare event is a surprise, so it carries more <del>information.</del> '
             '<mark>informaton!</mark></pre><p class="who">cat</p>') in html
+
+
+def test_canvas_csv_gets_the_reviewed_points_when_given_the_batchs_map(tmp_path: Path):
+    (tmp_path / "canvas.yaml").write_text(
+        "assignments:\n  words: {title: Explanations, id: 11}\n  total: {title: Lab, id: 12}\n"
+        "students:\n  ann: {name: Ann, id: 1}\n  ben: {name: Ben, id: 2}\n  cat: {name: Cat, id: 3}\n"
+        "  dan: {name: Dan, id: 4}\n  eve: {name: Eve, id: 5}\n")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["batch", str(make_class(tmp_path / "class")), "--course", str(COURSE), "--out",
+                                      str(out), "--jobs", "1", "--canvas", str(tmp_path / "canvas.yaml")])
+    assert result.exit_code == 0, result.output
+    h = record(out, "ann").quizzes[0].questions[1].written["hash"]  # ann and ben: "One yes/no question."
+    conn = store.connect(out)
+    store.save(conn, [store.Decision(WHY_BITS, h, ("question",), reviewer="ta")])
+    conn.close()
+    result = CliRunner().invoke(cli, ["review", str(out), "--course", str(COURSE), "--apply", "--canvas",
+                                      str(tmp_path / "canvas.yaml")])
+    assert result.exit_code == 0, result.output
+    with (out / "canvas.csv").open(newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert [r[0:2] + r[5:] for r in rows] == [
+        ["Student", "ID", "Explanations (11)", "Lab (12)"], ["    Points Possible", "", "4", "8"],
+        ["Ann", "1", "2", "6"], ["Ben", "2", "2", "6"], ["Cat", "3", "0", "4"], ["Dan", "4", "0", "4"],
+        ["Eve", "5", "0", "4"]]
