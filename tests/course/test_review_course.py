@@ -63,6 +63,9 @@ def test_the_rounds_scenarios_with_written_answers_are_reviewed_from_start_to_fi
             session = browser.open(url)
             go(browser, session, base + "/q/information_theory/explain_most_uncertain")
             groups = run(browser, session, GROUPS)
+            assert [g["badges"] for g in groups] == [
+                ["2 near-identical variants",
+                 "identical long answer shared by several students: a possible integrity concern"], [], []]
             assert [(g["count"], g["ticked"], g["suggested"]) for g in groups] == [
                 ("3 students", [True, True, True, False],
                  ["suggested by “equally likely”, “no guess”", "suggested by “almost always”, “easy to guess”",

@@ -396,3 +396,19 @@ def test_canvas_csv_gets_the_reviewed_points_when_given_the_batchs_map(tmp_path:
         ["Student", "ID", "Explanations (11)", "Lab (12)"], ["    Points Possible", "", "4", "8"],
         ["Ann", "1", "2", "6"], ["Ben", "2", "2", "6"], ["Cat", "3", "0", "4"], ["Dan", "4", "0", "4"],
         ["Eve", "5", "0", "4"]]
+
+
+def test_a_decision_for_one_student_of_a_group_leaves_the_others_awaiting_review(client):
+    review, c = client
+    c.get("/?token=secret-token")
+    group = review.groups[WHY_RARE][0]  # ann, ben, cat
+    reply = c.post("/q/words/why_rare/decide", data={"group": group.id, "items": ["surprise", "formula"],
+                                                     "scope": "student:cat", "comment": "good", "token": "secret-token"},
+                   headers={"Accept": "application/json"})
+    assert (reply.json["status"], reply.json["reviewed"]) == ("1 of 3 reviewed", 1)
+    [saved] = store.load(store.connect(review.out))
+    assert (saved.student, saved.items, saved.answer_hash) == ("cat", ("surprise", "formula"), group.variants[1].hash)
+    applied = apply(review.out, load_course(COURSE))
+    assert (applied.reviewed, applied.changed) == (1, ["cat"])
+    assert record(review.out, "cat").quizzes[0].questions[0].score == 2
+    assert record(review.out, "ann").quizzes[0].questions[0].status is Status.PENDING

@@ -88,7 +88,8 @@ GROUPS = """[...document.querySelectorAll('section.group')].map(g => ({
   count: g.querySelector('.count').textContent, status: g.querySelector('.status').textContent.trim(),
   done: g.classList.contains('done'), answer: g.querySelector('pre.answer').textContent,
   ticked: [...g.querySelectorAll('ul.rubric input')].map(b => b.checked),
-  suggested: [...g.querySelectorAll('.suggested')].map(s => s.textContent)}))"""
+  suggested: [...g.querySelectorAll('.suggested')].map(s => s.textContent),
+  badges: [...g.querySelectorAll('.badge')].map(b => b.textContent)}))"""
 
 
 def gradebook(out: Path) -> list[list[str]]:
@@ -130,7 +131,9 @@ def test_a_groups_rubric_is_ticked_saved_shown_in_the_gradebook_and_after_a_relo
             True, "reviewed by ta-one · 2 of 2 points", [True, True, False])
         assert run(browser, session, "document.getElementById('progress-text').textContent") == \
             "reviewed 3 of 5 answers"
-        go(browser, session, server["base"] + "/q/words/why_rare?show=todo")  # the 'not reviewed yet' filter
+        press(browser, session, "f")  # the 'not reviewed yet' filter, by its key
+        browser.wait_for("Page.loadEventFired")
+        assert run(browser, session, "location.search") == "?show=todo"
         assert [g["count"] for g in run(browser, session, GROUPS)] == ["1 student", "1 student"]
         assert browser.problems() == []
 
