@@ -222,3 +222,15 @@ def test_a_colon_in_a_one_line_written_answer_gets_a_hint(tmp_path):
         "not graded: quiz.yaml:24:23: invalid YAML: mapping values are not allowed in this context; a colon and a "
         "space inside an answer start a new key: put the answer in quotes or, for an answer in words, write it as a "
         "block (the question id, ': |', then the lines indented below it); fix the file and check again")
+
+
+def test_github_annotations_and_step_summary_do_not_call_pending_answers_failures(tmp_path):
+    from grader.reports.formats.github import pick_annotations, step_summary
+
+    text, _ = graded_record(tmp_path)
+    record = GradeResult.from_dict(json.loads(text))
+    annotations, left = pick_annotations(record)
+    assert [a.title for a in annotations] == ["total_surprise(): 2 of 2 checks failed"] and left == 0
+    summary = step_summary(record)
+    assert "why_rare" not in summary and "why_bits" not in summary
+    assert "4 points awaiting review" in summary

@@ -104,12 +104,12 @@ def pick_annotations(result: GradeResult, submission: Path | None = None, worksp
     order = 0
     for (suite_id, function), group in groups.items():
         order += 1
-        bad = [i for i in group if i.status != Status.PASSED]
+        bad = [i for i in group if i.status not in (Status.PASSED, Status.PENDING)]  # pending: not lost, not failed
         if not bad:
             continue
         errors = [i for i in bad if i.status == Status.ERROR]
         first = (errors or bad)[0]
-        lost = sum(i.max_score - i.score for i in group)
+        lost = sum(i.max_score - i.score for i in group if i.status != Status.PENDING)
         if function == "properties":
             what, noun = f"{suite_id}: properties on random inputs", "properties"
         elif function:
@@ -181,7 +181,7 @@ def _summary_renderer() -> Callable[[GradeResult, int | None], str]:
 
     def render(result: GradeResult, shown: int | None) -> str:
         failures = [(title, file, item) for _, title, file, its in suites(result)
-                    for item in _collapsed(its) if item.status != Status.PASSED]
+                    for item in _collapsed(its) if item.status not in (Status.PASSED, Status.PENDING)]
         rows = []
         for _sid, title, file, its in suites(result):
             rows.append({"title": title, "file": file, "score": sum(i.score for i in its),
