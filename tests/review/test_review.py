@@ -412,3 +412,17 @@ def test_a_decision_for_one_student_of_a_group_leaves_the_others_awaiting_review
     assert (applied.reviewed, applied.changed) == (1, ["cat"])
     assert record(review.out, "cat").quizzes[0].questions[0].score == 2
     assert record(review.out, "ann").quizzes[0].questions[0].status is Status.PENDING
+
+
+def test_clearing_a_decision_puts_the_answers_back_to_awaiting_review(client):
+    review, c = client
+    c.get("/?token=secret-token")
+    group = review.groups[WHY_RARE][0]
+    form = {"group": group.id, "items": "surprise", "token": "secret-token"}
+    assert c.post("/q/words/why_rare/decide", data=form).status_code == 303  # without script: back to the page
+    assert len(store.load(store.connect(review.out))) == 2  # one row per variant of the group
+    reply = c.post("/q/words/why_rare/decide", data={**form, "action": "clear"}, headers={"Accept": "application/json"})
+    assert (reply.json["status"], reply.json["progress"]["reviewed"]) == ("not reviewed yet", 0)
+    assert store.load(store.connect(review.out)) == []
+    history = store.connect(review.out).execute("SELECT count(*) FROM history").fetchone()
+    assert history == (2,)  # what was decided is still on record
