@@ -102,11 +102,7 @@ class Review:
         return cls(out, course, token or secrets.token_urlsafe(32), questions, groups, applier, loopback_only, reviewer)
 
     def decisions(self) -> store.Decisions:
-        conn = store.connect(self.out)
-        try:
-            return store.Decisions(store.load(conn))
-        finally:
-            conn.close()
+        return store.read(self.out)
 
 
 def group_state(review: Review, key: str, group: Group, decisions: store.Decisions) -> dict[str, Any]:
@@ -260,9 +256,9 @@ def create_app(review: Review) -> Any:
                     store.forget(conn, key, h, s)
             else:
                 store.save(conn, [store.Decision(key, h, items, comment.strip(), reviewer, s) for h, s in targets])
-            decisions = store.Decisions(store.load(conn))
         finally:
             conn.close()
+        decisions = store.read(review.out)
         if review.applier is not None:
             review.applier.request()
         state = group_state(review, key, group, decisions)

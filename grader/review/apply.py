@@ -75,7 +75,7 @@ def reviewed_message(question: Question, d: store.Decision, score: float) -> str
 
 
 def apply_question(qq: QuestionResult, key: str, question: Question, student: str, decisions: store.Decisions,
-                   applied: Applied) -> None:
+                   applied: Applied, seen: list[tuple[str, str, str]]) -> None:
     """One text question of one record: its decision's score, or pending again."""
     written = qq.written or {}
     d = decisions.find(key, student, str(written.get("hash")))
@@ -89,6 +89,7 @@ def apply_question(qq: QuestionResult, key: str, question: Question, student: st
         written["review"] = None
     else:
         applied.reviewed += 1
+        seen.append((key, student, str(written.get("hash"))))
         score = rubric_score(question, d.items)
         qq.status = Status.PASSED if score >= question.points else Status.FAILED
         qq.score, qq.pending = score, 0.0
@@ -100,14 +101,14 @@ def apply_question(qq: QuestionResult, key: str, question: Question, student: st
 
 
 def apply_record(result: GradeResult, questions: dict[str, Question], decisions: store.Decisions,
-                 applied: Applied) -> None:
+                 applied: Applied, seen: list[tuple[str, str, str]]) -> None:
     """Every text question of a record, then its totals (graded and pending apart) and verdict."""
     student = result.student or ""
     for quiz in result.quizzes:
         for qq in quiz.questions:
             question = questions.get(f"{quiz.id}/{qq.id}")
             if question is not None and qq.written is not None:
-                apply_question(qq, f"{quiz.id}/{qq.id}", question, student, decisions, applied)
+                apply_question(qq, f"{quiz.id}/{qq.id}", question, student, decisions, applied, seen)
         quiz.score = round(sum(q.score for q in quiz.questions), 6)
         quiz.pending = round(sum(q.pending for q in quiz.questions), 6)
     result.score = round(sum(e.score for e in result.exercises) + sum(q.score for q in result.quizzes), 6)
@@ -150,12 +151,9 @@ def apply(out: Path, course: Course, canvas: CanvasMap | None = None, moodle: Pa
           wait: bool = False) -> Applied:
     """Apply every decision of OUT's store to OUT's records and class files; see the module docstring."""
     questions = {f"{quiz.id}/{q.id}": q for quiz, q in text_questions(course)}
-    conn = store.connect(out)
-    try:
-        decisions = store.Decisions(store.load(conn))
-    finally:
-        conn.close()
+    decisions = store.read(out)
     applied = Applied()
+    seen: list[tuple[str, str, str]] = []  # (question, student, hash) a decision now holds for
     with locked(out, wait):
         meta, runs = _run_meta(out)
         manifest = Manifest(out / MANIFEST).open()
@@ -167,7 +165,7 @@ def apply(out: Path, course: Course, canvas: CanvasMap | None = None, moodle: Pa
                 except (OSError, ValueError, TypeError, KeyError):
                     continue  # a damaged record is regraded by the next grader batch; nothing to apply to
                 applied.records += 1
-                apply_record(result, questions, decisions, applied)
+                apply_record(result, questions, decisions, applied, seen)
                 text = (result.to_json(indent=None) + "\n").encode("utf-8")
                 student = result.student or ""
                 if text == before or student not in manifest.index:
@@ -186,4 +184,9 @@ def apply(out: Path, course: Course, canvas: CanvasMap | None = None, moodle: Pa
             manifest.close()
         if applied.changed or not (out / "gradebook.csv").exists():
             write_class_outputs(out, meta, runs, manifest, students, canvas, moodle)
+        conn = store.connect(out)
+        try:
+            store.remember(conn, [row for row in seen if decisions.previous.get(row[:2]) != row[2]])
+        finally:
+            conn.close()
     return applied

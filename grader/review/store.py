@@ -35,6 +35,12 @@ CREATE TABLE IF NOT EXISTS decisions (
     decided_at  TEXT NOT NULL,
     PRIMARY KEY (question, answer_hash, student)
 );
+CREATE TABLE IF NOT EXISTS applied (        -- the answer each student's decision was last applied to
+    question    TEXT NOT NULL,
+    student     TEXT NOT NULL,
+    answer_hash TEXT NOT NULL,
+    PRIMARY KEY (question, student)
+);
 CREATE TABLE IF NOT EXISTS history (        -- every decision ever saved, for a reviewer's "who changed this"
     id          INTEGER PRIMARY KEY,
     question    TEXT NOT NULL,
@@ -115,12 +121,27 @@ def load(conn: sqlite3.Connection) -> list[Decision]:
     return [Decision(q, h, tuple(json.loads(items)), c, r, s, at) for q, h, items, c, r, s, at in rows]
 
 
-class Decisions:
-    """All decisions, looked up as the page and ``apply`` need them: a student's own first, then the hash's."""
+def remember(conn: sqlite3.Connection, rows: list[tuple[str, str, str]]) -> None:
+    """(question, student, answer hash) of the answers a decision was just applied to, in one transaction."""
+    if not rows:
+        return
+    with transaction(conn):
+        conn.executemany("INSERT INTO applied (question, student, answer_hash) VALUES (?, ?, ?) ON CONFLICT "
+                         "(question, student) DO UPDATE SET answer_hash=excluded.answer_hash", rows)
 
-    def __init__(self, decisions: list[Decision]) -> None:
+
+def applied(conn: sqlite3.Connection) -> dict[tuple[str, str], str]:
+    return {(q, s): h for q, s, h in conn.execute("SELECT question, student, answer_hash FROM applied")}
+
+
+class Decisions:
+    """All decisions, looked up as the page and ``apply`` need them: a student's own first, then the hash's.
+    ``previous``: the answer each student's decision was last applied to, to tell a changed answer."""
+
+    def __init__(self, decisions: list[Decision], previous: dict[tuple[str, str], str] | None = None) -> None:
         self.by_hash = {(d.question, d.answer_hash): d for d in decisions if not d.student}
         self.by_student = {(d.question, d.student): d for d in decisions if d.student}
+        self.previous = previous or {}
 
     def find(self, question: str, student: str, answer_hash: str) -> Decision | None:
         own = self.by_student.get((question, student))
@@ -129,6 +150,18 @@ class Decisions:
         return self.by_hash.get((question, answer_hash))
 
     def stale(self, question: str, student: str, answer_hash: str) -> bool:
-        """This student's own decision was about an earlier answer (the answer changed since)."""
+        """A decision was about an earlier answer of this student's (the answer changed since), and none holds now."""
+        if self.find(question, student, answer_hash) is not None:
+            return False
         own = self.by_student.get((question, student))
-        return own is not None and own.answer_hash != answer_hash
+        before = self.previous.get((question, student))
+        return (own is not None and own.answer_hash != answer_hash) or (before is not None and before != answer_hash)
+
+
+def read(out: Path) -> Decisions:
+    """Every decision of OUT's store, with the answers they were last applied to."""
+    conn = connect(out)
+    try:
+        return Decisions(load(conn), applied(conn))
+    finally:
+        conn.close()

@@ -197,11 +197,17 @@ def test_a_rerun_keeps_decisions_of_unchanged_answers_and_reopens_changed_ones(g
     answers["ann"] = (ANSWERS["ann"][0], "A fair coin flip.")  # ann changed only her other answer
     output = batch(make_class(tmp_path / "class", answers), graded)
     assert output.splitlines()[1] == "Graded 2 of 5 submissions in " + output.splitlines()[1].split(" in ", 1)[1]
-    assert output.splitlines()[-2] == (f"Reviews: 2 written answers keep their decisions; 7 are awaiting review "
-                                       f"(grader review {graded}).")
+    assert output.splitlines()[-2] == (f"Reviews: 2 written answers keep their decisions; 7 are awaiting review; "
+                                       f"1 changed since their review (grader review {graded}).")
     ann, dan = record(graded, "ann").quizzes[0].questions[0], record(graded, "dan").quizzes[0].questions[0]
     assert (ann.status, ann.score) == (Status.FAILED, 1)
     assert dan.status is Status.PENDING and dan.written["review"] is None
+    assert dan.message.endswith("; graded by the instructor; the answer changed since its review")
+    review = Review.open(graded, load_course(COURSE), token="t", apply_decisions=False)
+    c = create_app(review).test_client()
+    c.get("/?token=t")
+    assert '<p class="stale">Changed since their review, so awaiting review again: dan</p>' in \
+        c.get("/q/words/why_rare").data.decode()
     assert [r[:6] for r in gradebook(graded)[1:]] == [
         ["ann", "", "", "4", "1", "5"], ["ben", "", "", "4", "1", "5"], ["cat", "", "", "4", "0", "4"],
         ["dan", "", "", "4", "0", "4"], ["eve", "", "", "4", "0", "4"]]
