@@ -141,6 +141,60 @@ def progress(review: Review, key: str, decisions: store.Decisions) -> dict[str, 
                                for g in review.groups[key])}
 
 
+@dataclass(frozen=True)
+class Posted:
+    """A decision as the page posted it, checked: its group, the items, the words, and whom it covers."""
+
+    group: Group
+    items: tuple[str, ...]
+    comment: str
+    reviewer: str
+    targets: list[tuple[str, str]]  # (answer hash, student or '' for every answer with that hash)
+    clear: bool
+
+
+def read_posted(review: Review, key: str, form: Any) -> Posted:
+    """Refuse anything the page could not have sent: another group, an item outside the rubric, oversized text,
+    a student outside the group."""
+    from flask import abort
+
+    group = next((g for g in review.groups[key] if g.id == form.get("group")), None)
+    if group is None:
+        abort(400, "no such group on this page; reload it")
+    rubric = {it.id for it in review.questions[key].question.rubric}
+    items = tuple(dict.fromkeys(form.getlist("items")))
+    if len(items) > MAX_ITEMS or not set(items) <= rubric:
+        abort(400, "an item that is not in this question's rubric")
+    comment = form.get("comment", "")[: MAX_COMMENT + 1]
+    reviewer = form.get("reviewer", "")[: MAX_REVIEWER + 1].strip()
+    if len(comment) > MAX_COMMENT or len(reviewer) > MAX_REVIEWER:
+        abort(413, f"a comment holds at most {MAX_COMMENT} characters, a reviewer's name {MAX_REVIEWER}")
+    scope = form.get("scope", "group")
+    if scope == "group":
+        targets = [(v.hash, "") for v in group.variants]
+    elif scope.startswith("student:") and scope[8:] in group.students:
+        student = scope[8:]
+        targets = [next((v.hash, student) for v in group.variants if student in v.students)]
+    else:
+        abort(400, "apply to the group, or to one student of it")
+    return Posted(group, items, comment.strip(), reviewer, targets, form.get("action") == "clear")
+
+
+def record(review: Review, key: str, posted: Posted) -> None:
+    """One reviewer action, one transaction; then the outputs catch up in the background."""
+    conn = store.connect(review.out)
+    try:
+        if posted.clear:
+            store.forget(conn, key, posted.targets)
+        else:
+            store.save(conn, [store.Decision(key, h, posted.items, posted.comment, posted.reviewer, s)
+                              for h, s in posted.targets])
+    finally:
+        conn.close()
+    if review.applier is not None:
+        review.applier.request()
+
+
 def create_app(review: Review) -> Any:
     """The Flask application; see the module docstring for what it refuses."""
     from flask import Flask, Response, abort, jsonify, redirect, request
@@ -229,45 +283,16 @@ def create_app(review: Review) -> Any:
     @app.post("/q/<quiz>/<question>/decide")
     def decide(quiz: str, question: str) -> Any:
         key = find(quiz, question)
-        form = request.form
-        group = next((g for g in review.groups[key] if g.id == form.get("group")), None)
-        if group is None:
-            abort(400, "no such group on this page; reload it")
-        rubric = {it.id for it in review.questions[key].question.rubric}
-        items = tuple(dict.fromkeys(form.getlist("items")))
-        if len(items) > MAX_ITEMS or not set(items) <= rubric:
-            abort(400, "an item that is not in this question's rubric")
-        comment = form.get("comment", "")[: MAX_COMMENT + 1]
-        reviewer = form.get("reviewer", "")[: MAX_REVIEWER + 1].strip()
-        if len(comment) > MAX_COMMENT or len(reviewer) > MAX_REVIEWER:
-            abort(413, f"a comment holds at most {MAX_COMMENT} characters, a reviewer's name {MAX_REVIEWER}")
-        scope = form.get("scope", "group")
-        if scope == "group":
-            targets = [(v.hash, "") for v in group.variants]
-        elif scope.startswith("student:") and scope[8:] in group.students:
-            student = scope[8:]
-            targets = [next((v.hash, student) for v in group.variants if student in v.students)]
-        else:
-            abort(400, "apply to the group, or to one student of it")
-        conn = store.connect(review.out)
-        try:
-            if form.get("action") == "clear":
-                for h, s in targets:
-                    store.forget(conn, key, h, s)
-            else:
-                store.save(conn, [store.Decision(key, h, items, comment.strip(), reviewer, s) for h, s in targets])
-        finally:
-            conn.close()
+        posted = read_posted(review, key, request.form)
+        record(review, key, posted)
         decisions = store.read(review.out)
-        if review.applier is not None:
-            review.applier.request()
-        state = group_state(review, key, group, decisions)
+        state = group_state(review, key, posted.group, decisions)
         if request.accept_mimetypes.best == "application/json":
-            return jsonify({"ok": True, "group": group.id, "status": state["status"], "reviewed": state["reviewed"],
-                            "size": group.size,
-                            "done": state["done"], "score": state["score"], "progress": progress(review, key, decisions)})
-        show = "?show=todo" if form.get("show") == "todo" else ""
-        return redirect(f"/q/{quiz}/{question}{show}#g-{group.id}", code=303)
+            return jsonify({"ok": True, "group": posted.group.id, "status": state["status"],
+                            "reviewed": state["reviewed"], "size": posted.group.size, "done": state["done"],
+                            "score": state["score"], "progress": progress(review, key, decisions)})
+        show = "?show=todo" if request.form.get("show") == "todo" else ""
+        return redirect(f"/q/{quiz}/{question}{show}#g-{posted.group.id}", code=303)
 
     @app.get("/api/progress")
     def api_progress() -> Any:

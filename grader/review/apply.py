@@ -138,13 +138,15 @@ def _run_meta(out: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 def _write_views(out: Path, result: GradeResult, text: bytes) -> None:
+    """The views first and the record last: a record that shows a decision implies views that show it too, so a
+    process killed in between leaves a record that the next apply finds unchanged only once it is all done."""
     student = result.student or ""
-    write_atomic(out / RESULTS / f"{student}.json", text, durable=False)
     if (out / REPORTS / f"{student}.html").is_file():
         write_atomic(out / REPORTS / f"{student}.html", render(result, "html"), durable=False)
     for fmt, suffix in EXTRA_SUFFIX.items():
         if (out / fmt / f"{student}.{suffix}").is_file():
             write_atomic(out / fmt / f"{student}.{suffix}", render(result, fmt), durable=False)
+    write_atomic(out / RESULTS / f"{student}.json", text, durable=False)
 
 
 def apply(out: Path, course: Course, canvas: CanvasMap | None = None, moodle: Path | None = None, *,
@@ -168,9 +170,13 @@ def apply(out: Path, course: Course, canvas: CanvasMap | None = None, moodle: Pa
                 apply_record(result, questions, decisions, applied, seen)
                 text = (result.to_json(indent=None) + "\n").encode("utf-8")
                 student = result.student or ""
-                if text == before or student not in manifest.index:
+                if student not in manifest.index:
                     continue
-                _write_views(out, result, text)
+                if text != before:
+                    _write_views(out, result, text)
+                elif manifest.index[student].result_sha == _sha(text):
+                    continue  # applied already, manifest included
+                # (a record written by an apply that was killed before its manifest row is finished here)
                 old = manifest.row(student)
                 row = make_row(result, meta)
                 row.update(submission_hash=old["submission_hash"], spec_hash=old["spec_hash"], result_sha=_sha(text),
@@ -182,8 +188,8 @@ def apply(out: Path, course: Course, canvas: CanvasMap | None = None, moodle: Pa
                 manifest.rewrite(students)
         finally:
             manifest.close()
-        if applied.changed or not (out / "gradebook.csv").exists():
-            write_class_outputs(out, meta, runs, manifest, students, canvas, moodle)
+        # always: an apply killed after the records but before these left them behind the records
+        write_class_outputs(out, meta, runs, manifest, students, canvas, moodle)
         conn = store.connect(out)
         try:
             store.remember(conn, [row for row in seen if decisions.previous.get(row[:2]) != row[2]])

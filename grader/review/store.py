@@ -108,11 +108,11 @@ def save(conn: sqlite3.Connection, decisions: list[Decision]) -> None:
                          "VALUES (?, ?, ?, ?, ?, ?, ?)", row)
 
 
-def forget(conn: sqlite3.Connection, question: str, answer_hash: str, student: str = "") -> None:
-    """Undo a decision: the answer is awaiting review again."""
+def forget(conn: sqlite3.Connection, question: str, targets: list[tuple[str, str]]) -> None:
+    """Undo one reviewer action's decisions, (answer hash, student) each, in one transaction: awaiting review again."""
     with transaction(conn):
-        conn.execute("DELETE FROM decisions WHERE question=? AND answer_hash=? AND student=?",
-                     (question, answer_hash, student))
+        conn.executemany("DELETE FROM decisions WHERE question=? AND answer_hash=? AND student=?",
+                         [(question, h, s) for h, s in targets])
 
 
 def load(conn: sqlite3.Connection) -> list[Decision]:
