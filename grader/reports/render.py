@@ -12,6 +12,7 @@ import importlib.util
 import os
 import re
 import sys
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,7 +42,7 @@ _ANSI = {k: _Ansi(v) for k, v in {"green": "\033[32m", "red": "\033[31m", "yello
 _MARKS = {"passed": ("green", "✓"), "failed": ("red", "✗"), "error": ("yellow", "!")}
 
 
-def marks(colors: dict[str, str]) -> dict[str, str]:
+def marks(colors: Mapping[str, str]) -> dict[str, str]:
     """Each status's mark wrapped in its colour (``colors`` empty strings: the bare marks)."""
     return {status: _Ansi(colors[colour] + mark + colors["reset"]) for status, (colour, mark) in _MARKS.items()}
 # C0 controls but newline and tab, DEL, and C1 controls (\x9b opens a terminal escape on its own).
