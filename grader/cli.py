@@ -150,15 +150,17 @@ def build(course_dir: Path | None, out: Path, force: bool, student: str | None, 
 
 
 def next_steps(out: Path) -> str:
-    """The student's next two commands: install the grader (the copy `grader init-ci` vendors), then check."""
+    """What a student runs in the folder as it stands: the install line only when the folder holds the copy of the
+    grader it installs (`grader init-ci` vendors it); otherwise that step is the instructor's, and said as such."""
     from grader.handoff.workflow import VENDOR_DIR
 
-    lines = [f"A student then runs, in {out}:", f"  python3 -m pip install ./{VENDOR_DIR.as_posix()}",
-             "  grader check ."]
-    if not (out / VENDOR_DIR).is_dir():
-        lines.append(f"(./{VENDOR_DIR.as_posix()} is the grader alone, without the course: write it with "
-                     f"grader init-ci {out})")
-    return "\n".join(lines)
+    vendored = f"./{VENDOR_DIR.as_posix()}"
+    if (out / VENDOR_DIR).is_dir():
+        return "\n".join([f"A student then runs, in {out}:", f"  python3 -m pip install {vendored}", "  grader check ."])
+    return "\n".join([f"A student with the grader installed then runs, in {out}:", "  grader check .",
+                      f"The folder holds no copy of the grader to install: grader init-ci {out} adds one "
+                      f"({vendored}, the grader without the course),",
+                      f"which a student installs with: python3 -m pip install {vendored}"])
 
 
 @cli.command()

@@ -74,7 +74,8 @@ def build_sheet(quizzes: tuple[Quiz, ...], course_title: str, student: str) -> s
         raise ValueError(f"student id {student!r} must be printable text")
     head = [
         f"# Answer sheet · {course_title}",
-        f"# This sheet is for student {student}. Some numbers below were drawn for you: another",
+        # the id stands alone: a folder called "student" read "This sheet is for student student"
+        f"# Student id: {student}. Some numbers below were drawn for this id: another",
         "# student's sheet asks about different values, so answer the questions on your own sheet.",
         "#",
         f"# Write each answer after the colon under its question, for example   {EXAMPLE_KEY}: {EXAMPLES['number']}",
