@@ -70,7 +70,9 @@ course_option = click.option("--course", "course_dir", type=click.Path(path_type
 
 @cli.command()
 @course_option
-def validate(course_dir: Path | None) -> None:
+@click.option("--strict", is_flag=True, help="Refuse the course on a warning too (a TODO left by grader new, a "
+                                             "schema modeline that points nowhere, an unlisted exercise file).")
+def validate(course_dir: Path | None, strict: bool) -> None:
     """Check course.yaml and every exercise, and run the reference on every case."""
     from grader.authoring.validate import validate as run
     from grader.spec.course import find_course_root
@@ -78,12 +80,15 @@ def validate(course_dir: Path | None) -> None:
     root = course_dir or find_course_root(Path.cwd())
     if root is None:
         raise UsageError("no course.yaml here or above", "Run inside the course repository or pass --course DIR.")
-    report = run(root)
+    report = run(root, strict=strict)
     c = report.course
-    quizzes = "".join(f", quiz {q.id} ({len(q.questions)} questions)" for q in c.quizzes)
-    n = len(c.exercises)
-    click.echo(f"{c.title}: {n} exercise{'s' if n != 1 else ''}, {report.cases} cases "
-               f"({report.pinned} pinned to the lesson's figures){quizzes}, {c.max_score:g} points. All valid.")
+
+    def count(n: float, noun: str) -> str:
+        return f"{n:g} {noun}{'' if n == 1 else 's'}"
+
+    quizzes = "".join(f", quiz {q.id} ({count(len(q.questions), 'question')})" for q in c.quizzes)
+    click.echo(f"{c.title}: {count(len(c.exercises), 'exercise')}, {count(report.cases, 'case')} "
+               f"({report.pinned} pinned to the lesson's figures){quizzes}, {count(c.max_score, 'point')}. All valid.")
     for note in report.notes:
         click.echo(f"  {note}")
     for warning in report.warnings:

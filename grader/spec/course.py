@@ -110,6 +110,7 @@ class Case:
     pinned: Any = None  # a value the lesson prints, which the reference must reproduce
     line: int = 0
     as_array: bool = False  # the student receives NumPy arrays instead of lists (both must work)
+    nan_expected: bool = False  # `nan: expected`: the reference's NaN/inf is the answer (validate refuses it otherwise)
 
     @property
     def check_name(self) -> str:
@@ -343,7 +344,7 @@ def load_exercise(path: Path, root: Path, item: dict[str, Any], limits_d: dict[s
             index=len(cases), name=spec["name"], function=fn.name,
             args=tuple(expand_arg(a) for a in spec["args"]), visibility=spec.get("visibility", "hidden"),
             points=float(spec["points"]), pinned=spec.get("expected"), line=line,
-            as_array=spec.get("input", "list") == "array",
+            as_array=spec.get("input", "list") == "array", nan_expected=spec.get("nan") == "expected",
         ))
     for name, count in per_function.items():
         if count == 0:
