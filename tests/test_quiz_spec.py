@@ -58,7 +58,7 @@ def test_unknown_key_in_a_question(course_copy):
     line = _line(course_copy / QUIZ, "hint: think")
     errors = _errors(course_copy)
     assert len(errors) == 1
-    assert errors[0].startswith(f"{QUIZ}:{line}:5: unknown key 'hint' in questions[2]; allowed keys: answer, choices,")
+    assert errors[0].startswith(f"{QUIZ}:{line}:5: unknown key 'hint' in questions[2]; allowed keys: accepts, answer, choices,")
 
 
 def test_a_key_that_does_not_fit_the_type(course_copy):
