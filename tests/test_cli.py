@@ -175,7 +175,7 @@ def test_json_follows_the_published_schema(scenario: str, tmp_path: Path):
 
 
 def test_python_dash_m_grader_works():
-    proc = subprocess.run([sys.executable, "-m", "grader", "validate"], cwd=ROOT, capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-m", "grader", "validate"], cwd=COURSE, capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[0].endswith("All valid.")
@@ -186,17 +186,17 @@ def test_python_dash_m_grader_check_ends_with_its_report(tmp_path):
     # must still be complete on stdout, in a --output file, and the exit code must be the command's.
     submission = ROOT / "tests" / "scenarios" / "correct-numpy" / "submission"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-m", "grader", "check", str(submission), "--course", str(ROOT)],
+    proc = subprocess.run([sys.executable, "-m", "grader", "check", str(submission), "--course", str(COURSE)],
                           cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("Fundamentals of Information Theory") and "Graded by infotheory-grader" in proc.stdout
     out = tmp_path / "report.json"
-    proc = subprocess.run([sys.executable, "-m", "grader", "check", str(submission), "--course", str(ROOT),
+    proc = subprocess.run([sys.executable, "-m", "grader", "check", str(submission), "--course", str(COURSE),
                            "--format", "json", "--output", str(out)], cwd=tmp_path, capture_output=True, text=True,
                           env=env, timeout=120)
     assert proc.returncode == 0 and proc.stdout == ""
     assert json.loads(out.read_text())["max_score"] > 0
-    proc = subprocess.run([sys.executable, "-m", "grader", "check", str(tmp_path / "missing"), "--course", str(ROOT)],
+    proc = subprocess.run([sys.executable, "-m", "grader", "check", str(tmp_path / "missing"), "--course", str(COURSE)],
                           cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120)
     # the whole of stderr: the fork server started early must not add its BrokenPipeError traceback
     assert proc.returncode == 4 and proc.stderr == (f"Error: {tmp_path / 'missing'} is not a folder\n"

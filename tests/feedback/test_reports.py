@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import COURSE, SCENARIOS, normalised
+from goldens import write_golden
 
 from grader.cli import cli
 from grader.errors import InputError
@@ -40,7 +41,7 @@ def test_golden(grade, kind, fmt):
     text = render(normalised(grade(SUBMISSIONS[kind])), fmt)
     path = GOLDEN / f"{kind}.{SUFFIX[fmt]}"
     if UPDATE or not path.exists():
-        path.write_text(text, encoding="utf-8")
+        write_golden(path, text)
     assert text == path.read_text(encoding="utf-8"), f"{path.name} changed; see the module docstring to regenerate"
 
 
