@@ -243,7 +243,8 @@ def _preload(runner: str) -> None:
 @click.argument("submissions", type=click.Path(path_type=Path))
 @course_option
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True,
-              help="Folder for results/, reports/, gradebook.csv, summary.html (a rerun resumes here).")
+              help="Folder for results/, reports/, gradebook.csv, summary.html and summary.json "
+                   "(a rerun resumes here).")
 @click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: one per core).")
 @click.option("--shard", metavar="K/N", help="Grade only shard K of N (a stable split by student id).")
 @click.option("--canvas", "canvas_map", type=click.Path(path_type=Path, dir_okay=False),
@@ -262,7 +263,7 @@ def batch(submissions: Path, course_dir: Path | None, out: Path, jobs: int | Non
     """Grade a class: SUBMISSIONS is an LMS export (Canvas, Gradescope, Moodle, GitHub Classroom repositories,
     or one folder per student), as a folder or the .zip the LMS gave you."""
     from grader.authoring.session import open_course
-    from grader.classroom.batch import GRADEBOOK, SUMMARY, require_posix, run_batch
+    from grader.classroom.batch import GRADEBOOK, SUMMARY, SUMMARY_JSON, require_posix, run_batch
     from grader.classroom.gradebook import load_canvas_map
     from grader.classroom.submissions import parse_shard
     from grader.sandbox import backends
@@ -296,7 +297,8 @@ def batch(submissions: Path, course_dir: Path | None, out: Path, jobs: int | Non
     if state.unknown_canvas:
         click.echo(f"Warning: {len(state.unknown_canvas)} student(s) are not in the Canvas map, e.g. "
                    f"{state.unknown_canvas[0]}; their canvas.csv rows have no Canvas ID.", err=True)
-    click.echo(f"Wrote {out / GRADEBOOK}, {out / SUMMARY}" + (f", {out / 'canvas.csv'}" if canvas else "") + ".")
+    click.echo(f"Wrote {out / GRADEBOOK}, {out / SUMMARY}, {out / SUMMARY_JSON}"
+               + (f", {out / 'canvas.csv'}" if canvas else "") + ".")
 
 
 @cli.command()
@@ -307,13 +309,14 @@ def batch(submissions: Path, course_dir: Path | None, out: Path, jobs: int | Non
               help="A Canvas map (YAML): also write canvas.csv.")
 def merge(outputs: tuple[Path, ...], out: Path, canvas_map: Path | None) -> None:
     """Combine the --out folders of 'grader batch --shard' runs into one gradebook and summary."""
-    from grader.classroom.batch import GRADEBOOK, SUMMARY
+    from grader.classroom.batch import GRADEBOOK, SUMMARY, SUMMARY_JSON
     from grader.classroom.batch import merge as run
     from grader.classroom.gradebook import load_canvas_map
 
     canvas = load_canvas_map(canvas_map) if canvas_map else None
     count, unknown = run(list(outputs), out, canvas)
-    click.echo(f"Merged {count} students from {len(outputs)} folders. Wrote {out / GRADEBOOK}, {out / SUMMARY}.")
+    click.echo(f"Merged {count} students from {len(outputs)} folders. Wrote {out / GRADEBOOK}, {out / SUMMARY}, "
+               f"{out / SUMMARY_JSON}.")
     if unknown:
         click.echo(f"Warning: {len(unknown)} student(s) are not in the Canvas map, e.g. {unknown[0]}.", err=True)
 
