@@ -139,6 +139,11 @@ class Section:
         return [c for c in self.checks if not _skipped(c)]
 
     @property
+    def shown_failed(self) -> list[Check]:
+        """The failures a report details one by one (the cases never run are one line, ``skipped``)."""
+        return [c for c in self.failed if not _skipped(c)]
+
+    @property
     def skipped(self) -> list[Skipped]:
         """Checks never run for one reason (the function timed out on an earlier case...), one entry per reason:
         a timeout used to repeat the same "not run" block once for each remaining case."""

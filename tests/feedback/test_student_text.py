@@ -26,6 +26,20 @@ def test_a_timeout_is_said_once_with_the_count_of_cases_it_stopped(grade):
     assert "\n".join(lines).count("not run") == 1
 
 
+def test_a_timeout_is_one_line_in_markdown_and_html_too(grade):
+    result = grade("hostile-infinite-loop")
+    names = ("almost certain; non-uniform; an impossible outcome [hidden]; fair six-sided die [hidden]; random, 9 "
+             "outcomes with near-zero entries [hidden]; random, 12 outcomes with zeros [hidden]")
+    md = render(result, "md")
+    assert ("\n⚠️ 6 cases not run: entropy() already exceeded the time limit on an earlier case "
+            f"({names})\n") in md
+    assert md.count("not run") == 1
+    page = render(result, "html")
+    assert ('<p class="skipped"><span class="st error">!</span> 6 cases not run: entropy() already exceeded the '
+            f'time limit on an earlier case <span class="evidence">({names})</span></p>') in page
+    assert page.count("not run") == 1
+
+
 def _student_folder(tmp_path, answers: dict[str, str] | None = None, solve: bool = False):
     """A student folder built from the mini course (tests/fixtures/mini), optionally solved and answered."""
     import shutil
