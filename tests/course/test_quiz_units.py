@@ -18,6 +18,9 @@ def test_nats_to_bits_accepts_bits_only_and_never_the_loss_written_back(tmp_path
     quiz = next(q for q in course.quizzes if q.question("nats_to_bits") is not None)
     q = quiz.question("nats_to_bits")
     assert q.accepts == ("bits",)
+    sheet = build_sheet(course.quizzes, course.title, "ada").splitlines()
+    asked = sheet.index("  nats_to_bits:")
+    assert sheet[asked - 2].endswith("[1 point · a number, in bits; written in bits only]")  # the student is told
     v = variant(quiz, q, "ada")
     loss, bits = v.params["loss"], expected(quiz, v)
     outcomes = {}

@@ -36,7 +36,12 @@ def _hint(q: Question) -> str:
         return "select all that apply"
     if q.type == "true_false":
         return "true or false"
-    return f"a number, in {q.unit}" if q.unit != "none" else "a number"
+    if q.unit == "none":
+        return "a number"
+    # the sheet's header says a unit may be written; a question that accepts fewer says so where it is asked
+    only = f"; written in {' or '.join(q.accepts)} only" if q.accepts and set(q.accepts) != {"bits", "nats",
+                                                                                            "hartleys"} else ""
+    return f"a number, in {q.unit}{only}"
 
 
 def _comment(text: str, first: str, rest: str) -> list[str]:
