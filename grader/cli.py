@@ -147,7 +147,7 @@ def build(course_dir: Path | None, out: Path, force: bool, student: str | None, 
         raise UsageError(f"--student {student!r} is not a usable id",
                          "Use the student's login or number (no / or \\, not starting with a dot).")
     written = run(load_course(root), out, force=force, student=student, notebook=notebook)
-    click.echo(f"Wrote {len(written)} files to {out}.")
+    click.echo(f"Wrote {len(written)} file{'' if len(written) == 1 else 's'} to {out}.")
     if notebook:
         names = ", ".join(p.name for p in written if p.suffix == ".ipynb")
         click.echo(f"Students work in {names}, save, and run the last cell (it runs grader check).")
@@ -315,7 +315,8 @@ def merge(outputs: tuple[Path, ...], out: Path, canvas_map: Path | None) -> None
 
     canvas = load_canvas_map(canvas_map) if canvas_map else None
     count, unknown = run(list(outputs), out, canvas)
-    click.echo(f"Merged {count} students from {len(outputs)} folders. Wrote {out / GRADEBOOK}, {out / SUMMARY}, "
+    click.echo(f"Merged {count} student{'' if count == 1 else 's'} from {len(outputs)} "
+               f"folder{'' if len(outputs) == 1 else 's'}. Wrote {out / GRADEBOOK}, {out / SUMMARY}, "
                f"{out / SUMMARY_JSON}.")
     if unknown:
         click.echo(f"Warning: {len(unknown)} student(s) are not in the Canvas map, e.g. {unknown[0]}.", err=True)

@@ -355,8 +355,9 @@ def load_exercise(path: Path, root: Path, item: dict[str, Any], limits_d: dict[s
     invariants = _invariants(doc, data, functions, ex_tol, problems)
     total = sum(c.points for c in cases) + sum(float(inv.get("points", 0)) for inv in data.get("invariants", []))
     if not problems and abs(total - float(item["points"])) > 1e-9:
-        problems.append(doc.problem(["cases"], f"the cases are worth {total:g} points but course.yaml gives "
-                                               f"exercise {item['id']} {item['points']:g} points; make them agree"))
+        problems.append(doc.problem(["cases"], f"the cases are worth {total:g} point{'' if total == 1 else 's'} but "
+                                               f"course.yaml gives exercise {item['id']} {item['points']:g} "
+                                               f"point{'' if item['points'] == 1 else 's'}; make them agree"))
     reference = (root / data["reference"]).resolve()
     if not reference.is_file():
         problems.append(doc.problem(["reference"], f"reference {data['reference']} does not exist"))

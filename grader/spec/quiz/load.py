@@ -66,8 +66,10 @@ def load_quiz(path: Path, root: Path, quiz_id: str, points: float, course_key: s
                                         "no reference file; add reference: reference/quiz.py", key="questions"))
     total = sum(q.points for q in questions)
     if not problems and abs(total - points) > 1e-9:
-        problems.append(doc.problem(["questions"], f"the questions are worth {total:g} points but course.yaml "
-                                                   f"gives quiz {quiz_id} {points:g} points; make them agree"))
+        problems.append(doc.problem(["questions"], f"the questions are worth {total:g} "
+                                                   f"point{'' if total == 1 else 's'} but course.yaml gives quiz "
+                                                   f"{quiz_id} {points:g} point{'' if points == 1 else 's'}; "
+                                                   "make them agree"))
     if problems:
         raise SpecError(problems)
     quiz = Quiz(id=data["id"], title=data["title"], points=points, questions=tuple(questions),

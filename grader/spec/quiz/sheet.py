@@ -95,7 +95,8 @@ def build_sheet(quizzes: tuple[Quiz, ...], course_title: str, student: str) -> s
     body: list[str] = []
     for quiz in quizzes:
         total = f"{quiz.points:g} point{'s' if quiz.points != 1 else ''}"
-        body += ["", f"# ---- {quiz.title} · {len(quiz.questions)} questions · {total}", f"{quiz.id}:"]
+        n = len(quiz.questions)
+        body += ["", f"# ---- {quiz.title} · {n} question{'' if n == 1 else 's'} · {total}", f"{quiz.id}:"]
         for n, q in enumerate(quiz.questions, 1):
             body += question_block(n, variant(quiz, q, student))
     return "\n".join(head + body) + "\n"
