@@ -108,3 +108,15 @@ def test_a_partly_answered_quiz_names_the_questions_left_with_their_lines(tmp_pa
     assert f"\n  ✗ 1 question with no answer yet in quiz.yaml: coin (line {line})\n" in text
     assert text.count("no answer yet") == 1
     assert f"\n❌ 1 question with no answer yet in quiz.yaml: coin (line {line})\n" in _check(half, "md")
+
+
+def test_the_ci_verdict_line_says_it_covers_the_public_checks_alone(grade):
+    import dataclasses
+
+    from grader.reports.formats import score_line
+
+    result = grade("correct-numpy")
+    assert score_line(result) == "30/50 (60%), pass threshold 60%: passed"
+    student = dataclasses.replace(result, mode="student", score=3.0, max_score=12.5, passed=False)
+    assert score_line(student) == ("3/12.5 (24%) on the public checks alone, pass threshold 60%: below the pass "
+                                   "threshold; the grade also counts the checks not run here")
