@@ -156,3 +156,20 @@ def test_one_misconception_and_one_invariant_read_in_the_singular(course_copy):
     note = result.stdout.splitlines()[1]
     assert note.startswith("  entropy: 1 misconception, told apart by its 10 cases; 1 invariant holds for the "
                            "reference"), note
+
+
+def test_a_reference_that_raises_on_every_case_is_said_once_with_the_count(course_copy):
+    """sweep_distribution() raises: so do kl_sweep() and best_q1(), which call it, on each of their cases."""
+    spec = course_copy / "exercises" / "kl_sweep.yaml"
+    _edit(course_copy / "reference" / "kl_sweep.py", "def sweep_distribution(q1):\n",
+          "def sweep_distribution(q1):\n    raise ValueError('not yet')\n")
+    result = _validate(course_copy)
+    assert result.exit_code == 3
+    cases = [c for c in yaml.safe_load(spec.read_text())["cases"] if c["call"] != "kl_divergence"]
+    first = _line(spec, f"name: {cases[0]['name']}, call: {cases[0]['call']}")
+    assert result.output.splitlines() == [
+        f"reference/kl_sweep.py:13:5: the reference's {cases[0]['call']}() raised on case {cases[0]['name']!r} "
+        f"(exercises/kl_sweep.yaml:{first}): ValueError: not yet (in sweep_distribution: raise ValueError('not yet'));"
+        f" fix the reference so that it returns a value for this input, or correct the case (and on {len(cases) - 1} "
+        "other cases)",
+        "Error: the course does not validate (1 problem)"]

@@ -26,7 +26,8 @@ def reference_outputs(course: Course) -> dict[tuple[str, int], Any]:
 
     # On disk as [exercise id, case index, value] rows (JSON): running the references is most of the cost
     # of starting `grader check` on an unchanged course once the files need no validation.
-    disk_key = cache.course_key(course, "expected")
+    # v2: values are checked as they are computed (no NaN or inf unless a case expects it); older rows were not
+    disk_key = cache.course_key(course, "expected-v2")
     wanted = [(ex.id, case.index) for ex in course.exercises for case in ex.cases]
     stored = cache.load(disk_key)
     rows = [row for row in stored if isinstance(row, list) and len(row) == 3] if isinstance(stored, list) else []
@@ -43,7 +44,7 @@ def reference_outputs(course: Course) -> dict[tuple[str, int], Any]:
                 problems.append(problem)
             out[(ex.id, case.index)] = value
     if problems:
-        raise ReferenceError_(problems)
+        raise ReferenceError_(_once_per_line(problems))
     _CACHE[key] = out
     cache.store(disk_key, [[ex_id, index, value] for (ex_id, index), value in out.items()])
     return out
@@ -82,6 +83,22 @@ def _reference_value(ex: Exercise, module: ModuleType, case: Case) -> tuple[Any,
                           f"the reference's {case.function}() returns {_nonfinite(value)} on {case_at}: no student "
                           f"answer can match it; fix the reference or the case, or, if that is the intended answer, "
                           f"write nan: expected on the case")
+
+
+def _once_per_line(problems: list[Problem]) -> list[Problem]:
+    """One problem per place in the reference: a function that raises on every case is said once, with how many
+    other cases it failed on, not once per case."""
+    first: dict[tuple[str, int, int], Problem] = {}
+    more: dict[tuple[str, int, int], int] = {}
+    for p in problems:
+        where = (p.file, p.line, p.column)
+        if where in first:
+            more[where] += 1
+        else:
+            first[where], more[where] = p, 0
+    return [p if not more[w] else Problem(p.file, p.line, p.column,
+                                           f"{p.message} (and on {more[w]} other case{'' if more[w] == 1 else 's'})")
+            for w, p in first.items()]
 
 
 def _kind(value: Any) -> str:
