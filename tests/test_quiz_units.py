@@ -7,12 +7,17 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from quiz_helpers import answer_of, grade, question, quiz, write_sheet
 
 from grader.errors import SpecError
+from grader.judge.answers import Quantity
+from grader.judge.quiz import grade_numeric
 from grader.record import Status
 from grader.spec.course import load_course
-from grader.spec.quiz.variants import variant
+from grader.spec.quiz.variants import expected, variant
 
 
 def _loss(student: str) -> float:
@@ -74,3 +79,53 @@ def test_accepts_must_hold_the_questions_own_unit(course_copy):
     assert [p.message for p in info.value.problems] == [
         "questions[15] (nats_to_bits): accepts ['nats'] leaves out the question's own unit 'bits'; list it (an answer "
         "in the unit asked for is always accepted)"]
+
+
+# ---------------------------------------------------------------- the rules, on drawn students and numbers
+
+STUDENTS = st.text(st.characters(min_codepoint=33, max_codepoint=0x24F), min_size=1, max_size=12)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(student=STUDENTS, unit=st.sampled_from([None, "bits", "nats", "hartleys"]),
+       accepts=st.sampled_from([(), ("bits",)]))
+def test_writing_back_the_given_loss_never_scores_whatever_the_unit_or_student(student, unit, accepts):
+    q = dataclasses.replace(quiz().question("nats_to_bits"), accepts=accepts, wrong_unit_credit=0.5)
+    custom = dataclasses.replace(quiz(), questions=(q,), points=1.0)
+    v = variant(custom, q, student)
+    outcome = grade_numeric(custom, v, Quantity(v.params["loss"], unit), reveal=True)
+    got = Quantity(v.params["loss"], unit)
+    answer = f"The answer is {float(f'{expected(custom, v):.4g}'):g} bits."
+    assert outcome.credit == 0.0
+    if accepts and unit in ("nats", "hartleys"):
+        assert outcome.message == (f"{got} is in {unit}, and this question accepts an answer in bits only: turning "
+                                   f"the quantity into bits is what it asks, so the grader does not convert it for "
+                                   f"you. {answer}")
+    else:
+        assert outcome.message == (f"{v.params['loss']:g} is the loss the question gives you; writing it back"
+                                   f"{' in ' + unit if unit else ''} is not an answer, so it scores nothing. The "
+                                   f"question asks for a value in bits worked out from it. {answer}")
+
+
+@settings(max_examples=200, deadline=None)
+@given(student=STUDENTS, accepts=st.sampled_from([(), ("bits",)]))
+def test_the_right_value_in_bits_always_scores(student, accepts):
+    q = dataclasses.replace(quiz().question("nats_to_bits"), accepts=accepts)
+    custom = dataclasses.replace(quiz(), questions=(q,), points=1.0)
+    v = variant(custom, q, student)
+    bits = round(expected(custom, v), 4)
+    for unit in (None, "bits"):
+        outcome = grade_numeric(custom, v, Quantity(bits, unit), reveal=True)
+        assert outcome.credit == 1.0 and outcome.message.startswith("correct: "), outcome.message
+
+
+@given(mantissa=st.integers(0, 999), exponent=st.integers(-30, 30), sign=st.sampled_from(["", "+"]),
+       e=st.sampled_from(["e", "E"]))
+def test_the_hint_for_a_number_yaml_reads_as_text_parses_back_to_that_number(mantissa, exponent, sign, e):
+    from grader.spec.yamlspec import _number_hint
+
+    text = f"{mantissa}{e}{sign if exponent >= 0 else ''}{exponent}"
+    read = yaml.safe_load(f"x: {text}")["x"]
+    assert isinstance(read, str)  # PyYAML (YAML 1.1) reads it as text: the case the hint is for
+    fixed = _number_hint(text, "number").rsplit("write ", 1)[1]
+    assert yaml.safe_load(f"x: {fixed}")["x"] == float(text)
