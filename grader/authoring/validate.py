@@ -137,8 +137,8 @@ def modelines(course: Course) -> list[Problem]:
             if not target.is_file():
                 problem = f"the schema modeline points at {m.group(1)}, which does not exist"
             elif target.name != want:
-                problem = f"the schema modeline points at {target.name}, but this is {'an' if kind == 'exercise' else 'a'} " \
-                    f"{kind} file"
+                article = "an" if kind == "exercise" else "a"
+                problem = f"the schema modeline points at {target.name}, but this is {article} {kind} file"
             else:
                 continue
             out.append(Problem(display_path(path, course.root), n, line.index("$schema=") + 9,
@@ -281,9 +281,9 @@ def _feedback_proofs(course: Course, expected: dict[tuple[str, int], Any]) -> tu
             hits = sorted(caught.get(ex.id, ()))
             n = len(ex.invariants)
             parts.append(f"{_count(n, 'invariant')} {'holds' if n == 1 else 'hold'} for the reference"
-                         + (f" and also catch {', '.join(hits)}" if hits else ""))
+                         + (f" and also {'catches' if n == 1 else 'catch'} {', '.join(hits)}" if hits else ""))
         if proof.variants:
-            parts.append("no generic relation fires on them or on the reference")
+            parts.append(f"no generic relation fires on {'it' if proof.variants == 1 else 'them'} or on the reference")
         if parts:
             notes.append(f"{ex.id}: " + "; ".join(parts))
     if problems:
