@@ -9,9 +9,11 @@ does), ``GRADER_AUTHOR_FLOW=tests/test_x.py,tests/test_y.py`` only those files.
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from repo_copy import copy_repository, environment
@@ -48,3 +50,44 @@ def test_engine_tests_pass_on_a_copy_of_the_repository_whose_course_gained_an_ex
                            *files], cwd=repo, env=environment(repo, GRADER_INSIDE_AUTHOR_FLOW="1"),
                           capture_output=True, text=True, timeout=3600)
     assert done.returncode == 0, done.stdout[-4000:]
+
+
+#: What reads the course at the repository root from a test: ROOT handed to a loader, one of its course files,
+#: a copy of the whole tree, or ROOT after --course on a command line.
+LOADERS = {"load_course", "open_course", "build", "validate", "reference_outputs", "copytree"}
+COURSE_FILES = {"course.yaml", "exercises", "reference", "quizzes"}
+
+
+def _reads_the_root_course(tree: ast.AST) -> list[int]:
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+            if name in LOADERS and node.args and isinstance(node.args[0], ast.Name) and node.args[0].id == "ROOT":
+                lines.append(node.lineno)
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and isinstance(node.left, ast.Name) \
+                and node.left.id == "ROOT" and isinstance(node.right, ast.Constant) and node.right.value in COURSE_FILES:
+            lines.append(node.lineno)
+        elif isinstance(node, ast.List):
+            for before, after in zip(node.elts, node.elts[1:], strict=False):
+                if isinstance(before, ast.Constant) and before.value == "--course" and "ROOT" in ast.unparse(after) \
+                        and "fixtures" not in ast.unparse(after):
+                    lines.append(after.lineno)
+    return sorted(lines)
+
+
+def test_no_engine_test_reads_the_course_at_the_repository_root():
+    """The quick guard beside the test above: engine tests name the fixture courses (tests/fixtures/). The bundled
+    course's own tests (tests/course/, and the names conftest.COURSE_TEST_NAMES marks) may read it."""
+    from conftest import COURSE_TEST_NAMES, COURSE_TESTS
+
+    found = []
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        if any(path.is_relative_to(d) for d in COURSE_TESTS) or {"scenarios", "fixtures"} & set(path.parts) \
+                or path.name == "repo_copy.py":  # a copy of the whole repository, for the flow above
+            continue
+        tree = ast.parse(path.read_text("utf-8"))
+        marked = {n.lineno for f in ast.walk(tree) if isinstance(f, ast.FunctionDef) and f.name in COURSE_TEST_NAMES
+                  for n in ast.walk(f) if hasattr(n, "lineno")}
+        found += [f"{path.name}:{line}" for line in _reads_the_root_course(tree) if line not in marked]
+    assert found == []
