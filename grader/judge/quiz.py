@@ -385,16 +385,23 @@ def grade_quiz(quiz: Quiz, sheet: Sheet, student: str, *, graded: bool, reveal: 
 
 
 def grade_quizzes(quizzes: tuple[Quiz, ...], submission: Path, *, student: str | None = None, reveal: str = "always",
-                  due: Any = None, now: datetime | None = None) -> tuple[list[QuizResult], str | None]:
+                  due: Any = None, now: datetime | None = None,
+                  accept: tuple[str, ...] = ()) -> tuple[list[QuizResult], str | None]:
     """Grade ``submission/quiz.yaml`` against every quiz; the student id is ``student``, else the sheet's, else
-    the folder name. Returns the results and a grader error message (None when the grader itself was fine)."""
+    the folder name. ``accept``: the ids of a group that handed in one submission; a sheet built for any of them
+    is graded with that member's numbers (one sheet serves the group). Returns the results and a grader error
+    message (None when the grader itself was fine)."""
     if not quizzes:
         return [], None
     sheet = read_sheet(submission)
     who = (student or sheet.student or submission.resolve().name).strip()
+    notes = list(sheet.notes)
+    if sheet.student is not None and sheet.student != who and sheet.student in accept:
+        notes.append(f"the group's sheet was built for {sheet.student}, a member of the group with {who}: graded "
+                     f"with {sheet.student}'s numbers")
+        who = sheet.student
     graded = not any(q.public for q in quizzes)
     show_answers = graded and reveal_answers(reveal, due, now)
-    notes = list(sheet.notes)
     hidden = (f"correct answers are shown after the due date, {due}" if reveal == "after_due" and due
               else "correct answers are not shown")
     known = [q.id for q in quizzes]
