@@ -75,7 +75,9 @@ course_option = click.option("--course", "course_dir", type=click.Path(path_type
 
 @cli.command()
 @course_option
-def validate(course_dir: Path | None) -> None:
+@click.option("--strict", is_flag=True, help="Refuse the course on a warning too (a TODO left by grader new, a "
+                                             "schema modeline that points nowhere, an unlisted exercise file).")
+def validate(course_dir: Path | None, strict: bool) -> None:
     """Check course.yaml and every exercise, and run the reference on every case."""
     from grader.authoring.validate import validate as run
     from grader.spec.course import find_course_root
@@ -83,12 +85,15 @@ def validate(course_dir: Path | None) -> None:
     root = course_dir or find_course_root(Path.cwd())
     if root is None:
         raise UsageError("no course.yaml here or above", "Run inside the course repository or pass --course DIR.")
-    report = run(root)
+    report = run(root, strict=strict)
     c = report.course
-    quizzes = "".join(f", quiz {q.id} ({len(q.questions)} questions)" for q in c.quizzes)
-    n = len(c.exercises)
-    click.echo(f"{c.title}: {n} exercise{'s' if n != 1 else ''}, {report.cases} cases "
-               f"({report.pinned} pinned to the lesson's figures){quizzes}, {c.max_score:g} points. All valid.")
+
+    def count(n: float, noun: str) -> str:
+        return f"{n:g} {noun}{'' if n == 1 else 's'}"
+
+    quizzes = "".join(f", quiz {q.id} ({count(len(q.questions), 'question')})" for q in c.quizzes)
+    click.echo(f"{c.title}: {count(len(c.exercises), 'exercise')}, {count(report.cases, 'case')} "
+               f"({report.pinned} pinned to the lesson's figures){quizzes}, {count(c.max_score, 'point')}. All valid.")
     for note in report.notes:
         click.echo(f"  {note}")
     for warning in report.warnings:
@@ -147,7 +152,7 @@ def build(course_dir: Path | None, out: Path, force: bool, student: str | None, 
         raise UsageError(f"--student {student!r} is not a usable id",
                          "Use the student's login or number (no / or \\, not starting with a dot).")
     written = run(load_course(root), out, force=force, student=student, notebook=notebook)
-    click.echo(f"Wrote {len(written)} files to {out}.")
+    click.echo(f"Wrote {len(written)} file{'' if len(written) == 1 else 's'} to {out}.")
     if notebook:
         names = ", ".join(p.name for p in written if p.suffix == ".ipynb")
         click.echo(f"Students work in {names}, save, and run the last cell (it runs grader check).")
@@ -155,15 +160,17 @@ def build(course_dir: Path | None, out: Path, force: bool, student: str | None, 
 
 
 def next_steps(out: Path) -> str:
-    """The student's next two commands: install the grader (the copy `grader init-ci` vendors), then check."""
+    """What a student runs in the folder as it stands: the install line only when the folder holds the copy of the
+    grader it installs (`grader init-ci` vendors it); otherwise that step is the instructor's, and said as such."""
     from grader.handoff.workflow import VENDOR_DIR
 
-    lines = [f"A student then runs, in {out}:", f"  python3 -m pip install ./{VENDOR_DIR.as_posix()}",
-             "  grader check ."]
-    if not (out / VENDOR_DIR).is_dir():
-        lines.append(f"(./{VENDOR_DIR.as_posix()} is the grader alone, without the course: write it with "
-                     f"grader init-ci {out})")
-    return "\n".join(lines)
+    vendored = f"./{VENDOR_DIR.as_posix()}"
+    if (out / VENDOR_DIR).is_dir():
+        return "\n".join([f"A student then runs, in {out}:", f"  python3 -m pip install {vendored}", "  grader check ."])
+    return "\n".join([f"A student with the grader installed then runs, in {out}:", "  grader check .",
+                      f"The folder holds no copy of the grader to install: grader init-ci {out} adds one "
+                      f"({vendored}, the grader without the course),",
+                      f"which a student installs with: python3 -m pip install {vendored}"])
 
 
 @cli.command()
@@ -241,7 +248,8 @@ def _preload(runner: str) -> None:
 @click.argument("submissions", type=click.Path(path_type=Path))
 @course_option
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True,
-              help="Folder for results/, reports/, gradebook.csv, summary.html (a rerun resumes here).")
+              help="Folder for results/, reports/, gradebook.csv, summary.html and summary.json "
+                   "(a rerun resumes here).")
 @click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: one per core).")
 @click.option("--shard", metavar="K/N", help="Grade only shard K of N (a stable split by student id).")
 @click.option("--canvas", "canvas_map", type=click.Path(path_type=Path, dir_okay=False),
@@ -268,7 +276,7 @@ def batch(submissions: Path, course_dir: Path | None, out: Path, jobs: int | Non
     """Grade a class: SUBMISSIONS is an LMS export (Canvas, Gradescope, Moodle, GitHub Classroom repositories,
     or one folder per student), as a folder or the .zip the LMS gave you."""
     from grader.authoring.session import open_course
-    from grader.classroom.batch import GRADEBOOK, SUMMARY, require_posix, run_batch
+    from grader.classroom.batch import GRADEBOOK, SUMMARY, SUMMARY_JSON, require_posix, run_batch
     from grader.classroom.gradebook import load_canvas_map
     from grader.classroom.rosters import Rosters, read_canvas_groups, read_classroom_roster, read_moodle_worksheet
     from grader.classroom.submissions import parse_shard
@@ -315,7 +323,8 @@ def batch(submissions: Path, course_dir: Path | None, out: Path, jobs: int | Non
     if state.unknown_moodle:
         click.echo(f"Warning: {len(state.unknown_moodle)} student(s) are not in the Moodle worksheet, e.g. "
                    f"{state.unknown_moodle[0]}; moodle.csv has no row for them.", err=True)
-    written = [GRADEBOOK, SUMMARY] + (["canvas.csv"] if canvas else []) + (["moodle.csv"] if moodle_sheet else [])
+    written = [GRADEBOOK, SUMMARY, SUMMARY_JSON] + (["canvas.csv"] if canvas else []) + \
+        (["moodle.csv"] if moodle_sheet else [])
     click.echo("Wrote " + ", ".join(str(out / name) for name in written) + ".")
     _report_export(state)
 
@@ -428,7 +437,7 @@ def review(out: Path, course_dir: Path | None, host: str, port: int, canvas_map:
               help="Moodle's grading worksheet (CSV): also write moodle.csv for Upload grading worksheet.")
 def merge(outputs: tuple[Path, ...], out: Path, canvas_map: Path | None, moodle_sheet: Path | None) -> None:
     """Combine the --out folders of 'grader batch --shard' runs into one gradebook and summary."""
-    from grader.classroom.batch import GRADEBOOK, SUMMARY
+    from grader.classroom.batch import GRADEBOOK, SUMMARY, SUMMARY_JSON
     from grader.classroom.batch import merge as run
     from grader.classroom.gradebook import load_canvas_map
     from grader.classroom.rosters import read_moodle_worksheet
@@ -437,7 +446,9 @@ def merge(outputs: tuple[Path, ...], out: Path, canvas_map: Path | None, moodle_
     if moodle_sheet is not None:
         read_moodle_worksheet(moodle_sheet)  # refused now, not after the merge
     count, unknown = run(list(outputs), out, canvas, moodle_sheet)
-    click.echo(f"Merged {count} students from {len(outputs)} folders. Wrote {out / GRADEBOOK}, {out / SUMMARY}.")
+    written = [GRADEBOOK, SUMMARY, SUMMARY_JSON] + (["moodle.csv"] if moodle_sheet else [])
+    click.echo(f"Merged {count} student{'' if count == 1 else 's'} from {len(outputs)} "
+               f"folder{'' if len(outputs) == 1 else 's'}. Wrote " + ", ".join(str(out / n) for n in written) + ".")
     if unknown:
         click.echo(f"Warning: {len(unknown)} student(s) are not in the Canvas map, e.g. {unknown[0]}.", err=True)
     import json

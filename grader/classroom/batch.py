@@ -6,7 +6,8 @@ Layout of OUT:
 - ``reports/<student>.html``: the student's report (``grader check --format html``);
 - ``manifest.jsonl``: one compact row per graded submission (hashes, scores, check statuses), appended as
   each finishes; a rerun skips a submission whose files and course spec are unchanged;
-- ``gradebook.csv``, ``canvas.csv`` (with ``--canvas``), ``summary.html``, ``run.json`` (course items,
+- ``gradebook.csv``, ``canvas.csv`` (with ``--canvas``), ``summary.html`` and ``summary.json`` (the same
+  figures, for scripts), ``run.json`` (course items,
   checks, and each run's source, layout, environment and timing), written when every selected submission has
   a row.
 
@@ -28,7 +29,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -46,7 +47,7 @@ from grader.classroom.gradebook import (
 )
 from grader.classroom.rosters import Rosters
 from grader.classroom.submissions import Submission, open_submissions, shard_of, submission_hash
-from grader.classroom.summary import STATUS_LETTER, Summary, render_summary
+from grader.classroom.summary import STATUS_LETTER, Summary, render_summary, summary_json
 from grader.errors import InputError, UsageError
 from grader.files import open_atomic, write_atomic
 from grader.judge.grade import Plan, grade_submission
@@ -67,6 +68,7 @@ except ImportError:  # Windows: batch and merge say so (require_posix) instead o
 
 RESULTS, REPORTS = "results", "reports"
 MANIFEST, RUN, GRADEBOOK, CANVAS, SUMMARY = "manifest.jsonl", "run.json", "gradebook.csv", "canvas.csv", "summary.html"
+SUMMARY_JSON = "summary.json"
 MOODLE = "moodle.csv"
 IN_FLIGHT = 2  # submissions queued per worker, so a worker never waits for the next one
 MAX_PROBLEMS = 3
@@ -141,6 +143,10 @@ def _problems(result: GradeResult) -> list[dict[str, Any]]:
 def make_row(result: GradeResult, meta: dict[str, Any]) -> dict[str, Any]:
     """The few numbers of a result that the gradebook and the summary need (the full record is on disk)."""
     status = {(ex.id, c.name): c.status.value for ex, c in result.checks()}
+    # A property is filed under the exercise its failure is blamed on, which differs from student to student
+    # (judge.grade._blame_invariants): found by its name, it counts once per student wherever it was filed.
+    names = Counter(c.name for _, c in result.checks())
+    by_name = {c.name: c.status.value for _, c in result.checks() if names[c.name] == 1}
     status.update({(quiz.id, q.id): q.status.value for quiz in result.quizzes for q in quiz.questions})
     # A quiz none of whose questions could be graded (no sheet, another student's sheet...) is one fact about
     # the student, not a failure of each question: its questions count as not graded ("-").
@@ -148,7 +154,8 @@ def make_row(result: GradeResult, meta: dict[str, Any]) -> dict[str, Any]:
                 for q in result.quizzes if quiz_blocked(q)}
     for quiz_id in no_sheet:
         status.update({(quiz_id, q.id): "" for quiz in result.quizzes if quiz.id == quiz_id for q in quiz.questions})
-    letters = "".join(STATUS_LETTER.get(status.get((ex, name), ""), "-") for ex, name, _ in meta["checks"])
+    letters = "".join(STATUS_LETTER.get(status.get((ex, name), by_name.get(name, "")), "-")
+                      for ex, name, _ in meta["checks"])
     items = {ex.id: ex.score for ex in result.exercises}
     items.update({q.id: q.score for q in result.quizzes})
     # exercise/id: one id (natural-log) may name different mistakes in two exercises
@@ -161,7 +168,31 @@ def make_row(result: GradeResult, meta: dict[str, Any]) -> dict[str, Any]:
         row["no_sheet"] = no_sheet
     if result.pending:  # written answers awaiting review: apart from the score, never counted as lost
         row["pending"] = result.pending
+    blank, wrong = _quiz_answers(result, no_sheet)
+    if blank:
+        row["quiz_blank"] = blank
+    if wrong:
+        row["quiz_wrong"] = wrong
     return row
+
+
+def _quiz_answers(result: GradeResult, no_sheet: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+    """For the summary's quiz statistics: the questions left blank ("quiz/question"), and what was written
+    for each answered one that is not right (cut short, lists as one line)."""
+    blank: list[str] = []
+    wrong: dict[str, str] = {}
+    for quiz in result.quizzes:
+        if quiz.id in no_sheet:
+            continue
+        for q in quiz.questions:
+            key = f"{quiz.id}/{q.id}"
+            if q.answer is None:
+                if q.status.value != "passed":
+                    blank.append(key)
+            elif q.status.value != "passed":
+                text = ", ".join(map(str, q.answer)) if isinstance(q.answer, list) else str(q.answer)
+                wrong[key] = _short(text)
+    return blank, wrong
 
 
 def _sha(data: bytes) -> str:
@@ -779,10 +810,11 @@ def write_class_outputs(out: Path, meta: dict[str, Any], runs: list[dict[str, An
     if moodle is not None:
         with open_atomic(out / MOODLE, newline="") as fh:
             _, unknown_moodle = write_moodle_worksheet(fh, moodle, manifest.rows(students))
-    summary = Summary(meta)
+    summary = Summary(meta, reports=out / REPORTS)
     for row in manifest.rows(students):
         summary.add(row)
     write_atomic(out / SUMMARY, render_summary(summary, runs))
+    write_atomic(out / SUMMARY_JSON, summary_json(summary, runs))
     write_atomic(out / RUN, json.dumps({**meta, "runs": runs}, indent=1, ensure_ascii=False) + "\n")
     return unknown, summary, unknown_moodle
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import math
@@ -213,11 +214,13 @@ def _check(ex: Exercise, case: Case, result: dict[str, Any] | None, expected: An
                          f"{float(got)!r}; a float here is usually a value, not an index")
         check.details = {"exception": "WrongType"}
         return check
-    if _surely_close(expected, got, fn.returns, fn.tolerance):
+    # a case whose answer is NaN on purpose (`nan: expected`, which validate requires) is matched by a NaN
+    tolerance = dataclasses.replace(fn.tolerance, nan="equal") if case.nan_expected else fn.tolerance
+    if _surely_close(expected, got, fn.returns, tolerance):
         check.details = {}
         check.status, check.score, check.message = Status.PASSED, case.points, "ok"
     else:
-        outcome = compare(expected, got, fn.returns, fn.tolerance)
+        outcome = compare(expected, got, fn.returns, tolerance)
         check.details = outcome.details
         if outcome.ok:
             check.status, check.score, check.message = Status.PASSED, case.points, "ok"

@@ -103,3 +103,15 @@ def test_the_rounds_scenarios_with_written_answers_are_reviewed_from_start_to_fi
                     "dave": ("0", "23", "2"), "erin": ("0", "24", "0"), "frank": ("0", "30", "0")}
     report = (out / "reports" / "erin.html").read_text()
     assert "reviewed by Dr. Shannon: 0 of 2 points; no rubric item applies" in report
+
+
+def test_the_bundled_quiz_has_the_lessons_three_explanation_questions():
+    quiz = load_course(ROOT).quizzes[0]
+    text = [q for q in quiz.questions if q.type == "text"]
+    assert [(q.id, q.points, q.min_words, q.max_words) for q in text] == [
+        ("explain_most_uncertain", 2, 20, 150), ("explain_loss_change", 2, 15, 120), ("explain_training", 2, 20, 200)]
+    for q in text:
+        assert sum(it.points for it in q.rubric if it.points > 0) == q.points
+        assert any(it.points < 0 for it in q.rubric) and all(it.suggest for it in q.rubric)
+        assert q.model_answer
+

@@ -22,7 +22,7 @@ from grader.reports.formats.github import classroom_result
 from grader.reports.render import render
 from grader.spec.course import load_course
 from grader.spec.quiz.public import public_quiz
-from tests.review.helpers import COURSE, ROOT, SOLUTION, sheet
+from tests.review.helpers import COURSE, SOLUTION, sheet
 
 RARE = "A rare event is a surprise, so it carries more information than a common one."
 HALF = SOLUTION.replace("    return float(sum(surprise(p) for p in probs))", "    return 0.0")
@@ -183,17 +183,6 @@ def test_grader_ci_and_the_classroom_payload_never_count_pending_points_as_lost(
     assert lines[1:] == ["score=2", "max-score=4", "passed=true", "pending=4"]
     decoded = json.loads(base64.b64decode(lines[0].split("=", 1)[1]))
     assert decoded["max_score"] == 4
-
-
-def test_the_bundled_quiz_has_the_lessons_three_explanation_questions():
-    quiz = load_course(ROOT).quizzes[0]
-    text = [q for q in quiz.questions if q.type == "text"]
-    assert [(q.id, q.points, q.min_words, q.max_words) for q in text] == [
-        ("explain_most_uncertain", 2, 20, 150), ("explain_loss_change", 2, 15, 120), ("explain_training", 2, 20, 200)]
-    for q in text:
-        assert sum(it.points for it in q.rubric if it.points > 0) == q.points
-        assert any(it.points < 0 for it in q.rubric) and all(it.suggest for it in q.rubric)
-        assert q.model_answer
 
 
 def test_the_course_notebook_has_a_tagged_cell_for_each_written_question(tmp_path):
