@@ -189,7 +189,7 @@ def _quiz_answers(result: GradeResult, no_sheet: dict[str, str]) -> tuple[list[s
             if q.answer is None:
                 if q.status.value != "passed":
                     blank.append(key)
-            elif q.status.value != "passed":
+            elif q.status.value != "passed" and q.written is None:  # a written answer is reviewed, not tallied
                 text = ", ".join(map(str, q.answer)) if isinstance(q.answer, list) else str(q.answer)
                 wrong[key] = _short(text)
     return blank, wrong

@@ -141,10 +141,12 @@ class Summary:
         student = row["student"]
         kinds = sorted({p["kind"] for p in row.get("problems", [])}, key=PROBLEM_ORDER.index)
         status = ("passed" if row["passed"] else "below the pass mark") + (f" · {', '.join(kinds)}" if kinds else "")
+        if row.get("pending"):  # written answers not reviewed yet: the verdict is on the graded points
+            status += f" · {row['pending']:g} points awaiting review"
         report = self.reports is not None and (self.reports / f"{student}.html").is_file()
         return {"student": student, "name": row.get("name") or "", "score": row["score"], "max_score": max_score,
                 "percent": round(100.0 * row["score"] / max_score, 1) if max_score else 0.0, "status": status,
-                "passed": bool(row["passed"]), "problems": kinds,
+                "passed": bool(row["passed"]), "problems": kinds, "pending": row.get("pending", 0.0),
                 # a relative link, each path segment percent-encoded: opens from the folder, without a server
                 "report": f"reports/{quote(student, safe='')}.html" if report else None}
 
@@ -241,5 +243,6 @@ def summary_json(summary: Summary, runs: list[dict[str, Any]]) -> str:
         "advisory": [asdict(c) | {"rate": c.rate} for c in ctx["advisory"]],
         "quiz": ctx["quiz_stats"], "no_sheet": ctx["no_sheet"], "misconceptions": ctx["misconceptions"],
         "student_rows": ctx["student_rows"], "problems": ctx["problems"], "timing": ctx["timing"],
+        "pending": {"students": ctx["pending_students"], "points": ctx["pending_points"]},
     }
     return json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False) + "\n"

@@ -432,3 +432,12 @@ def test_clearing_a_decision_puts_the_answers_back_to_awaiting_review(client):
     assert store.load(store.connect(review.out)) == []
     history = store.connect(review.out).execute("SELECT count(*) FROM history").fetchone()
     assert history == (2,)  # what was decided is still on record
+
+
+def test_the_class_summary_counts_pending_points_apart_and_never_as_wrong_answers(graded: Path):
+    data = json.loads((graded / "summary.json").read_text())
+    assert data["pending"] == {"students": 5, "points": 18.0}
+    ann = next(s for s in data["student_rows"] if s["student"] == "ann")
+    assert (ann["status"], ann["pending"], ann["score"]) == ("passed · 4 points awaiting review", 4.0, 4.0)
+    assert all(q["common_wrong"] is None for q in data["quiz"])  # awaiting review is not a wrong answer
+    assert "passed · 4 points awaiting review" in (graded / "summary.html").read_text()
