@@ -414,6 +414,9 @@ def review(out: Path, course_dir: Path | None, host: str, port: int, canvas_map:
         done = apply(out, course, canvas, moodle_sheet)
         click.echo(f"Applied: {done.reviewed} written answers reviewed, {done.pending} awaiting review; "
                    f"{len(done.changed)} records updated, with gradebook.csv and summary.html.")
+        if done.unreadable:
+            click.echo(f"Warning: {len(done.unreadable)} result record(s) could not be read, e.g. "
+                       f"{done.unreadable[0]}; run the same grader batch command again to regrade them.", err=True)
         return
     try:
         import flask  # noqa: F401

@@ -63,12 +63,15 @@ def read_record(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def collect(out: Path, course: Course) -> dict[str, QuestionAnswers]:
-    """Every text question of the course (keyed ``quiz/question``) with its answers, in student order."""
+def collect(out: Path, course: Course, unreadable: list[str] | None = None) -> dict[str, QuestionAnswers]:
+    """Every text question of the course (keyed ``quiz/question``) with its answers, in student order; the
+    records that cannot be read are named in ``unreadable`` (grader batch regrades them on its next run)."""
     found = {f"{quiz.id}/{q.id}": QuestionAnswers(quiz, q) for quiz, q in text_questions(course)}
     for path in result_files(out):
         record = read_record(path)
         if record is None:
+            if unreadable is not None:
+                unreadable.append(path.name)
             continue
         student = str(record.get("student") or path.stem)
         for quiz in record.get("quizzes") or []:

@@ -87,6 +87,7 @@ class Review:
     questions: dict[str, QuestionAnswers]
     groups: dict[str, list[Group]]
     applier: Applier | None = None
+    unreadable: list[str] = field(default_factory=list)  # records that could not be read, named on the index
     loopback_only: bool = True
     reviewer: str = ""
     templates: Path = field(default_factory=default_templates)
@@ -95,11 +96,13 @@ class Review:
     def open(cls, out: Path, course: Course, *, token: str | None = None, canvas: CanvasMap | None = None,
              moodle: Path | None = None, apply_decisions: bool = True, loopback_only: bool = True,
              reviewer: str = "") -> Review:
-        questions = collect(out, course)
+        unreadable: list[str] = []
+        questions = collect(out, course, unreadable)
         groups = {key: group_answers(qa.question, qa.answers) for key, qa in questions.items()}
         store.connect(out).close()  # create the store (and its WAL) before the first request
         applier = Applier(out, course, canvas, moodle) if apply_decisions else None
-        return cls(out, course, token or secrets.token_urlsafe(32), questions, groups, applier, loopback_only, reviewer)
+        return cls(out, course, token or secrets.token_urlsafe(32), questions, groups, applier, unreadable,
+                   loopback_only, reviewer)
 
     def decisions(self) -> store.Decisions:
         return store.read(self.out)
@@ -258,7 +261,8 @@ def create_app(review: Review) -> Any:
         decisions = review.decisions()
         rows = [{"key": key, "qa": qa, "progress": progress(review, key, decisions)}
                 for key, qa in review.questions.items()]
-        return page("review_index.html.j2", course=review.course, rows=rows, applier=review.applier)
+        return page("review_index.html.j2", course=review.course, rows=rows, applier=review.applier,
+                    unreadable=review.unreadable)
 
     def find(quiz: str, question: str) -> str:
         key = f"{quiz}/{question}"

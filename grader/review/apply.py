@@ -52,6 +52,7 @@ class Applied:
     reviewed: int = 0  # answers with a decision
     pending: int = 0  # answers awaiting review
     stale: int = 0  # answers whose own decision was about an earlier text
+    unreadable: list[str] = field(default_factory=list)  # records that could not be read (regraded by grader batch)
 
 
 def rubric_score(question: Question, items: tuple[str, ...]) -> float:
@@ -165,7 +166,8 @@ def apply(out: Path, course: Course, canvas: CanvasMap | None = None, moodle: Pa
                     before = path.read_bytes()
                     result = GradeResult.from_dict(json.loads(before))
                 except (OSError, ValueError, TypeError, KeyError):
-                    continue  # a damaged record is regraded by the next grader batch; nothing to apply to
+                    applied.unreadable.append(path.name)  # regraded by the next grader batch; said, not skipped
+                    continue
                 applied.records += 1
                 apply_record(result, questions, decisions, applied, seen)
                 text = (result.to_json(indent=None) + "\n").encode("utf-8")

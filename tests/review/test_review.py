@@ -441,3 +441,35 @@ def test_the_class_summary_counts_pending_points_apart_and_never_as_wrong_answer
     assert (ann["status"], ann["pending"], ann["score"]) == ("passed · 4 points awaiting review", 4.0, 4.0)
     assert all(q["common_wrong"] is None for q in data["quiz"])  # awaiting review is not a wrong answer
     assert "passed · 4 points awaiting review" in (graded / "summary.html").read_text()
+
+
+def test_a_record_that_cannot_be_read_is_named_not_skipped_in_silence(graded: Path):
+    (graded / "results" / "eve.json").write_text("{not json")
+    result = CliRunner().invoke(cli, ["review", str(graded), "--course", str(COURSE), "--apply"])
+    assert result.exit_code == 0
+    assert result.output.splitlines()[-1] == ("Warning: 1 result record(s) could not be read, e.g. eve.json; run the "
+                                              "same grader batch command again to regrade them.")
+    review = Review.open(graded, load_course(COURSE), token="t", apply_decisions=False)
+    c = create_app(review).test_client()
+    c.get("/?token=t")
+    assert ("1 result record could not be read, so their answers are not here: eve.json. Run the same grader batch "
+            "command again: it regrades them.") in c.get("/").data.decode()
+
+
+def test_another_address_than_loopback_is_served_only_when_asked_and_with_the_warning(graded: Path):
+    proc = subprocess.Popen([sys.executable, "-m", "grader", "review", str(graded), "--course", str(COURSE),
+                             "--host", "127.0.0.2"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        lines = [proc.stdout.readline() for _ in range(4)]
+        assert lines[0] == ("Warning: serving on 127.0.0.2, not only this machine: anyone who can reach it and has "
+                            "the address (its token) can read every answer and change every decision. Use it on a "
+                            "network you trust, or keep the default 127.0.0.1 and reach it through an SSH tunnel.\n")
+        url = lines[3].strip()
+        assert url.startswith("http://127.0.0.2:")
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())  # keeps the token's cookie
+        with browser.open(url, timeout=30) as resp:
+            assert resp.status == 200 and resp.url == url.split("?")[0]
+    finally:
+        proc.terminate()
+        proc.wait(10)
