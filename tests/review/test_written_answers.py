@@ -222,4 +222,5 @@ def test_github_annotations_and_step_summary_do_not_call_pending_answers_failure
     assert [a.title for a in annotations] == ["total_surprise(): 2 of 2 checks failed"] and left == 0
     summary = step_summary(record)
     assert "why_rare" not in summary and "why_bits" not in summary
-    assert "4 points awaiting review" in summary
+    assert "| ❌ | Quiz: in your own words | `quiz.yaml` | 0/4 (4 awaiting review) | 0/2 |" in summary
+    assert "**Score 2/8 (25%), 4 points awaiting review, pass threshold 50% of the 4 graded: passed**" in summary

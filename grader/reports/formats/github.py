@@ -186,6 +186,7 @@ def _summary_renderer() -> Callable[[GradeResult, int | None], str]:
         for _sid, title, file, its in suites(result):
             rows.append({"title": title, "file": file, "score": sum(i.score for i in its),
                          "max_score": sum(i.max_score for i in its),
+                         "pending": sum(i.max_score for i in its if i.status == Status.PENDING),
                          "passed": sum(i.status == Status.PASSED for i in its), "total": len(its)})
         count = len(failures) if shown is None else shown
         return template.render(r=result, rows=rows, failures=failures[:count], shows_values=shows_values,
