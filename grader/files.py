@@ -115,7 +115,7 @@ def remove_tree(root: Path) -> list[str]:
                 os.unlink(root)
                 return left
         except OSError as exc:
-            return [f"{root}: {exc.strerror}"]
+            return [f"{root}: {exc.strerror} (opening it)"]
     # A stack of (folder's name in its parent, its subfolders still to visit); ``fd`` is the folder on top.
     names: list[str] = []
 
@@ -147,12 +147,15 @@ def remove_tree(root: Path) -> list[str]:
         except OSError as exc:
             if not any(p.startswith(where(name)) for p in left):
                 left.append(f"{where(name)}: {exc.strerror}")
+    parent = os.open("..", _DIR_FLAGS, dir_fd=fd)  # by descriptor: an ancestor's permissions may change meanwhile
     os.close(fd)
     try:
-        os.rmdir(root)
+        _retry_writable(parent, os.rmdir, os.path.basename(os.path.normpath(str(root))))
     except OSError as exc:
         if not left:
-            left.append(f"{root}: {exc.strerror}")
+            left.append(f"{root}: {exc.strerror} (removing the emptied folder)")
+    finally:
+        os.close(parent)
     return left
 
 
