@@ -4,7 +4,8 @@ Why: the file-size rlimit caps one file, not their number; a worker wrote 2.2 Gi
 sandbox copy, on a RAM-backed /tmp, in 2.5 s. Two ways, the first wherever the kernel allows it:
 
 - **tmpfs in a mount namespace.** The fork server moves into a mount namespace of its own once, at start-up
-  (``private_mounts``: root, or a user namespace), with every mount private, so nothing it mounts is seen by
+  (``private_mounts``: as root, or inside a user namespace of its own where unprivileged ones are allowed),
+  with every mount private, so nothing it mounts is seen by
   the grader or the machine. For each request it mounts a tmpfs of ``size=disk_mb`` and ``nr_inodes=MAX_INODES``
   over the sandbox copy's folder and copies the copy's files into it (``Budget.attach``); the template and the
   workers share that namespace. A write past the budget fails with ENOSPC in the student's code, which the
@@ -24,6 +25,7 @@ import stat
 from typing import Any
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWUSER = 0x10000000
 MS_REC, MS_PRIVATE = 0x4000, 1 << 18
 MS_NOSUID, MS_NODEV = 0x2, 0x4
 MNT_DETACH = 2
@@ -35,12 +37,35 @@ except OSError:
 
 
 def private_mounts() -> bool:
-    """Enter a mount namespace of this process's own, with every mount private (once, in the fork server)."""
+    """Enter a mount namespace of this process's own, with every mount private (once, in the fork server).
+
+    As root, directly. As an ordinary user, inside a new user namespace that maps only this user and group to
+    themselves (``setgroups`` denied), where the kernel allows unprivileged user namespaces: the process then
+    holds capabilities only over that namespace's mounts, and every worker drops them before student code."""
     if _LIBC is None:
+        return False
+    if os.getuid() != 0 and not _own_user_namespace():
         return False
     if _LIBC.unshare(CLONE_NEWNS) != 0:
         return False
     return _LIBC.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) == 0
+
+
+def _own_user_namespace() -> bool:
+    assert _LIBC is not None
+    uid, gid = os.getuid(), os.getgid()
+    if _LIBC.unshare(CLONE_NEWUSER) != 0:
+        return False
+    try:
+        for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+            fd = os.open(f"/proc/self/{name}", os.O_WRONLY)
+            try:
+                os.write(fd, text.encode())
+            finally:
+                os.close(fd)
+    except OSError:
+        return False  # in a user namespace without a mapping: no mounts, and the watcher keeps the budget
+    return True
 
 
 def limit_message(disk_mb: int) -> str:
