@@ -104,7 +104,8 @@ class Template:
 
     def fork(self, fds: list[int]) -> tuple[int, int]:
         """A new worker holding ``fds`` (the caller closes its own copies): its pid and a pidfd for it, opened
-        by the template before it could be reaped, so a kill through it never reaches another process."""
+        by the template before it could be reaped, so a kill through it never reaches another process (-1 on a
+        kernel without pidfds)."""
         try:
             socket.send_fds(self.sock, [b"f"], fds)
             msg, got, _flags, _addr = socket.recv_fds(self.sock, _REAPED.size, 1)
@@ -115,11 +116,11 @@ class Template:
                 os.close(fd)
             raise TemplateGone("the template process is gone")
         kind, value = _FORKED.unpack(msg)
-        if kind != b"P" or len(got) != 1:
+        if kind != b"P" or len(got) > 1:
             for fd in got:
                 os.close(fd)
             raise OSError(value, f"fork failed: {os.strerror(value)}")
-        return int(value), got[0]
+        return int(value), got[0] if got else -1
 
     def reaped(self, pid: int, block: bool) -> int | None:
         """The wait status of worker ``pid`` once the template has reaped it and killed its orphans; None if it
@@ -181,9 +182,13 @@ def _serve(sock: socket.socket, server: int) -> None:
             _start_worker(sock, fds, me)
         for fd in fds:
             os.close(fd)
-        pidfd = os.pidfd_open(pid)  # the worker cannot be reaped before this process waits: it is that worker
-        socket.send_fds(sock, [_FORKED.pack(b"P", pid)], [pidfd])
-        os.close(pidfd)
+        try:
+            pidfd = os.pidfd_open(pid)  # the worker cannot be reaped before this process waits for it
+        except OSError:  # a kernel before 5.3: the server kills by pid
+            sock.send(_FORKED.pack(b"P", pid))
+        else:
+            socket.send_fds(sock, [_FORKED.pack(b"P", pid)], [pidfd])
+            os.close(pidfd)
         while True:
             try:
                 _, status, _usage = os.wait4(pid, 0)

@@ -174,7 +174,8 @@ class Supervisor(Ledger):
             # The template reaps the worker and kills its orphans (it is their subreaper) before it answers:
             # nothing of this round outlives it.
             self._kill(pid)
-            os.close(self.pidfd)
+            if self.pidfd >= 0:
+                os.close(self.pidfd)
             os.close(life_r)
             os.close(out_r)
             shared.close()
@@ -396,7 +397,10 @@ class Supervisor(Ledger):
         if pid in self.gone:
             return
         try:  # through a pidfd the template opened before the worker could exit: never another process
-            signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+            if self.pidfd >= 0:
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+            else:
+                os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
         self.template.reaped(pid, block=True)
