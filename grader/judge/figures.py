@@ -318,8 +318,8 @@ def figure_checks(ex: Exercise, case: Case, result: dict[str, Any] | None, ref: 
 
     The first carries both figures' descriptions (``details.figure``) for the reports to re-draw."""
     fn = ex.functions[case.function]
-    x_name = fn.params[-1] if fn.params else "x"
     out: list[Check] = []
+    x_name = _x_name(ref, fn.params)
     for spec in case.figure:
         out.append(Check(
             name=f"{case.check_name}: {spec.label}", status=Status.ERROR, score=0.0, max_score=spec.points,
@@ -378,6 +378,16 @@ def figure_checks(ex: Exercise, case: Case, result: dict[str, Any] | None, ref: 
             _count_check(c, spec, got, ref)
     _attach(out[0], got, ref, x_name)
     return out
+
+
+def _x_name(ref: Any, params: tuple[str, ...]) -> str:
+    """What the x values are called in sentences: the reference's x label when it is a short name, else the
+    function's last parameter ("q1 = 0.1", not "q1_values = 0.1")."""
+    axes = ref.get("axes") if isinstance(ref, dict) else None
+    label = axes[0].get("xlabel", "") if axes and isinstance(axes[0], dict) else ""
+    if isinstance(label, str) and 0 < len(label) <= 20 and label.replace("_", "").isalnum():
+        return label
+    return params[-1] if params else "x"
 
 
 def _attach(check: Check, got: dict[str, Any], ref: dict[str, Any], x_name: str) -> None:

@@ -394,6 +394,8 @@ def graded_by(result: Any) -> str:
     return text
 
 
-GLOBALS = {"graded_by": graded_by, "sections": sections, "facts": facts, "properties": properties, "blocked": blocked,
+from grader.reports.figures import figure_line, figure_views  # noqa: E402 - after the plot helpers it sits beside
+
+GLOBALS = {"figure_views": figure_views, "figure_line": figure_line, "graded_by": graded_by, "sections": sections, "facts": facts, "properties": properties, "blocked": blocked,
            "plots": plots, "short": short, "label": label, "parts": parts, "quiz_blocked": quiz_blocked,
            "quiz_open": quiz_open, "score": score, "confinement": confinement}
