@@ -52,7 +52,8 @@ def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     raw = (hi - lo) / n
     mag = 10 ** math.floor(math.log10(raw))
     step = next(s * mag for s in (1, 2, 2.5, 5, 10) if s * mag >= raw)
-    out, t = [], math.ceil(lo / step) * step
+    out: list[float] = []
+    t = math.ceil(lo / step) * step
     while t <= hi + step * 1e-9 and len(out) < 12:
         out.append(round(t, 12))
         t += step
@@ -135,7 +136,7 @@ def draw(desc: Any, who: str) -> dict[str, Any] | None:
                 cur = []
         if cur:
             segments.append(" ".join(cur))
-        style = item.get("style") if isinstance(item.get("style"), str) else "-"
+        style = str(item["style"]) if isinstance(item.get("style"), str) else "-"
         if style in ("None", "none", "", " "):
             style = "-"  # markers only: drawn as a thin line, so the data is still seen
         lines.append({"colour": colour, "dash": DASHES.get(style, ""), "segments": segments})
@@ -145,7 +146,7 @@ def draw(desc: Any, who: str) -> dict[str, Any] | None:
             if isinstance(m, dict) and math.isfinite(_float(m.get("at"))):
                 at = _float(m["at"])
                 pos = tx(at) if vertical else ty(at)
-                style = m.get("style") if isinstance(m.get("style"), str) else "-"
+                style = str(m["style"]) if isinstance(m.get("style"), str) else "-"
                 marks.append({"vertical": vertical, "at": pos, "colour": _colour(m.get("color"), 3),
                               "dash": DASHES.get(style, ""), "value": fmt(at)})
     texts = []
@@ -182,7 +183,7 @@ class FigureView:
 
 def figure_views(ex: ExerciseResult) -> list[FigureView]:
     """The figure cases of ``ex``, in order: the first check of each carries both figures."""
-    out = []
+    out: list[FigureView] = []
     for check in ex.checks:
         data = (check.details or {}).get("figure")
         if not isinstance(data, dict):

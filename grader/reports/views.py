@@ -396,6 +396,7 @@ def graded_by(result: Any) -> str:
 
 from grader.reports.figures import figure_line, figure_views  # noqa: E402 - after the plot helpers it sits beside
 
-GLOBALS = {"figure_views": figure_views, "figure_line": figure_line, "graded_by": graded_by, "sections": sections, "facts": facts, "properties": properties, "blocked": blocked,
+GLOBALS = {"figure_views": figure_views, "figure_line": figure_line,
+           "graded_by": graded_by, "sections": sections, "facts": facts, "properties": properties, "blocked": blocked,
            "plots": plots, "short": short, "label": label, "parts": parts, "quiz_blocked": quiz_blocked,
            "quiz_open": quiz_open, "score": score, "confinement": confinement}
