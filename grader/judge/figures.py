@@ -320,9 +320,9 @@ def figure_checks(ex: Exercise, case: Case, result: dict[str, Any] | None, ref: 
     fn = ex.functions[case.function]
     out: list[Check] = []
     x_name = _x_name(ref, fn.params)
-    for spec in case.figure:
+    for spec, (name, _) in zip(case.figure, case.checks, strict=True):
         out.append(Check(
-            name=f"{case.check_name}: {spec.label}", status=Status.ERROR, score=0.0, max_score=spec.points,
+            name=name, status=Status.ERROR, score=0.0, max_score=spec.points,
             message="", function=case.function, visibility=case.visibility, kind="figure", input=call,
             output=output if not out else "", file=ex.file, line=line, intuition=fn.intuition or None,
             details={"figure_check": spec.kind},
@@ -335,7 +335,7 @@ def figure_checks(ex: Exercise, case: Case, result: dict[str, Any] | None, ref: 
         error = result.get("error") or {}
         message = error_message(error)
         for c in out:
-            c.message = message
+            c.message, c.expected = message, summary(ref, x_name)
             c.details["exception"] = error.get("exception")
             if error.get("line"):
                 c.file, c.line = error.get("file") or ex.file, error["line"]

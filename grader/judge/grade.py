@@ -265,6 +265,11 @@ def _diagnose(plan: Plan, ex: Exercise, checks: list[Check],
             findings.pop(c.function, None)
             failing.discard(c.function)
     annotate(checks, cases, findings, functions)
+    for check in checks:  # a figure's finding is about the curve it draws
+        d = check.diagnosis
+        if check.kind == "figure" and d and isinstance(d.get("evidence"), str):
+            d["evidence"] = d["evidence"].replace(f"your {check.function}() returns the same numbers",
+                                                  f"the curve your {check.function}() draws has the same numbers")
     if plan.mode != "student":
         return
     # A local check names what the public cases can tell apart; where they cannot, it says so once.

@@ -200,7 +200,7 @@ def _figure_of(value: Any) -> Any:
         value = SubFigure.get_figure(value, root=True)
     if type(value) is not Figure:
         if isinstance(value, (Figure, Axes)):
-            raise FigureError(f"an object of a class derived from matplotlib's ({type(value).__qualname__[:60]}); "
+            raise FigureError(f"an object of a class derived from matplotlib's ({type(value).__name__[:60]}); "
                               "return the Figure or Axes matplotlib made")
         raise FigureError(None)
     return value
@@ -302,14 +302,15 @@ def describe(value: Any) -> dict[str, Any]:
         raise FigureError(None)
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
-
-    fig = _figure_of(value)
-    axes = [ax for ax in list(Figure.get_axes(fig))[:MAX_AXES] if type(ax) is Axes]
-    budget = [MAX_TOTAL]
-    described = [_axes(ax, budget) for ax in axes]
-    suptitle = getattr(fig, "_suptitle", None)
     from matplotlib.text import Text
 
-    title = _text(Text.get_text(suptitle)) if type(suptitle) is Text else ""
-    sys.modules["matplotlib.pyplot"].close("all")  # read once; a later call starts from no figure
+    try:
+        fig = _figure_of(value)
+        axes = [ax for ax in list(Figure.get_axes(fig))[:MAX_AXES] if type(ax) is Axes]
+        budget = [MAX_TOTAL]
+        described = [_axes(ax, budget) for ax in axes]
+        suptitle = getattr(fig, "_suptitle", None)
+        title = _text(Text.get_text(suptitle)) if type(suptitle) is Text else ""
+    finally:
+        sys.modules["matplotlib.pyplot"].close("all")  # read once; a later call starts from no figure
     return {"kind": FORMAT, "suptitle": title, "axes": described}

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from grader.sandbox import figure  # before confinement: the import path is closed after it
 from grader.sandbox.values import MAX_DEPTH, MAX_ELEMENTS
 
 try:
@@ -116,11 +117,9 @@ def coerce(value: Any, returns: str) -> tuple[Any, str]:
 
 def _figure(value: Any) -> dict[str, Any]:
     """A figure function's value, as the plain description of grader.sandbox.figure (never the object)."""
-    from grader.sandbox.figure import FigureError, describe
-
     try:
-        return describe(value)
-    except FigureError as exc:
+        return figure.describe(value)
+    except figure.FigureError as exc:
         why = exc.args[0] if exc.args and exc.args[0] else _describe(value)
         raise WrongType(f"expected a matplotlib Figure or Axes, got {why}") from None
     except WrongType:
@@ -263,8 +262,6 @@ class Worker:
     def run(self, indexes: list[int]) -> None:
         figures = any(self.tasks[i]["returns"] == "figure" for i in indexes)
         if figures:
-            from grader.sandbox import figure
-
             try:  # before any student file is imported: Agg, a no-op show, config inside the sandbox
                 figure.prepare(self.sandbox)
             except figure.FigureError as exc:
@@ -299,9 +296,7 @@ class Worker:
                 if task["returns"] == "figure":
                     if self.no_figures:
                         raise ModuleNotFoundError(self.no_figures)
-                    from grader.sandbox.figure import before_call
-
-                    before_call()
+                    figure.before_call()
                 fn = getattr(mod, task["function"], None)
                 if fn is None or not callable(fn):
                     raise LookupError(f"{task['file']} has no function {task['function']}()")

@@ -142,6 +142,13 @@ class Case:
     def check_name(self) -> str:
         return f"{self.function}: {self.name}"
 
+    @property
+    def checks(self) -> tuple[tuple[str, float], ...]:
+        """The record's checks this case becomes, (name, points): one, or one per figure check."""
+        if self.figure:
+            return tuple((f"{self.check_name}: {c.label}", c.points) for c in self.figure)
+        return ((self.check_name, self.points),)
+
 
 @dataclass(frozen=True)
 class Exercise:

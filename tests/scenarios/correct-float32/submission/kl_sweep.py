@@ -35,8 +35,10 @@ def plot_kl_sweep(p, q1_values):
     """The lesson's figure (added when the course's figure exercise arrived)."""
     import matplotlib.pyplot as plt
 
+    xs = list(q1_values)
+    ys = kl_sweep(list(p), list(xs))
     plt.figure()
-    plt.plot(q1_values, kl_sweep(p, q1_values))
+    plt.plot(xs, ys)
     plt.axvline(x=p[0], linestyle="--", label="Q = P")
     plt.xlabel("q1")
     plt.ylabel("KL(P || Q)")
