@@ -1,6 +1,5 @@
 """Reference for exercise 3: KL divergence in bits, swept along a one-parameter family of Q."""
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 
@@ -25,6 +24,10 @@ def best_q1(p, q1_values):
 
 def plot_kl_sweep(p, q1_values):
     """The lesson's figure: the KL curve over q1, a dashed line where Q = P, labels, a title and a legend."""
+    # Imported here, not at the top: the grader loads this module to diagnose numeric answers too, and
+    # those never need matplotlib (about 0.4 s to import).
+    import matplotlib.pyplot as plt
+
     q1_values = np.asarray(q1_values, dtype=float)
     plt.figure(figsize=(8, 5))
     plt.plot(q1_values, kl_sweep(p, q1_values), color="steelblue", linewidth=2)

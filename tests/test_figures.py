@@ -427,3 +427,100 @@ def test_the_ci_summary_shows_the_script_label_as_text(script_result):
     assert "got:      x label '<script>alert('x')</script>'; y label 'KL'; title 'KL divergence'\n" in md
     fence = md[md.index("the lesson's graph: the labels"):]
     assert fence.index("```text") < fence.index("<script>") < fence.index("```\n", fence.index("```text") + 7)
+
+
+# -- the spec ---------------------------------------------------------------------------------------
+
+FIGURE_FUNCTION = """  plot_kl_sweep:
+    params: [p, q1_values]
+    returns: figure
+    doc: Draw the sweep.
+"""
+FIGURE_CASE = """  - name: the graph
+    call: plot_kl_sweep
+    args: [[0.6, 0.3, 0.1], [0.1, 0.5, 0.9]]
+    figure:
+      - {check: curve, points: 1}
+"""
+
+
+def _figure_course(course_copy: Path, case: str = FIGURE_CASE) -> Path:
+    ex = course_copy / "exercises" / "kl_sweep.yaml"
+    text = ex.read_text()
+    text = text.replace("functions:\n", "functions:\n" + FIGURE_FUNCTION, 1).replace("cases:\n", "cases:\n" + case, 1)
+    ex.write_text(text)
+    ref = course_copy / "reference" / "kl_sweep.py"
+    ref.write_text(ref.read_text() + "\n\ndef plot_kl_sweep(p, q1_values):\n    import matplotlib.pyplot as plt\n"
+                   "    plt.plot(q1_values, kl_sweep(p, q1_values))\n    return plt.gcf()\n")
+    course = course_copy / "course.yaml"
+    course.write_text(course.read_text().replace("{id: kl_sweep, file: exercises/kl_sweep.yaml, points: 10}",
+                                                 "{id: kl_sweep, file: exercises/kl_sweep.yaml, points: 11}"))
+    return course_copy
+
+
+def _problems(root: Path) -> list[str]:
+    from grader.errors import SpecError
+
+    with pytest.raises(SpecError) as info:
+        load_course(root)
+    return [str(p) for p in info.value.problems]
+
+
+def test_a_figure_case_loads_with_its_checks_as_points(course_copy):
+    course = load_course(_figure_course(course_copy))
+    ex = next(e for e in course.exercises if e.id == "kl_sweep")
+    case = next(c for c in ex.cases if c.figure)
+    assert (case.points, case.checks) == (1.0, (("plot_kl_sweep: the graph: the curve", 1.0),))
+    assert course.has_figures
+
+
+@pytest.mark.parametrize("case, message", [
+    ("  - {name: g, call: plot_kl_sweep, args: [[0.6], [0.1]], points: 1}\n",
+     "cases[0]: plot_kl_sweep returns a figure, so the case lists its checks instead of points, e.g. figure: "
+     "[{check: curve, points: 2}]"),
+    ("  - {name: g, call: plot_kl_sweep, args: [[0.6], [0.1]], figure: [{check: labels, points: 1}]}\n",
+     "cases[0].figure[0]: a labels check names the words to look for in x, y or title, e.g. "
+     "{check: labels, x: [q1], points: 1}"),
+    ("  - {name: g, call: plot_kl_sweep, args: [[0.6], [0.1]], figure: [{check: curve, count: 2, points: 1}]}\n",
+     "cases[0].figure[0]: count does not apply to a curve check"),
+    ("  - {name: g, call: kl_sweep, args: [[0.6], [0.1]], figure: [{check: curve, points: 1}]}\n",
+     "cases[0].figure: kl_sweep returns array, not a figure; remove figure: or declare returns: figure"),
+])
+def test_figure_spec_errors_name_the_line_and_the_fix(course_copy, case, message):
+    problems = [p for p in _problems(_figure_course(course_copy, case)) if "has no case" not in p]
+    assert len(problems) == 1
+    assert problems[0].startswith("exercises/kl_sweep.yaml:")
+    assert problems[0].endswith(message)
+
+
+def test_the_bundled_reference_draws_the_lessons_figure(ex, case, ref):
+    from grader.spec.expected import reference_outputs
+
+    desc = reference_outputs(load_course(ROOT))[("kl_sweep", case.index)]
+    assert summary(desc, "q1") == summary(ref, "q1")
+    assert desc["axes"][0]["lines"][0]["y"] == pytest.approx(kl_curve().tolist(), rel=1e-12, abs=1e-15)
+
+
+def test_a_course_without_figures_never_imports_matplotlib(course_root, tmp_path):
+    """In the grader's process and in the fork server (its memory maps would hold matplotlib's libraries)."""
+    import subprocess
+    import sys
+
+    code = f"""
+import sys
+from pathlib import Path
+from grader.judge.grade import Plan, grade_submission
+from grader.sandbox.backends import make
+from grader.spec.course import load_course
+from grader.spec.expected import reference_outputs
+course = load_course(Path({str(course_root)!r}))
+plan = Plan.build(course, "course", reference_outputs(course))
+with make("confined") as sandbox:
+    result = grade_submission(plan, Path({str(ROOT / 'tests/scenarios/mistake-kl-swapped/submission')!r}), sandbox)
+    maps = open(f"/proc/{{sandbox.pid}}/maps").read() if sandbox.pid else ""
+print(result.score, "matplotlib" in sys.modules, "matplotlib" in maps)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         env={**os.environ, "XDG_CACHE_HOME": str(tmp_path)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[1:] == ["False", "False"]

@@ -81,10 +81,31 @@ def _no_show(*args: Any, **kwargs: Any) -> None:
     """plt.show() in the grader: the figure stays open, to be returned or taken as the current figure."""
 
 
+_PREPARED: list[str] = []  # the sandbox matplotlib was prepared for, in this process
+
+
+def environment(sandbox: str) -> None:
+    """Before the student's file is imported: matplotlib, when it loads, uses Agg and keeps its config and
+    cache inside ``sandbox`` (environment variables only, so a worker that never draws never imports it);
+    a fork server that preloaded matplotlib has it prepared here at once."""
+    folder = os.path.join(sandbox, ".matplotlib")
+    os.makedirs(folder, exist_ok=True)
+    os.environ["MPLCONFIGDIR"] = folder
+    os.environ["MPLBACKEND"] = "Agg"
+    if "matplotlib.pyplot" in sys.modules:
+        try:
+            prepare(sandbox)
+        except FigureError:
+            pass  # said at the figure function's first call
+
+
 def prepare(sandbox: str) -> None:
-    """Before the student's file is imported: Agg, a no-op show, config and cache inside ``sandbox``.
+    """Before a figure function's call (and, when matplotlib is preloaded, before the student's import): Agg
+    whatever the student set, a no-op show, config and cache inside ``sandbox``. Done once per process.
 
     Raises FigureError with the install hint when matplotlib is missing."""
+    if [sandbox] == _PREPARED:
+        return
     folder = os.path.join(sandbox, ".matplotlib")
     os.makedirs(folder, exist_ok=True)
     os.environ["MPLCONFIGDIR"] = folder
@@ -111,6 +132,7 @@ def prepare(sandbox: str) -> None:
         plt.switch_backend = switch_to_agg
     matplotlib.use("agg")
     plt.show = _no_show
+    _PREPARED[:] = [sandbox]
 
 
 def drawn(draw: Any) -> dict[str, Any]:
@@ -312,5 +334,8 @@ def describe(value: Any) -> dict[str, Any]:
         suptitle = getattr(fig, "_suptitle", None)
         title = _text(Text.get_text(suptitle)) if type(suptitle) is Text else ""
     finally:
-        sys.modules["matplotlib.pyplot"].close("all")  # read once; a later call starts from no figure
+        try:  # read once; a later call starts from no figure
+            sys.modules["matplotlib.pyplot"].close("all")
+        except BaseException:  # a hostile figure's own code, run by close(): the verdict is already made
+            pass
     return {"kind": FORMAT, "suptitle": title, "axes": described}

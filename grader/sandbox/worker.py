@@ -161,7 +161,6 @@ class Worker:
         self.modules: dict[str, Any] = {}
         self.failed: set[str] = set()
         self.cpu_soft: int | None = None
-        self.no_figures = ""  # why figures cannot be read here (matplotlib missing), for a figure function's calls
 
     def send(self, event: dict[str, Any]) -> None:
         data = (json.dumps(event) + "\n").encode()
@@ -260,12 +259,8 @@ class Worker:
         return mod
 
     def run(self, indexes: list[int]) -> None:
-        figures = any(self.tasks[i]["returns"] == "figure" for i in indexes)
-        if figures:
-            try:  # before any student file is imported: Agg, a no-op show, config inside the sandbox
-                figure.prepare(self.sandbox)
-            except figure.FigureError as exc:
-                self.no_figures = str(exc)
+        if any(self.tasks[i]["returns"] == "figure" for i in indexes):
+            figure.environment(self.sandbox)  # before any student file is imported: Agg, config in the sandbox
         # Functions that raised or were slow on an earlier call: calls flagged "after_cases" (invariant
         # trials, sent in the same round as the cases) are not run for them. Only saves time: the grader
         # decides from the supervisor's own results which trials count, and ignores the rest.
@@ -294,8 +289,10 @@ class Worker:
             began = time.perf_counter()
             try:
                 if task["returns"] == "figure":
-                    if self.no_figures:
-                        raise ModuleNotFoundError(self.no_figures)
+                    try:
+                        figure.prepare(self.sandbox)
+                    except figure.FigureError as exc:
+                        raise ModuleNotFoundError(str(exc)) from None
                     figure.before_call()
                 fn = getattr(mod, task["function"], None)
                 if fn is None or not callable(fn):
