@@ -237,6 +237,8 @@ def no_figure_course(dest: Path) -> Path:
     course costs when no exercise draws, to compare with the course as it is."""
     import yaml
 
+    dest.mkdir(parents=True, exist_ok=True)
+
     for name in ("course.yaml", "reference", "exercises"):
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
