@@ -524,3 +524,29 @@ print(result.score, "matplotlib" in sys.modules, "matplotlib" in maps)
                          env={**os.environ, "XDG_CACHE_HOME": str(tmp_path)})
     assert out.returncode == 0, out.stderr
     assert out.stdout.split()[1:] == ["False", "False"]
+
+
+def test_hostile_labels_are_inert_in_every_view(course):
+    """HTML tags, ANSI escapes and GitHub workflow commands in labels, the title and the legend
+    (tests/scenarios/figure-hostile-labels): text everywhere, never markup, a terminal code or a command."""
+    from grader.judge.grade import Plan, grade_submission
+    from grader.reports.formats.github import step_summary
+    from grader.reports.render import render
+    from grader.sandbox.backends import make
+    from grader.spec.expected import reference_outputs
+
+    plan = Plan.build(course, "course", reference_outputs(course))
+    with make("portable") as sandbox:
+        result = grade_submission(plan, ROOT / "tests/scenarios/figure-hostile-labels/submission", sandbox)
+    text = render(result, "text")
+    assert "\x1b" not in text and "\x07" not in text
+    assert ("your figure: 1 line of 200 points from q1 = 0.1 to 0.9; x label 'q1 </svg><script>alert(1)</script>'; "
+            "y label 'KL \\x1b]8;;http://evil\\x07link\\x1b]8;;\\x07'; title 'KL ::set-output name=score::100 "
+            "::warning::forged'; a dashed vertical line at 0.6; a legend ('\\x1b[2J\\x1b[31mred\\x1b[0m <img "
+            "src=x onerror=alert(1)>', ' ::error file=x.py::forged ::add-mask::secret')") in text
+    for view in (text, render(result, "md"), step_summary(result)):
+        assert not any(line.lstrip().startswith("::") for line in view.splitlines())
+    html = render(result, "html")
+    assert "<img" not in html and "<script>" not in html and "</svg><script>" not in html
+    assert "q1 &lt;/svg&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
