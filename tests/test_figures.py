@@ -550,3 +550,25 @@ def test_hostile_labels_are_inert_in_every_view(course):
     assert "<img" not in html and "<script>" not in html and "</svg><script>" not in html
     assert "q1 &lt;/svg&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_the_class_summary_counts_figure_checks_like_any_check(course, script_result):
+    """Each figure check is a row of the batch's check list, and a student's row has its letter."""
+    from grader.classroom.batch import course_meta, make_row
+    from grader.classroom.summary import Summary
+    from grader.judge.grade import Plan
+    from grader.spec.expected import reference_outputs
+
+    meta = course_meta(Plan.build(course, "course", reference_outputs(course)))
+    rows = [(ex, name, points) for ex, name, points in meta["checks"] if name.startswith("plot_kl_sweep")]
+    assert rows == [("kl_sweep", f"plot_kl_sweep: the lesson's graph: {n}", p) for n, p in
+                    (("the curve", 1.5), ("the vertical marker", 0.5), ("the labels", 0.5), ("the legend", 0.25),
+                     ("the number of curves", 0.25))]
+    row = make_row(script_result, meta)
+    first = [name for _, name, _ in meta["checks"]].index("plot_kl_sweep: the lesson's graph: the curve")
+    assert row["checks"][first:first + 5] == "ppfpp"
+    summary = Summary(meta)
+    summary.add(row)
+    tally = {t.name: (t.passed, t.failed) for t in summary.checks}
+    assert tally["plot_kl_sweep: the lesson's graph: the labels"] == (0, 1)
+    assert tally["plot_kl_sweep: the lesson's graph: the curve"] == (1, 0)

@@ -130,7 +130,8 @@ def prepare(sandbox: str) -> None:
         agg_only._grader_agg = True  # type: ignore[attr-defined]
         matplotlib.use = agg_only
         plt.switch_backend = switch_to_agg
-    matplotlib.use("agg")
+    if str(matplotlib.get_backend()).lower() != "agg":  # preloaded by the fork server: Agg already
+        matplotlib.use("agg")
     plt.show = _no_show
     _PREPARED[:] = [sandbox]
 
