@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import json
@@ -227,11 +228,13 @@ def _check(ex: Exercise, case: Case, result: dict[str, Any] | None, expected: An
                          f"{float(got)!r}; a float here is usually a value, not an index")
         check.details = {"exception": "WrongType"}
         return check
-    if _surely_close(expected, got, fn.returns, fn.tolerance):
+    # a case whose answer is NaN on purpose (`nan: expected`, which validate requires) is matched by a NaN
+    tolerance = dataclasses.replace(fn.tolerance, nan="equal") if case.nan_expected else fn.tolerance
+    if _surely_close(expected, got, fn.returns, tolerance):
         check.details = {}
         check.status, check.score, check.message = Status.PASSED, case.points, "ok"
     else:
-        outcome = compare(expected, got, fn.returns, fn.tolerance)
+        outcome = compare(expected, got, fn.returns, tolerance)
         check.details = outcome.details
         if outcome.ok:
             check.status, check.score, check.message = Status.PASSED, case.points, "ok"
@@ -444,7 +447,8 @@ def forbidden_roots(course: Course, submission: Path, extra: tuple[Path, ...] = 
 
 def grade_submission(plan: Plan, submission: Path, sandbox: Runner, *, student: str | None = None,
                      extra_forbidden: tuple[Path, ...] = (), now: datetime | None = None,
-                     scratch: Path | None = None, early: Early | None = None) -> GradeResult:
+                     scratch: Path | None = None, early: Early | None = None,
+                     accept: tuple[str, ...] = ()) -> GradeResult:
     """Grade ``submission`` (left untouched) and return the result record.
 
     ``now`` decides whether quiz answers are revealed (course setting ``reveal: after_due``); default: the clock.
@@ -452,7 +456,8 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Runner, *, student: 
     a batch passes a RAM-backed folder, and lists it in ``extra_forbidden`` so that submissions graded at
     the same time cannot read each other's copies (a worker may always read its own). ``early``: `grader
     check`'s early round (grader.judge.early), used for the first round only if it was that round; whoever
-    started it closes it.
+    started it closes it. ``accept``: the student's group, when one submission is the group's: a quiz sheet built
+    for any member is graded as that member's sheet, under ``student``.
     """
     started = time.perf_counter()
     course = plan.course
@@ -530,7 +535,7 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Runner, *, student: 
         ))
     _blame_invariants(exercises, course)
     quizzes, quiz_error = grade_quizzes(course.quizzes, submission, student=student, reveal=course.reveal,
-                                        due=course.due, now=now)
+                                        due=course.due, now=now, accept=accept)
     if quiz_error:
         grader_error = f"{grader_error}\n{quiz_error}" if grader_error else quiz_error
     score = round(sum(e.score for e in exercises) + sum(q.score for q in quizzes), 6)

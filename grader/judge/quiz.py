@@ -11,6 +11,7 @@ names quiz.yaml and the line, and the exercises are graded regardless.
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -82,6 +83,27 @@ def _within(value: float, target: float, q: Question) -> bool:
     return abs(value - target) <= max(q.tolerance.atol, q.tolerance.rtol * abs(target))
 
 
+def _refused(v: Variant, got: Quantity, right: bool) -> str | None:
+    """Why an answer scores nothing whatever its value, or None.
+
+    A unit the question does not accept (``accepts:``): "0.983 nats" answered "how much is 0.983 nats in bits?"
+    with the question's own words, and the conversion made it right. Likewise any answer that only writes back
+    a quantity the question gives, unless it is right as written in the unit asked for.
+    """
+    q = v.question
+    if got.unit is not None and got.unit != q.unit and q.accepts and got.unit not in q.accepts:
+        return (f"{got} is in {got.unit}, and this question accepts an answer in {' or '.join(q.accepts)} only: "
+                f"turning the quantity into {q.unit} is what it asks, so the grader does not convert it for you.")
+    given = next((name for name, p in v.params.items()
+                  if isinstance(p, (int, float)) and not isinstance(p, bool)
+                  and math.isclose(got.value, p, rel_tol=1e-9, abs_tol=1e-12)), None)
+    if given is not None and (got.unit not in (None, q.unit) or not right):
+        return (f"{fmt(got.value)} is the {given} the question gives you; writing it back"
+                f"{' in ' + got.unit if got.unit else ''} is not an answer, so it scores nothing. The question asks "
+                f"for a value{_unit(q.unit) and ' in ' + q.unit} worked out from it.")
+    return None
+
+
 def grade_numeric(quiz: Quiz, v: Variant, got: Quantity, reveal: bool) -> _Grade:
     q = v.question
     exp = expected(quiz, v)
@@ -92,6 +114,9 @@ def grade_numeric(quiz: Quiz, v: Variant, got: Quantity, reveal: bool) -> _Grade
         value = got.value * NATS_PER[got.unit] / NATS_PER[unit]
         converted = f" = {fmt(value)} {unit}"
     answer = f"The answer is {_num(exp)}{_unit(unit)}." if reveal else ""
+    refused = _refused(v, got, _within(value, exp, q))
+    if refused:
+        return _Grade(0.0, " ".join(p for p in (refused, answer) if p), exp)
     if _within(value, exp, q):
         return _Grade(1.0, f"correct: {got}{converted}", exp)
     wrote = f"{got}{converted}" if got.unit else f"{got}{_unit(unit)}"
@@ -360,16 +385,23 @@ def grade_quiz(quiz: Quiz, sheet: Sheet, student: str, *, graded: bool, reveal: 
 
 
 def grade_quizzes(quizzes: tuple[Quiz, ...], submission: Path, *, student: str | None = None, reveal: str = "always",
-                  due: Any = None, now: datetime | None = None) -> tuple[list[QuizResult], str | None]:
+                  due: Any = None, now: datetime | None = None,
+                  accept: tuple[str, ...] = ()) -> tuple[list[QuizResult], str | None]:
     """Grade ``submission/quiz.yaml`` against every quiz; the student id is ``student``, else the sheet's, else
-    the folder name. Returns the results and a grader error message (None when the grader itself was fine)."""
+    the folder name. ``accept``: the ids of a group that handed in one submission; a sheet built for any of them
+    is graded with that member's numbers (one sheet serves the group). Returns the results and a grader error
+    message (None when the grader itself was fine)."""
     if not quizzes:
         return [], None
     sheet = read_sheet(submission)
     who = (student or sheet.student or submission.resolve().name).strip()
+    notes = list(sheet.notes)
+    if sheet.student is not None and sheet.student != who and sheet.student in accept:
+        notes.append(f"the group's sheet was built for {sheet.student}, a member of the group with {who}: graded "
+                     f"with {sheet.student}'s numbers")
+        who = sheet.student
     graded = not any(q.public for q in quizzes)
     show_answers = graded and reveal_answers(reveal, due, now)
-    notes = list(sheet.notes)
     hidden = (f"correct answers are shown after the due date, {due}" if reveal == "after_due" and due
               else "correct answers are not shown")
     known = [q.id for q in quizzes]

@@ -66,8 +66,10 @@ def load_quiz(path: Path, root: Path, quiz_id: str, points: float, course_key: s
                                         "no reference file; add reference: reference/quiz.py", key="questions"))
     total = sum(q.points for q in questions)
     if not problems and abs(total - points) > 1e-9:
-        problems.append(doc.problem(["questions"], f"the questions are worth {total:g} points but course.yaml "
-                                                   f"gives quiz {quiz_id} {points:g} points; make them agree"))
+        problems.append(doc.problem(["questions"], f"the questions are worth {total:g} "
+                                                   f"point{'' if total == 1 else 's'} but course.yaml gives quiz "
+                                                   f"{quiz_id} {points:g} point{'' if points == 1 else 's'}; "
+                                                   "make them agree"))
     if problems:
         raise SpecError(problems)
     quiz = Quiz(id=data["id"], title=data["title"], points=points, questions=tuple(questions),
@@ -113,7 +115,7 @@ def _question(doc: Located, i: int, spec: dict[str, Any], quiz_tol: dict[str, An
 
     allowed = {"single": {"choices", "shuffle"}, "multiple": {"choices", "shuffle", "penalty"},
                "true_false": {"answer"},
-               "numeric": {"answer", "expected", "unit", "tolerance", "wrong_unit_credit", "params",
+               "numeric": {"answer", "expected", "unit", "accepts", "tolerance", "wrong_unit_credit", "params",
                            "misconceptions"}}[kind]
     common = {"id", "type", "points", "text", "intuition"}
     for key in spec:
@@ -181,6 +183,10 @@ def _question(doc: Located, i: int, spec: dict[str, Any], quiz_tol: dict[str, An
             bad("expected", "expected pins one figure, so it needs a question without params")
         if "wrong_unit_credit" in spec and spec["unit"] == "none":
             bad("wrong_unit_credit", "wrong_unit_credit needs unit bits or nats")
+        if "accepts" in spec and spec["unit"] not in spec["accepts"]:
+            bad("accepts", f"accepts {spec['accepts']} leaves out the question's own unit {spec['unit']!r}; "
+                           f"list it (an answer in the unit asked for is always accepted)" if spec["unit"] != "none"
+                else "accepts needs unit bits or nats: a plain number has no unit to convert")
     if kind == "true_false":
         truth = bool(spec["answer"])
     if len(problems) > before:
@@ -194,7 +200,7 @@ def _question(doc: Located, i: int, spec: dict[str, Any], quiz_tol: dict[str, An
         id=spec["id"], type=kind, points=float(spec["points"]), text=spec["text"].strip(),
         intuition=" ".join(spec["intuition"].split()), line=line, choices=tuple(choices),
         shuffle=bool(spec.get("shuffle", True)), penalty=spec.get("penalty"), truth=truth, answer=answer,
-        pinned=spec.get("expected"), unit=spec.get("unit", "none"),
+        pinned=spec.get("expected"), unit=spec.get("unit", "none"), accepts=tuple(spec.get("accepts", ())),
         tolerance=_tolerance(doc, [*where, "tolerance"], tol, problems),
         wrong_unit_credit=float(spec.get("wrong_unit_credit", 0.0)), params=tuple(params),
         misconceptions=misconceptions,

@@ -80,6 +80,7 @@ class Question:
     answer: Computed | None = None  # numeric
     pinned: float | None = None
     unit: str = "none"
+    accepts: tuple[str, ...] = ()  # units an answer may be written in (converted); () any of NATS_PER
     tolerance: Tolerance = field(default_factory=lambda: Tolerance(**DEFAULT_TOLERANCE))
     wrong_unit_credit: float = 0.0
     params: tuple[Param, ...] = ()

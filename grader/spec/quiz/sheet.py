@@ -36,7 +36,12 @@ def _hint(q: Question) -> str:
         return "select all that apply"
     if q.type == "true_false":
         return "true or false"
-    return f"a number, in {q.unit}" if q.unit != "none" else "a number"
+    if q.unit == "none":
+        return "a number"
+    # the sheet's header says a unit may be written; a question that accepts fewer says so where it is asked
+    only = f"; written in {' or '.join(q.accepts)} only" if q.accepts and set(q.accepts) != {"bits", "nats",
+                                                                                            "hartleys"} else ""
+    return f"a number, in {q.unit}{only}"
 
 
 def _comment(text: str, first: str, rest: str) -> list[str]:
@@ -74,7 +79,8 @@ def build_sheet(quizzes: tuple[Quiz, ...], course_title: str, student: str) -> s
         raise ValueError(f"student id {student!r} must be printable text")
     head = [
         f"# Answer sheet · {course_title}",
-        f"# This sheet is for student {student}. Some numbers below were drawn for you: another",
+        # the id stands alone: a folder called "student" read "This sheet is for student student"
+        f"# Student id: {student}. Some numbers below were drawn for this id: another",
         "# student's sheet asks about different values, so answer the questions on your own sheet.",
         "#",
         f"# Write each answer after the colon under its question, for example   {EXAMPLE_KEY}: {EXAMPLES['number']}",
@@ -89,7 +95,8 @@ def build_sheet(quizzes: tuple[Quiz, ...], course_title: str, student: str) -> s
     body: list[str] = []
     for quiz in quizzes:
         total = f"{quiz.points:g} point{'s' if quiz.points != 1 else ''}"
-        body += ["", f"# ---- {quiz.title} · {len(quiz.questions)} questions · {total}", f"{quiz.id}:"]
+        n = len(quiz.questions)
+        body += ["", f"# ---- {quiz.title} · {n} question{'' if n == 1 else 's'} · {total}", f"{quiz.id}:"]
         for n, q in enumerate(quiz.questions, 1):
             body += question_block(n, variant(quiz, q, student))
     return "\n".join(head + body) + "\n"

@@ -1,5 +1,6 @@
 """Figures (``returns: figure``): the worker's description, its validator, the checks, and what reports show.
 
+Tests of the bundled course's figure exercise (plot_kl_sweep), so they live with the course's own tests.
 The end-to-end cases (each style of drawing, the swapped-KL curve, missing labels, hostile figures) are golden
 scenarios in tests/scenarios/figure-*; here are the parts, each with the exact words a user sees.
 """
@@ -23,7 +24,7 @@ from grader.sandbox.figure_data import MAX_POINTS, MAX_TEXT, figure_problem
 from grader.spec.course import load_course
 from grader.spec.tolerance import Tolerance
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 X = np.linspace(0.1, 0.9, 200)
 
 
