@@ -395,6 +395,18 @@ def _attach(check: Check, got: dict[str, Any], ref: dict[str, Any], x_name: str)
                                "reference_line": summary(ref, x_name), "x_name": x_name}
 
 
+def curve_changers(ex: Exercise, case: Case, ref: dict[str, Any], variants: dict[str, Any]) -> list[str]:
+    """The misconceptions (ids) whose figure draws a curve other than the reference's, within the tolerance."""
+    tol = ex.functions[case.function].tolerance
+    ref_y = reference_curve(ref)
+    out = []
+    for vid, desc in variants.items():
+        got = curve_output(desc, ref, tol)
+        if ref_y is not None and got[0] and not compare(ref_y, got[1], "array", tol).ok:
+            out.append(vid)
+    return out
+
+
 def reference_problems(ex: Exercise, case: Case, ref: dict[str, Any], variants: dict[str, Any]) -> list[str]:
     """For ``grader validate``: the reference's own figure passes every check of the case, and the figure of
     each misconception whose curve differs from the reference's fails the curve check."""

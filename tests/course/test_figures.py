@@ -573,3 +573,57 @@ def test_the_class_summary_counts_figure_checks_like_any_check(course, script_re
     tally = {t.name: (t.passed, t.failed) for t in summary.checks}
     assert tally["plot_kl_sweep: the lesson's graph: the labels"] == (0, 1)
     assert tally["plot_kl_sweep: the lesson's graph: the curve"] == (1, 0)
+
+
+FIGURE_STATE = """(() => {
+  const fig = document.querySelector('figure.drawn');
+  fig.scrollIntoView({block: 'center'});
+  const svgs = [...fig.querySelectorAll('svg')];
+  const boxes = svgs.map(s => s.getBoundingClientRect());
+  const texts = [...svgs[0].querySelectorAll('text')].map(t => t.textContent);
+  return {count: svgs.length, widths: boxes.map(b => Math.round(b.width)),
+          lines: svgs.map(s => [...s.querySelectorAll('polyline')].filter(p => p.getBBox().width > 0).length),
+          scripts: document.querySelectorAll('script, img').length, texts: texts,
+          external: performance.getEntriesByType('resource').length};
+})()"""
+
+
+def test_the_figure_report_in_a_browser_shows_both_figures_and_runs_nothing(course, tmp_path):
+    """The HTML report of figure-hostile-labels in headless Chromium: the student's figure and the reference's
+    are drawn side by side, the hostile labels are text, and nothing loads or runs."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests" / "feedback"))
+    from cdp import Browser, chromium
+
+    from grader.judge.grade import Plan, grade_submission
+    from grader.reports.render import render
+    from grader.sandbox.backends import make
+    from grader.spec.expected import reference_outputs
+
+    binary = chromium()
+    if binary is None:
+        pytest.skip("chromium is not installed (.ci/run installs Debian's package)")
+    plan = Plan.build(course, "course", reference_outputs(course))
+    with make("portable") as sandbox:
+        result = grade_submission(plan, ROOT / "tests/scenarios/figure-hostile-labels/submission", sandbox)
+    page = tmp_path / "report.html"
+    page.write_text(render(result, "html"), encoding="utf-8")
+    with Browser(binary) as browser:
+        session = browser.open(page.as_uri())
+        state = browser.evaluate(session, FIGURE_STATE)
+        problems = browser.problems()
+    assert problems == []
+    assert state["external"] == 0 and state["scripts"] == 0
+    assert state["count"] == 2 and all(w >= 300 for w in state["widths"])
+    assert state["lines"] == [1, 1]  # the student's curve and the reference's, each drawn
+    assert "q1 </svg><script>alert(1)</script>" in state["texts"]  # the x label, as text
+
+
+def test_validate_says_what_it_proved_about_the_figure():
+    from grader.authoring.validate import validate
+
+    notes = validate(ROOT).notes
+    kl = next(n for n in notes if n.startswith("kl_sweep: "))
+    assert kl.endswith("; the reference's figure passes its 5 figure checks and swapped-kl-arguments, natural-log, "
+                       "wrong-mass-split fail the curve check")
