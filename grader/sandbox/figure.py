@@ -181,7 +181,11 @@ def _data(values: Any) -> tuple[int, list[float] | None]:
     n = int(np.size(values)) if type(values) is np.ndarray else len(values)
     if n > MAX_POINTS:
         return n, None
-    array = np.asarray(values, dtype=float).reshape(-1)
+    try:
+        array = np.asarray(values, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        raise FigureError("a figure with a line whose values are not numbers (text or dates on an axis are not "
+                          "read): plot numbers") from None
     if array.size != n:
         raise FigureError("a line whose data is not a flat list of numbers")
     return n, [float(v) for v in array.tolist()]

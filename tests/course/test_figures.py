@@ -627,3 +627,13 @@ def test_validate_says_what_it_proved_about_the_figure():
     kl = next(n for n in notes if n.startswith("kl_sweep: "))
     assert kl.endswith("; the reference's figure passes its 5 figure checks and swapped-kl-arguments, natural-log, "
                        "wrong-mass-split fail the curve check")
+
+
+def test_text_on_an_axis_is_refused_with_its_reason(plt):
+    from grader.sandbox.worker import WrongType, coerce
+
+    plt.plot(["low", "mid", "high"], [1.0, 2.0, 3.0])
+    with pytest.raises(WrongType) as info:
+        coerce(None, "figure")
+    assert str(info.value) == ("expected a matplotlib Figure or Axes, got a figure with a line whose values are not "
+                               "numbers (text or dates on an axis are not read): plot numbers")
