@@ -6,7 +6,7 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -14,6 +14,10 @@ from grader.errors import ExitCode, GraderError, UsageError
 from grader.files import write_atomic
 from grader.record import GradeResult
 from grader.reports.render import FORMATS, figure_files, render, use_color, warm_up
+
+if TYPE_CHECKING:
+    from grader.classroom.gradebook import CanvasMap
+    from grader.spec.course import Course
 
 FORMAT_HELP = "Report format."
 runner_option = click.option(
@@ -322,6 +326,7 @@ def batch(submissions: Path, course_dir: Path | None, out: Path, jobs: int | Non
     if state.summary is not None:
         s = state.summary
         click.echo(f"Class: {s.passed} of {s.students} passed; {s.problem_count} with errors or timeouts.")
+    _reapply_reviews(out, session.course, canvas, moodle_sheet)
     if state.unknown_canvas:
         click.echo(f"Warning: {len(state.unknown_canvas)} student(s) are not in the Canvas map, e.g. "
                    f"{state.unknown_canvas[0]}; their canvas.csv rows have no Canvas ID.", err=True)
@@ -365,6 +370,79 @@ def _report_export(state: Any) -> None:
                    "student's submission but could not be graded (listed above and in summary.html); every "
                    "student found was graded.", err=True)
         sys.exit(int(ExitCode.DROPPED))
+
+
+def _reapply_reviews(out: Path, course: Course, canvas: CanvasMap | None, moodle: Path | None) -> None:
+    """After a batch: the review decisions of unchanged answers go back into the regraded records."""
+    from grader.review.store import DB_FILE
+
+    if not (out / DB_FILE).is_file():
+        return
+    from grader.review.apply import apply
+
+    done = apply(out, course, canvas, moodle)
+    stale = f"; {done.stale} changed since their review" if done.stale else ""
+    click.echo(f"Reviews: {done.reviewed} written answers keep their decisions; {done.pending} are awaiting "
+               f"review{stale} (grader review {out}).")
+
+
+@cli.command()
+@click.argument("out", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@course_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Anything but 127.0.0.1 lets other machines in (see the README's warning).")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port (default: a free one).")
+@click.option("--canvas", "canvas_map", type=click.Path(path_type=Path, dir_okay=False),
+              help="The Canvas map the batch used, so canvas.csv is rewritten with the reviewed points.")
+@click.option("--moodle", "moodle_sheet", type=click.Path(path_type=Path, dir_okay=False),
+              help="The Moodle grading worksheet the batch used, so moodle.csv is rewritten with the reviewed points.")
+@click.option("--reviewer", default="", help="Your name, put on your decisions (editable on the page).")
+@click.option("--apply", "apply_only", is_flag=True, help="Apply the saved decisions to OUT and stop (no server).")
+@click.option("--export", "export_to", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the decisions to this YAML file and stop.")
+@click.option("--import", "import_from", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Load decisions from this YAML file (checked first), apply them, and stop.")
+def review(out: Path, course_dir: Path | None, host: str, port: int, canvas_map: Path | None,
+           moodle_sheet: Path | None, reviewer: str, apply_only: bool, export_to: Path | None,
+           import_from: Path | None) -> None:
+    """Review the written answers of a batch's OUT folder in the browser, or export, import and apply decisions."""
+    from grader.classroom.gradebook import load_canvas_map
+    from grader.review.apply import apply
+    from grader.review.exchange import export, import_file
+    from grader.spec.course import find_course_root, load_course
+
+    if sum(map(bool, (apply_only, export_to, import_from))) > 1:
+        raise UsageError("--apply, --export and --import are separate steps", "Give one of them at a time.")
+    root = course_dir or find_course_root(Path.cwd())
+    if root is None:
+        raise UsageError("no course.yaml here or above", "Run inside the course repository or pass --course DIR.")
+    course = load_course(root)
+    canvas = load_canvas_map(canvas_map) if canvas_map else None
+    if export_to is not None:
+        count = export(out, course, export_to)
+        click.echo(f"Wrote {count} decisions to {export_to}.")
+        return
+    if import_from is not None:
+        count = import_file(out, course, import_from)
+        click.echo(f"Loaded {count} decisions from {import_from}.")
+    if import_from is not None or apply_only:
+        done = apply(out, course, canvas, moodle_sheet)
+        click.echo(f"Applied: {done.reviewed} written answers reviewed, {done.pending} awaiting review; "
+                   f"{len(done.changed)} records updated, with gradebook.csv and summary.html.")
+        if done.unreadable:
+            click.echo(f"Warning: {len(done.unreadable)} result record(s) could not be read, e.g. "
+                       f"{done.unreadable[0]}; run the same grader batch command again to regrade them.", err=True)
+        return
+    try:
+        import flask  # noqa: F401
+        import rapidfuzz  # noqa: F401
+    except ImportError as exc:
+        raise UsageError(f"grader review's page needs {exc.name}, which is not installed",
+                         "Install the review extra: pip install 'infotheory-grader[review]'. (--apply, --export and "
+                         "--import work without it.)") from None
+    from grader.review.server import serve
+
+    serve(out, course, host=host, port=port, canvas=canvas, moodle=moodle_sheet, reviewer=reviewer, say=click.echo)
 
 
 @cli.command()

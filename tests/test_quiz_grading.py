@@ -358,8 +358,10 @@ def test_broken_yaml(tmp_path):
     result = grade(tmp_path)
     assert all(q.status is Status.ERROR and q.score == 0 for q in result.questions)
     assert result.questions[0].message == (f"not graded: quiz.yaml:{line_of(path, 'fair_die')}:20: invalid YAML: "
-                                           "mapping values are not allowed in this context; fix the file and check "
-                                           "again")
+                                           "mapping values are not allowed in this context; a colon and a space "
+                                           "inside an answer start a new key: put the answer in quotes or, for an "
+                                           "answer in words, write it as a block (the question id, ': |', then the "
+                                           "lines indented below it); fix the file and check again")
     assert result.message.endswith("The exercises were graded as usual.")
 
 

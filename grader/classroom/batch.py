@@ -166,6 +166,8 @@ def make_row(result: GradeResult, meta: dict[str, Any]) -> dict[str, Any]:
            "problems": _problems(result), "duration": result.duration}
     if no_sheet:
         row["no_sheet"] = no_sheet
+    if result.pending:  # written answers awaiting review: apart from the score, never counted as lost
+        row["pending"] = result.pending
     blank, wrong = _quiz_answers(result, no_sheet)
     if blank:
         row["quiz_blank"] = blank
@@ -187,7 +189,7 @@ def _quiz_answers(result: GradeResult, no_sheet: dict[str, str]) -> tuple[list[s
             if q.answer is None:
                 if q.status.value != "passed":
                     blank.append(key)
-            elif q.status.value != "passed":
+            elif q.status.value != "passed" and q.written is None:  # a written answer is reviewed, not tallied
                 text = ", ".join(map(str, q.answer)) if isinstance(q.answer, list) else str(q.answer)
                 wrong[key] = _short(text)
     return blank, wrong
@@ -796,8 +798,9 @@ def write_class_outputs(out: Path, meta: dict[str, Any], runs: list[dict[str, An
     """gradebook.csv, canvas.csv, moodle.csv, summary.html and run.json from the manifest, one row at a time.
     Returns the students the Canvas map does not know, the class summary, and the students the Moodle
     worksheet does not hold."""
+    pending = any(row.get("pending") for row in manifest.rows(students))
     with open_atomic(out / GRADEBOOK, newline="") as fh:
-        write_gradebook(fh, meta["items"], manifest.rows(students))
+        write_gradebook(fh, meta["items"], manifest.rows(students), pending=pending)
     unknown: list[str] = []
     if canvas is not None:
         with open_atomic(out / CANVAS, newline="") as fh:

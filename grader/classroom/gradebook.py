@@ -42,16 +42,20 @@ def _writer(fh: TextIO) -> Any:
     return csv.writer(fh, lineterminator="\r\n")
 
 
-def write_gradebook(fh: TextIO, items: list[dict[str, Any]], rows: Iterable[dict[str, Any]]) -> int:
+def write_gradebook(fh: TextIO, items: list[dict[str, Any]], rows: Iterable[dict[str, Any]], *,
+                    pending: bool = False) -> int:
     """``student, name, email, <item ids...>, total``: one row per student, in the order given (name and
-    e-mail as the LMS export gave them, blank when it has none)."""
+    e-mail as the LMS export gave them, blank when it has none). ``pending`` adds a last column, the points of
+    written answers awaiting review: the items and total hold graded points only, so pending is never lost."""
     w = _writer(fh)
-    w.writerow(["student", "name", "email", *[guard_cell(it["id"]) for it in items], "total"])
+    w.writerow(["student", "name", "email", *[guard_cell(it["id"]) for it in items], "total",
+                *(["pending"] if pending else [])])
     count = 0
     for row in rows:
         scores = row.get("items", {})
         who = [guard_cell(row["student"]), guard_cell(row.get("name") or ""), guard_cell(row.get("email") or "")]
-        w.writerow([*who, *[number(scores.get(it["id"])) for it in items], number(row["score"])])
+        w.writerow([*who, *[number(scores.get(it["id"])) for it in items], number(row["score"]),
+                    *([number(row.get("pending", 0.0))] if pending else [])])
         count += 1
     return count
 

@@ -87,6 +87,8 @@ class Summary:
     problem_kinds: dict[str, int] = field(default_factory=dict)
     durations: list[float] = field(default_factory=list)
     no_sheet: dict[str, dict[str, int]] = field(default_factory=dict)  # quiz id -> {"missing"|"unusable": n}
+    pending_students: int = 0  # students with written answers awaiting review
+    pending_points: float = 0.0
     reports: Path | None = None  # OUT/reports: a student's row links to their report when it is there
     students_table: list[dict[str, Any]] = field(default_factory=list)
     quiz_blank: Counter[str] = field(default_factory=Counter)  # "quiz/question" -> students who left it blank
@@ -124,6 +126,9 @@ class Summary:
                 self.problems.append({"student": row["student"], "name": row.get("name") or "",
                                       "email": row.get("email") or "", "kinds": kinds, "score": row["score"],
                                       "max_score": row["max_score"], "problems": row["problems"]})
+        if row.get("pending"):
+            self.pending_students += 1
+            self.pending_points += float(row["pending"])
         if row.get("duration") is not None:
             self.durations.append(float(row["duration"]))
         self.quiz_blank.update(row.get("quiz_blank", []))
@@ -136,10 +141,12 @@ class Summary:
         student = row["student"]
         kinds = sorted({p["kind"] for p in row.get("problems", [])}, key=PROBLEM_ORDER.index)
         status = ("passed" if row["passed"] else "below the pass mark") + (f" · {', '.join(kinds)}" if kinds else "")
+        if row.get("pending"):  # written answers not reviewed yet: the verdict is on the graded points
+            status += f" · {row['pending']:g} points awaiting review"
         report = self.reports is not None and (self.reports / f"{student}.html").is_file()
         return {"student": student, "name": row.get("name") or "", "score": row["score"], "max_score": max_score,
                 "percent": round(100.0 * row["score"] / max_score, 1) if max_score else 0.0, "status": status,
-                "passed": bool(row["passed"]), "problems": kinds,
+                "passed": bool(row["passed"]), "problems": kinds, "pending": row.get("pending", 0.0),
                 # a relative link, each path segment percent-encoded: opens from the folder, without a server
                 "report": f"reports/{quote(student, safe='')}.html" if report else None}
 
@@ -202,7 +209,7 @@ class Summary:
             "mean": statistics.fmean(pcts) if pcts else 0.0, "median": statistics.median(pcts) if pcts else 0.0,
             "histogram": hist, "peak": peak, "items": items,
             "checks": [c for c in hardest if c.points != 0],
-            "no_sheet": no_sheet,
+            "no_sheet": no_sheet, "pending_students": self.pending_students, "pending_points": self.pending_points,
             "misconceptions": misconceptions, "problems": problems, "problem_count": self.problem_count,
             "problem_kinds": self.problem_kinds, "problems_cut": self.problem_count > len(problems),
             "runs": runs, "timing": timing, "layout_titles": LAYOUT_TITLES,
@@ -236,5 +243,6 @@ def summary_json(summary: Summary, runs: list[dict[str, Any]]) -> str:
         "advisory": [asdict(c) | {"rate": c.rate} for c in ctx["advisory"]],
         "quiz": ctx["quiz_stats"], "no_sheet": ctx["no_sheet"], "misconceptions": ctx["misconceptions"],
         "student_rows": ctx["student_rows"], "problems": ctx["problems"], "timing": ctx["timing"],
+        "pending": {"students": ctx["pending_students"], "points": ctx["pending_points"]},
     }
     return json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False) + "\n"

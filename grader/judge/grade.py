@@ -22,7 +22,7 @@ from grader.judge.figures import curves_as_numbers, figure_checks
 from grader.judge.invariants import Trial, draw_course, judge
 from grader.judge.quiz import grade_quizzes
 from grader.judge.sources import relocate, rename_files, resolve, write
-from grader.record import Check, ExerciseResult, GradeResult, Status
+from grader.record import Check, ExerciseResult, GradeResult, Status, passes
 from grader.sandbox.backends import BEST_EFFORT_WARNING, Runner, runner_name
 from grader.sandbox.client import SandboxCrashed, check_isolation, copy_submission, summarise_confinement
 from grader.spec.course import Case, Course, Exercise
@@ -540,9 +540,11 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Runner, *, student: 
         grader_error = f"{grader_error}\n{quiz_error}" if grader_error else quiz_error
     score = round(sum(e.score for e in exercises) + sum(q.score for q in quizzes), 6)
     max_score = round(sum(e.max_score for e in exercises) + sum(q.max_score for q in quizzes), 6)
+    pending = round(sum(q.pending for q in quizzes), 6)
     return GradeResult(
         course=course.title, student=student, mode=plan.mode, score=score, max_score=max_score,
-        pass_threshold=course.pass_threshold, passed=max_score > 0 and score >= course.pass_threshold * max_score,
+        pass_threshold=course.pass_threshold, passed=passes(score, max_score, pending, course.pass_threshold),
+        pending=pending,
         exercises=exercises, quizzes=quizzes, grader_error=grader_error, duration=round(time.perf_counter() - started, 4),
         reveal=course.reveal, environment=environment_of(course.spec_hash),
         confinement=summarise_confinement(policy, layers) if confined else None, runner=runner_name(sandbox),

@@ -39,7 +39,7 @@ _ANSI = {k: _Ansi(v) for k, v in {"green": "\033[32m", "red": "\033[31m", "yello
                                   "dim": "\033[2m", "reset": "\033[0m"}.items()}
 # A check's mark in its colour. Built here, never in a template: Jinja2's ``~`` turns a colour code and a mark into a
 # plain string, which ``_finalize`` rightly escapes, and every colour terminal then showed ``\x1b[31m✗\x1b[0m``.
-_MARKS = {"passed": ("green", "✓"), "failed": ("red", "✗"), "error": ("yellow", "!")}
+_MARKS = {"passed": ("green", "✓"), "failed": ("red", "✗"), "error": ("yellow", "!"), "pending": ("yellow", "…")}
 
 
 def marks(colors: Mapping[str, str]) -> dict[str, str]:

@@ -187,7 +187,9 @@ def verdict(r: GradeResult) -> str:
     where = "passes" if r.passed else "below"
     mark = f"{round(r.pass_threshold * 100):d}%"
     if r.mode != "student":
-        return f"{where} the {mark} threshold"
+        pending = getattr(r, "pending", 0.0)  # written answers awaiting review count neither way
+        return f"{where} the {mark} threshold" + (f" on the {score(r.max_score - pending)} graded points" if pending
+                                                  else "")
     return (f"{'at or above' if r.passed else 'below'} {mark} of the public checks' {score(r.max_score)} points; "
             "your grade also counts the checks not run here")
 

@@ -98,5 +98,10 @@ def score_line(result: GradeResult) -> str:
     # a student's own check grades the public checks alone: the figure says so (views.verdict, the same rule)
     public = " on the public checks alone" if result.mode == "student" else ""
     tail = "; the grade also counts the checks not run here" if result.mode == "student" else ""
+    pending = getattr(result, "pending", 0.0)
+    if pending:  # the verdict is on the graded points; those awaiting review count neither way
+        return (f"{score(result.score)}/{score(result.max_score)} ({pct:.0f}%){public}, {score(pending)} points "
+                f"awaiting review, pass threshold {100 * result.pass_threshold:.0f}% of the "
+                f"{score(result.max_score - pending)} graded: {verdict}{tail}")
     return (f"{score(result.score)}/{score(result.max_score)} ({pct:.0f}%){public}, "
             f"pass threshold {100 * result.pass_threshold:.0f}%: {verdict}{tail}")

@@ -16,7 +16,7 @@ from typing import Any
 
 from grader.errors import Problem, SpecError, did_you_mean
 from grader.spec import cache as disk_cache
-from grader.spec.quiz.model import DEFAULT_TOLERANCE, Choice, Computed, Misconception, Param, Question, Quiz
+from grader.spec.quiz.model import DEFAULT_TOLERANCE, Choice, Computed, Misconception, Param, Question, Quiz, RubricItem
 from grader.spec.quiz.variants import PLACEHOLDER, compute, grid, reference_module, variant
 from grader.spec.tolerance import Tolerance, fmt, half_unit
 from grader.spec.yamlspec import Located, load_yaml, schema_problems
@@ -116,7 +116,8 @@ def _question(doc: Located, i: int, spec: dict[str, Any], quiz_tol: dict[str, An
     allowed = {"single": {"choices", "shuffle"}, "multiple": {"choices", "shuffle", "penalty"},
                "true_false": {"answer"},
                "numeric": {"answer", "expected", "unit", "accepts", "tolerance", "wrong_unit_credit", "params",
-                           "misconceptions"}}[kind]
+                           "misconceptions"},
+               "text": {"rubric", "min_words", "max_words", "model_answer"}}[kind]
     common = {"id", "type", "points", "text", "intuition"}
     for key in spec:
         if key not in common | allowed:
@@ -189,6 +190,7 @@ def _question(doc: Located, i: int, spec: dict[str, Any], quiz_tol: dict[str, An
                 else "accepts needs unit bits or nats: a plain number has no unit to convert")
     if kind == "true_false":
         truth = bool(spec["answer"])
+    rubric = _rubric(doc, where, spec, problems) if kind == "text" else ()
     if len(problems) > before:
         return None
     misconceptions = tuple(
@@ -203,8 +205,43 @@ def _question(doc: Located, i: int, spec: dict[str, Any], quiz_tol: dict[str, An
         pinned=spec.get("expected"), unit=spec.get("unit", "none"), accepts=tuple(spec.get("accepts", ())),
         tolerance=_tolerance(doc, [*where, "tolerance"], tol, problems),
         wrong_unit_credit=float(spec.get("wrong_unit_credit", 0.0)), params=tuple(params),
-        misconceptions=misconceptions,
+        misconceptions=misconceptions, rubric=rubric, min_words=spec.get("min_words"),
+        max_words=spec.get("max_words"), model_answer=" ".join(spec.get("model_answer", "").split()),
     )
+
+
+def _rubric(doc: Located, where: list[Any], spec: dict[str, Any], problems: list[Problem]) -> tuple[RubricItem, ...]:
+    """A text question's rubric: unique ids, positive items that add up to the question's points, words that
+    make sense; every problem at the key's own line."""
+    i = where[-1]
+    items = []
+    seen: set[str] = set()
+    for j, item in enumerate(spec["rubric"]):
+        keys = [*where, "rubric", j]
+        if item["id"] in seen:
+            problems.append(doc.problem([*keys, "id"], f"questions[{i}] ({spec['id']}): rubric item id "
+                                                       f"{item['id']!r} is used twice"))
+        seen.add(item["id"])
+        if item["points"] == 0:
+            problems.append(doc.problem([*keys, "points"], f"questions[{i}] ({spec['id']}): rubric item "
+                                                           f"{item['id']} is worth 0 points; give it points, "
+                                                           "or a negative number for a deduction"))
+        words = tuple(" ".join(w.casefold().split()) for w in item.get("suggest", []))
+        if any(not w for w in words):
+            problems.append(doc.problem([*keys, "suggest"], f"questions[{i}] ({spec['id']}): a suggest entry "
+                                                            "is blank; list words or phrases"))
+        items.append(RubricItem(item["id"], float(item["points"]), " ".join(item["description"].split()),
+                                tuple(w for w in words if w)))
+    best = sum(it.points for it in items if it.points > 0)
+    if items and abs(best - float(spec["points"])) > 1e-9:
+        problems.append(doc.problem([*where, "rubric"], f"questions[{i}] ({spec['id']}): the rubric's positive "
+                                                        f"items add up to {best:g} points but the question is "
+                                                        f"worth {float(spec['points']):g}; make them agree"))
+    low, high = spec.get("min_words"), spec.get("max_words")
+    if low is not None and high is not None and low > high:
+        problems.append(doc.problem([*where, "min_words"], f"questions[{i}] ({spec['id']}): min_words {low} is "
+                                                           f"more than max_words {high}"))
+    return tuple(items)
 
 
 def _extremes(question: Question) -> list[dict[str, Any]]:
