@@ -17,10 +17,10 @@ template once, at start-up, before it has read a single request, and from then o
   child subreaper), and reports the exit status and the children's peak memory to the server.
 
 Messages on the socket (``SOCK_SEQPACKET``, one message per packet): server to template ``b"f"`` with the
-descriptors; template to server ``b"P"`` + pid when the worker is forked (or ``b"E"`` + errno when fork
-failed), then ``b"X"`` + pid, wait status and peak RSS (KiB) once it has been reaped and its orphans
-killed. The template trusts nothing from the worker; the server trusts nothing from either beyond these
-fixed-size records.
+descriptors, or ``b"m"`` to import matplotlib for a course with a figure function (answered ``b"M"``);
+template to server ``b"P"`` + pid when the worker is forked (or ``b"E"`` + errno when fork failed), then
+``b"X"`` + pid, wait status and peak RSS (KiB) once it has been reaped and its orphans killed. The template
+trusts nothing from the worker; the server trusts nothing from either beyond these fixed-size records.
 
 Linux only (``socket.send_fds``, ``os.memfd_create``): imported by the fork server, never by the grader.
 """
@@ -96,6 +96,7 @@ class Template:
         self.pid = pid
         self.sock = ours
         self.peak_rss_kb = 0
+        self.figures = False  # matplotlib imported in the template (grader.sandbox.figure)
         self._reaped: dict[int, int] = {}
         hello = self.sock.recv(4096)
         if not hello:
@@ -121,6 +122,17 @@ class Template:
                 os.close(fd)
             raise OSError(value, f"fork failed: {os.strerror(value)}")
         return int(value), got[0] if got else -1
+
+    def preload_figures(self) -> None:
+        """Have the template import matplotlib (a course with a figure function), once: one byte, no data."""
+        try:
+            self.sock.send(b"m")
+            msg = self.sock.recv(_REAPED.size)
+        except OSError as exc:
+            raise TemplateGone(f"the template process is gone ({exc})") from None
+        if len(msg) != _FORKED.size or _FORKED.unpack(msg)[0] != b"M":
+            raise TemplateGone("the template process sent a message out of place")
+        self.figures = True
 
     def reaped(self, pid: int, block: bool) -> int | None:
         """The wait status of worker ``pid`` once the template has reaped it and killed its orphans; None if it
@@ -171,6 +183,11 @@ def _serve(sock: socket.socket, server: int) -> None:
             os._exit(0)
         if not msg:
             os._exit(0)  # the server has gone
+        if msg == b"m":
+            for fd in fds:
+                os.close(fd)
+            sock.send(_FORKED.pack(b"M", int(_preload_figures())))
+            continue
         try:
             pid = os.fork()
         except OSError as exc:
@@ -199,6 +216,16 @@ def _serve(sock: socket.socket, server: int) -> None:
         kernel.kill_children()  # orphans of the worker came back here (subreaper): nothing outlives it
         rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         sock.send(_REAPED.pack(b"X", pid, status, rss))
+
+
+def _preload_figures() -> bool:
+    """matplotlib with Agg and its font cache built, in the template, so that every worker inherits it."""
+    from grader.sandbox import figure
+
+    done = figure.preload(figure.cache_folder())
+    if done:
+        gc.freeze()
+    return done
 
 
 def _start_worker(sock: socket.socket, fds: list[int], template: int) -> None:
