@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz.distance import OSA
 
@@ -84,8 +85,10 @@ def protected(word: str) -> bool:
     return bare in PROTECTED_WORDS or bare.startswith(PROTECTED_STEMS)
 
 
-def tokens(text: str) -> list[Token]:
-    """``text``'s words, numbers and symbols, each marked strict or not (see the module docstring)."""
+@lru_cache(maxsize=4096)
+def tokens(text: str) -> tuple[Token, ...]:
+    """``text``'s words, numbers and symbols, each marked strict or not (see the module docstring). Cached: a
+    group's first answer is compared with every candidate for it."""
     text = _JOINER.sub(" ", unicodedata.normalize("NFKC", text).casefold().translate(_CANONICAL))
     out: list[Token] = []
     after_number = False  # only spacing since the last number: this word is its unit
@@ -102,7 +105,7 @@ def tokens(text: str) -> list[Token]:
         else:
             out.append(Token(value, True))
             after_number = kind == "number"
-    return out
+    return tuple(out)
 
 
 def typo(a: str, b: str) -> bool:
@@ -115,7 +118,7 @@ def typo(a: str, b: str) -> bool:
     return OSA.distance(a, b) <= shorter // LETTERS_PER_EDIT
 
 
-def _spacing(ours: list[Token], theirs: list[Token], i: int, j: int) -> tuple[int, int] | None:
+def _spacing(ours: tuple[Token, ...], theirs: tuple[Token, ...], i: int, j: int) -> tuple[int, int] | None:
     """The shortest run from ``ours[i]`` and ``theirs[j]`` with the same letters and the spacing moved
     ("data set" / "dataset"): where both runs end, or None when there is none or a strict token is in it."""
     a, b, i2, j2 = ours[i].text, theirs[j].text, i + 1, j + 1
