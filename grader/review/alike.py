@@ -38,6 +38,9 @@ from rapidfuzz.distance import OSA
 MIN_TYPO_LETTERS = 4
 #: One edit allowed per this many letters of the shorter word (4 to 7 letters: one; 8 to 11: two; ...).
 LETTERS_PER_EDIT = 4
+#: Pairings the search may try per token before it gives up and calls the answers different (an answer is
+#: hostile text: crafted repetitions must not stall the page; giving up only costs one more group).
+STEPS_PER_TOKEN = 50
 
 #: Negations, quantities, comparisons, directions and truth words, compared exactly (apostrophes removed).
 _PROTECTED = """
@@ -147,10 +150,13 @@ def alike(base: str, text: str) -> bool:
     neither is strict) or one run of moved spacing; the answers are alike when a path reaches both ends.
     (An edit-distance alignment of the tokens picks one of several equally short paths, and with repeated
     words that one may split a spacing move in two; the search tries them all, in linear time in practice
-    because a typo step needs two near-equal words.)"""
+    because a typo step needs two near-equal words, and calls the answers different after ``STEPS_PER_TOKEN``
+    steps per token.)"""
     ours, theirs = tokens(base), tokens(text)
-    todo, seen = [(0, 0)], set()
-    while todo:
+    todo: list[tuple[int, int]] = [(0, 0)]
+    seen: set[tuple[int, int]] = set()
+    budget = STEPS_PER_TOKEN * (len(ours) + len(theirs) + 1)
+    while todo and len(seen) < budget:
         i, j = todo.pop()
         if (i, j) == (len(ours), len(theirs)):
             return True

@@ -285,3 +285,12 @@ def test_a_typo_keeps_the_first_letter_and_is_small_for_the_words_length():
     assert not typo("loss", "boss") and not typo("cat", "cta") and not typo("model", "mdeol")
     assert typo("distribution", "distirbutoin")  # 12 letters: three edits allowed, this is two swaps
     assert not typo("entropy", "entirely")
+
+
+def test_a_search_that_runs_too_long_calls_the_answers_different(monkeypatch):
+    import grader.review.alike as module
+
+    base, variant = "the data set is uniform", "the dataset is uniform"
+    assert alike(base, variant)
+    monkeypatch.setattr(module, "STEPS_PER_TOKEN", 0)  # no step allowed: different, never merged on a guess
+    assert not alike(base, variant)
