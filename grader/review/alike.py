@@ -74,7 +74,7 @@ _JOINER = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")  # "one-hot": a hyphen betwe
 _CANONICAL = str.maketrans({"’": "'", "‘": "'", "−": "-", "–": "-", "—": "-"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Token:
     """One word, number or symbol of an answer, as compared (case folded, apostrophes removed)."""
 
@@ -88,10 +88,11 @@ def protected(word: str) -> bool:
     return bare in PROTECTED_WORDS or bare.startswith(PROTECTED_STEMS)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=256)
 def tokens(text: str) -> tuple[Token, ...]:
     """``text``'s words, numbers and symbols, each marked strict or not (see the module docstring). Cached: a
-    group's first answer is compared with every candidate for it."""
+    group's first answer is compared with every candidate for it (256 answers at most: about 170 kB each for
+    an 8,000-character answer, so the cache stays within 45 MB)."""
     text = _JOINER.sub(" ", unicodedata.normalize("NFKC", text).casefold().translate(_CANONICAL))
     out: list[Token] = []
     after_number = False  # only spacing since the last number: this word is its unit
