@@ -15,9 +15,11 @@ returned so the command line names it; it stays in the history table either way.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.errors import InputError
 from grader.review import store
 
 
@@ -39,17 +41,23 @@ class Carried:
 
 
 def holding_reviews(folders: list[Path]) -> list[Path]:
-    """The folders with a ``reviews.sqlite`` that holds at least one decision or history row."""
+    """The folders with a ``reviews.sqlite`` that holds at least one decision or history row. A store that
+    cannot be read is refused, naming it: its decisions must not be merged away in silence."""
     found = []
     for folder in folders:
         if not (folder / store.DB_FILE).is_file():
             continue
-        conn = store.open_to_read(folder)
         try:
-            if store.load(conn) or store.history(conn):
-                found.append(folder)
-        finally:
-            conn.close()
+            conn = store.open_to_read(folder)
+            try:
+                if store.load(conn) or store.history(conn):
+                    found.append(folder)
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as exc:
+            raise InputError(f"{folder / store.DB_FILE} cannot be read: {exc}",
+                             "Restore it from a copy (or its reviews.yaml export: grader review --import), or "
+                             "move it aside to merge without its decisions.") from None
     return found
 
 

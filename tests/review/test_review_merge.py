@@ -156,3 +156,14 @@ def test_merge_without_reviews_says_nothing_of_them(shards, tmp_path: Path, monk
     assert (code, stderr) == (0, "")
     assert len(stdout.splitlines()) == 1 and stdout.startswith("Merged 5 students from 2 folders.")
     assert not (tmp_path / "merged" / "reviews.sqlite").exists()
+
+
+def test_merge_refuses_a_shard_whose_review_store_cannot_be_read(shards, tmp_path: Path):
+    one, two = shards
+    (one / "reviews.sqlite").write_bytes(b"not a database, 100 bytes of it".ljust(100, b"."))
+    merged = tmp_path / "merged"
+    code, stdout, stderr = invoke("merge", str(one), str(two), "--out", str(merged), "--course", str(COURSE))
+    assert (code, stdout) == (4, "")
+    assert stderr.splitlines()[0] == f"Error: {one / 'reviews.sqlite'} cannot be read: file is not a database"
+    assert "move it aside to merge without its decisions" in stderr
+    assert not merged.exists()
