@@ -7,6 +7,7 @@ be carried along in silence. Hence a rule on words, checked after the similarity
 
 - both answers are split into tokens: words, numbers and symbols (``- + * / = < > ^ % …``); other punctuation
   and spacing are not tokens, and a hyphen between two letters counts as a space ("one-hot" is "one hot");
+  in a script written without spaces (Chinese, Japanese, Thai...) each character is a token;
 - the two token lists must pair off from start to end, each step one of:
 
   * a token against the same token;
@@ -66,9 +67,13 @@ PROTECTED_STEMS = ("increas", "decreas", "reduc", "rais", "ris", "rose", "fall",
                    "slow", "strong", "weak", "hard", "easi", "certain", "uncertain", "likel", "unlikel")
 
 _NUMBER = r"(?:\d+(?:[.,]\d+)*|[.,]\d+)(?:e[-+]?\d+)?"
+#: Scripts written without spaces between words (Chinese, Japanese kana, Thai, Lao, Khmer, Myanmar): each
+#: character is a token of its own, so a changed character is a changed word, never a typo in a long "word".
+_UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0eff\u1780-\u17ff\u1000-\u109f"
 _TOKEN = re.compile(
     rf"(?P<number>(?<![^\W\d_]){_NUMBER})"  # not straight after a letter: the 2 in "log2" belongs to the word
-    r"|(?P<word>[^\W_]+(?:'[^\W_]+)*)"
+    rf"|(?P<char>[{_UNSPACED}])"
+    rf"|(?P<word>(?:(?![{_UNSPACED}])[^\W_])+(?:'(?:(?![{_UNSPACED}])[^\W_])+)*)"
     r"|(?P<symbol>[-+*/=<>^%~≈≠≤≥×÷±√∞|$€£°‰])")
 _JOINER = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")  # "one-hot": a hyphen between letters is a space
 _CANONICAL = str.maketrans({"’": "'", "‘": "'", "−": "-", "–": "-", "—": "-"})
@@ -103,7 +108,10 @@ def tokens(text: str) -> tuple[Token, ...]:
         if gap and not gap.isspace():
             after_number = False
         kind, value = m.lastgroup, m.group()
-        if kind == "word":
+        if kind == "char":
+            out.append(Token(value, after_number))  # one character: never a typo of another (too short)
+            after_number = False
+        elif kind == "word":
             out.append(Token(value.replace("'", ""), after_number or any(c.isdigit() for c in value) or protected(value)))
             after_number = False
         else:

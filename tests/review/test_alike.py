@@ -274,6 +274,9 @@ def test_alike_answers_always_have_the_same_numbers_symbols_and_negation_or_quan
     ("it is not likely", "it isnot likely", False),  # spacing moved into a negation is not a spacing variant
     ("a distance of 3 millimetres", "a distance of 3 millilitres", False),  # the unit, however close
     ("there are three", "there are there", False),
+    ("价格上涨了百分之五。", "价格上涨了 百分之五", True),  # Chinese: punctuation and spacing only
+    ("价格上涨了百分之五", "价格下跌了百分之五", False),  # "rose" for "fell": two characters of a spaceless sentence
+    ("ความน่าจะเป็นสูง", "ความน่าจะเป็นต่ำ", False),  # Thai, "high" for "low"
 ])
 def test_examples(a, b, same):
     assert alike(a, b) is same
