@@ -475,3 +475,15 @@ def test_another_address_than_loopback_is_served_only_when_asked_and_with_the_wa
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_the_pages_say_what_near_identical_means(client):
+    _, c = client
+    c.get("/?token=secret-token")
+    index = c.get("/").data.decode()
+    assert ("Identical answers are grouped, and near-identical ones that differ only by typos, case, spacing or "
+            "punctuation (every number, unit and negation or quantity word the same): one decision covers the whole "
+            "group.") in index
+    page = c.get("/q/words/why_rare").data.decode()
+    assert ("<summary>1 near-identical variant: typos and spacing only; the words that differ from the answer above "
+            "are marked, and a group decision covers them too</summary>") in page
