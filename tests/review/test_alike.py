@@ -240,7 +240,7 @@ def _strict_kept(text: str) -> list[str]:
 
 @settings(derandomize=True, max_examples=500, deadline=None)
 @given(st.data())
-def test_alike_answers_always_have_the_same_numbers_symbols_and_negation_or_quantity_words(data):
+def test_alike_is_symmetric_and_alike_answers_have_the_same_numbers_symbols_and_negation_or_quantity_words(data):
     base = render(data.draw(answer(st.sampled_from([w for pair in ANTONYMS for w in pair] + NEGATIONS))))
     chars = list(base)
     for _ in range(data.draw(st.integers(1, 4))):  # any slip at all: letters, digits, signs, spaces, apostrophes
@@ -248,6 +248,7 @@ def test_alike_answers_always_have_the_same_numbers_symbols_and_negation_or_quan
         new = data.draw(st.sampled_from([*string.ascii_lowercase, *string.digits, *" -.,'%", ""]))
         chars[at:at + data.draw(st.integers(0, 2))] = [new]
     variant = "".join(chars)
+    assert alike(base, variant) == alike(variant, base), (base, variant)  # symmetric: the order of a group never matters
     if alike(base, variant):
         assert _strict_kept(base) == _strict_kept(variant), (base, variant)
 
