@@ -505,16 +505,17 @@ def test_without_a_tmpfs_the_fork_server_ends_the_worker_past_the_budget(monkeyp
 @pytest.mark.parametrize("name", ["hostile-metadata", "hostile-deep-tree", "hostile-fill-disk",
                                   "hostile-previous-reply"])
 def test_issue_21_scenarios_fail_as_an_ordinary_user(name):
-    """`grader check` run by uid 65534 (no root, so no permission override, no network, IPC or mount
-    namespace: the disk budget is the watcher) on a class folder that user owns, so chmod of a classmate's
-    folder would be allowed by the file's permissions: the scenario's expectations hold, nothing outside the
-    sandbox changes, and no temporary folder is left."""
+    """`grader check` run as an ordinary user on a class folder that user owns, so chmod of a classmate's folder
+    would be allowed by the file's permissions: the scenario's expectations hold, nothing outside the sandbox
+    changes, and no temporary folder is left. The user is uid 65534 where it can run this interpreter; where it
+    cannot (a Python under root's 0700 home, as pyenv installs it on CI), uid 0 with every capability dropped
+    from its bounding set: no permission override, no network, IPC or mount namespace of its own."""
     import os
 
     import yaml
 
     if os.getuid() != 0 or shutil.which("setpriv") is None:
-        pytest.skip("needs root and setpriv to become uid 65534")
+        pytest.skip("needs root and setpriv to become an ordinary user")
     import tempfile
 
     from grader.files import remove_tree
@@ -526,6 +527,20 @@ def test_issue_21_scenarios_fail_as_an_ordinary_user(name):
         _as_nobody(tmp_path, name, spec)
     finally:
         assert remove_tree(tmp_path) == []
+
+
+def _ordinary_user() -> list[str]:
+    """setpriv's arguments for an ordinary user: uid 65534 if it can start this interpreter, else uid 0 without
+    capabilities (an empty bounding set, so the exec grants none)."""
+    import subprocess
+    import sys
+
+    nobody = ["--reuid=65534", "--regid=65534", "--clear-groups"]
+    # the grader starts its fork server with sys.executable again: that start is what uid 65534 must manage
+    probe = "import subprocess, sys; subprocess.run([sys.executable, '-c', 'pass'], check=True)"
+    if subprocess.run(["setpriv", *nobody, sys.executable, "-c", probe], capture_output=True).returncode == 0:
+        return nobody
+    return ["--bounding-set=-all", "--inh-caps=-all"]
 
 
 def _as_nobody(tmp_path: Path, name: str, spec: dict) -> None:
@@ -540,12 +555,14 @@ def _as_nobody(tmp_path: Path, name: str, spec: dict) -> None:
     (klass / "gradebook.csv").write_text("student,total\nother-student,30\n")
     private = tmp_path / "tmp"
     private.mkdir()
+    user = _ordinary_user()
+    owner = 65534 if user[0] == "--reuid=65534" else 0
     for path in [tmp_path / "class", private, *klass.rglob("*")]:
-        os.chown(path, 65534, 65534)
+        os.chown(path, owner, owner)
     before = {str(p): (p.lstat().st_mode, p.lstat().st_mtime_ns, p.lstat().st_size) for p in klass.rglob("*")}
     env = {"PATH": os.environ["PATH"], "TMPDIR": str(private), "HOME": str(private), "XDG_CACHE_HOME": str(private)}
-    done = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m",
-                           "grader", "check", str(klass / "student"), "--course", str(ROOT), "--format", "json"],
+    done = subprocess.run(["setpriv", *user, sys.executable, "-m", "grader", "check", str(klass / "student"),
+                           "--course", str(ROOT / "tests" / "fixtures" / "infotheory"), "--format", "json"],
                           capture_output=True, text=True, env=env, cwd=str(private), timeout=300)
     assert done.returncode in (0, 1), done.stderr
     record = json.loads(done.stdout)
