@@ -23,6 +23,8 @@ import struct
 from collections.abc import Iterator
 from typing import Any
 
+from grader.sandbox.reply import BadReply, load_line
+
 HEADER = struct.Struct("<Q")  # bytes of events written
 START = 64  # events begin here
 SIZE = 64 * 1024 * 1024  # the events of one round; the worker maps it, so it counts in its address space once
@@ -63,7 +65,7 @@ def read_events(page: mmap.mmap, offset: int, max_line: int) -> Iterator[tuple[A
 
     Only whole lines are read: the worker counts a line in the header after writing all of it, so a line cut
     short by the worker's death is never read. A line that is longer than ``max_line`` or is not JSON raises
-    :class:`BadPage`, and nothing after it is read.
+    :class:`BadPage` (one with too many values, ``reply.BadReply``), and nothing after it is read.
     """
     stop = START + min(HEADER.unpack_from(page, 0)[0], SIZE - START)
     pos = START + offset
@@ -74,7 +76,9 @@ def read_events(page: mmap.mmap, offset: int, max_line: int) -> Iterator[tuple[A
                 raise BadPage("an event longer than the cap")
             return  # not counted by the worker yet (or never will be): nothing to read
         try:
-            event = json.loads(page[pos:end])
+            event = load_line(page[pos:end])
+        except BadReply:
+            raise
         except (ValueError, RecursionError):
             raise BadPage("an event that is not JSON") from None
         pos = end + 1

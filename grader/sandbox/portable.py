@@ -32,12 +32,12 @@ from typing import IO, Any
 import grader
 from grader.sandbox.client import SandboxCrashed
 from grader.sandbox.ledger import Ledger
-from grader.sandbox.reply import BadReply, check_event, done_result, malformed
+from grader.sandbox.reply import BadReply, check_event, done_result, load_line, malformed
 
 EXCERPT = 2000
 HEAD = 4 * EXCERPT + 8  # bytes of a stretch of output that can hold EXCERPT characters of UTF-8
 STARTUP = 30.0  # seconds for a fresh interpreter to import NumPy on a slow laptop, on top of the import limit
-MAX_EVENT_LINE = 64 * 1024 * 1024  # an array of 10**6 floats is about 25 MB of JSON
+MAX_EVENT_LINE = 32 * 1024 * 1024  # an array of 10**6 floats is about 25 MB of JSON (the fork server's cap too)
 SYNC_WAIT = 0.5  # how long a quiet output pipe may keep an event waiting for its marker; then markers are ignored
 _KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "SYSTEMROOT", "SYSTEMDRIVE", "WINDIR", "TEMP", "TMP",
              "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
@@ -417,7 +417,7 @@ class Supervisor(Ledger):
         An event that is not JSON or not of its declared shape (``grader.sandbox.reply``) ends the round: the
         import or call under way is a crash, as on the confined runner."""
         try:
-            ev = check_event(json.loads(line))
+            ev = check_event(load_line(line))
         except (ValueError, RecursionError) as exc:  # BadReply is a ValueError
             child.kill()
             self._crash(self._phase, malformed(exc) if isinstance(exc, BadReply) else

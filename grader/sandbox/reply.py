@@ -18,12 +18,13 @@ without NumPy or ``fork``.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from grader.sandbox.values import plain_problem
+from grader.sandbox.values import MAX_ELEMENTS, plain_problem
 
 MAX_TEXT = 2000  # an error message (the worker cuts it here already)
-MAX_TRACEBACK = 8000  # our own code's traceback ("internal"); the record keeps the last 4000 characters
+MAX_TRACEBACK = 4000  # the last characters of our own code's traceback ("internal") that are kept
 MAX_NAME = 200  # an exception's class name, a module or function name, a value's type name
 MAX_PATH = 1024  # a file inside the submission, relative to its root
 MAX_LINE_NUMBER = 10**7  # a line of a submitted file (files are capped at 1 MiB long before this)
@@ -38,8 +39,27 @@ _ERROR_KEYS: dict[str, type | tuple[type, ...]] = {
 _ERROR_CAPS = {"exception": MAX_NAME, "message": MAX_TEXT, "file": MAX_PATH}
 
 
+MAX_VALUES = MAX_ELEMENTS + 10_000  # JSON values in one event line: a result's numbers, plus room for the rest
+MAX_OBJECTS = 10_000  # braces in one event line
+
+
 class BadReply(ValueError):
     """An event that does not have the declared shape: student code wrote to the worker's channel."""
+
+
+def load_line(line: bytes) -> Any:
+    """One event line parsed, with its memory bounded before parsing: a line may be 32 MiB long, and 16 million
+    short numbers (``[1,1,1,...``) would take Python 600 MiB, and as many one-element lists more, so a line
+    with more commas, or more lists, than a result may have numbers is refused unread (a result of
+    a million numbers in the shape (1000000, 1) has a million of each). An event has at most three objects
+    (itself, an error, a line map), so more than ``MAX_OBJECTS`` braces (room for braces inside messages) are
+    refused too: a million small objects would take 200 MiB. Raises :class:`BadReply` for that, ``ValueError``
+    or ``RecursionError`` for a line that is not JSON."""
+    if line.count(b",") > MAX_VALUES or line.count(b"[") > MAX_VALUES:
+        raise BadReply(f"an event with more than {MAX_VALUES} values")
+    if line.count(b"{") > MAX_OBJECTS:
+        raise BadReply(f"an event with more than {MAX_OBJECTS} objects")
+    return json.loads(line)
 
 
 def _text(value: Any, cap: int, what: str) -> str:
@@ -113,7 +133,7 @@ def check_event(ev: Any) -> dict[str, Any]:
     """The event in its declared shape (a new dict), or :class:`BadReply` saying what is wrong with it.
 
     Shapes (``ev`` names the kind):
-    ``confined`` {layer: bool | int | short text} at most 20; ``internal`` {traceback}; ``importing`` {module};
+    ``confined`` {layer: bool | int | short text} at most 20; ``internal`` {traceback} (its end kept); ``importing`` {module};
     ``start`` {task}; ``imported`` {module, ok: true, lines} or {module, ok: false, error};
     ``done`` {task, ok: true, value, type, duration?} or {task, ok: false, error, duration?}; ``end`` {}.
     """
@@ -136,7 +156,9 @@ def check_event(ev: Any) -> dict[str, Any]:
         return {"ev": "confined", **layers}
     if kind == "internal":
         _keys(ev, {"ev", "traceback"})
-        return {"ev": "internal", "traceback": _text(ev["traceback"], MAX_TRACEBACK, "the traceback")}
+        if type(ev["traceback"]) is not str:
+            raise BadReply("the traceback is not text")
+        return {"ev": "internal", "traceback": ev["traceback"][-MAX_TRACEBACK:]}  # ours: the end says most
     if kind == "importing":
         _keys(ev, {"ev", "module"})
         return {"ev": "importing", "module": _module(ev["module"])}
