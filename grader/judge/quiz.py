@@ -16,7 +16,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from grader.judge.answers import Quantity, Unreadable, match_choice, parse_bool, parse_choices, parse_number
+from grader.judge.answers import (
+    Quantity,
+    Unreadable,
+    check_length,
+    match_choice,
+    parse_bool,
+    parse_choices,
+    parse_number,
+)
 from grader.record import QuestionResult, QuizResult, Status
 from grader.spec.quiz.model import LOG_OF, NATS_PER, Choice, Question, Quiz, reveal_answers
 from grader.spec.quiz.sheet import SHEET_FILE, Entry, Section, Sheet, read_sheet
@@ -187,6 +195,8 @@ def _read(v: Variant, entry: Entry) -> Any:
     """The answer as the question type needs it; raises Unreadable with what to write instead."""
     q = v.question
     raw = entry.raw
+    if raw is not None:
+        check_length(raw)
     if q.type == "multiple":
         assert raw is not None
         return parse_choices(raw, q.choices)
