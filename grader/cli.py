@@ -11,7 +11,7 @@ import click
 
 from grader.errors import ExitCode, GraderError, UsageError
 from grader.files import write_atomic
-from grader.reports.render import FORMATS, render, use_color, warm_up
+from grader.reports.render import FORMATS, escape_controls, render, use_color, warm_up
 
 FORMAT_HELP = "Report format."
 runner_option = click.option(
@@ -33,8 +33,14 @@ def _report_output(output: Path | None, directory: Path) -> None:
                          "Write the report to a file of its own, e.g. --output report.html.")
 
 
+def _say(text: str, err: bool = False) -> None:
+    """A message on the terminal: control characters in it (a file named ``ESC]52;...``) shown as text, never
+    acting on the reader's terminal (its clipboard, its title)."""
+    click.echo(escape_controls(text), err=err)
+
+
 def _fail(exc: GraderError) -> None:
-    click.echo(exc.format(), err=True)
+    _say(exc.format(), err=True)
     sys.exit(int(exc.exit_code))
 
 
@@ -52,9 +58,9 @@ class Group(click.Group):
         except Exception as exc:  # a bug in the grader: say so, and never blame the submission
             if os.environ.get("GRADER_DEBUG"):
                 raise
-            click.echo(f"Error: the grader itself crashed ({type(exc).__name__}: {exc}). This is a bug in the "
-                       "grader, not in the submission.\nRun again with GRADER_DEBUG=1 to see the traceback, "
-                       "and report it.", err=True)
+            _say(f"Error: the grader itself crashed ({type(exc).__name__}: {exc}). This is a bug in the "
+                 "grader, not in the submission.\nRun again with GRADER_DEBUG=1 to see the traceback, "
+                 "and report it.", err=True)
             sys.exit(int(ExitCode.INTERNAL))
 
 
@@ -273,23 +279,23 @@ def batch(submissions: Path, course_dir: Path | None, out: Path, jobs: int | Non
         click.echo(f"Warning: {backends.BEST_EFFORT_WARNING}", err=True)
     state = run_batch(session.plan, submissions, out, jobs=jobs, shard=shard_kn, canvas=canvas, progress=progress,
                       formats=formats, layout=layout or ("classroom" if prefix is not None else None), prefix=prefix,
-                      note=click.echo, runner=chosen)
+                      note=_say, runner=chosen)
     done = state.graded + state.skipped
     rate = f"{state.graded / state.wall:.0f}/s" if state.wall > 0 else "-"
     line = (f"Graded {state.graded} of {state.total} submissions in {state.wall:.1f} s ({rate}); "
             f"{state.skipped} unchanged since the last run were kept.")
     if state.interrupted:
-        click.echo(f"{line}\nStopped after {done} of {state.total}. Run the same command again to grade the rest.",
+        _say(f"{line}\nStopped after {done} of {state.total}. Run the same command again to grade the rest.",
                    err=True)
         sys.exit(130)
-    click.echo(line)
+    _say(line)
     if state.summary is not None:
         s = state.summary
-        click.echo(f"Class: {s.passed} of {s.students} passed; {s.problem_count} with errors or timeouts.")
+        _say(f"Class: {s.passed} of {s.students} passed; {s.problem_count} with errors or timeouts.")
     if state.unknown_canvas:
-        click.echo(f"Warning: {len(state.unknown_canvas)} student(s) are not in the Canvas map, e.g. "
+        _say(f"Warning: {len(state.unknown_canvas)} student(s) are not in the Canvas map, e.g. "
                    f"{state.unknown_canvas[0]}; their canvas.csv rows have no Canvas ID.", err=True)
-    click.echo(f"Wrote {out / GRADEBOOK}, {out / SUMMARY}" + (f", {out / 'canvas.csv'}" if canvas else "") + ".")
+    _say(f"Wrote {out / GRADEBOOK}, {out / SUMMARY}" + (f", {out / 'canvas.csv'}" if canvas else "") + ".")
 
 
 @cli.command()
@@ -308,7 +314,7 @@ def merge(outputs: tuple[Path, ...], out: Path, canvas_map: Path | None) -> None
     count, unknown = run(list(outputs), out, canvas)
     click.echo(f"Merged {count} students from {len(outputs)} folders. Wrote {out / GRADEBOOK}, {out / SUMMARY}.")
     if unknown:
-        click.echo(f"Warning: {len(unknown)} student(s) are not in the Canvas map, e.g. {unknown[0]}.", err=True)
+        _say(f"Warning: {len(unknown)} student(s) are not in the Canvas map, e.g. {unknown[0]}.", err=True)
 
 
 @cli.command()

@@ -43,7 +43,7 @@ from grader.errors import InputError, UsageError
 from grader.files import open_atomic, write_atomic
 from grader.judge.grade import Plan, grade_submission
 from grader.record import GradeResult
-from grader.reports.render import FORMATS, render
+from grader.reports.render import FORMATS, escape_controls, render
 from grader.reports.views import quiz_blocked
 from grader.sandbox import backends
 from grader.sandbox.backends import Runner
@@ -620,7 +620,8 @@ def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, s
                 try:
                     with open_submissions(source, work, layout=layout, prefix=prefix) as found:
                         for line in (found.headline(), *found.notes):
-                            (note or (lambda text: print(text, file=sys.stderr)))(line)
+                            # names from the export: control characters shown as text, never sent to a terminal
+                            (note or (lambda text: print(text, file=sys.stderr)))(escape_controls(line))
                         layout_used = found.layout
                         selected = [s for s in found.students
                                     if shard is None or shard_of(s.student, shard[1]) == shard[0]]

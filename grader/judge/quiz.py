@@ -309,6 +309,12 @@ def grade_question(quiz: Quiz, q: Question, section: Section | None, student: st
     return result
 
 
+def _lines(messages: list[str]) -> str:
+    """The quiz's notes, one per line: a note that quotes the sheet (a YAML error shows its lines) is kept on
+    one line, so every line of the message is a note of the grader's and none can be forged from the sheet."""
+    return "\n".join(" ".join(m.split("\n")) for m in messages)
+
+
 def _all(quiz: Quiz, graded: bool, status: Status, message: str, line: int | None) -> list[QuestionResult]:
     return [QuestionResult(id=q.id, status=status, score=0.0, max_score=q.points if graded else 0.0,
                            message=message, line=line) for q in quiz.questions]
@@ -324,7 +330,7 @@ def grade_quiz(quiz: Quiz, sheet: Sheet, student: str, *, graded: bool, reveal: 
     messages = [head, *notes]
     if sheet.fatal:
         out.questions = _all(quiz, graded, Status.ERROR, f"not graded: {sheet.fatal}", None)
-        out.message = "\n".join([*messages, sheet.fatal, "The exercises were graded as usual."])
+        out.message = _lines([*messages, sheet.fatal, "The exercises were graded as usual."])
         return out, None
     if sheet.student is not None and sheet.student != student:
         line = sheet.sections["student"].line
@@ -332,7 +338,7 @@ def grade_quiz(quiz: Quiz, sheet: Sheet, student: str, *, graded: bool, reveal: 
                f"{student}; the numbers differ between students, so answer your own sheet "
                f"(grader build --student {student})")
         out.questions = _all(quiz, graded, Status.ERROR, f"not graded: {why}", line)
-        out.message = "\n".join([*messages, why])
+        out.message = _lines([*messages, why])
         return out, None
     section = sheet.sections.get(quiz.id)
     if section is None:
@@ -340,7 +346,7 @@ def grade_quiz(quiz: Quiz, sheet: Sheet, student: str, *, graded: bool, reveal: 
     elif not section.is_mapping and section.scalar is not None:
         why = f"{_where(section.line)}: '{quiz.id}:' should hold one answer per line, indented under it"
         out.questions = _all(quiz, graded, Status.ERROR, f"not graded: {why}", section.line)
-        out.message = "\n".join([*messages, why])
+        out.message = _lines([*messages, why])
         return out, None
     if section is not None:
         ids = [q.id for q in quiz.questions]
@@ -365,7 +371,7 @@ def grade_quiz(quiz: Quiz, sheet: Sheet, student: str, *, graded: bool, reveal: 
     if not graded:
         readable = sum(r.status is Status.PASSED for r in out.questions)
         messages.append(f"{readable} of {len(out.questions)} answers can be read")
-    out.message = "\n".join(messages)
+    out.message = _lines(messages)
     return out, error
 
 

@@ -82,6 +82,8 @@ def environment(override: Path | None = None) -> jinja2.Environment:
     env.filters["pct"] = lambda x, total: f"{(100.0 * x / total) if total else 0:.0f}%"
     env.filters["cell"] = md_cell
     env.filters["code"] = md_code
+    env.filters["block"] = text_block
+    env.filters["line"] = one_line
     env.globals.update(views.GLOBALS)
     return env
 
@@ -133,14 +135,33 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
     return Cache()
 
 
+#: What starts every line of student text after its first in a terminal report: no grader line starts so, so
+#: a student's multi-line message cannot pass for a line of the report (a forged "✓ entropy()  7/7").
+QUOTE = "│ "
+
+
+def text_block(text: object, indent: int = 0) -> str:
+    """Student text for the terminal report: each line after the first at ``indent`` behind :data:`QUOTE`."""
+    return ("\n" + " " * indent + QUOTE).join(str(text).split("\n"))
+
+
+def one_line(text: object) -> str:
+    """A name (a student id, a file) on one line: a newline in it shows as ``⏎``."""
+    return str(text).replace("\r\n", "⏎").replace("\n", "⏎")
+
+
 def md_cell(text: object) -> str:
     """Text safe inside a Markdown table cell: one line, pipes escaped."""
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
 def md_code(text: object) -> str:
-    """Inline code that survives backticks in the text (CommonMark: a longer fence)."""
+    """Inline code that survives backticks in the text (CommonMark: a longer fence). Student text in Markdown
+    goes here: inside a code span no link, image, autolink or HTML is active, and the span cannot be closed
+    from inside."""
     text = " ".join(str(text).split())
+    if not text:
+        return ""
     fence = "`"
     while fence in text:
         fence += "`"

@@ -172,11 +172,12 @@ def _collapsed(its: list[Item]) -> list[Item]:
 
 
 def _summary_renderer() -> Callable[[GradeResult, int | None], str]:
-    from grader.reports.render import environment
+    from grader.reports.render import environment, md_code
 
     env = environment()
     env.filters["fence"] = _fence
     env.filters["cell"] = _cell
+    env.filters["code"] = md_code
     template = env.get_template("ci_summary.md.j2")
 
     def render(result: GradeResult, shown: int | None) -> str:

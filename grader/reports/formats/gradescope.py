@@ -42,8 +42,16 @@ def _capped(text: str) -> str:
     return text[:OUTPUT_CHARS] + f"\n[... {len(text) - OUTPUT_CHARS} more characters of output cut]"
 
 
+def _quoted(text: str) -> str:
+    """Student text in Gradescope's plain-text output: control characters shown as text, and every line after
+    the first behind "│ " (as in the terminal report), so no line of it can pass for a line of the grader's."""
+    from grader.reports.render import escape_controls, text_block
+
+    return text_block(escape_controls(text))
+
+
 def test_output(item: Item) -> str:
-    lines = [item.message] if item.status != Status.PASSED else ["passed"]
+    lines = [_quoted(item.message)] if item.status != Status.PASSED else ["passed"]
     if item.input:
         lines.append(f"input:    {item.input}")
     if shows_values(item):
@@ -57,7 +65,7 @@ def test_output(item: Item) -> str:
         lines.append(item.note)
     if item.output:
         lines.append("your code printed:")
-        lines.append(_capped(item.output.rstrip("\n")))
+        lines.append("│ " + _quoted(_capped(item.output.rstrip("\n"))))
     return "\n".join(lines)
 
 
