@@ -312,7 +312,7 @@ def grade_question(quiz: Quiz, q: Question, section: Section | None, student: st
 def _lines(messages: list[str]) -> str:
     """The quiz's notes, one per line: a note that quotes the sheet (a YAML error shows its lines) is kept on
     one line, so every line of the message is a note of the grader's and none can be forged from the sheet."""
-    return "\n".join(" ".join(m.split("\n")) for m in messages)
+    return "\n".join(" ".join(m.splitlines()) for m in messages)
 
 
 def _all(quiz: Quiz, graded: bool, status: Status, message: str, line: int | None) -> list[QuestionResult]:

@@ -36,13 +36,15 @@ class _Ansi(str):
 
 _ANSI = {k: _Ansi(v) for k, v in {"green": "\033[32m", "red": "\033[31m", "yellow": "\033[33m", "bold": "\033[1m",
                                   "dim": "\033[2m", "reset": "\033[0m"}.items()}
-# C0 controls but newline and tab, DEL, and C1 controls (\x9b opens a terminal escape on its own).
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0 controls but newline and tab, DEL, and C1 controls (\x9b opens a terminal escape on its own); lone
+# surrogates, which no UTF-8 output can hold (a file name that is not UTF-8).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def escape_controls(text: str) -> str:
     """Student text shown as ``\\x1b`` instead of acting on the reader's terminal (fake scores, titles)."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
+                        text)
 
 
 def _finalize(value: Any) -> Any:
@@ -146,8 +148,9 @@ def text_block(text: object, indent: int = 0) -> str:
 
 
 def one_line(text: object) -> str:
-    """A name (a student id, a file) on one line: a newline in it shows as ``⏎``."""
-    return str(text).replace("\r\n", "⏎").replace("\n", "⏎")
+    """Student text on one line (a name, or a message a template wraps itself): every line break Python knows
+    (``str.splitlines``: also ``\\x0b``, ``\\x85``, ``\\u2028``..., where Jinja's ``wordwrap`` breaks) shows as ``⏎``."""
+    return "⏎".join(str(text).splitlines())
 
 
 def md_cell(text: object) -> str:

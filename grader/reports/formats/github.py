@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from grader.record import GradeResult, QuizResult, Status, json_safe, location
+from grader.record import GradeResult, QuizResult, Status, encodable, json_safe, location
 from grader.reports.formats import Item, items, score_line, shows_values, suites
 
 MAX_ERRORS = 10
@@ -34,7 +34,7 @@ CLASSROOM_MESSAGE_CHARS = 1000
 
 def escape_data(text: Any) -> str:
     """Message part of a workflow command (toolkit ``escapeData``)."""
-    return str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return encodable(str(text)).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def escape_property(text: Any) -> str:
@@ -274,7 +274,7 @@ def classroom_result(result: GradeResult) -> dict[str, Any]:
 
 
 def encode_result(data: dict[str, Any]) -> str:
-    raw = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    raw = json.dumps(json_safe(data), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return base64.b64encode(raw.encode("utf-8")).decode("ascii")
 
 

@@ -126,4 +126,17 @@ def crash_results(message: str, execution_time: float = 0.0) -> dict[str, Any]:
 
 
 def render_gradescope(result: GradeResult) -> str:
-    return json.dumps(to_gradescope(result), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json.dumps(_inert(json_safe(to_gradescope(result))), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _inert(value: Any) -> Any:
+    """Every string with its control characters shown as text (Gradescope shows names and outputs as they are)."""
+    from grader.reports.render import escape_controls
+
+    if isinstance(value, str):
+        return escape_controls(value)
+    if isinstance(value, list):
+        return [_inert(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _inert(v) for k, v in value.items()}
+    return value
