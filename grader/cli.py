@@ -173,7 +173,7 @@ def next_steps(out: Path) -> str:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help=FORMAT_HELP)
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False), help="Write the report here.")
 @click.option("--student", help="Student id: the report's, and whose quiz numbers are expected "
-                                "(default: the id on quiz.yaml, else the folder name).")
+                                "(default: the folder name; never the id written on quiz.yaml).")
 @click.option("--templates", type=click.Path(path_type=Path, file_okay=False, exists=True),
               help="A folder of templates that override the built-in ones.")
 @runner_option
@@ -199,15 +199,13 @@ def check(directory: Path, course_dir: Path | None, fmt: str, output: Path | Non
         try:
             from grader.authoring.session import open_course
             from grader.judge.grade import grade_submission
-            from grader.spec.quiz.sheet import sheet_student
-
             session = open_course(course_dir, directory)
             backends.check_allowed(sandbox.runner, session.plan.mode, session.course.isolation)
             # This process mostly waits while the sandbox runs: Jinja2 and the template load meanwhile.
             warm = threading.Thread(target=warm_up, args=(fmt, templates), daemon=True)
             warm.start()
             result = grade_submission(session.plan, directory, sandbox, early=early,
-                                      student=student or sheet_student(directory) or directory.resolve().name)
+                                      student=student or directory.resolve().name)  # never the sheet's word
             if early is not None:
                 early.remember()
             warm.join()
@@ -296,6 +294,10 @@ def batch(submissions: Path, course_dir: Path | None, out: Path, jobs: int | Non
         _say(f"Warning: {len(state.unknown_canvas)} student(s) are not in the Canvas map, e.g. "
                    f"{state.unknown_canvas[0]}; their canvas.csv rows have no Canvas ID.", err=True)
     _say(f"Wrote {out / GRADEBOOK}, {out / SUMMARY}" + (f", {out / 'canvas.csv'}" if canvas else "") + ".")
+    if state.not_graded:
+        _say(f"{state.not_graded} submission(s) could not be graded, each for a reason of its own (0 points, listed "
+             f"under problems in {out / SUMMARY}); everyone else was graded.", err=True)
+        sys.exit(int(ExitCode.INPUT))
 
 
 @cli.command()

@@ -19,7 +19,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ class Student:
     path: Path
     name: str = ""
     email: str = ""
+    problem: str = ""  # why this submission cannot be graded (charged to this student alone; "" when it can)
 
 
 @dataclass
@@ -169,6 +170,7 @@ class Work:
         self.folder, self.shown, self.notes, self.unzip = folder, shown, notes, unzip
         self.owned = shown.extracted  # files in there are our own copy: grouping may move them
         self._count = 0
+        self.problems: dict[str, str] = {}  # student -> why their submission cannot be graded
 
     def new(self, kind: str) -> Path:
         self._count += 1
@@ -185,7 +187,9 @@ class Work:
                 try:
                     self.unzip(path / files[0], dest)
                 except InputError as exc:
-                    self.notes.append(f"{student}: {self.shown(path / files[0])} was not unzipped ({exc.message}).")
+                    why = f"{self.shown(path / files[0])} was not unzipped ({exc.message})"
+                    self.notes.append(f"{student}: {why}.")
+                    self.problems[student] = why
                     return path
                 path = dest
                 continue
@@ -395,15 +399,21 @@ def common_prefix(names: list[str]) -> str:
     return prefix if prefix and all(len(n) > len(prefix) for n in names) else ""
 
 
-def _refuse_wrappers(root: Path, folders: list[Path], work: Work) -> None:
-    """A folder of folders graded as students would give each wrapper 0: refuse, saying what to pass."""
+def _refuse_wrappers(root: Path, folders: list[Path], work: Work) -> dict[Path, str]:
+    """A folder of folders graded as students would give each wrapper 0: refuse, saying what to pass. A few
+    student folders that look like a whole export among ordinary ones (a ``submission_metadata.yml`` handed in)
+    are not the class's problem: they are returned with the reason, and charged to those students alone."""
     listings = {f: _names(f) for f in folders}
+    exports: dict[Path, str] = {}
     for folder, (files, dirs) in listings.items():
         kind = _detect(folder, files, dirs)
         if kind is not None and (kind != "classroom" or len(dirs) >= 2):  # one repository inside: looked into
-            raise InputError(f"{work.shown(folder)} looks like {TITLE[kind]}, not one student's folder",
-                             f"Pass {work.shown(folder)} itself (or --layout {kind} with it).")
+            exports[folder] = kind
     full = [f for f, (files, dirs) in listings.items() if files or dirs]
+    if exports and len(exports) == len(full):
+        folder, kind = next(iter(exports.items()))
+        raise InputError(f"{work.shown(folder)} looks like {TITLE[kind]}, not one student's folder",
+                         f"Pass {work.shown(folder)} itself (or --layout {kind} with it).")
     wrappers = [f for f in full if not listings[f][0] and len(listings[f][1]) >= 2]
     if full and len(wrappers) == len(full):
         first = wrappers[0]
@@ -413,6 +423,8 @@ def _refuse_wrappers(root: Path, folders: list[Path], work: Work) -> None:
                          f"Pass the folder that holds one folder per student (e.g. {work.shown(first)}), choose "
                          "the export's layout with --layout canvas|gradescope|moodle|classroom, or pass --layout "
                          "folders to grade these folders as students all the same.")
+    return {folder: f"{work.shown(folder)} looks like {TITLE[kind]}, not one student's folder; not graded"
+            for folder, kind in exports.items()}
 
 
 def read_folders(root: Path, work: Work, *, prefix: str | None = None, classroom: bool = False,
@@ -424,8 +436,7 @@ def read_folders(root: Path, work: Work, *, prefix: str | None = None, classroom
         raise InputError(f"{work.shown(root)} holds Python files or notebooks but no student folders",
                          "grader batch expects one folder per student (the folder name is the student id), or a "
                          "Canvas download (--layout canvas); to grade one submission run: grader check DIR")
-    if not forced:
-        _refuse_wrappers(root, folders, work)
+    refused = _refuse_wrappers(root, folders, work) if not forced else {}
     names = [f.name for f in folders]
     if classroom and prefix is None:
         prefix = common_prefix(names)
@@ -441,6 +452,9 @@ def read_folders(root: Path, work: Work, *, prefix: str | None = None, classroom
                 kept.append(folder.name)
         if not valid_student_id(sid):
             bad.append(folder.name)
+            continue
+        if folder in refused:
+            students.append(Student(sid, folder, problem=refused[folder]))
             continue
         students.append(Student(sid, work.look_into(folder, sid)))
     if mapping:
@@ -472,6 +486,8 @@ def read_export(root: Path, work_folder: Path, shown: Shown, unzip: Callable[[Pa
         students = READERS[kind](root, work)
     else:
         students = read_folders(root, work, prefix=prefix, classroom=kind == "classroom", forced=layout is not None)
+    students = [replace(s, problem=work.problems[s.student]) if s.student in work.problems and not s.problem else s
+                for s in students]
     unique: dict[str, Student] = {}
     for s in students:
         if s.student in unique:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -36,10 +37,13 @@ HASH_CAP_BYTES = 64 * 1024 * 1024
 Submission = Student
 
 
+_DRIVE = re.compile(r"^[A-Za-z]:")  # C:... is a Windows drive; a ':' elsewhere (Canvas: "notes: week 3.txt") is not
+
+
 def _member_path(info: zipfile.ZipInfo) -> PurePosixPath:
     name = info.filename.replace("\\", "/")
     path = PurePosixPath(name)
-    if name.startswith("/") or path.is_absolute() or (path.parts and ":" in path.parts[0]):
+    if name.startswith("/") or path.is_absolute() or _DRIVE.match(name):
         raise InputError(f"the zip holds an absolute path ({info.filename!r}); refusing to extract it")
     if any(part == ".." for part in path.parts):
         raise InputError(f"the zip holds a path that leaves its folder ({info.filename!r}); refusing to extract it")

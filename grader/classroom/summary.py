@@ -18,7 +18,7 @@ from grader.reports.render import environment
 BINS = 10
 MAX_PROBLEM_ROWS = 1000
 STATUS_LETTER = {"passed": "p", "failed": "f", "error": "e"}
-PROBLEM_ORDER = ("grader error", "timeout", "crash", "error")
+PROBLEM_ORDER = ("not graded", "grader error", "timeout", "crash", "error")
 
 
 @dataclass

@@ -332,7 +332,7 @@ def grade_quiz(quiz: Quiz, sheet: Sheet, student: str, *, graded: bool, reveal: 
         out.questions = _all(quiz, graded, Status.ERROR, f"not graded: {sheet.fatal}", None)
         out.message = _lines([*messages, sheet.fatal, "The exercises were graded as usual."])
         return out, None
-    if sheet.student is not None and sheet.student != student:
+    if graded and sheet.student is not None and sheet.student != student:
         line = sheet.sections["student"].line
         why = (f"{_where(line)}: this sheet was built for student {sheet.student}, but it is graded as "
                f"{student}; the numbers differ between students, so answer your own sheet "
@@ -382,7 +382,9 @@ def grade_quizzes(quizzes: tuple[Quiz, ...], submission: Path, *, student: str |
     if not quizzes:
         return [], None
     sheet = read_sheet(submission)
-    who = (student or sheet.student or submission.resolve().name).strip()
+    # Who this is comes from where the work was found (the caller's id: --student, the export, the folder), never
+    # from the sheet, which the student writes: bob's finished sheet handed in by alice is graded as alice's.
+    who = (student or submission.resolve().name).strip()
     graded = not any(q.public for q in quizzes)
     show_answers = graded and reveal_answers(reveal, due, now)
     notes = list(sheet.notes)
