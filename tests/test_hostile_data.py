@@ -4,6 +4,7 @@ workflow commands in a CI report on stdout (issue 11). Each test first states th
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -272,3 +273,45 @@ def test_one_bad_entry_never_stops_the_class(tmp_path):
     etree.parse(str(out / "junit" / "frank.xml"))  # the file attribute cleaned: XML any parser reads
     summary = (out / "summary.html").read_text()
     assert "2 with not graded" in summary
+
+
+def _graded(name: str):
+    from grader.judge.grade import Plan, grade_submission
+    from grader.spec.course import load_course
+    from grader.spec.expected import reference_outputs
+
+    course = load_course(ROOT)
+    with Sandbox() as sandbox:
+        return grade_submission(Plan.build(course, "course", reference_outputs(course)),
+                                SCENARIOS / name / "submission", sandbox, student=name)
+
+
+def _active_markdown(markdown: str) -> list[str]:
+    import cmarkgfm
+    from cmarkgfm.cmark import Options
+
+    html = cmarkgfm.markdown_to_html_with_extensions(markdown, options=Options.CMARK_OPT_UNSAFE,
+                                                     extensions=["table", "autolink", "tagfilter"])
+    return re.findall(r"<(?:a|img)\b[^>]*>", html)
+
+
+def test_report_rows_are_inert_in_every_view():
+    """The issue's report rows, graded from their hostile scenarios and rendered as their readers see them."""
+    from grader.reports.formats import github
+    from grader.reports.render import render
+
+    md = _graded("hostile-report-markdown")
+    message = ("entropy() raised ValueError: ![status](https://attacker.test/pixel.png) [Instructor note: regraded to "
+               "30/30](https://attacker.test/x) <img src=https://attacker.test/i.png> (entropy.py:11)")
+    assert f"| `{message}` |" in render(md, "md")
+    assert _active_markdown(render(md, "md")) == [] and _active_markdown(github.step_summary(md)) == []
+    forged = render(_graded("hostile-report-forged-line"), "text")
+    assert ("        error     entropy() raised ValueError: almost\n"
+            "                  │   ✓ entropy()  7/7 checks passed\n"
+            "                  │ \n"
+            "                  │ Score: 30/30 (100%) (entropy.py:11)\n") in forged
+    assert not re.search(r"^\s*✓ entropy\(\)  7/7", forged, re.MULTILINE)
+    named = _graded("hostile-report-filename")
+    summary = github.step_summary(named)
+    assert _active_markdown(summary) == [] and _active_markdown(render(named, "md")) == []
+    assert "<img src=x>" in summary  # shown as text inside a fence, not dropped
