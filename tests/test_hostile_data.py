@@ -315,3 +315,43 @@ def test_report_rows_are_inert_in_every_view():
     summary = github.step_summary(named)
     assert _active_markdown(summary) == [] and _active_markdown(render(named, "md")) == []
     assert "<img src=x>" in summary  # shown as text inside a fence, not dropped
+
+
+def test_a_member_of_the_class_zip_that_cannot_be_extracted_is_charged_to_its_student(tmp_path):
+    """ATTACK: one member of the class's zip over the size cap, one damaged, one encrypted-looking: each refused
+    the whole class (exit 4, nobody graded). Now each is charged to the student it belongs to."""
+    import csv
+    import zipfile
+
+    from grader.classroom.submissions import MAX_ZIP_MEMBER_BYTES
+
+    archive = tmp_path / "class.zip"
+    good = (SCENARIOS / "correct-numpy" / "submission")
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for student in ("alice", "bob", "carol"):
+            for f in sorted(good.iterdir()):
+                zf.writestr(f"{student}/{f.name}", f.read_text())
+        big = zipfile.ZipInfo("bob/notes.txt")
+        zf.writestr(big, b"\0" * 10)
+        zf.writestr("carol/broken.py", "x = 1\n" * 200)
+    data = bytearray(archive.read_bytes())
+    # bob's member claims more than the cap in both of its headers (the size check reads the central directory)
+    for marker in (b"PK\x03\x04", b"PK\x01\x02"):
+        at = data.find(marker, data.find(b"bob/notes.txt") - 60 if marker == b"PK\x03\x04" else data.rfind(
+            b"bob/notes.txt") - 60)
+        at = data.find(marker, at)
+        size_at = at + (22 if marker == b"PK\x03\x04" else 24)
+        data[size_at:size_at + 4] = (MAX_ZIP_MEMBER_BYTES + 1).to_bytes(4, "little")
+    start = data.find(b"carol/broken.py") + len("carol/broken.py")  # the deflate stream follows the local header
+    data[start + 2] ^= 0xFF
+    data[start + 3] ^= 0xFF
+    archive.write_bytes(bytes(data))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["batch", str(archive), "--course", str(FIXTURE), "--out", str(out),
+                                      "--jobs", "1"])
+    assert result.exit_code == 4, (result.stdout, result.stderr)
+    assert f"bob: {archive}/bob/notes.txt was not extracted ('bob/notes.txt' in the zip is " in result.stdout
+    assert f"carol: {archive}/carol/broken.py was not extracted (cannot extract 'carol/broken.py'" in result.stdout
+    with open(out / "gradebook.csv", newline="") as fh:
+        rows = {row["student"]: float(row["total"]) for row in csv.DictReader(fh)}
+    assert rows["alice"] > 0 and rows["bob"] == rows["carol"] == 0

@@ -17,10 +17,11 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from grader.classroom.layouts import Found, Shown, Student, read_export
+from grader.classroom.layouts import MOODLE, Found, Shown, Student, canvas_name, read_export
 from grader.errors import InputError, UsageError
 from grader.sandbox.client import python_files
 from grader.sandbox.notebook import notebook_files
@@ -50,8 +51,13 @@ def _member_path(info: zipfile.ZipInfo) -> PurePosixPath:
     return path
 
 
-def extract_zip(archive: Path, dest: Path) -> None:
-    """Extract ``archive`` into ``dest`` safely; raise InputError on anything suspicious."""
+def extract_zip(archive: Path, dest: Path, skipped: list[tuple[str, str]] | None = None) -> None:
+    """Extract ``archive`` into ``dest`` safely; raise InputError on anything suspicious.
+
+    With ``skipped`` (a class's export), a member that cannot be extracted (a link, a path out of the folder, a
+    password, over the size cap, a likely zip bomb, damaged data) is left out and listed there with the reason,
+    so that it is charged to its student and not to the class; what concerns the whole archive (not a zip, too
+    many members, too large in total) still raises."""
     try:
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -61,52 +67,99 @@ def extract_zip(archive: Path, dest: Path) -> None:
         if len(infos) > MAX_ZIP_MEMBERS:
             raise InputError(f"{archive} holds {len(infos)} files (more than {MAX_ZIP_MEMBERS})")
         total = 0
+        good: list[tuple[zipfile.ZipInfo, PurePosixPath]] = []
         for info in infos:
-            path = _member_path(info)
-            mode = info.external_attr >> 16
-            if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
-                raise InputError(f"the zip holds a link or special file ({info.filename!r}); refusing to extract it")
-            if info.flag_bits & 0x1:
-                raise InputError(f"{archive} is encrypted ({info.filename!r} needs a password)",
-                                 "Download the export again without a password, or unzip it yourself and pass "
-                                 "the folder.")
-            if info.is_dir() or not path.parts:
-                continue
-            if info.file_size > MAX_ZIP_MEMBER_BYTES:
-                raise InputError(f"{info.filename!r} in the zip is {info.file_size} bytes "
-                                 f"(more than {MAX_ZIP_MEMBER_BYTES})")
-            if info.compress_size and info.file_size / info.compress_size > MAX_RATIO and info.file_size > 1 << 20:
-                raise InputError(f"{info.filename!r} in the zip inflates {info.file_size // info.compress_size}x; "
-                                 "refusing a likely zip bomb")
-            total += info.file_size
-            if total > MAX_ZIP_TOTAL_BYTES:
-                raise InputError(f"{archive} inflates to more than {MAX_ZIP_TOTAL_BYTES} bytes")
-        dest_real = dest.resolve()
-        for info in infos:
-            path = _member_path(info)
-            if not path.parts:
-                continue
-            target = dest_real.joinpath(*path.parts)
-            if not target.resolve().is_relative_to(dest_real):
-                raise InputError(f"the zip holds a path that leaves its folder ({info.filename!r})")
-            if info.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
             try:
-                with zf.open(info) as src, open(target, "xb") as out:
-                    # Read at most the declared size plus one byte: a lying header cannot inflate further.
-                    data = src.read(info.file_size + 1)
-                    if len(data) > info.file_size:
-                        raise InputError(f"{info.filename!r} in the zip is larger than its header says")
-                    out.write(data)
-            except FileExistsError:
-                raise InputError(f"the zip holds {info.filename!r} twice") from None
-            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
-                # a damaged download, or a compression method Python's zipfile cannot read
-                raise InputError(f"cannot extract {info.filename!r} from the zip: {exc}",
-                                 "Download the export again; if this persists, unzip it yourself and pass the "
-                                 "folder.") from None
+                path = _check_member(archive, info)
+            except InputError as exc:
+                if skipped is None:
+                    raise
+                skipped.append((info.filename, exc.message))
+                continue
+            if path is None:
+                continue
+            good.append((info, path))
+            if not info.is_dir():
+                total += info.file_size
+                if total > MAX_ZIP_TOTAL_BYTES:
+                    raise InputError(f"{archive} inflates to more than {MAX_ZIP_TOTAL_BYTES} bytes")
+        dest_real = dest.resolve()
+        for info, path in good:
+            try:
+                _extract_member(zf, info, path, dest_real)
+            except InputError as exc:
+                if skipped is None:
+                    raise
+                skipped.append((info.filename, exc.message))
+
+
+def _check_member(archive: Path, info: zipfile.ZipInfo) -> PurePosixPath | None:
+    """The member's path if it may be extracted (None: nothing to extract); InputError saying why not."""
+    path = _member_path(info)
+    mode = info.external_attr >> 16
+    if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
+        raise InputError(f"the zip holds a link or special file ({info.filename!r}); refusing to extract it")
+    if info.flag_bits & 0x1:
+        raise InputError(f"{archive} is encrypted ({info.filename!r} needs a password)",
+                         "Download the export again without a password, or unzip it yourself and pass "
+                         "the folder.")
+    if not path.parts:
+        return None
+    if info.is_dir():
+        return path
+    if info.file_size > MAX_ZIP_MEMBER_BYTES:
+        raise InputError(f"{info.filename!r} in the zip is {info.file_size} bytes "
+                         f"(more than {MAX_ZIP_MEMBER_BYTES})")
+    if info.compress_size and info.file_size / info.compress_size > MAX_RATIO and info.file_size > 1 << 20:
+        raise InputError(f"{info.filename!r} in the zip inflates {info.file_size // info.compress_size}x; "
+                         "refusing a likely zip bomb")
+    return path
+
+
+def _extract_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: PurePosixPath, dest_real: Path) -> None:
+    target = dest_real.joinpath(*path.parts)
+    if not target.resolve().is_relative_to(dest_real):
+        raise InputError(f"the zip holds a path that leaves its folder ({info.filename!r})")
+    if info.is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with zf.open(info) as src, open(target, "xb") as out:
+            # Read at most the declared size plus one byte: a lying header cannot inflate further.
+            data = src.read(info.file_size + 1)
+            if len(data) > info.file_size:
+                raise InputError(f"{info.filename!r} in the zip is larger than its header says")
+            out.write(data)
+    except FileExistsError:
+        raise InputError(f"the zip holds {info.filename!r} twice") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
+        # a damaged download, or a compression method Python's zipfile cannot read
+        raise InputError(f"cannot extract {info.filename!r} from the zip: {exc}",
+                         "Download the export again; if this persists, unzip it yourself and pass the "
+                         "folder.") from None
+
+
+def charge_skipped(found: Found, skipped: list[tuple[str, str]], archive: Path) -> None:
+    """Each member left out of a class's zip is charged to the student it belongs to (by the folder or file name
+    the LMS gave it), who is then not graded and says why; one that matches no student is listed in the notes."""
+    by_id = {s.student: i for i, s in enumerate(found.students)}
+    for name, why in skipped:
+        parts = PurePosixPath(name.replace("\\", "/")).parts
+        candidates = list(parts)
+        parsed = canvas_name(parts[-1]) if parts else None
+        if parsed is not None:
+            candidates.insert(0, parsed[0])
+        candidates += [m["id"] for part in parts if (m := MOODLE.match(part))]
+        owner = next((c for c in candidates if c in by_id), None)
+        reason = f"{archive}/{name} was not extracted ({why})"
+        if owner is None:
+            found.notes.append(f"{reason}; it matches no student.")
+            continue
+        student = found.students[by_id[owner]]
+        if not student.problem:
+            found.students[by_id[owner]] = replace(student, problem=reason)
+        found.notes.append(f"{owner}: {reason}.")
 
 
 @contextmanager
@@ -128,8 +181,19 @@ def open_submissions(source: Path, work: Path | None = None, *, layout: str | No
         if source.is_file():
             extracted = work / "export"
             extracted.mkdir()
-            extract_zip(source, extracted)
-            yield read_export(extracted, work / "work", Shown(source, extracted), extract_zip, layout=layout, prefix=prefix)
+            skipped: list[tuple[str, str]] = []
+            extract_zip(source, extracted, skipped)
+            try:
+                found = read_export(extracted, work / "work", Shown(source, extracted), extract_zip, layout=layout,
+                                    prefix=prefix)
+            except InputError:
+                if skipped:  # nothing usable was left: the first member that was not extracted says why
+                    raise InputError(f"cannot grade {source}: {skipped[0][1]}",
+                                     "Download the export again; if this persists, unzip it yourself and pass "
+                                     "the folder.") from None
+                raise
+            charge_skipped(found, skipped, source)
+            yield found
         else:
             yield read_export(source, work / "work", Shown(source, None), extract_zip, layout=layout, prefix=prefix)
     finally:
