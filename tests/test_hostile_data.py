@@ -110,9 +110,10 @@ def test_a_notebook_of_empty_lists_is_refused_in_bounded_memory(tmp_path):
     from grader.sandbox.notebook import NotebookError, read_notebook
 
     _notebook_of_empty_lists(tmp_path / "entropy.ipynb")
-    code = ("import resource, sys\nfrom pathlib import Path\nfrom grader.sandbox.notebook import read_notebook\n"
+    code = ("import sys\nfrom pathlib import Path\nfrom tests.memory import peak_kib\n"
+            "from grader.sandbox.notebook import read_notebook\n"
             "try:\n    read_notebook(Path(sys.argv[1]))\nexcept ValueError as exc:\n    print(exc)\n"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+            "print(peak_kib())\n")
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "entropy.ipynb")], capture_output=True,
                          text=True, check=True, cwd=ROOT).stdout.splitlines()
     assert out[0] == ("entropy.ipynb holds more than 200000 JSON lists and objects; clear its outputs (Jupyter: Edit "
@@ -162,8 +163,9 @@ def test_a_sparse_3_gib_file_is_hashed_in_bounded_memory(tmp_path):
     shutil.copytree(SCENARIOS / "correct-numpy" / "submission", sub)
     with open(sub / "quiz.yaml", "wb") as fh:
         fh.truncate(3 * 2**30)
-    code = ("import resource, sys\nfrom pathlib import Path\nfrom grader.classroom.submissions import submission_hash\n"
-            "print(submission_hash(Path(sys.argv[1])))\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+    code = ("import sys\nfrom pathlib import Path\nfrom tests.memory import peak_kib\n"
+            "from grader.classroom.submissions import submission_hash\n"
+            "print(submission_hash(Path(sys.argv[1])))\nprint(peak_kib())\n")
     out = subprocess.run([sys.executable, "-c", code, str(sub)], capture_output=True, text=True, check=True,
                          cwd=ROOT).stdout.splitlines()
     assert int(out[1]) < 256 * 1024, f"{int(out[1]) // 1024} MiB"

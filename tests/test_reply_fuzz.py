@@ -272,17 +272,18 @@ def test_any_reply_is_graded_and_rendered_in_every_view(plan, tmp_path_factory, 
 
 BIG = ["huge-lines", "million-ones", "too-many", "deep", "objects", "huge-int", "too-long-int", "flood"]
 MEASURE = """
-import json, resource, sys, time
+import json, sys, time
 sys.path.insert(0, {tests!r})
 import test_reply_fuzz as t
+from memory import peak_kib
 line = t.big({name!r})
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = peak_kib()
 started = time.monotonic()
 where = 4 if {supervisor!r} == "FuzzPortable" else 2  # the first "done" event of the round
 response = t._respond(t.{supervisor}(t.TASKS, t.LIMITS, [("replace", where, line)]))
 elapsed = time.monotonic() - started
 t._plain_results(response)
-print(json.dumps({{"elapsed": elapsed, "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+print(json.dumps({{"elapsed": elapsed, "peak_kib": peak_kib(),
                   "before_kib": before, "first": response["results"][0]}}))
 """
 
