@@ -21,7 +21,8 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from grader.classroom.layouts import MOODLE, Found, Shown, Student, canvas_name, read_export
+from grader.classroom.layouts import Found, Shown, Student, canvas_name, moodle_name, read_export
+from grader.classroom.rosters import Rosters
 from grader.errors import InputError, UsageError
 from grader.sandbox.client import python_files
 from grader.sandbox.notebook import notebook_files
@@ -51,6 +52,19 @@ def _member_path(info: zipfile.ZipInfo) -> PurePosixPath:
     return path
 
 
+def _utf8_names(infos: list[zipfile.ZipInfo]) -> None:
+    """Names stored without the UTF-8 flag are read as UTF-8 when they are valid UTF-8 (else as CP437, the zip
+    standard's default). rubyzip, which writes Canvas's downloads, stores UTF-8 names without the flag."""
+    for info in infos:
+        if info.flag_bits & 0x800:
+            continue
+        try:
+            name = info.filename.encode("cp437").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        info.filename = name
+
+
 def extract_zip(archive: Path, dest: Path, skipped: list[tuple[str, str]] | None = None) -> None:
     """Extract ``archive`` into ``dest`` safely; raise InputError on anything suspicious.
 
@@ -64,6 +78,7 @@ def extract_zip(archive: Path, dest: Path, skipped: list[tuple[str, str]] | None
         raise InputError(f"{archive} is not a readable zip file: {exc}") from None
     with zf:
         infos = zf.infolist()
+        _utf8_names(infos)
         if len(infos) > MAX_ZIP_MEMBERS:
             raise InputError(f"{archive} holds {len(infos)} files (more than {MAX_ZIP_MEMBERS})")
         total = 0
@@ -150,7 +165,10 @@ def charge_skipped(found: Found, skipped: list[tuple[str, str]], archive: Path) 
         parsed = canvas_name(parts[-1]) if parts else None
         if parsed is not None:
             candidates.insert(0, parsed[0])
-        candidates += [m["id"] for part in parts if (m := MOODLE.match(part))]
+        for i, part in enumerate(parts):
+            moodle = moodle_name(part, is_dir=i < len(parts) - 1)
+            if moodle is not None and moodle[1] is not None:
+                candidates.append(moodle[1])
         owner = next((c for c in candidates if c in by_id), None)
         reason = f"{archive}/{name} was not extracted ({why})"
         if owner is None:
@@ -164,7 +182,7 @@ def charge_skipped(found: Found, skipped: list[tuple[str, str]], archive: Path) 
 
 @contextmanager
 def open_submissions(source: Path, work: Path | None = None, *, layout: str | None = None,
-                     prefix: str | None = None) -> Iterator[Found]:
+                     prefix: str | None = None, rosters: Rosters | None = None) -> Iterator[Found]:
     """The students of an LMS export, a folder or a .zip (see grader.classroom.layouts).
 
     ``work`` is a private folder for the zip's copy and the grouped submissions (a temporary one by default,
@@ -185,7 +203,7 @@ def open_submissions(source: Path, work: Path | None = None, *, layout: str | No
             extract_zip(source, extracted, skipped)
             try:
                 found = read_export(extracted, work / "work", Shown(source, extracted), extract_zip, layout=layout,
-                                    prefix=prefix)
+                                    prefix=prefix, rosters=rosters)
             except InputError:
                 if skipped:  # nothing usable was left: the first member that was not extracted says why
                     raise InputError(f"cannot grade {source}: {skipped[0][1]}",
@@ -195,7 +213,8 @@ def open_submissions(source: Path, work: Path | None = None, *, layout: str | No
             charge_skipped(found, skipped, source)
             yield found
         else:
-            yield read_export(source, work / "work", Shown(source, None), extract_zip, layout=layout, prefix=prefix)
+            yield read_export(source, work / "work", Shown(source, None), extract_zip, layout=layout, prefix=prefix,
+                              rosters=rosters)
     finally:
         if own:
             shutil.rmtree(work, ignore_errors=True)
