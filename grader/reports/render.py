@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import re
 import sys
 from collections.abc import Mapping
 from functools import cache
@@ -23,6 +22,7 @@ if TYPE_CHECKING:
     from grader.record import GradeResult
 
 from grader.errors import InputError
+from grader.reports.inert import QUOTE, escape_controls, md_code, one_line, text_block  # noqa: F401 - re-exported
 from grader.spec.provenance import templates_dir
 
 # Templates render the human formats; machine formats (grader/reports/formats/) are views of the same record.
@@ -45,17 +45,6 @@ _MARKS = {"passed": ("green", "✓"), "failed": ("red", "✗"), "error": ("yello
 def marks(colors: Mapping[str, str]) -> dict[str, str]:
     """Each status's mark wrapped in its colour (``colors`` empty strings: the bare marks)."""
     return {status: _Ansi(colors[colour] + mark + colors["reset"]) for status, (colour, mark) in _MARKS.items()}
-# C0 controls but newline and tab, DEL, and C1 controls (\x9b opens a terminal escape on its own); lone
-# surrogates, which no UTF-8 output can hold (a file name that is not UTF-8).
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
-
-
-def escape_controls(text: str) -> str:
-    """Student text shown as ``\\x1b`` instead of acting on the reader's terminal (fake scores, titles)."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
-                        text)
-
-
 def _finalize(value: Any) -> Any:
     if isinstance(value, _Ansi) or not isinstance(value, str):
         return value
@@ -146,39 +135,9 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
     return Cache()
 
 
-#: What starts every line of student text after its first in a terminal report: no grader line starts so, so
-#: a student's multi-line message cannot pass for a line of the report (a forged "✓ entropy()  7/7").
-QUOTE = "│ "
-
-
-def text_block(text: object, indent: int = 0) -> str:
-    """Student text for the terminal report: each line after the first at ``indent`` behind :data:`QUOTE`."""
-    return ("\n" + " " * indent + QUOTE).join(str(text).split("\n"))
-
-
-def one_line(text: object) -> str:
-    """Student text on one line (a name, or a message a template wraps itself): every line break Python knows
-    (``str.splitlines``: also ``\\x0b``, ``\\x85``, ``\\u2028``..., where Jinja's ``wordwrap`` breaks) shows as ``⏎``."""
-    return "⏎".join(str(text).splitlines())
-
-
 def md_cell(text: object) -> str:
     """Text safe inside a Markdown table cell: one line, pipes escaped."""
     return " ".join(str(text).split()).replace("|", "\\|")
-
-
-def md_code(text: object) -> str:
-    """Inline code that survives backticks in the text (CommonMark: a longer fence). Student text in Markdown
-    goes here: inside a code span no link, image, autolink or HTML is active, and the span cannot be closed
-    from inside."""
-    text = " ".join(str(text).split())
-    if not text:
-        return ""
-    fence = "`"
-    while fence in text:
-        fence += "`"
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}".replace("|", "\\|")
 
 
 def use_color(stream: Any = None) -> bool:

@@ -172,7 +172,8 @@ def _collapsed(its: list[Item]) -> list[Item]:
 
 
 def _summary_renderer() -> Callable[[GradeResult, int | None], str]:
-    from grader.reports.render import environment, md_code
+    from grader.reports.inert import md_code
+    from grader.reports.render import environment
 
     env = environment()
     env.filters["fence"] = _fence

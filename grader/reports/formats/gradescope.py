@@ -45,7 +45,7 @@ def _capped(text: str) -> str:
 def _quoted(text: str) -> str:
     """Student text in Gradescope's plain-text output: control characters shown as text, and every line after
     the first behind "│ " (as in the terminal report), so no line of it can pass for a line of the grader's."""
-    from grader.reports.render import escape_controls, text_block
+    from grader.reports.inert import escape_controls, text_block
 
     return text_block(escape_controls(text))
 
@@ -134,7 +134,7 @@ def render_gradescope(result: GradeResult) -> str:
 
 def _inert(value: Any) -> Any:
     """Every string with its control characters shown as text (Gradescope shows names and outputs as they are)."""
-    from grader.reports.render import escape_controls
+    from grader.reports.inert import escape_controls
 
     if isinstance(value, str):
         return escape_controls(value)
