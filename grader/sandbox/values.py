@@ -1,4 +1,5 @@
-"""What a result value may be when it leaves a worker: plain JSON numbers in lists, bounded in size and depth.
+"""What a result value may be when it leaves a worker: plain JSON numbers in lists, bounded in size and depth
+(or a figure description, grader.sandbox.figure_data).
 
 Checked by the fork server on every event and again by the grader on every reply; pure Python, so the
 grader can check a reply without importing NumPy.
@@ -20,8 +21,14 @@ def plain_problem(value: Any) -> str | None:
     Numbers are floats (NaN and the infinities included: a function may return them, and the tolerance
     says what they mean) or integers within float range: ``10**4000`` is valid JSON, but NumPy and the
     comparisons cannot hold it. Iterative, so that a hostile value nested thousands of lists deep cannot
-    exhaust the recursion limit; used by the fork server on every reply and again by the grader.
+    exhaust the recursion limit; used by the fork server on every reply and again by the grader. A mapping is a figure description (a
+    ``returns: figure`` function), checked by its own validator; the grader also checks that the function it
+    came from returns a figure.
     """
+    if type(value) is dict:
+        from grader.sandbox.figure_data import figure_problem
+
+        return figure_problem(value)
     count = 0
     stack = [(value, 0)]
     while stack:
