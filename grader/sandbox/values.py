@@ -21,9 +21,9 @@ def plain_problem(value: Any) -> str | None:
     Numbers are floats (NaN and the infinities included: a function may return them, and the tolerance
     says what they mean) or integers within float range: ``10**4000`` is valid JSON, but NumPy and the
     comparisons cannot hold it. Iterative, so that a hostile value nested thousands of lists deep cannot
-    exhaust the recursion limit; used by the fork server on every reply and again by the grader. A mapping is a figure description (a
-    ``returns: figure`` function), checked by its own validator; the grader also checks that the function it
-    came from returns a figure.
+    exhaust the recursion limit; used by the fork server on every reply and again by the grader. A mapping is
+    a figure description (a ``returns: figure`` function), checked by its own validator; the grader also checks
+    that the function it came from returns a figure.
     """
     if type(value) is dict:
         from grader.sandbox.figure_data import figure_problem
