@@ -13,7 +13,7 @@ import click
 from grader.errors import ExitCode, GraderError, UsageError
 from grader.files import write_atomic
 from grader.record import GradeResult
-from grader.reports.render import FORMATS, figure_files, render, use_color, warm_up
+from grader.reports.render import FORMATS, escape_controls, figure_files, render, use_color, warm_up
 
 if TYPE_CHECKING:
     from grader.classroom.gradebook import CanvasMap
@@ -39,8 +39,14 @@ def _report_output(output: Path | None, directory: Path) -> None:
                          "Write the report to a file of its own, e.g. --output report.html.")
 
 
+def _say(text: str, err: bool = False) -> None:
+    """A message on the terminal: control characters in it (a file named ``ESC]52;...``) shown as text, never
+    acting on the reader's terminal (its clipboard, its title)."""
+    click.echo(escape_controls(text), err=err)
+
+
 def _fail(exc: GraderError) -> None:
-    click.echo(exc.format(), err=True)
+    _say(exc.format(), err=True)
     sys.exit(int(exc.exit_code))
 
 
@@ -58,9 +64,9 @@ class Group(click.Group):
         except Exception as exc:  # a bug in the grader: say so, and never blame the submission
             if os.environ.get("GRADER_DEBUG"):
                 raise
-            click.echo(f"Error: the grader itself crashed ({type(exc).__name__}: {exc}). This is a bug in the "
-                       "grader, not in the submission.\nRun again with GRADER_DEBUG=1 to see the traceback, "
-                       "and report it.", err=True)
+            _say(f"Error: the grader itself crashed ({type(exc).__name__}: {exc}). This is a bug in the "
+                 "grader, not in the submission.\nRun again with GRADER_DEBUG=1 to see the traceback, "
+                 "and report it.", err=True)
             sys.exit(int(ExitCode.INTERNAL))
 
 
@@ -180,7 +186,7 @@ def next_steps(out: Path) -> str:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help=FORMAT_HELP)
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False), help="Write the report here.")
 @click.option("--student", help="Student id: the report's, and whose quiz numbers are expected "
-                                "(default: the id on quiz.yaml, else the folder name).")
+                                "(default: the folder name; never the id written on quiz.yaml).")
 @click.option("--templates", type=click.Path(path_type=Path, file_okay=False, exists=True),
               help="A folder of templates that override the built-in ones.")
 @runner_option
@@ -206,15 +212,13 @@ def check(directory: Path, course_dir: Path | None, fmt: str, output: Path | Non
         try:
             from grader.authoring.session import open_course
             from grader.judge.grade import grade_submission
-            from grader.spec.quiz.sheet import sheet_student
-
             session = open_course(course_dir, directory)
             backends.check_allowed(sandbox.runner, session.plan.mode, session.course.isolation)
             # This process mostly waits while the sandbox runs: Jinja2 and the template load meanwhile.
             warm = threading.Thread(target=warm_up, args=(fmt, templates), daemon=True)
             warm.start()
             result = grade_submission(session.plan, directory, sandbox, early=early,
-                                      student=student or sheet_student(directory) or directory.resolve().name)
+                                      student=student or directory.resolve().name)  # never the sheet's word
             if early is not None:
                 early.remember()
             warm.join()
@@ -313,22 +317,22 @@ def batch(submissions: Path, course_dir: Path | None, out: Path, jobs: int | Non
         click.echo(f"Warning: {backends.BEST_EFFORT_WARNING}", err=True)
     state = run_batch(session.plan, submissions, out, jobs=jobs, shard=shard_kn, canvas=canvas, progress=progress,
                       formats=formats, layout=layout or ("classroom" if prefix is not None else None), prefix=prefix,
-                      note=click.echo, runner=chosen, rosters=rosters)
+                      note=_say, runner=chosen, rosters=rosters)
     done = state.graded + state.skipped
     rate = f"{state.graded / state.wall:.0f}/s" if state.wall > 0 else "-"
     line = (f"Graded {state.graded} of {state.total} submissions in {state.wall:.1f} s ({rate}); "
             f"{state.skipped} unchanged since the last run were kept.")
     if state.interrupted:
-        click.echo(f"{line}\nStopped after {done} of {state.total}. Run the same command again to grade the rest.",
+        _say(f"{line}\nStopped after {done} of {state.total}. Run the same command again to grade the rest.",
                    err=True)
         sys.exit(130)
-    click.echo(line)
+    _say(line)
     if state.summary is not None:
         s = state.summary
-        click.echo(f"Class: {s.passed} of {s.students} passed; {s.problem_count} with errors or timeouts.")
+        _say(f"Class: {s.passed} of {s.students} passed; {s.problem_count} with errors or timeouts.")
     _reapply_reviews(out, session.course, canvas, moodle_sheet)
     if state.unknown_canvas:
-        click.echo(f"Warning: {len(state.unknown_canvas)} student(s) are not in the Canvas map, e.g. "
+        _say(f"Warning: {len(state.unknown_canvas)} student(s) are not in the Canvas map, e.g. "
                    f"{state.unknown_canvas[0]}; their canvas.csv rows have no Canvas ID.", err=True)
     if state.absent_canvas:
         click.echo(f"Warning: {len(state.absent_canvas)} student(s) of the Canvas map have no submission in this "
@@ -358,17 +362,22 @@ def _report_export(state: Any) -> None:
                    err=True)
     students = [d for d in state.dropped if d["student"]]
     others = [d for d in state.dropped if not d["student"]]
-    for d in students:
-        click.echo(f"Not graded: {d['entry']}: {d['reason']}", err=True)
+    for d in students:  # names from the export: _say shows their control characters as text
+        _say(f"Not graded: {d['entry']}: {d['reason']}", err=True)
     for d in others[:MAX_SKIPPED_LINES]:
-        click.echo(f"Skipped: {d['entry']}: {d['reason']}", err=True)
+        _say(f"Skipped: {d['entry']}: {d['reason']}", err=True)
     if len(others) > MAX_SKIPPED_LINES:
         click.echo(f"Skipped: {len(others) - MAX_SKIPPED_LINES} more entries (all listed in summary.html and run.json).",
                    err=True)
+    not_graded = getattr(state, "not_graded", 0)  # submissions charged to their student (issue 22)
+    if not_graded:
+        _say(f"{not_graded} submission(s) could not be graded, each for a reason of its own (0 points, listed "
+             "under problems in summary.html); everyone else was graded.", err=True)
     if students:
         click.echo(f"Error: {len(students)} entr{'y' if len(students) == 1 else 'ies'} of the export look like a "
                    "student's submission but could not be graded (listed above and in summary.html); every "
                    "student found was graded.", err=True)
+    if students or not_graded:
         sys.exit(int(ExitCode.DROPPED))
 
 
@@ -476,7 +485,7 @@ def merge(outputs: tuple[Path, ...], out: Path, canvas_map: Path | None, moodle_
     click.echo(f"Merged {count} student{'' if count == 1 else 's'} from {len(outputs)} "
                f"folder{'' if len(outputs) == 1 else 's'}. Wrote " + ", ".join(str(out / n) for n in written) + ".")
     if unknown:
-        click.echo(f"Warning: {len(unknown)} student(s) are not in the Canvas map, e.g. {unknown[0]}.", err=True)
+        _say(f"Warning: {len(unknown)} student(s) are not in the Canvas map, e.g. {unknown[0]}.", err=True)
     if reviewed is not None:
         _carry_reviews(list(outputs), out, reviewed, canvas, moodle_sheet)
     import json

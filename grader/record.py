@@ -183,7 +183,9 @@ _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 def _tree(value: Any) -> Any:
     """``json_safe(asdict(value))`` in one pass; a batch serialises one record per submission."""
     t = type(value)
-    if t is str or t is int or t is bool or value is None:
+    if t is str:
+        return encodable(value)
+    if t is int or t is bool or value is None:
         return value
     if isinstance(value, float):
         return json_safe(value)
@@ -221,8 +223,23 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+def encodable(text: str) -> str:
+    """``text`` with lone surrogates (a file name that is not UTF-8, a ``\\ud800`` in a worker's JSON) written as
+    ``\\udcff``: every view can then be encoded as UTF-8 instead of failing to be written."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def json_safe(value: Any) -> Any:
-    """Floats that JSON cannot hold (NaN, inf) become strings, so the record is strict JSON."""
+    """Floats that JSON cannot hold (NaN, inf) become strings, so the record is strict JSON; text that UTF-8
+    cannot hold (lone surrogates) is escaped."""
+    if isinstance(value, str):
+        return encodable(value)
     if isinstance(value, float):
         if value != value:
             return "nan"

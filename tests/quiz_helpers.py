@@ -68,6 +68,12 @@ def write_sheet(folder: Path, student: str, answers: dict[str, str] | None = Non
 
 def grade(folder: Path, student: str | None = None, *, reveal: str = "always", due: Any = None,
           now: datetime | None = None, quizzes: tuple[Quiz, ...] | None = None) -> QuizResult:
+    """Grade the sheet in ``folder`` as ``student``; by default as the student it was written for, as the caller
+    (--student, the export) names them: the grader itself never takes the id from the sheet."""
+    if student is None:
+        from grader.spec.quiz.sheet import sheet_student
+
+        student = sheet_student(folder)
     results, error = grade_quizzes(quizzes or course().quizzes, folder, student=student, reveal=reveal, due=due,
                                    now=now)
     assert error is None, error

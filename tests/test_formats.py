@@ -150,7 +150,7 @@ def test_gradescope_student_output_goes_into_output_capped(graded):
                             misconception="natural-log")])
     out = gradescope.to_gradescope(result)["tests"][0]["output"]
     assert out.splitlines() == ["wrong", "input:    entropy([1])", "expected: 1", "got:      7",
-                                "likely mistake: natural-log", "your code printed:", "debug: 7"]
+                                "likely mistake: natural-log", "your code printed:", "│ debug: 7"]
     long = made_up([check("entropy: a", Status.PASSED, output="x" * 50_000)])
     out = gradescope.to_gradescope(long)["tests"][0]["output"]
     assert len(out) < gradescope.OUTPUT_CHARS + 200 and "48000 more characters of output cut" in out

@@ -155,7 +155,7 @@ def test_the_reports_show_the_notes(plan, sandbox):
     result = grade_submission(plan, SCENARIOS / "notebook-duplicate" / "submission", sandbox)
     note = "entropy() is defined 2 times (cell 2, line 1; cell 5, line 1)"
     assert f"  note: {note}" in render(result, "text")
-    assert f"- `entropy.ipynb`: {note}" in render(result, "md")
+    assert f"- `entropy.ipynb`: `{note}; the last one (cell 5) is graded" in render(result, "md")  # a code span
     assert note in render(result, "html")
     GradeResult.from_dict(json.loads(render(result, "json")))  # the record round-trips with its new fields
 

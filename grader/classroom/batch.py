@@ -51,7 +51,7 @@ from grader.errors import InputError, UsageError
 from grader.files import clean_up, open_atomic, write_atomic
 from grader.judge.grade import Plan, grade_submission
 from grader.record import GradeResult
-from grader.reports.render import FORMATS, render
+from grader.reports.render import FORMATS, escape_controls, render
 from grader.reports.views import quiz_blocked
 from grader.sandbox import backends
 from grader.sandbox.backends import Runner
@@ -119,6 +119,8 @@ def _short(text: str) -> str:
 def _problems(result: GradeResult) -> list[dict[str, Any]]:
     """Why a submission did not run to the end: grader error, timeout, crash or error, worst first."""
     out: list[dict[str, Any]] = []
+    out.extend({"kind": "not graded", "check": None, "message": _short(w.removeprefix(NOT_GRADED))}
+               for w in result.warnings if w.startswith(NOT_GRADED))
     if result.grader_error:
         out.append({"kind": "grader error", "check": None, "message": _short(result.grader_error)})
     seen_messages = set()
@@ -134,7 +136,7 @@ def _problems(result: GradeResult) -> list[dict[str, Any]]:
             continue
         seen_messages.add((kind, message))
         out.append({"kind": kind, "check": check.name, "message": message})
-    order = {"grader error": 0, "timeout": 1, "crash": 2, "error": 3}
+    order = {"not graded": -1, "grader error": 0, "timeout": 1, "crash": 2, "error": 3}
     out.sort(key=lambda p: order[p["kind"]])
     return out[:MAX_PROBLEMS]
 
@@ -335,6 +337,18 @@ def _error_result(setup: WorkerSetup, student: str, message: str) -> GradeResult
                        exercises=[], grader_error=message, environment=environment_of(course.spec_hash))
 
 
+NOT_GRADED = "not graded: "
+
+
+def _refused_result(setup: WorkerSetup, student: str, problem: str) -> GradeResult:
+    """A submission the export itself makes ungradable (a whole export inside it, a .zip that would not
+    extract): 0 for this student alone, the reason in every view of the record and in the class summary."""
+    result = _error_result(setup, student, "")
+    result.grader_error = None
+    result.warnings = [NOT_GRADED + problem]
+    return result
+
+
 def write_outputs(setup: WorkerSetup, result: GradeResult, submission_hash_: str) -> dict[str, Any]:
     """Write the student's files (atomically) and return the manifest row."""
     student = result.student or ""
@@ -385,6 +399,8 @@ def grade_one(setup: WorkerSetup, sandbox: Runner, job: dict[str, Any]) -> dict[
     """Grade one submission (or recognise it as unchanged); never raises for a submission's sake."""
     student, path = job["student"], Path(job["path"])
     digest = "unreadable"
+    if job.get("problem"):
+        return write_outputs(setup, _refused_result(setup, student, job["problem"]), f"not graded: {job['problem']}")
     try:
         digest = _digest(path)  # inside: a hostile folder that breaks hashing costs this submission only
         if _unchanged(setup, student, digest, job.get("prior")):
@@ -527,6 +543,7 @@ class Progress:
     skipped: int = 0
     below: int = 0
     errors: int = 0
+    not_graded: int = 0  # submissions charged with a problem of their own (listed in the summary); exit code 4
     interrupted: bool = False
     unknown_canvas: list[str] = field(default_factory=list)
     unknown_moodle: list[str] = field(default_factory=list)  # graded students the Moodle worksheet lacks
@@ -668,7 +685,8 @@ def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, s
                 try:
                     with open_submissions(source, work, layout=layout, prefix=prefix, rosters=rosters) as found:
                         for line in (found.headline(), *found.notes):
-                            (note or (lambda text: print(text, file=sys.stderr)))(line)
+                            # names from the export: control characters shown as text, never sent to a terminal
+                            (note or (lambda text: print(text, file=sys.stderr)))(escape_controls(line))
                         layout_used = found.layout
                         _check_rosters(found.layout, found.where, rosters)
                         _refuse_anonymous(found.layout, found.students, canvas)
@@ -758,7 +776,7 @@ def _jobs(manifest: Manifest, selected: list[Submission], spec: str) -> Iterator
         if entry is not None and entry.spec_hash == spec:
             prior = {"submission_hash": entry.submission_hash, "result_sha": entry.result_sha, "report": entry.report}
         yield {"student": sub.student, "path": str(sub.path), "prior": prior, "name": sub.name, "email": sub.email,
-               "accept": list(sub.accept), "group": sub.group, "is_group": sub.is_group}
+               "problem": sub.problem, "accept": list(sub.accept), "group": sub.group, "is_group": sub.is_group}
 
 
 def _grade_all(pool: Pool, manifest: Manifest, selected: list[Submission], state: Progress, bar: Any,
@@ -787,6 +805,7 @@ def _grade_all(pool: Pool, manifest: Manifest, selected: list[Submission], state
                 state.graded += 1
                 state.below += not row["passed"]
                 state.errors += bool(row["problems"])
+                state.not_graded += any(p["kind"] == "not graded" for p in row["problems"])
             bar.update(1)
             bar.set_postfix_str(f"below pass {state.below}, errors {state.errors}", refresh=False)
 

@@ -26,7 +26,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,7 @@ class Student:
     path: Path
     name: str = ""
     email: str = ""
+    problem: str = ""  # why this submission cannot be graded (charged to this student alone; "" when it can)
     group: str = ""  # the group whose submission this is (a member's row, or a row standing for the group)
     is_group: bool = False  # the row stands for a whole group: no roster said who is in it
     accept: tuple[str, ...] = ()  # group members: a quiz sheet built for any of them is this student's too
@@ -202,6 +203,7 @@ class Work:
         self.rosters = rosters or Rosters()
         self.owned = shown.extracted  # files in there are our own copy: grouping may move them
         self._count = 0
+        self.problems: dict[str, str] = {}  # student -> why their submission cannot be graded
         self.dropped: list[Dropped] = []
         self.groups: list[str] = []
 
@@ -224,7 +226,9 @@ class Work:
                 try:
                     self.unzip(path / files[0], dest)
                 except InputError as exc:
-                    self.notes.append(f"{student}: {self.shown(path / files[0])} was not unzipped ({exc.message}).")
+                    why = f"{self.shown(path / files[0])} was not unzipped ({exc.message})"
+                    self.notes.append(f"{student}: {why}.")
+                    self.problems[student] = why
                     return path
                 path = dest
                 continue
@@ -617,15 +621,21 @@ def classroom_prefix(root: Path, names: list[str], roster: Roster | None) -> tup
     return "", ""
 
 
-def _refuse_wrappers(root: Path, folders: list[Path], work: Work) -> None:
-    """A folder of folders graded as students would give each wrapper 0: refuse, saying what to pass."""
+def _refuse_wrappers(root: Path, folders: list[Path], work: Work) -> dict[Path, str]:
+    """A folder of folders graded as students would give each wrapper 0: refuse, saying what to pass. A few
+    student folders that look like a whole export among ordinary ones (a ``submission_metadata.yml`` handed in)
+    are not the class's problem: they are returned with the reason, and charged to those students alone."""
     listings = {f: _names(f) for f in folders}
+    exports: dict[Path, str] = {}
     for folder, (files, dirs) in listings.items():
         kind = _detect(folder, files, dirs)
         if kind is not None and (kind != "classroom" or len(dirs) >= 2):  # one repository inside: looked into
-            raise InputError(f"{work.shown(folder)} looks like {TITLE[kind]}, not one student's folder",
-                             f"Pass {work.shown(folder)} itself (or --layout {kind} with it).")
+            exports[folder] = kind
     full = [f for f, (files, dirs) in listings.items() if files or dirs]
+    if exports and len(exports) == len(full):
+        folder, kind = next(iter(exports.items()))
+        raise InputError(f"{work.shown(folder)} looks like {TITLE[kind]}, not one student's folder",
+                         f"Pass {work.shown(folder)} itself (or --layout {kind} with it).")
     wrappers = [f for f in full if not listings[f][0] and len(listings[f][1]) >= 2]
     if full and len(wrappers) == len(full):
         first = wrappers[0]
@@ -635,6 +645,8 @@ def _refuse_wrappers(root: Path, folders: list[Path], work: Work) -> None:
                          f"Pass the folder that holds one folder per student (e.g. {work.shown(first)}), choose "
                          "the export's layout with --layout canvas|gradescope|moodle|classroom, or pass --layout "
                          "folders to grade these folders as students all the same.")
+    return {folder: f"{work.shown(folder)} looks like {TITLE[kind]}, not one student's folder; not graded"
+            for folder, kind in exports.items()}
 
 
 def read_folders(root: Path, work: Work, *, prefix: str | None = None, classroom: bool = False,
@@ -646,8 +658,7 @@ def read_folders(root: Path, work: Work, *, prefix: str | None = None, classroom
         raise InputError(f"{work.shown(root)} holds Python files or notebooks but no student folders",
                          "grader batch expects one folder per student (the folder name is the student id), or a "
                          "Canvas download (--layout canvas); to grade one submission run: grader check DIR")
-    if not forced:
-        _refuse_wrappers(root, folders, work)
+    refused = _refuse_wrappers(root, folders, work) if not forced else {}
     for file in _files(root):
         work.drop(file, "a file beside the student folders")
     names = [f.name for f in folders]
@@ -672,6 +683,9 @@ def read_folders(root: Path, work: Work, *, prefix: str | None = None, classroom
                 kept.append(folder.name)
         if not valid_student_id(sid):
             work.drop(folder, "its name cannot be a student id (hidden, too long, or not printable)", student=True)
+            continue
+        if folder in refused:
+            students.append(Student(sid, folder, problem=refused[folder]))
             continue
         students.extend(_classroom_rows(sid, work.look_into(folder, sid), roster, work))
     if mapping:
@@ -717,6 +731,8 @@ def read_export(root: Path, work_folder: Path, shown: Shown, unzip: Callable[[Pa
         students = READERS[kind](root, work)
     else:
         students = read_folders(root, work, prefix=prefix, classroom=kind == "classroom", forced=layout is not None)
+    students = [replace(s, problem=work.problems[s.student]) if s.student in work.problems and not s.problem else s
+                for s in students]
     unique: dict[str, Student] = {}
     for s in students:
         if not valid_student_id(s.student):  # a roster's id names files in OUT: no separators, never hidden

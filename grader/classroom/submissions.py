@@ -8,15 +8,19 @@ outside that folder or fill the disk. The input itself is never modified.
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 import stat
 import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
+from typing import Any
 
-from grader.classroom.layouts import Found, Shown, Student, read_export
+from grader.classroom.layouts import Found, Shown, Student, canvas_name, moodle_name, read_export
 from grader.classroom.rosters import Rosters
 from grader.errors import InputError, UsageError
 from grader.files import clean_up
@@ -27,16 +31,21 @@ MAX_ZIP_MEMBERS = 200_000
 MAX_ZIP_MEMBER_BYTES = 8 * 1024 * 1024
 MAX_ZIP_TOTAL_BYTES = 4 * 1024 * 1024 * 1024
 MAX_RATIO = 200  # a member that inflates more than this is treated as a zip bomb
+#: Bytes of one file that the submission hash reads: the largest file grading reads (a notebook, 64 MiB).
+HASH_CAP_BYTES = 64 * 1024 * 1024
 
 
 # One submission to grade: the student id, the folder, and the name and e-mail when the export has them.
 Submission = Student
 
 
+_DRIVE = re.compile(r"^[A-Za-z]:")  # C:... is a Windows drive; a ':' elsewhere (Canvas: "notes: week 3.txt") is not
+
+
 def _member_path(info: zipfile.ZipInfo) -> PurePosixPath:
     name = info.filename.replace("\\", "/")
     path = PurePosixPath(name)
-    if name.startswith("/") or path.is_absolute() or (path.parts and ":" in path.parts[0]):
+    if name.startswith("/") or path.is_absolute() or _DRIVE.match(name):
         raise InputError(f"the zip holds an absolute path ({info.filename!r}); refusing to extract it")
     if any(part == ".." for part in path.parts):
         raise InputError(f"the zip holds a path that leaves its folder ({info.filename!r}); refusing to extract it")
@@ -56,8 +65,13 @@ def _utf8_names(infos: list[zipfile.ZipInfo]) -> None:
         info.filename = name
 
 
-def extract_zip(archive: Path, dest: Path) -> None:
-    """Extract ``archive`` into ``dest`` safely; raise InputError on anything suspicious."""
+def extract_zip(archive: Path, dest: Path, skipped: list[tuple[str, str]] | None = None) -> None:
+    """Extract ``archive`` into ``dest`` safely; raise InputError on anything suspicious.
+
+    With ``skipped`` (a class's export), a member that cannot be extracted (a link, a path out of the folder, a
+    password, over the size cap, a likely zip bomb, damaged data) is left out and listed there with the reason,
+    so that it is charged to its student and not to the class; what concerns the whole archive (not a zip, too
+    many members, too large in total) still raises."""
     try:
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -68,52 +82,102 @@ def extract_zip(archive: Path, dest: Path) -> None:
         if len(infos) > MAX_ZIP_MEMBERS:
             raise InputError(f"{archive} holds {len(infos)} files (more than {MAX_ZIP_MEMBERS})")
         total = 0
+        good: list[tuple[zipfile.ZipInfo, PurePosixPath]] = []
         for info in infos:
-            path = _member_path(info)
-            mode = info.external_attr >> 16
-            if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
-                raise InputError(f"the zip holds a link or special file ({info.filename!r}); refusing to extract it")
-            if info.flag_bits & 0x1:
-                raise InputError(f"{archive} is encrypted ({info.filename!r} needs a password)",
-                                 "Download the export again without a password, or unzip it yourself and pass "
-                                 "the folder.")
-            if info.is_dir() or not path.parts:
-                continue
-            if info.file_size > MAX_ZIP_MEMBER_BYTES:
-                raise InputError(f"{info.filename!r} in the zip is {info.file_size} bytes "
-                                 f"(more than {MAX_ZIP_MEMBER_BYTES})")
-            if info.compress_size and info.file_size / info.compress_size > MAX_RATIO and info.file_size > 1 << 20:
-                raise InputError(f"{info.filename!r} in the zip inflates {info.file_size // info.compress_size}x; "
-                                 "refusing a likely zip bomb")
-            total += info.file_size
-            if total > MAX_ZIP_TOTAL_BYTES:
-                raise InputError(f"{archive} inflates to more than {MAX_ZIP_TOTAL_BYTES} bytes")
-        dest_real = dest.resolve()
-        for info in infos:
-            path = _member_path(info)
-            if not path.parts:
-                continue
-            target = dest_real.joinpath(*path.parts)
-            if not target.resolve().is_relative_to(dest_real):
-                raise InputError(f"the zip holds a path that leaves its folder ({info.filename!r})")
-            if info.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
             try:
-                with zf.open(info) as src, open(target, "xb") as out:
-                    # Read at most the declared size plus one byte: a lying header cannot inflate further.
-                    data = src.read(info.file_size + 1)
-                    if len(data) > info.file_size:
-                        raise InputError(f"{info.filename!r} in the zip is larger than its header says")
-                    out.write(data)
-            except FileExistsError:
-                raise InputError(f"the zip holds {info.filename!r} twice") from None
-            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
-                # a damaged download, or a compression method Python's zipfile cannot read
-                raise InputError(f"cannot extract {info.filename!r} from the zip: {exc}",
-                                 "Download the export again; if this persists, unzip it yourself and pass the "
-                                 "folder.") from None
+                path = _check_member(archive, info)
+            except InputError as exc:
+                if skipped is None:
+                    raise
+                skipped.append((info.filename, exc.message))
+                continue
+            if path is None:
+                continue
+            good.append((info, path))
+            if not info.is_dir():
+                total += info.file_size
+                if total > MAX_ZIP_TOTAL_BYTES:
+                    raise InputError(f"{archive} inflates to more than {MAX_ZIP_TOTAL_BYTES} bytes")
+        dest_real = dest.resolve()
+        for info, path in good:
+            try:
+                _extract_member(zf, info, path, dest_real)
+            except InputError as exc:
+                if skipped is None:
+                    raise
+                skipped.append((info.filename, exc.message))
+
+
+def _check_member(archive: Path, info: zipfile.ZipInfo) -> PurePosixPath | None:
+    """The member's path if it may be extracted (None: nothing to extract); InputError saying why not."""
+    path = _member_path(info)
+    mode = info.external_attr >> 16
+    if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
+        raise InputError(f"the zip holds a link or special file ({info.filename!r}); refusing to extract it")
+    if info.flag_bits & 0x1:
+        raise InputError(f"{archive} is encrypted ({info.filename!r} needs a password)",
+                         "Download the export again without a password, or unzip it yourself and pass "
+                         "the folder.")
+    if not path.parts:
+        return None
+    if info.is_dir():
+        return path
+    if info.file_size > MAX_ZIP_MEMBER_BYTES:
+        raise InputError(f"{info.filename!r} in the zip is {info.file_size} bytes "
+                         f"(more than {MAX_ZIP_MEMBER_BYTES})")
+    if info.compress_size and info.file_size / info.compress_size > MAX_RATIO and info.file_size > 1 << 20:
+        raise InputError(f"{info.filename!r} in the zip inflates {info.file_size // info.compress_size}x; "
+                         "refusing a likely zip bomb")
+    return path
+
+
+def _extract_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: PurePosixPath, dest_real: Path) -> None:
+    target = dest_real.joinpath(*path.parts)
+    if not target.resolve().is_relative_to(dest_real):
+        raise InputError(f"the zip holds a path that leaves its folder ({info.filename!r})")
+    if info.is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with zf.open(info) as src, open(target, "xb") as out:
+            # Read at most the declared size plus one byte: a lying header cannot inflate further.
+            data = src.read(info.file_size + 1)
+            if len(data) > info.file_size:
+                raise InputError(f"{info.filename!r} in the zip is larger than its header says")
+            out.write(data)
+    except FileExistsError:
+        raise InputError(f"the zip holds {info.filename!r} twice") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
+        # a damaged download, or a compression method Python's zipfile cannot read
+        raise InputError(f"cannot extract {info.filename!r} from the zip: {exc}",
+                         "Download the export again; if this persists, unzip it yourself and pass the "
+                         "folder.") from None
+
+
+def charge_skipped(found: Found, skipped: list[tuple[str, str]], archive: Path) -> None:
+    """Each member left out of a class's zip is charged to the student it belongs to (by the folder or file name
+    the LMS gave it), who is then not graded and says why; one that matches no student is listed in the notes."""
+    by_id = {s.student: i for i, s in enumerate(found.students)}
+    for name, why in skipped:
+        parts = PurePosixPath(name.replace("\\", "/")).parts
+        candidates = list(parts)
+        parsed = canvas_name(parts[-1]) if parts else None
+        if parsed is not None:
+            candidates.insert(0, parsed[0])
+        for i, part in enumerate(parts):
+            moodle = moodle_name(part, is_dir=i < len(parts) - 1)
+            if moodle is not None and moodle[1] is not None:
+                candidates.append(moodle[1])
+        owner = next((c for c in candidates if c in by_id), None)
+        reason = f"{archive}/{name} was not extracted ({why})"
+        if owner is None:
+            found.notes.append(f"{reason}; it matches no student.")
+            continue
+        student = found.students[by_id[owner]]
+        if not student.problem:
+            found.students[by_id[owner]] = replace(student, problem=reason)
+        found.notes.append(f"{owner}: {reason}.")
 
 
 @contextmanager
@@ -135,9 +199,19 @@ def open_submissions(source: Path, work: Path | None = None, *, layout: str | No
         if source.is_file():
             extracted = work / "export"
             extracted.mkdir()
-            extract_zip(source, extracted)
-            yield read_export(extracted, work / "work", Shown(source, extracted), extract_zip, layout=layout,
-                              prefix=prefix, rosters=rosters)
+            skipped: list[tuple[str, str]] = []
+            extract_zip(source, extracted, skipped)
+            try:
+                found = read_export(extracted, work / "work", Shown(source, extracted), extract_zip, layout=layout,
+                                    prefix=prefix, rosters=rosters)
+            except InputError:
+                if skipped:  # nothing usable was left: the first member that was not extracted says why
+                    raise InputError(f"cannot grade {source}: {skipped[0][1]}",
+                                     "Download the export again; if this persists, unzip it yourself and pass "
+                                     "the folder.") from None
+                raise
+            charge_skipped(found, skipped, source)
+            yield found
         else:
             yield read_export(source, work / "work", Shown(source, None), extract_zip, layout=layout, prefix=prefix,
                               rosters=rosters)
@@ -178,9 +252,23 @@ def submission_hash(path: Path) -> str:
         files.append((SHEET_FILE, sheet))
     for rel, file in files:
         h.update(rel.encode("utf-8", "surrogateescape") + b"\0")
-        try:
-            h.update(file.read_bytes())
-        except OSError:
-            h.update(b"<unreadable>")
+        _hash_file(h, file, HASH_CAP_BYTES)
         h.update(b"\0")
     return h.hexdigest()[:32]
+
+
+def _hash_file(h: Any, file: Path, cap: int) -> None:
+    """Add a file to ``h`` in 1 MiB pieces, at most ``cap`` bytes of it: a 3 GiB sparse ``quiz.yaml`` costs a
+    constant amount of memory and at most the cap in reading. A longer file is hashed by its first ``cap``
+    bytes, its size and its modification time (grading refuses it anyway: every reader has a smaller cap)."""
+    try:
+        with open(file, "rb") as fh:
+            left = cap
+            while left > 0 and (chunk := fh.read(min(1 << 20, left))):
+                h.update(chunk)
+                left -= len(chunk)
+            if left <= 0 and fh.read(1):
+                st = os.fstat(fh.fileno())
+                h.update(f"<over {cap} bytes: {st.st_size} bytes, modified {st.st_mtime_ns}>".encode())
+    except OSError:
+        h.update(b"<unreadable>")

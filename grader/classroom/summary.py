@@ -50,7 +50,7 @@ SCRIPT_HASH = "sha256-" + base64.b64encode(hashlib.sha256(SORT_SCRIPT.encode()).
 BINS = 10
 MAX_PROBLEM_ROWS = 1000
 STATUS_LETTER = {"passed": "p", "failed": "f", "error": "e"}
-PROBLEM_ORDER = ("grader error", "timeout", "crash", "error")
+PROBLEM_ORDER = ("not graded", "grader error", "timeout", "crash", "error")
 
 
 @dataclass

@@ -32,7 +32,6 @@ def grade_folder(directory: Path, course_dir: Path | None, student: str | None,
     from grader.authoring.session import open_course
     from grader.judge.grade import grade_submission
     from grader.sandbox import backends
-    from grader.spec.quiz.sheet import sheet_student
 
     if not directory.is_dir():
         raise InputError(f"{directory} is not a folder", "Pass the folder that holds entropy.py and the other files.")
@@ -41,7 +40,7 @@ def grade_folder(directory: Path, course_dir: Path | None, student: str | None,
         session = open_course(course_dir, directory)
         backends.check_allowed(sandbox.runner, session.plan.mode, session.course.isolation)
         return grade_submission(session.plan, directory, sandbox,
-                                student=student or sheet_student(directory) or directory.resolve().name)
+                                student=student or directory.resolve().name)  # never the sheet's word
 
 
 def report_to_github(result: GradeResult, submission: Path, env: Mapping[str, str],

@@ -20,6 +20,13 @@ UNITS = {
 }
 UNIT_OF = {alias: unit for unit, aliases in UNITS.items() for alias in aliases}
 _NUMBER = re.compile(r"^(?P<num>[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(?P<unit>[^\W\d_]+)?\.?$")
+# Linear: the unit must start with a letter, so the digits before it cannot be split two ways (``\d+,\d+\s*\w*``
+# backtracked quadratically: "1," then 60,000 ones then "!" took 22 s).
+_COMMA_DECIMAL = re.compile(r"[-+]?\d+,\d+(?:\s*[^\W\d_]\w*)?")
+#: Longest answer read, and most items in a list answer: a 256 KiB sheet could otherwise hold one answer that
+#: every pattern here scans.
+MAX_ANSWER_CHARS = 1000
+MAX_ANSWER_ITEMS = 50
 TRUE = ("true", "yes", "t", "y")
 FALSE = ("false", "no", "f", "n")
 SHOW = 60
@@ -48,12 +55,23 @@ class Quantity:
         return fmt(self.value) + (f" {self.unit}" if self.unit else "")
 
 
+def check_length(raw: str | tuple[str, ...]) -> None:
+    """Refuse an answer longer than any real one, before a pattern looks at it."""
+    items = raw if isinstance(raw, tuple) else (raw,)
+    if len(items) > MAX_ANSWER_ITEMS:
+        raise Unreadable(f"this answer lists {len(items)} items; a list answer has at most {MAX_ANSWER_ITEMS}")
+    size = sum(len(item) for item in items)
+    if size > MAX_ANSWER_CHARS:
+        raise Unreadable(f"this answer is {size} characters long; an answer is at most {MAX_ANSWER_CHARS} "
+                         "(a number, a choice or true/false)")
+
+
 def parse_number(raw: str, unit: str) -> Quantity:
     """``2.585``, ``2.585 bits``, ``1.79 nats``; ``unit`` is the question's (bits, nats or none)."""
     text = raw.strip().replace("\u2212", "-")
     m = _NUMBER.match(text)
     if m is None:
-        if re.fullmatch(r"[-+]?\d+,\d+\s*\w*", text):
+        if _COMMA_DECIMAL.fullmatch(text):
             raise Unreadable(f"{show(raw)} is not a number: write decimals with a dot, e.g. "
                              f"{text.replace(',', '.', 1)}")
         if re.search(r"log|ln|\*\*|\^|/|\(|sqrt|exp", text):

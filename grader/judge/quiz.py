@@ -18,7 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from grader.judge import written
-from grader.judge.answers import Quantity, Unreadable, match_choice, parse_bool, parse_choices, parse_number
+from grader.judge.answers import (
+    Quantity,
+    Unreadable,
+    check_length,
+    match_choice,
+    parse_bool,
+    parse_choices,
+    parse_number,
+)
 from grader.record import QuestionResult, QuizResult, Status
 from grader.spec.quiz.model import LOG_OF, NATS_PER, Choice, Question, Quiz, reveal_answers
 from grader.spec.quiz.sheet import SHEET_FILE, Entry, Section, Sheet, read_sheet
@@ -213,6 +221,8 @@ def _read(v: Variant, entry: Entry) -> Any:
     """The answer as the question type needs it; raises Unreadable with what to write instead."""
     q = v.question
     raw = entry.raw
+    if raw is not None:
+        check_length(raw)
     if q.type == "multiple":
         assert raw is not None
         return parse_choices(raw, q.choices)
@@ -341,6 +351,12 @@ def grade_question(quiz: Quiz, q: Question, section: Section | None, student: st
     return result
 
 
+def _lines(messages: list[str]) -> str:
+    """The quiz's notes, one per line: a note that quotes the sheet (a YAML error shows its lines) is kept on
+    one line, so every line of the message is a note of the grader's and none can be forged from the sheet."""
+    return "\n".join(" ".join(m.splitlines()) for m in messages)
+
+
 def _all(quiz: Quiz, graded: bool, status: Status, message: str, line: int | None) -> list[QuestionResult]:
     return [QuestionResult(id=q.id, status=status, score=0.0, max_score=q.points if graded else 0.0,
                            message=message, line=line) for q in quiz.questions]
@@ -373,16 +389,16 @@ def grade_quiz(quiz: Quiz, sheet: Sheet, student: str, *, graded: bool, reveal: 
     messages = [head, *notes]
     if sheet.fatal:
         out.questions = _all(quiz, graded, Status.ERROR, f"not graded: {sheet.fatal}", None)
-        out.message = "\n".join([*messages, sheet.fatal, "The exercises were graded as usual."])
+        out.message = _lines([*messages, sheet.fatal, "The exercises were graded as usual."])
         _rescue_cells(quiz, out, cells or {}, graded, reveal)
         return out, None
-    if sheet.student is not None and sheet.student != student:
+    if graded and sheet.student is not None and sheet.student != student:
         line = sheet.sections["student"].line
         why = (f"{_where(line)}: this sheet was built for student {sheet.student}, but it is graded as "
                f"{student}; the numbers differ between students, so answer your own sheet "
                f"(grader build --student {student})")
         out.questions = _all(quiz, graded, Status.ERROR, f"not graded: {why}", line)
-        out.message = "\n".join([*messages, why])
+        out.message = _lines([*messages, why])
         return out, None
     section = sheet.sections.get(quiz.id)
     if section is None:
@@ -390,7 +406,7 @@ def grade_quiz(quiz: Quiz, sheet: Sheet, student: str, *, graded: bool, reveal: 
     elif not section.is_mapping and section.scalar is not None:
         why = f"{_where(section.line)}: '{quiz.id}:' should hold one answer per line, indented under it"
         out.questions = _all(quiz, graded, Status.ERROR, f"not graded: {why}", section.line)
-        out.message = "\n".join([*messages, why])
+        out.message = _lines([*messages, why])
         return out, None
     if section is not None:
         ids = [q.id for q in quiz.questions]
@@ -416,21 +432,24 @@ def grade_quiz(quiz: Quiz, sheet: Sheet, student: str, *, graded: bool, reveal: 
         # a written answer outside its word limits was read all the same (it fails only to get the student's eye)
         readable = sum(r.status is Status.PASSED or r.written is not None for r in out.questions)
         messages.append(f"{readable} of {len(out.questions)} answers can be read")
-    out.message = "\n".join(messages)
+    out.message = _lines(messages)
     return out, error
 
 
 def grade_quizzes(quizzes: tuple[Quiz, ...], submission: Path, *, student: str | None = None, reveal: str = "always",
                   due: Any = None, now: datetime | None = None,
                   accept: tuple[str, ...] = ()) -> tuple[list[QuizResult], str | None]:
-    """Grade ``submission/quiz.yaml`` against every quiz; the student id is ``student``, else the sheet's, else
-    the folder name. ``accept``: the ids of a group that handed in one submission; a sheet built for any of them
-    is graded with that member's numbers (one sheet serves the group). Returns the results and a grader error
+    """Grade ``submission/quiz.yaml`` against every quiz; the student id is ``student``, else the folder name,
+    never the sheet's (the student writes it). ``accept``: the ids of a group that handed in one submission
+    (from the export); a sheet built for any of them is graded with that member's numbers (one sheet serves the
+    group). Returns the results and a grader error
     message (None when the grader itself was fine)."""
     if not quizzes:
         return [], None
     sheet = read_sheet(submission)
-    who = (student or sheet.student or submission.resolve().name).strip()
+    # Who this is comes from where the work was found (the caller's id: --student, the export, the folder), never
+    # from the sheet, which the student writes: bob's finished sheet handed in by alice is graded as alice's.
+    who = (student or submission.resolve().name).strip()
     notes = list(sheet.notes)
     if sheet.student is not None and sheet.student != who and sheet.student in accept:
         notes.append(f"the group's sheet was built for {sheet.student}, a member of the group with {who}: graded "

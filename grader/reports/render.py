@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import re
 import sys
 from collections.abc import Mapping
 from functools import cache
@@ -23,6 +22,7 @@ if TYPE_CHECKING:
     from grader.record import GradeResult
 
 from grader.errors import InputError
+from grader.reports.inert import QUOTE, escape_controls, md_code, one_line, text_block  # noqa: F401 - re-exported
 from grader.spec.provenance import templates_dir
 
 # Templates render the human formats; machine formats (grader/reports/formats/) are views of the same record.
@@ -45,15 +45,6 @@ _MARKS = {"passed": ("green", "✓"), "failed": ("red", "✗"), "error": ("yello
 def marks(colors: Mapping[str, str]) -> dict[str, str]:
     """Each status's mark wrapped in its colour (``colors`` empty strings: the bare marks)."""
     return {status: _Ansi(colors[colour] + mark + colors["reset"]) for status, (colour, mark) in _MARKS.items()}
-# C0 controls but newline and tab, DEL, and C1 controls (\x9b opens a terminal escape on its own).
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def escape_controls(text: str) -> str:
-    """Student text shown as ``\\x1b`` instead of acting on the reader's terminal (fake scores, titles)."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
-
-
 def _finalize(value: Any) -> Any:
     if isinstance(value, _Ansi) or not isinstance(value, str):
         return value
@@ -91,6 +82,8 @@ def environment(override: Path | None = None) -> jinja2.Environment:
     env.filters["pct"] = lambda x, total: f"{(100.0 * x / total) if total else 0:.0f}%"
     env.filters["cell"] = md_cell
     env.filters["code"] = md_code
+    env.filters["block"] = text_block
+    env.filters["line"] = one_line
     env.globals.update(views.GLOBALS)
     return env
 
@@ -147,16 +140,6 @@ def md_cell(text: object) -> str:
     a tag in Markdown, so a student's ``<script>`` label would vanish or act instead of being read)."""
     line = " ".join(str(text).split()).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return line.replace("|", "\\|")
-
-
-def md_code(text: object) -> str:
-    """Inline code that survives backticks in the text (CommonMark: a longer fence)."""
-    text = " ".join(str(text).split())
-    fence = "`"
-    while fence in text:
-        fence += "`"
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}".replace("|", "\\|")
 
 
 def use_color(stream: Any = None) -> bool:

@@ -126,6 +126,16 @@ def _well_formed(response: dict[str, Any], n: int) -> bool:
             and isinstance(response.get("imports"), dict) and isinstance(response.get("confinement", {}), dict))
 
 
+def recheck_values(response: dict[str, Any]) -> dict[str, Any]:
+    """Every value checked again in the grader's process: the reply is data, not trust."""
+    for i, result in enumerate(response["results"]):
+        why = plain_problem(result.get("value", 0.0)) if result.get("ok") else None
+        if why:
+            response["results"][i] = {"ok": False, "error": {
+                "exception": "WrongType", "file": None, "line": None, "message": f"expected numbers, got {why}"}}
+    return response
+
+
 class SandboxCrashed(RuntimeError):
     """The fork server died; the submission under way gets an error, the next one a fresh server."""
 
@@ -209,12 +219,7 @@ class Sandbox:
         if "fatal" in response:
             self.close()  # a fresh server for the next submission (the server may have ended itself)
             raise SandboxCrashed(str(response["fatal"])[:2000])
-        for i, result in enumerate(response["results"]):  # checked again here: the reply is data, not trust
-            why = plain_problem(result.get("value", 0.0)) if result.get("ok") else None
-            if why:
-                response["results"][i] = {"ok": False, "error": {
-                    "exception": "WrongType", "file": None, "line": None, "message": f"expected numbers, got {why}"}}
-        return response
+        return recheck_values(response)
 
     @property
     def pid(self) -> int | None:

@@ -4,7 +4,8 @@ nbformat reads and validates the notebook; the code cells a grading needs are jo
 the sandbox runs like a student's ``.py`` file, and a line map sends every line of that module back to
 ``entropy.ipynb``, cell N, line M. IPython magics (``%``, ``%%``) and shell lines (``!``) do not run in the
 grader: they are replaced by ``pass`` (so line numbers and blocks stay intact) and listed in notes. Outputs are
-dropped before validation: a notebook full of embedded images costs only its reading.
+skipped as the notebook streams in (ijson), before anything is validated: a notebook full of embedded images
+costs only its reading, and one built to be expensive to parse is refused at a cap on its lists, objects and depth.
 
 Cells are counted from 1 at the top of the notebook, markdown cells included, as a student scrolls.
 """
@@ -25,9 +26,14 @@ from typing import Any
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
 #: Largest module the code cells may make, as for a ``.py`` file (grader.sandbox.client.MAX_FILE_BYTES).
 MAX_CODE_BYTES = 1024 * 1024
-#: Most cells read, and most magic lines looked for one by one in a cell: bounds on the grader's own work.
+#: Most cells read, and most magic lines noted one by one in a cell (the rest are counted).
 MAX_CELLS = 5000
+#: Lists and objects in a notebook's JSON, and how deep they nest: checked before it is parsed.
+MAX_JSON_CONTAINERS = 200_000
+MAX_JSON_DEPTH = 64
+MAX_ESCAPES = 2_000_000
 MAX_MAGIC_LINES = 20
+FALLBACK_PARSES = 5
 #: A cell with this tag is part of every exercise's module (imports, helpers shared by several functions).
 SETUP_TAG = "setup"
 #: Cell magics whose body is ordinary Python that Jupyter runs in the notebook's namespace: the body is kept.
@@ -86,7 +92,6 @@ def notebook_files(folder: Path) -> Iterator[tuple[str, Path]]:
 def read_notebook(path: Path) -> Notebook:
     """Read and validate ``path`` with nbformat (v4 only); raise NotebookError with a clear reason otherwise."""
     import nbformat
-    from nbformat.reader import NotJSONError
 
     name = path.name
     try:
@@ -96,16 +101,24 @@ def read_notebook(path: Path) -> Notebook:
                 f"{name} is {size / 2**20:.1f} MiB, more than the {MAX_NOTEBOOK_BYTES // 2**20} MiB the grader reads; "
                 "clear its outputs (Jupyter: Edit > Clear Outputs of All Cells; or "
                 f"jupyter nbconvert --clear-output --inplace {name}) and submit it again")
-        text = path.read_bytes().decode("utf-8")
+        _scan(path, name)
+        node = _stream(path, name)
     except UnicodeDecodeError:
         raise NotebookError(f"{name} is not UTF-8 text, so it is not a notebook; save it again from Jupyter") from None
     except OSError as exc:
         raise NotebookError(f"{name} cannot be read ({exc.strerror})") from None
-    try:
-        node = nbformat.reader.parse_json(text)
-    except (NotJSONError, RecursionError) as exc:
+    except _TooBig as exc:
+        raise NotebookError(str(exc)) from None
+    except NotebookError:
+        raise
+    except Exception as exc:  # ijson's errors for a file that is not JSON (its error classes vary by backend)
+        import ijson
+
+        if not isinstance(exc, (ijson.JSONError, ValueError)):
+            raise
+        text = path.read_bytes()[:MAX_NOTEBOOK_BYTES].decode("utf-8")  # parsed up to the error: caps held that far
         raise NotebookError(f"{name} is not valid JSON{_json_where(text)}, so Jupyter cannot open it either; "
-                            f"{_JSON_HINT} ({type(exc).__name__})") from None
+                            f"{_JSON_HINT} (NotJSONError)") from None
     if not isinstance(node, dict) or ("cells" not in node and "worksheets" not in node):
         raise NotebookError(f"{name} is JSON but not a Jupyter notebook (it has no cells); "
                             "submit the .ipynb file that Jupyter saves")
@@ -141,6 +154,90 @@ def read_notebook(path: Path) -> Notebook:
         source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
         out.append((number, cell["cell_type"], source, frozenset(t for t in tags if isinstance(t, str))))
     return Notebook(name, tuple(out))
+
+
+class _TooBig(Exception):
+    """The streamed notebook broke a cap; the message says which."""
+
+
+def _stream(path: Path, name: str) -> Any:
+    """The notebook's JSON, read as a stream (ijson) with the code cells' outputs skipped as they pass, so a
+    notebook costs memory for its cells, not for its outputs or its size. Before any of it is kept, each list
+    and object is counted and its depth checked: 60 MiB of ``[],`` is 20 million lists, which a full parse
+    turned into 1.5 GiB. Raises ``_TooBig`` with the reason, or ijson's error for a file that is not JSON."""
+    import ijson
+
+    stack: list[Any] = []  # containers being built; a skipped output is represented by None
+    keys: list[Any] = []  # the key under which each open container goes (None in a list)
+    key: Any = None
+    containers = 0
+    skipping = 0  # depth inside a skipped "outputs" list (0: not skipping)
+    root: Any = None
+
+    def add(value: Any) -> None:
+        nonlocal root
+        if not stack:
+            root = value
+        elif isinstance(stack[-1], list):
+            stack[-1].append(value)
+        else:
+            stack[-1][key] = value
+
+    with open(path, "rb") as fh:
+        # Read 1 MiB at a time: yajl hands over the events of a whole read at once (a read of 64 MiB of `[],` was
+        # 2.8 GiB of events), and re-scans a string that spans reads once per read (the escapes counted in
+        # _scan bound that: 2 million of them in a 60 MB string cost 1.6 s).
+        for event, value in ijson.basic_parse(fh, use_float=True, buf_size=1 << 20):
+            if event in ("start_map", "start_array"):
+                containers += 1
+                if containers > MAX_JSON_CONTAINERS:
+                    raise _TooBig(f"{name} holds more than {MAX_JSON_CONTAINERS} JSON lists and objects; clear its "
+                                  "outputs (Jupyter: Edit > Clear Outputs of All Cells) and submit it again")
+                if len(stack) + skipping >= MAX_JSON_DEPTH:
+                    raise _TooBig(f"{name} is nested more than {MAX_JSON_DEPTH} levels deep, which no notebook is; "
+                                  "open it in Jupyter and save it again")
+                if skipping:
+                    skipping += 1
+                    continue
+                if key == "outputs" and len(stack) == 3 and keys[1:2] == ["cells"] and event == "start_array":
+                    skipping = 1  # cells[i].outputs: never graded
+                    add([])
+                    continue
+                container: Any = {} if event == "start_map" else []
+                add(container)
+                keys.append(key)
+                stack.append(container)
+                key = None
+            elif event in ("end_map", "end_array"):
+                if skipping:
+                    skipping -= 1
+                    continue
+                stack.pop()
+                key = keys.pop()
+            elif skipping:
+                continue
+            elif event == "map_key":
+                key = value
+            else:
+                add(value)
+    return root
+
+
+def _scan(path: Path, name: str) -> None:
+    """Check, in pieces and keeping nothing, that the file is UTF-8 text with at most ``MAX_ESCAPES`` backslashes
+    (escapes are what makes a long string slow to stream)."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    escapes = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            decoder.decode(chunk)
+            escapes += chunk.count(b"\\")
+            if escapes > MAX_ESCAPES:
+                raise _TooBig(f"{name} holds more than {MAX_ESCAPES} escaped characters; clear its outputs "
+                              "(Jupyter: Edit > Clear Outputs of All Cells) and submit it again")
+    decoder.decode(b"", final=True)
 
 
 def _schema_problem(node: dict[str, Any]) -> str:
@@ -191,28 +288,68 @@ def _strip_magics(cell: int, source: str, notes: list[str]) -> tuple[str, ast.Mo
     Only lines where Python itself stops are candidates: a ``%`` or ``!`` line inside a string, or in a cell
     that is valid Python as it is, stays as it is. A syntax error on any other line is left for the sandbox's
     import to report, at its cell and line (the tree is then None).
+
+    A bounded number of parses, whatever the number of magics (one parse per magic line was quadratic: 21
+    ``%time`` lines under 440 KB of code took 31 s): the cell as it is; then with every candidate line replaced
+    at once; then, if some replaced lines turn out not to be statements of their own (inside a string, say),
+    with those put back. When replacing them all breaks the cell, the lines are replaced one at a time where
+    Python stops, for at most ``FALLBACK_PARSES`` parses.
     """
+    try:
+        return source, ast.parse(source)
+    except SyntaxError:
+        pass
+    except (ValueError, RecursionError, MemoryError):
+        return source, None
     lines = source.split("\n")
-    for attempt in range(len(lines) + 1):
-        try:
-            return "\n".join(lines), ast.parse("\n".join(lines))
-        except SyntaxError as exc:
-            i = (exc.lineno or 0) - 1
-            if not 0 <= i < len(lines) or not (_MAGIC_LINE.match(lines[i]) or _HELP_LINE.match(lines[i])):
+    candidates = [i for i, text in enumerate(lines) if _MAGIC_LINE.match(text) or _HELP_LINE.match(text)]
+    original = {i: lines[i] for i in candidates}
+    for i in candidates:
+        lines[i] = _as_pass(lines[i])
+    tree: ast.Module | None = None
+    try:
+        tree = ast.parse("\n".join(lines))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        # A replaced line was part of a statement (``x = (1`` then ``% 2)``), or the cell has a real error: one
+        # line at a time where Python stops, as a reader would, for at most FALLBACK_PARSES parses.
+        replaced_all, all_candidates = lines, candidates
+        lines = source.split("\n")
+        candidates = []
+        for _ in range(FALLBACK_PARSES):
+            try:
+                tree = ast.parse("\n".join(lines))
                 break
-            if attempt >= MAX_MAGIC_LINES:  # one parse per line would be quadratic: the rest go at once
-                rest = [j for j, text in enumerate(lines) if _MAGIC_LINE.match(text) or _HELP_LINE.match(text)]
-                for j in rest:
-                    lines[j] = lines[j][: len(lines[j]) - len(lines[j].lstrip())] + "pass"
-                notes.append(f"cell {cell}: removed {len(rest)} more magic or shell lines")
-                continue
-            text = lines[i]
-            lines[i] = text[: len(text) - len(text.lstrip())] + "pass"
-            notes.append(f"cell {cell}, line {i + 1}: removed {_show(text)} (IPython magics and shell commands "
-                         "do not run in the grader)")
-        except (ValueError, RecursionError, MemoryError):
-            break
-    return "\n".join(lines), None
+            except SyntaxError as exc:
+                i = (exc.lineno or 0) - 1
+                if i not in original or i in candidates:
+                    break
+                candidates.append(i)
+                lines[i] = _as_pass(lines[i])
+            except (ValueError, RecursionError, MemoryError):
+                break
+        if tree is None:  # a real error: with every magic gone, the sandbox reports that error, not a magic
+            lines, candidates = replaced_all, all_candidates
+    if tree is not None:
+        statements = {node.lineno - 1 for node in ast.walk(tree) if isinstance(node, ast.Pass)}
+        inside = [i for i in candidates if i not in statements]  # in a string or an expression: not a magic
+        if inside:
+            for i in inside:
+                lines[i] = original[i]
+            try:
+                tree = ast.parse("\n".join(lines))
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                tree = None
+            candidates = [i for i in candidates if i in statements]
+    for i in candidates[:MAX_MAGIC_LINES]:
+        notes.append(f"cell {cell}, line {i + 1}: removed {_show(original[i])} (IPython magics and shell commands "
+                     "do not run in the grader)")
+    if len(candidates) > MAX_MAGIC_LINES:
+        notes.append(f"cell {cell}: removed {len(candidates) - MAX_MAGIC_LINES} more magic or shell lines")
+    return "\n".join(lines), tree
+
+
+def _as_pass(text: str) -> str:
+    return text[: len(text) - len(text.lstrip())] + "pass"
 
 
 def _show(text: str, limit: int = 60) -> str:

@@ -10,7 +10,8 @@ nothing from an earlier submission. The worker writes, the server reads:
 The server reads new events only when it wakes for another reason (output, the worker's exit, a poll for
 the backstop deadline). Which import or call is under way follows from them: the next one in the round's
 order. Student code can write anything here, so the server reads it as hostile data: the length is capped
-by the page's size, only whole lines are read, and the events are checked in order
+by the page's size, only whole lines are read, one at a time, each checked (``grader.sandbox.reply``) and
+applied in order before the next is parsed, and reading stops at the first bad one
 (``zygote.Supervisor._catch_up``).
 """
 
@@ -20,11 +21,18 @@ import json
 import mmap
 import os
 import struct
+from collections.abc import Iterator
 from typing import Any
+
+from grader.sandbox.reply import BadReply, load_line
 
 HEADER = struct.Struct("<Q")  # bytes of events written
 START = 64  # events begin here
 SIZE = 64 * 1024 * 1024  # the events of one round; the worker maps it, so it counts in its address space once
+
+
+class BadPage(ValueError):
+    """A line on the page that is not an event: too long, or not JSON."""
 
 
 def new() -> mmap.mmap:
@@ -63,25 +71,28 @@ class Writer:
         return True
 
 
-def read_events(page: mmap.mmap, offset: int, max_line: int) -> tuple[list[Any], int, str | None]:
-    """The events written after ``offset``, in the order written; the offset to read from next; and why
-    reading stopped early (or None).
+def read_events(page: mmap.mmap, offset: int, max_line: int) -> Iterator[tuple[Any, int]]:
+    """The events written after ``offset``, one at a time in the order written, each with the offset to read
+    from after it. Lazy: the reader applies each event before the next line is even parsed, so a page of ten
+    million lines costs one line's work when the first is out of place (the reader stops there).
 
-    Only whole lines are read: the worker counts a line in the header after writing all of it, so a line
-    cut short by the worker's death is never read.
+    Only whole lines are read: the worker counts a line in the header after writing all of it, so a line cut
+    short by the worker's death is never read. A line that is longer than ``max_line`` or is not JSON raises
+    :class:`BadPage` (one with too many values, ``reply.BadReply``), and nothing after it is read.
     """
-    used = min(HEADER.unpack_from(page, 0)[0], SIZE - START)
-    if used <= offset:
-        return [], offset, None
-    end = page.rfind(b"\n", START + offset, START + used) + 1  # no copy of what a worker claims but never wrote
-    if end == 0:
-        return [], offset, "an event longer than the cap" if used - offset > max_line else None
-    events: list[Any] = []
-    for line in page[START + offset:end - 1].split(b"\n"):
-        if len(line) > max_line:
-            return events, offset, "an event longer than the cap"
+    stop = START + min(HEADER.unpack_from(page, 0)[0], SIZE - START)
+    pos = START + offset
+    while pos < stop:
+        end = page.find(b"\n", pos, min(stop, pos + max_line + 1))
+        if end < 0:
+            if stop - pos > max_line:
+                raise BadPage("an event longer than the cap")
+            return  # not counted by the worker yet (or never will be): nothing to read
         try:
-            events.append(json.loads(line))
+            event = load_line(page[pos:end])
+        except BadReply:
+            raise
         except (ValueError, RecursionError):
-            return events, offset, "an event that is not JSON"
-    return events, end - START, None
+            raise BadPage("an event that is not JSON") from None
+        pos = end + 1
+        yield event, pos - START

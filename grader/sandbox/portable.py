@@ -32,11 +32,12 @@ from typing import IO, Any
 import grader
 from grader.sandbox.client import SandboxCrashed
 from grader.sandbox.ledger import Ledger
+from grader.sandbox.reply import BadReply, check_event, done_result, load_line, malformed
 
 EXCERPT = 2000
 HEAD = 4 * EXCERPT + 8  # bytes of a stretch of output that can hold EXCERPT characters of UTF-8
 STARTUP = 30.0  # seconds for a fresh interpreter to import NumPy on a slow laptop, on top of the import limit
-MAX_EVENT_LINE = 64 * 1024 * 1024  # an array of 10**6 floats is about 25 MB of JSON
+MAX_EVENT_LINE = 32 * 1024 * 1024  # an array of 10**6 floats is about 25 MB of JSON (the fork server's cap too)
 SYNC_WAIT = 0.5  # how long a quiet output pipe may keep an event waiting for its marker; then markers are ignored
 _KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "SYSTEMROOT", "SYSTEMDRIVE", "WINDIR", "TEMP", "TMP",
              "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
@@ -412,36 +413,39 @@ class Supervisor(Ledger):
                 return
 
     def _handle(self, child: _Child, line: bytes, at: float) -> bool:
-        """One event, timed by when it arrived (not when its output was drained); False when the round is over."""
+        """One event, timed by when it arrived (not when its output was drained); False when the round is over.
+        An event that is not JSON or not of its declared shape (``grader.sandbox.reply``) ends the round: the
+        import or call under way is a crash, as on the confined runner."""
         try:
-            ev = json.loads(line)
-            if not isinstance(ev, dict):
-                raise ValueError("not an object")
-        except ValueError:
+            ev = check_event(load_line(line))
+        except (ValueError, RecursionError) as exc:  # BadReply is a ValueError
             child.kill()
-            self._crash(self._phase, "the worker's report was corrupted (did the code write to its result pipe?)")
+            self._crash(self._phase, malformed(exc) if isinstance(exc, BadReply) else
+                        "the worker's report was corrupted (did the code write to its result pipe?)")
             return False
         self._phase, self._deadline, self._started, ended = self._event(ev, self._phase, self._deadline,
                                                                          self._started, at)
         return not ended
 
     def _event(self, ev: dict[str, Any], phase: tuple[str, Any], deadline: float, started: float, now: float):
+        """Apply one checked event (``reply.check_event``); one out of order is ignored (its call's deadline
+        still holds)."""
         limits = self.limits
-        kind = ev.get("ev")
-        if kind == "importing" and any(t["module"] == ev.get("module") for t in self.tasks):
-            return ("import", ev.get("module")), now + limits["import_time"], now, False
-        if kind == "imported":
-            module: Any = phase[1] if phase[0] == "import" else ev.get("module")  # the child's data, as sent
-            if ev.get("ok"):
-                self.imports[module] = {"ok": True, "lines": ev.get("lines", {})}
+        kind = ev["ev"]
+        if kind == "importing" and any(t["module"] == ev["module"] for t in self.tasks):
+            return ("import", ev["module"]), now + limits["import_time"], now, False
+        if kind == "imported" and phase[0] == "import" and ev["module"] == phase[1]:
+            module: str = phase[1]
+            if ev["ok"]:
+                self.imports[module] = {"ok": True, "lines": ev["lines"]}
             else:
-                self._fail_module(module, ev.get("error", {}))
+                self._fail_module(module, ev["error"])
             return ("idle", None), now + 5 + limits["import_time"], now, False
-        if kind == "start" and isinstance(ev.get("task"), int) and 0 <= ev["task"] < len(self.tasks):
+        if kind == "start" and ev["task"] < len(self.tasks):
             return ("call", ev["task"]), now + limits["time_per_call"], now, False
-        if kind == "done" and phase[0] == "call" and ev.get("task") == phase[1]:
+        if kind == "done" and phase[0] == "call" and ev["task"] == phase[1]:
             i = phase[1]
-            result: dict[str, Any] = {k: ev[k] for k in ("ok", "value", "type", "error") if k in ev}
+            result = done_result(ev)
             result["duration"] = round(now - started, 6)
             self._resolve(i, result)
             return ("idle", None), now + 5 + limits["import_time"], now, False
@@ -449,9 +453,8 @@ class Supervisor(Ledger):
             self.confinement = {k: v for k, v in ev.items() if k != "ev"}
             return phase, now + 5 + limits["import_time"], started, False
         if kind == "internal":
-            self.internal = str(ev.get("traceback", ""))[-4000:]
+            self.internal = ev["traceback"][-4000:]
             return phase, deadline, started, False
         if kind == "end":
             return phase, deadline, started, True
         return phase, deadline, started, False  # out of order: student code writing to the pipe
-

@@ -7,19 +7,23 @@ grader can check a reply without importing NumPy.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 MAX_ELEMENTS = 1_000_000
 MAX_DEPTH = 8  # list nesting; NumPy arrays of up to this many dimensions
+FLOAT_MAX = sys.float_info.max
 
 
 def plain_problem(value: Any) -> str | None:
     """Why a plain JSON value (numbers in nested lists) is not a result we accept, or None.
 
-    Iterative, so that a hostile value nested thousands of lists deep cannot exhaust the recursion limit;
-    used by the fork server on every reply and again by the grader. A mapping is a figure description (a
-    ``returns: figure`` function), checked by its own validator; the grader also checks that the function it
-    came from returns a figure.
+    Numbers are floats (NaN and the infinities included: a function may return them, and the tolerance
+    says what they mean) or integers within float range: ``10**4000`` is valid JSON, but NumPy and the
+    comparisons cannot hold it. Iterative, so that a hostile value nested thousands of lists deep cannot
+    exhaust the recursion limit; used by the fork server on every reply and again by the grader. A mapping is
+    a figure description (a ``returns: figure`` function), checked by its own validator; the grader also checks
+    that the function it came from returns a figure.
     """
     if type(value) is dict:
         from grader.sandbox.figure_data import figure_problem
@@ -37,6 +41,9 @@ def plain_problem(value: Any) -> str | None:
             if count > MAX_ELEMENTS:
                 return f"a list with more than {MAX_ELEMENTS} elements"
             stack.extend((v, depth + 1) for v in item)
-        elif t is not float and t is not int:
+        elif t is int:
+            if not -FLOAT_MAX <= item <= FLOAT_MAX:  # an exact comparison: no conversion that could overflow
+                return "an integer beyond float range"
+        elif t is not float:
             return f"a value of type {t.__name__}"
     return None

@@ -257,9 +257,12 @@ class Worker:
         self.flush_output()
         self.settle_output()
         lines = {}
-        for name, obj in list(vars(mod).items()):
+        wanted = {t["function"] for t in self.tasks if t["module"] == module}  # the report names no others
+        for name in wanted:
+            obj = vars(mod).get(name)
             code = getattr(obj, "__code__", None)
-            if callable(obj) and code is not None and str(code.co_filename) == path:
+            if callable(obj) and code is not None and str(code.co_filename) == path \
+                    and type(code.co_firstlineno) is int:
                 lines[name] = code.co_firstlineno
         self.end_phase()
         self.send({"ev": "imported", "module": module, "ok": True, "lines": lines})

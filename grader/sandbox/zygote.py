@@ -26,6 +26,8 @@ last looked. Student code can write to the page too, so nothing on it is trusted
   limit plus ``BACKSTOP`` from when this server first saw the report before it. A request also has a
   total wall-clock budget (imports plus calls at their limits, plus slack); past it every pending call is
   reported as a timeout;
+- each event must have its declared shape (``grader.sandbox.reply``: types, sizes, depth, numbers within float
+  range); a malformed one ends the worker like one out of place;
 - events are read in order: ``confined`` once, first (``internal``, a
   traceback from our own code, only before it); ``imported`` only for the module of the next task;
   ``done`` exactly once per task, in the order of the round's task list (tasks of a module that failed to
@@ -58,7 +60,7 @@ import grader.sandbox.worker  # noqa: E402,F401
 from grader.sandbox import disk, kernel, page, template  # noqa: E402
 from grader.sandbox.guard import interpreter_dirs, private_ipc, private_network  # noqa: E402
 from grader.sandbox.ledger import Ledger  # noqa: E402
-from grader.sandbox.values import plain_problem  # noqa: E402
+from grader.sandbox.reply import BadReply, check_event, done_result, malformed  # noqa: E402
 
 EXCERPT = 2000
 MAX_LINE = 32 * 1024 * 1024  # one event; a value of 1M floats is about 20 MB of JSON
@@ -70,15 +72,6 @@ BACKSTOP = 1.0  # seconds a phase may run past its limit before this server ends
 
 class OutOfPlace(Exception):
     """An event the worker's own code would never send at this point: student code wrote to the pipe."""
-def _cap_error(result: dict[str, Any]) -> dict[str, Any]:
-    """An error from the worker keeps only short plain fields: student code may have written it."""
-    error = result.get("error")
-    if isinstance(error, dict):
-        result["error"] = {k: (v[:2000] if isinstance(v, str) else v if v is None or type(v) in (int, bool)
-                               else str(v)[:200]) for k, v in list(error.items())[:8] if isinstance(k, str)}
-    if "type" in result:
-        result["type"] = str(result["type"])[:100]
-    return result
 
 
 def _signal_name(num: int) -> str:
@@ -321,68 +314,62 @@ class Supervisor(Ledger):
         """Apply the events written since the last look, in order, each checked as this server's rules allow.
         The first one out of place ends the round: the next task is a crash, and True is returned (that
         task takes the blame for the round)."""
-        events, self.page_offset, problem = page.read_events(shared, self.page_offset, MAX_LINE)
-        how = "corrupted"
+        how, problem, why = "corrupted", None, None
         elapsed = time.monotonic() - started
-        for ev in events:
-            try:
-                if not isinstance(ev, dict):
-                    raise OutOfPlace("not an event")
+        try:
+            for ev, offset in page.read_events(shared, self.page_offset, MAX_LINE):
+                self.page_offset = offset
                 self._event(ev, elapsed)
-            except (OutOfPlace, KeyError, TypeError, ValueError) as exc:
-                how, problem = "out of order", str(exc)[:200]
-                break
+        except page.BadPage as exc:
+            problem = str(exc)
+        except BadReply as exc:
+            problem, why = str(exc), malformed(exc)
+        except OutOfPlace as exc:
+            how, problem = "out of order", str(exc)[:200]
         if problem is None:
             return False
         self.round_ended = False
-        self._crash(self._under_way(), f"the worker's report was {how} ({problem}; did the code write to its "
+        self._crash(self._under_way(), why or f"the worker's report was {how} ({problem}; did the code write to its "
                     "grading channel?)")
         return True
 
-    def _event(self, ev: dict[str, Any], elapsed: float) -> None:
-        """Apply one event. The durations a worker claims cannot add up to more than the round's wall-clock
-        time so far, so it cannot make a function look slower than the whole round was."""
-        kind = ev.get("ev")
+    def _event(self, raw: Any, elapsed: float) -> None:
+        """Apply one event, first checked against its declared shape (``grader.sandbox.reply``). The durations
+        a worker claims cannot add up to more than the round's wall-clock time so far, so it cannot make a
+        function look slower than the whole round was."""
         if self.round_ended:
             raise OutOfPlace("an event after the end")
+        ev = check_event(raw)
+        kind = ev["ev"]
         if kind == "internal" and not self.round_confined:
-            self.internal = str(ev.get("traceback", ""))[-4000:]
+            self.internal = ev["traceback"][-4000:]
             return
         if kind == "confined" and not self.round_confined:
             self.round_confined = True
-            layers = {k: bool(v) for k, v in list(ev.items())[:20] if k != "ev" and len(k) < 40}
+            layers = {k: bool(v) for k, v in ev.items() if k != "ev"}
             # A layer counts only if it took effect in every worker of this request.
             self.confinement = {k: v and self.confinement.get(k, True) for k, v in layers.items()}
             return
         if not self.round_confined:
-            raise OutOfPlace(f"{str(kind)[:40]!r} before confinement")
+            raise OutOfPlace(f"{kind!r} before confinement")
         nxt = self._next_task()
         if kind == "imported":
-            module = ev.get("module")
+            module = ev["module"]
             if nxt is None or module != self.tasks[nxt]["module"] or module in self.round_imports:
                 raise OutOfPlace("unexpected import")
             self.round_imports.add(module)
-            if ev.get("ok"):
-                self.imports[module] = {"ok": True, "lines": ev.get("lines", {})}
+            if ev["ok"]:
+                self.imports[module] = {"ok": True, "lines": ev["lines"]}
             else:
-                self._fail_module(module, ev.get("error", {}))
+                self._fail_module(module, ev["error"])
             return
         if kind == "done":
-            i = ev.get("task")
-            if type(i) is not int or i != nxt or self.tasks[i]["module"] not in self.round_imports:
+            i = ev["task"]
+            if i != nxt or self.tasks[i]["module"] not in self.round_imports:
                 raise OutOfPlace(f"a result for task {i!r} when {nxt!r} is next")
             self.cursor = self.todo.index(i)
-            result: dict[str, Any] = {k: ev[k] for k in ("ok", "value", "type", "error") if k in ev}
-            problem = plain_problem(result.get("value", 0.0)) if result.get("ok") else None
-            if problem or not isinstance(result.get("error", {}), dict):
-                result = {"ok": False, "error": {"exception": "WrongType", "file": None, "line": None,
-                                                 "message": f"expected numbers, got {problem or 'a malformed error'}"}}
-            else:
-                result = _cap_error(result)
-            claimed = ev.get("duration")
-            duration = float(claimed) if isinstance(claimed, (int, float)) and not isinstance(claimed, bool) \
-                and 0 <= claimed < 1e9 else 0.0
-            duration = max(0.0, min(duration, elapsed - self.claimed))
+            result = done_result(ev)
+            duration = max(0.0, min(ev.get("duration", 0.0), elapsed - self.claimed))
             self.claimed += duration
             result["duration"] = round(duration, 6)
             self._resolve(i, result)
@@ -390,7 +377,7 @@ class Supervisor(Ledger):
         if kind == "end":
             self.round_ended = True
             return
-        raise OutOfPlace(f"unexpected {str(kind)[:40]!r}")
+        raise OutOfPlace(f"unexpected {kind!r}")
 
     def _kill(self, pid: int) -> None:
         """End the worker and wait until the template has reaped it (a second call returns at once)."""

@@ -8,11 +8,14 @@ NaN or infinity, so a student sees *how far off* the answer is, not just that it
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
+
+FLOAT_MAX = sys.float_info.max
 
 
 @dataclass(frozen=True)
@@ -99,11 +102,18 @@ def close(expected: Any, got: Any, tol: Tolerance) -> np.ndarray:
 def compare(expected: Any, got: Any, returns: str, tol: Tolerance) -> Comparison:
     """Compare plain data (floats or nested lists) already checked for type by the caller."""
     if returns == "int":
+        if isinstance(got, int) and not -FLOAT_MAX <= got <= FLOAT_MAX:
+            return Comparison(False, "expected a number, got an integer beyond float range",
+                              {"got_problem": "a number beyond float range"})
         same = int(got) == int(expected)
         msg = "" if same else f"expected {int(expected)}, got {int(got)}"
         return Comparison(same, msg, {"expected": int(expected), "got": int(got)})
     e = _as_array(expected)
-    g = _as_array(got)
+    try:
+        g = _as_array(got)
+    except (OverflowError, ValueError) as exc:  # 10**4000 is JSON, not a float; ragged lists are not arrays
+        why = "a number beyond float range" if isinstance(exc, OverflowError) else "lists of different lengths"
+        return Comparison(False, f"expected numbers, got {why}", {"got_problem": why})
     if e.shape != g.shape:
         msg = f"wrong shape: expected an array of shape {e.shape}, got shape {g.shape}"
         return Comparison(False, msg, {"expected_shape": list(e.shape), "got_shape": list(g.shape)})

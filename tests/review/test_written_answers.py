@@ -156,7 +156,7 @@ def test_every_view_says_awaiting_review(tmp_path):
            "the instructor\n      model answer: Information measures surprise" in txt
     assert "Score: 2/8 (25%) · 4 points awaiting review" in txt
     md = render(record, "md")
-    assert "| ⏳ `why_rare` (`quiz.yaml:24`) | awaiting review | 0/2 (2 pending) | awaiting review: 15 words" in md
+    assert "| ⏳ `why_rare` (`quiz.yaml:24`) | awaiting review | 0/2 (2 pending) | `awaiting review: 15 words" in md
     html = render(record, "html")
     assert "awaiting review · 2 points · quiz.yaml:24" in html and "<dt>Model answer</dt>" in html
     junit = render(record, "junit")

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from grader.record import GradeResult, QuizResult, Status, json_safe, location
+from grader.record import GradeResult, QuizResult, Status, encodable, json_safe, location
 from grader.reports.formats import Item, items, score_line, shows_values, suites
 
 MAX_ERRORS = 10
@@ -34,7 +34,7 @@ CLASSROOM_MESSAGE_CHARS = 1000
 
 def escape_data(text: Any) -> str:
     """Message part of a workflow command (toolkit ``escapeData``)."""
-    return str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return encodable(str(text)).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def escape_property(text: Any) -> str:
@@ -172,11 +172,13 @@ def _collapsed(its: list[Item]) -> list[Item]:
 
 
 def _summary_renderer() -> Callable[[GradeResult, int | None], str]:
+    from grader.reports.inert import md_code
     from grader.reports.render import environment
 
     env = environment()
     env.filters["fence"] = _fence
     env.filters["cell"] = _cell
+    env.filters["code"] = md_code
     template = env.get_template("ci_summary.md.j2")
 
     def render(result: GradeResult, shown: int | None) -> str:
@@ -277,7 +279,7 @@ def classroom_result(result: GradeResult) -> dict[str, Any]:
 
 
 def encode_result(data: dict[str, Any]) -> str:
-    raw = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    raw = json.dumps(json_safe(data), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return base64.b64encode(raw.encode("utf-8")).decode("ascii")
 
 

@@ -42,8 +42,16 @@ def _capped(text: str) -> str:
     return text[:OUTPUT_CHARS] + f"\n[... {len(text) - OUTPUT_CHARS} more characters of output cut]"
 
 
+def _quoted(text: str) -> str:
+    """Student text in Gradescope's plain-text output: control characters shown as text, and every line after
+    the first behind "│ " (as in the terminal report), so no line of it can pass for a line of the grader's."""
+    from grader.reports.inert import escape_controls, text_block
+
+    return text_block(escape_controls(text))
+
+
 def test_output(item: Item) -> str:
-    lines = [item.message] if item.status != Status.PASSED else ["passed"]
+    lines = [_quoted(item.message)] if item.status != Status.PASSED else ["passed"]
     if item.input:
         lines.append(f"input:    {item.input}")
     if shows_values(item):
@@ -57,7 +65,7 @@ def test_output(item: Item) -> str:
         lines.append(item.note)
     if item.output:
         lines.append("your code printed:")
-        lines.append(_capped(item.output.rstrip("\n")))
+        lines.append("│ " + _quoted(_capped(item.output.rstrip("\n"))))
     return "\n".join(lines)
 
 
@@ -121,4 +129,17 @@ def crash_results(message: str, execution_time: float = 0.0) -> dict[str, Any]:
 
 
 def render_gradescope(result: GradeResult) -> str:
-    return json.dumps(to_gradescope(result), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json.dumps(_inert(json_safe(to_gradescope(result))), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _inert(value: Any) -> Any:
+    """Every string with its control characters shown as text (Gradescope shows names and outputs as they are)."""
+    from grader.reports.inert import escape_controls
+
+    if isinstance(value, str):
+        return escape_controls(value)
+    if isinstance(value, list):
+        return [_inert(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _inert(v) for k, v in value.items()}
+    return value

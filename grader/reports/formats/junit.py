@@ -109,7 +109,18 @@ def to_junit(result: GradeResult, *, timestamp: datetime | None = None) -> ET.El
     for key, total in totals.items():
         root.set(key, str(total))
     root.set("time", _time(result.duration))
+    _clean_tree(root)
     return root
+
+
+def _clean_tree(root: ET.Element) -> None:
+    """Every attribute and text cleaned once more, whoever set it: one attribute missed (a notebook named
+    ``work<VT>.ipynb`` in ``file``) made the whole report something no XML parser reads."""
+    for element in root.iter():
+        for key, value in element.attrib.items():
+            element.set(key, clean(value))
+        if element.text:
+            element.text = clean(element.text)
 
 
 def render_junit(result: GradeResult) -> str:
