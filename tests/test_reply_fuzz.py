@@ -150,11 +150,20 @@ def edited(todo: list[int], portable: bool, edits: list[tuple[str, int, Any]]) -
 SHARED = page.new()
 
 
+class _NoTemplate:
+    """Stands in for the template process (issue 21): this supervisor's rounds fork no worker."""
+
+    peak_rss_kb = None
+
+    def reaped(self, pid: int, block: bool = False) -> None:
+        return None
+
+
 class FuzzZygote(ZygoteSupervisor):
     """The fork server's supervisor, with each round's worker replaced by the edited lines on a progress page."""
 
     def __init__(self, tasks: list[dict[str, Any]], limits: dict[str, Any], edits: list[tuple[str, int, bytes]]):
-        super().__init__({"dir": "/nonexistent", "tasks": tasks, "limits": limits})
+        super().__init__({"dir": "/nonexistent", "tasks": tasks, "limits": limits}, _NoTemplate())  # type: ignore[arg-type]
         self.edits = edits
 
     def _round(self, todo: list[int]) -> None:
