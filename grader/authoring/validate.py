@@ -196,6 +196,9 @@ def _feedback_proofs(course: Course, expected: dict[tuple[str, int], Any]) -> tu
                          + (f" and also catch {', '.join(hits)}" if hits else ""))
         if proof.variants:
             parts.append("no generic relation fires on them or on the reference")
+        for mid, (passed, differing) in sorted(proof.hidden.items()):
+            parts.append(f"the tolerance hides {mid} on {passed} of the {differing} cases where it differs from the "
+                         f"reference: a submission making it passes {'that case' if passed == 1 else 'them'}")
         if parts:
             notes.append(f"{ex.id}: " + "; ".join(parts))
     if problems:
