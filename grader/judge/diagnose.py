@@ -190,7 +190,8 @@ def _crash_outputs(ex: Exercise, mis: Misconception, crash: Crash) -> dict[int, 
 # -- matching ------------------------------------------------------------------------------------
 
 def same(a: Out, b: Out, fn: Function, exact: bool = False) -> bool:
-    """Do two outputs agree under the function's tolerance (``exact``: with none)? An error matches the same
+    """Does ``a`` (the student's) agree with ``b`` (a variant's, or the expected value, as grading compares: the
+    tolerance is relative to ``b``) under the function's tolerance (``exact``: with none)? An error matches the same
     error; numbers compare as grading compares them (:func:`grader.spec.tolerance.close`), except that NaN
     matches NaN: an infinity matches only the same infinity, and NaN against inf is a disagreement."""
     if a[0] != b[0]:
@@ -199,7 +200,7 @@ def same(a: Out, b: Out, fn: Function, exact: bool = False) -> bool:
         return bool(a[1] == b[1])
     tol = Tolerance(0.0, 0.0, "equal") if exact else Tolerance(fn.tolerance.rtol, fn.tolerance.atol, "equal")
     try:
-        return compare(a[1], b[1], fn.returns, tol).ok
+        return compare(b[1], a[1], fn.returns, tol).ok  # b is the side the tolerance is relative to
     except (TypeError, ValueError, OverflowError):
         return False
 

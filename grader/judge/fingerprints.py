@@ -188,17 +188,31 @@ def fingerprint(fn: Function, cases: Sequence[Case], expected: Mapping[int, Any]
             # the median of the element ratios: no sum of squares to overflow on a huge (finite) answer
             ratio = float(np.median(g_all[np.abs(e_all) > INFORMATIVE] / e_all[np.abs(e_all) > INFORMATIVE]))
             d = float(np.median(g_all - e_all))
-        if math.isfinite(ratio) and abs(ratio) > 1e-9 and abs(ratio - 1) > 0.01 and fits(lambda i, e: ratio * e):
-            shown = fmt(float(format(ratio, ".4g")))  # 4 significant digits, as the sentence claims them
+        shown = _quoted(ratio, lambda k: fits(lambda i, e: k * e))
+        if shown and abs(ratio) > 1e-9 and abs(ratio - 1) > 0.01:
             return Relation("constant-ratio", f"{on} your answer is {shown} × the expected value: the "
                                               "method is right and one constant factor is off (a unit, a constant, "
                                               "a division).")
         scale = float(np.max(np.abs(e_all)))
-        if math.isfinite(d) and abs(d) > RELATION_RTOL * max(scale, 1.0) and fits(lambda i, e: e + d):
+        offset = _quoted(abs(d), lambda k: fits(lambda i, e: e + math.copysign(k, d)))
+        if offset and abs(d) > RELATION_RTOL * max(scale, 1.0):
             plus_minus = "+" if d > 0 else "−"
-            return Relation("constant-offset", f"{on} your answer is the expected value {plus_minus} {fmt(abs(d))}:"
+            return Relation("constant-offset", f"{on} your answer is the expected value {plus_minus} {offset}:"
                                                " a constant offset, added or left out once.")
     return None
+
+
+def _quoted(value: float, fits: Callable[[float], bool]) -> str:
+    """A fitted constant as the sentence writes it: the fewest significant digits (4 to 17) whose number, read
+    back, itself fits every case, so the sentence is true of the number it quotes (10001 is not "10000"); ''
+    when none does or it is not finite (1.7977e308 written with 4 digits is 1.798e+308, beyond any float)."""
+    if not math.isfinite(value):
+        return ""
+    for digits in (4, 6, 8, 10, 12, 17):
+        text = format(value, f".{digits}g")
+        if math.isfinite(float(text)) and fits(float(text)):
+            return text.replace("e+", "e")
+    return ""
 
 
 def _index_for_value(fn: Function, cases: Sequence[Case], exp: list[np.ndarray], got: list[np.ndarray]
