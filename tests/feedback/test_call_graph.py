@@ -243,3 +243,12 @@ def test_a_local_check_says_once_when_the_public_cases_cannot_tell(tmp_path):
     assert found["entropy"]["explanation"] == ("Your entropy() fails on the public cases, but they cannot tell which "
                                                "mistake it is; the hidden cases will tell.")
     assert "most_uncertain" not in found  # squaring keeps the order: it passes, nothing to say
+
+
+def test_no_report_says_inf_times_or_nan_times():
+    """Issue 23: an infinite answer "fitted" a ratio ("your answer is inf × the expected value"). No golden report
+    or scenario record says it (the relation properties in test_diagnosis_properties.py prove it in general)."""
+    files = [*SCENARIOS.glob("*/expected.json"), *(ROOT / "tests" / "feedback" / "golden").rglob("*.*")]
+    assert len(files) > 80
+    said = [f.name for f in files if any(w in f.read_text("utf-8", "replace") for w in ("inf ×", "nan ×"))]
+    assert said == []
