@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.judge.evidence import holds
+from grader.judge.evidence import NOISE, RELATION_RTOL
 from grader.judge.fingerprints import Relation, fingerprint
 from grader.record import Check, Status
 from grader.spec.course import Case, Course, Crash, Exercise, Function, Misconception
@@ -189,16 +189,17 @@ def _crash_outputs(ex: Exercise, mis: Misconception, crash: Crash) -> dict[int, 
 
 # -- matching ------------------------------------------------------------------------------------
 
-def same(a: Out, b: Out, fn: Function, exact: bool = False) -> bool:
+def same(a: Out, b: Out, fn: Function, tight: bool = False) -> bool:
     """Does ``a`` (the student's) agree with ``b`` (a variant's, or the expected value, as grading compares: the
-    tolerance is relative to ``b``) under the function's tolerance (``exact``: with none)? An error matches the same
+    tolerance is relative to ``b``) under the function's tolerance (``tight``: within rounding, the bound of
+    :mod:`grader.judge.evidence`, whatever the tolerance)? An error matches the same
     error; numbers compare as grading compares them (:func:`grader.spec.tolerance.close`), except that NaN
     matches NaN: an infinity matches only the same infinity, and NaN against inf is a disagreement."""
     if a[0] != b[0]:
         return False
     if not a[0]:
         return bool(a[1] == b[1])
-    tol = Tolerance(0.0, 0.0, "equal") if exact else Tolerance(fn.tolerance.rtol, fn.tolerance.atol, "equal")
+    tol = Tolerance(RELATION_RTOL, NOISE, "equal") if tight else Tolerance(fn.tolerance.rtol, fn.tolerance.atol, "equal")
     try:
         return compare(b[1], a[1], fn.returns, tol).ok  # b is the side the tolerance is relative to
     except (TypeError, ValueError, OverflowError):
@@ -223,6 +224,8 @@ class Finding:
     upstream: tuple[str, ...] = ()
     relation: Relation | None = None
     crash: str = ""  # the exception and the condition, for the evidence sentence
+    # declared: the student's numbers equal the mistake's within rounding (else only within the tolerance)
+    exact: bool = True
 
 
 _RANK = {"here": 2, "upstream": 1, "caller": 0}
@@ -410,7 +413,8 @@ def diagnose(functions: Mapping[str, Function], cases: tuple[Case, ...], expecte
             winners = [(w, v) for e, w, v in candidates if e == best]
             if len(winners) == 1:
                 where, v = winners[0]
-                found[f] = Finding(v, f, len(by_fn[f]), "declared", where, failing_deps)
+                exact = all(same(student[i], v.outputs[i], functions[f], tight=True) for i in by_fn[f] if i in v.outputs)
+                found[f] = Finding(v, f, len(by_fn[f]), "declared", where, failing_deps, exact=exact)
                 continue
         if failing_deps:
             found[f] = Finding(None, f, len(by_fn[f]), "upstream", "upstream", failing_deps)
@@ -462,7 +466,8 @@ def explain(finding: Finding, functions: Mapping[str, Function]) -> dict[str, An
     if finding.kind == "crash":
         return {**base, "explanation": f"Your {f}() raised {finding.crash}: that crash is this mistake. "
                                        f"{v.explanation}", "idea": v.idea, "evidence": ""}
-    evidence = f"your {f}() returns the same numbers as this mistake on {each}"
+    evidence = (f"your {f}() returns the same numbers as this mistake on {each}" if finding.exact else
+                f"your {f}() returns numbers within the exercise's tolerance of this mistake's on {each}")
     explanation = v.explanation
     roots = tuple(r for r in v.roots if r != f)
     if finding.where == "upstream" and roots:
@@ -521,8 +526,8 @@ def prove(ex: Exercise, expected: Mapping[int, Any], variants: tuple[Variant, ..
         # The comparison grading uses: a case the variant passes is a point a student making the mistake gets.
         failing_cases = [c for c in ex.cases if not _passes(v.outputs[c.index], expected[c.index], ex.functions[c.function])]
         # Where it really differs (beyond rounding, :mod:`grader.judge.evidence`) but passes: hidden by the tolerance.
-        differing = [c for c in ex.cases if not (v.outputs[c.index][0] and holds(expected[c.index], v.outputs[c.index][1]))
-                     and not same(v.outputs[c.index], (True, expected[c.index]), ex.functions[c.function], exact=True)]
+        differing = [c for c in ex.cases
+                     if not same(v.outputs[c.index], (True, expected[c.index]), ex.functions[c.function], tight=True)]
         passed = [c for c in differing if c not in failing_cases]
         if passed:
             hidden[v.id] = (len(passed), len(differing))
