@@ -34,7 +34,7 @@ from grader.judge.fingerprints import fingerprint
 from grader.spec.course import Case, Function
 from grader.spec.tolerance import Tolerance
 
-EXAMPLES = 2500
+EXAMPLES = 2000
 SETTINGS = settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 TIGHT = 1e-6  # the checker's own bound for "exactly", written here independently of grader.judge.evidence
