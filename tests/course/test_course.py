@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from click.testing import CliRunner
+from goldens import write_golden
 
 from grader.cli import cli
 from grader.spec.course import load_course
@@ -45,7 +46,7 @@ def test_the_bundled_course_validates():
 def test_the_bundled_course_keeps_its_contract():
     text = contract()
     if UPDATE or not GOLDEN.exists():
-        GOLDEN.write_text(text, encoding="utf-8")
+        write_golden(GOLDEN, text)
     assert text == GOLDEN.read_text(encoding="utf-8"), (
         "the bundled course's exercises, functions, ids or points changed; if that is intended, run "
         "python -m pytest --update-goldens")

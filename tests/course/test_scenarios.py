@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from goldens import write_golden
 
 from grader.judge.grade import Plan, grade_submission
 from grader.record import GradeResult
@@ -192,7 +193,7 @@ def test_scenario(folder: Path, plan: Plan, sandbox: Runner, tmp_path: Path, mon
     if folder.name in VERSION_DEPENDENT and sys.version_info[:2] != GOLDEN_PYTHON:
         return  # the statuses above hold; the golden messages are 3.11's (VERSION_DEPENDENT says why)
     if (UPDATE or not expected_file.exists()) and sandbox.runner == "confined":
-        expected_file.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+        write_golden(expected_file, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
     assert data == json.loads(expected_file.read_text())
 
 

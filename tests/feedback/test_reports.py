@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import COURSE, SCENARIOS, normalised
+from goldens import write_golden
 
 from grader.cli import cli
 from grader.errors import InputError
@@ -40,7 +41,7 @@ def test_golden(grade, kind, fmt):
     text = render(normalised(grade(SUBMISSIONS[kind])), fmt)
     path = GOLDEN / f"{kind}.{SUFFIX[fmt]}"
     if UPDATE or not path.exists():
-        path.write_text(text, encoding="utf-8")
+        write_golden(path, text)
     assert text == path.read_text(encoding="utf-8"), f"{path.name} changed; see the module docstring to regenerate"
 
 
@@ -107,9 +108,12 @@ def test_invariant_failure_shows_the_smallest_counter_example_and_intuition(grad
 
 
 def test_colour_only_when_asked(grade):
+    """The exact lines, coloured and not (tests/feedback/test_terminal.py reads them through a real terminal)."""
     result = grade("mistake-log10")
-    assert "\033[" in render(result, "text", color=True)
-    assert "\033[" not in render(result, "text")
+    coloured, plain = render(result, "text", color=True).splitlines(), render(result, "text").splitlines()
+    assert coloured[3] == "  \033[31m✗\033[0m \033[1mentropy()\033[0m  0/7 checks passed"
+    assert plain[3] == "  ✗ entropy()  0/7 checks passed"
+    assert "\\x1b" not in "\n".join(coloured) and "\033" not in "\n".join(plain)
 
 
 def test_html_is_self_contained(grade):
