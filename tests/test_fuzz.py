@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 
 from grader.cli import cli
 from grader.errors import GraderError
+from tests.test_lms import METADATA  # imported here, not inside the @given test (Hypothesis: no nested @given)
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE = ROOT / "tests" / "fixtures" / "infotheory"
@@ -180,7 +181,6 @@ METADATA_SNIPPETS = ["5", "~", "[]", "{}", "abc", "[1, 2]", "[[1]]", "{a: 1}", "
 @given(edits=_line_edits(METADATA_SNIPPETS, 3))
 def test_mutated_gradescope_metadata_is_an_input_error_or_read(edits: list) -> None:
     from grader.classroom.layouts import Shown, read_gradescope_metadata
-    from tests.test_lms import METADATA
 
     with tempfile.TemporaryDirectory() as tmp:
         meta = Path(tmp) / "submission_metadata.yml"
