@@ -54,7 +54,9 @@ TOLERANCES = st.builds(lambda r, a: Tolerance(r, a),
 @st.composite
 def exercises(draw: Any) -> tuple[Function, list[Case], dict[int, Any]]:
     """A function (float or array), 1 to 6 cases each with a list argument, and the reference's outputs."""
-    returns = draw(st.sampled_from(["float", "array"]))
+    returns = draw(st.sampled_from(["float", "array", "pick"]))  # pick: a float that is one of the inputs
+    pick = returns == "pick"
+    returns = "float" if pick else returns
     fn = Function("f", ("xs",), returns, "", "", draw(TOLERANCES))
     n = draw(st.integers(1, 6))
     width = draw(st.integers(1, 6))
@@ -63,7 +65,9 @@ def exercises(draw: Any) -> tuple[Function, list[Case], dict[int, Any]]:
         size = draw(st.integers(2, 6))
         xs = draw(st.lists(st.sampled_from([0.0, 0.1, 0.25, 0.5, 1.0, 2.0]), min_size=size, max_size=size))
         cases.append(Case(i, f"case {i}", "f", (xs,), "public", 1.0))
-        if returns == "float":
+        if pick:
+            expected[i] = xs[draw(st.integers(0, size - 1))]
+        elif returns == "float":
             expected[i] = draw(MAGNITUDES)
         else:
             expected[i] = draw(st.lists(MAGNITUDES, min_size=width, max_size=width))
@@ -95,11 +99,19 @@ def _apply(kind: str, value: Any, param: Any, rng: np.random.Generator) -> Any:
 @st.composite
 def answers(draw: Any, cases: list[Case], expected: dict[int, Any]) -> dict[int, tuple[bool, Any]]:
     """The reference's outputs, transformed as a mistaken student would, with perhaps a case broken on top."""
-    kind = draw(st.sampled_from(["scale", "offset", "negate", "reverse", "permute", "mean", "huge", "none"]))
+    kind = draw(st.sampled_from(["scale", "offset", "negate", "reverse", "permute", "mean", "huge", "index", "none"]))
     param = draw(FACTORS) if kind == "scale" else draw(MAGNITUDES) if kind == "offset" else \
         float(draw(st.integers(1, 5))) if kind == "mean" else None
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    out = {c.index: (True, _apply(kind, expected[c.index], param, rng)) for c in cases}
+    if kind == "index":  # a position in the input list, where a value was asked (its first such position)
+        out = {c.index: (True, float(next((k for k, x in enumerate(c.args[0]) if x == expected[c.index]),
+                                          draw(st.integers(0, 5))))) for c in cases}
+    elif kind == "mean":  # divided by n, the number of entries (or of non-zero entries) of the list argument
+        nonzero = draw(st.booleans())
+        out = {c.index: (True, _apply(kind, expected[c.index], float(
+            (sum(1 for x in c.args[0] if x != 0) or 1) if nonzero else len(c.args[0])), rng)) for c in cases}
+    else:
+        out = {c.index: (True, _apply(kind, expected[c.index], param, rng)) for c in cases}
     extra = draw(st.sampled_from(["none", "inf", "-inf", "nan", "changed", "crash", "none"]))
     if extra != "none":
         i = draw(st.sampled_from(sorted(out)))
@@ -183,6 +195,16 @@ def assert_sentence_true(kind: str, sentence: str, cases: list[Case], expected: 
         for _, e, g in pairs:
             kept = _flat(e)[:-1] if kind == "missing-last" else _flat(e)[1:]
             assert len(kept) == g.size and all(_close(a, b) for a, b in zip(kept, _flat(g), strict=True)), sentence
+    elif kind == "index-instead-of-value":
+        shown = re.search(r"in (\w+) \(you returned (\d+), and \1\[\2\] = ([-0-9.e+]+) is the expected value\)", sentence)
+        assert shown, sentence
+        first_k, first_v = int(shown.group(2)), float(shown.group(3))
+        c0, _, g0 = pairs[0]
+        assert float(g0) == first_k and _close(float(c0.args[0][first_k]), first_v, _half_unit(shown.group(3)))
+        for c, e, g in pairs:
+            k = float(g)
+            assert k.is_integer() and 0 <= k < len(c.args[0]), sentence
+            assert _close(float(c.args[0][int(k)]), float(e)) and not _close(float(e), k), (sentence, c.args, e, g)
     else:
         raise AssertionError(f"a relation this checker does not know: {kind}: add its check")
 
