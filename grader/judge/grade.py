@@ -8,7 +8,6 @@ import itertools
 import json
 import math
 import os
-import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from grader.files import clean_up
 from grader.judge.diagnose import Variant, annotate, diagnose, ends, student_outputs, variant_outputs
 from grader.judge.early import Early
 from grader.judge.figures import curves_as_numbers, figure_checks
@@ -472,7 +472,8 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Runner, *, student: 
     lines: dict[str, dict[str, int]] = {}
     grader_error = None
     sources = resolve(course, submission)  # notebooks become modules here, as data; the sandbox runs them
-    with tempfile.TemporaryDirectory(prefix="grader-", dir=scratch) as tmp:
+    tmp = tempfile.mkdtemp(prefix="grader-", dir=scratch)
+    try:  # removed by clean_up, not TemporaryDirectory: a tree the student's code made can be 1,500 folders deep
         work = Path(tmp) / "submission"
         forbidden = forbidden_roots(course, submission, extra_forbidden)
         for limits, keys, tasks in itertools.chain(plan.groups, _invariant_groups(plan, responses)):
@@ -489,8 +490,8 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Runner, *, student: 
                     used, response = taken
                 else:
                     # a fresh copy per round, so one round's files cannot influence the next
-                    if work.exists():
-                        shutil.rmtree(work)
+                    if os.path.lexists(work) and clean_up(work):
+                        raise SandboxCrashed("the previous round's sandbox copy could not be removed")
                     work.mkdir()
                     copy_submission(submission, work)
                     write(sources, course, work)
@@ -507,6 +508,8 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Runner, *, student: 
                 responses[key] = _strip_paths(result, output, f"{used}{os.sep}")
             for module, info in response["imports"].items():
                 lines[module] = info.get("lines", {})
+    finally:
+        clean_up(Path(tmp))
     exercises = []
     for ex in course.exercises:
         checks = []

@@ -93,8 +93,12 @@ def check_isolation(policy: str) -> list[str]:
     found = probe()
     missing = [layer for layer in REQUIRED_LAYERS if not found[layer]]
     if missing and policy == "required":
+        from grader.sandbox import kernel
+
+        why = {"seccomp": kernel.seccomp_error()}
         raise IsolationError(
-            "the kernel cannot confine student code here: missing " + "; ".join(_HOW[m] for m in missing),
+            "the kernel cannot confine student code here: missing "
+            + "; ".join(_HOW[m] + (f": {why[m]}" if why.get(m) else "") for m in missing),
             "Run the grader on a kernel that has them, or set `isolation: best-effort` in course.yaml to grade "
             "anyway with a warning on every report.")
     return missing
@@ -203,6 +207,7 @@ class Sandbox:
             self.close()  # anything out of place: a fresh server for the next submission
             raise SandboxCrashed(f"the sandbox's fork server sent {problem}; it was restarted")
         if "fatal" in response:
+            self.close()  # a fresh server for the next submission (the server may have ended itself)
             raise SandboxCrashed(str(response["fatal"])[:2000])
         for i, result in enumerate(response["results"]):  # checked again here: the reply is data, not trust
             why = plain_problem(result.get("value", 0.0)) if result.get("ok") else None
