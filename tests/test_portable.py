@@ -166,6 +166,31 @@ def test_both_runners_give_the_same_response(name: str, runners, tmp_path: Path)
         assert outputs["portable"][1] == "\n[… output truncated: 6 more bytes not shown]"
     if name == "timeout-then-the-rest":
         assert [r["ok"] for r in responses["portable"]["results"]] == [False, False, True]
+        # the timeout policy (grader/sandbox/ledger.py): the second call of f ran, in a fresh worker, and timed out too
+        assert [r.get("error", {}).get("message") for r in responses["portable"]["results"]] == [
+            "time limit exceeded: f() ran for more than 1 s", "time limit exceeded: f() ran for more than 1 s", None]
+
+
+@needs_confined
+def test_after_a_timeout_the_functions_next_calls_run_in_a_fresh_worker_on_both_runners(runners, tmp_path: Path):
+    """A function that hangs on one input and answers the next at once loses only the call that hung (issue 23):
+    the remaining calls of a function that timed out run in the next round's fresh worker, on both runners."""
+    code = """
+        def f(x):
+            while x == 0:
+                pass
+            return 2.0 * x
+    """
+    tasks = [{"module": "m", "file": "m.py", "function": "f", "args": json.dumps([x]), "returns": "float"}
+             for x in (1, 0, 2, 3)]
+    for kind, runner in runners.items():
+        folder = tmp_path / kind
+        folder.mkdir()
+        (folder / "m.py").write_text(textwrap.dedent(code), encoding="utf-8")
+        response = runner.run(folder, tasks, {**DEFAULT_LIMITS, "time_per_call": 1}, [str(ROOT), str(tmp_path)])
+        got = [(r["ok"], r.get("value"), r.get("error", {}).get("message")) for r in response["results"]]
+        assert got == [(True, 2.0, None), (False, None, "time limit exceeded: f() ran for more than 1 s"),
+                       (True, 4.0, None), (True, 6.0, None)], kind
 
 
 def test_the_portable_child_says_what_it_enforces(tmp_path: Path):

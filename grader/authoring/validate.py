@@ -299,6 +299,9 @@ def _feedback_proofs(course: Course, expected: dict[tuple[str, int], Any]) -> tu
                          + (f" and also {'catches' if n == 1 else 'catch'} {', '.join(hits)}" if hits else ""))
         if proof.variants:
             parts.append(f"no generic relation fires on {'it' if proof.variants == 1 else 'them'} or on the reference")
+        for mid, (passed, differing) in sorted(proof.hidden.items()):
+            parts.append(f"the tolerance hides {mid} on {passed} of the {differing} cases where it differs from the "
+                         f"reference: a submission making it passes {'that case' if passed == 1 else 'them'}")
         parts.extend(figure_notes)
         if parts:
             notes.append(f"{ex.id}: " + "; ".join(parts))

@@ -15,6 +15,12 @@ caller whose callees are right. When several variants fit, the one that explains
 wins; if that still leaves a tie, nothing is named: a wrong accusation teaches less than none. With no
 declared mistake, a crash rule (``crash:``) or a generic relation (:mod:`grader.judge.fingerprints`) that
 fits every case may still say what happened.
+
+Every sentence is one the numbers prove: a declared mistake's numbers agree with the student's on every case
+under the comparison grading and ``grader validate`` use (:func:`grader.spec.tolerance.close`: an infinity
+matches only itself, NaN only NaN); a crash rule names its mistake only where the mistake's own crashing code,
+run on the same input, raises the same exception; a relation holds within its own tight bound
+(:mod:`grader.judge.evidence`).
 """
 
 from __future__ import annotations
@@ -22,20 +28,44 @@ from __future__ import annotations
 import copy
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
+from grader.judge.evidence import NOISE, RELATION_RTOL
 from grader.judge.fingerprints import Relation, fingerprint
 from grader.record import Check, Status
-from grader.spec.course import Case, Course, Exercise, Function, Misconception
+from grader.spec.course import Case, Course, Crash, Exercise, Function, Misconception
 from grader.spec.expr import ExprError, evaluate, parse
 from grader.spec.reference import call, load_module, plain
-from grader.spec.tolerance import Tolerance, compare
+from grader.spec.tolerance import Tolerance, compare, passes
 
 Out = tuple[bool, Any]  # (True, plain value) or (False, exception name)
+
+
+@dataclass(frozen=True)
+class CrashRule:
+    """A crash that is a misconception: the exceptions, the condition on the input, and what the mistake's
+    crashing implementation gives on every case (``outputs``), or, when it cannot be run, the author's reason."""
+
+    exceptions: tuple[str, ...]
+    when: str
+    outputs: Mapping[int, Out] | None = None
+    cannot_run: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"exceptions": list(self.exceptions), "when": self.when, "cannot_run": self.cannot_run,
+                "outputs": None if self.outputs is None else [[i, ok, v] for i, (ok, v) in sorted(self.outputs.items())]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CrashRule:
+        outputs = data["outputs"]
+        return cls(tuple(str(x) for x in data["exceptions"]), str(data["when"]),
+                   None if outputs is None else {int(i): (bool(ok), v) for i, ok, v in outputs},
+                   str(data["cannot_run"]))
 
 
 @dataclass(frozen=True)
@@ -47,18 +77,18 @@ class Variant:
     idea: str
     roots: tuple[str, ...]
     outputs: Mapping[int, Out]
-    crash: tuple[tuple[tuple[str, ...], str], ...] = ()  # (exception names, condition) that are this mistake
+    crash: tuple[CrashRule, ...] = ()  # crashes that are this mistake
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "explanation": self.explanation, "idea": self.idea, "roots": list(self.roots),
                 "outputs": [[i, ok, v] for i, (ok, v) in sorted(self.outputs.items())],
-                "crash": [[list(e), w] for e, w in self.crash]}
+                "crash": [c.to_dict() for c in self.crash]}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Variant:
         return cls(data["id"], data["explanation"], data["idea"], tuple(data["roots"]),
                    {int(i): (bool(ok), v) for i, ok, v in data["outputs"]},
-                   tuple((tuple(str(x) for x in e), str(w)) for e, w in data.get("crash", [])))
+                   tuple(CrashRule.from_dict(c) for c in data["crash"]))
 
 
 # -- building variants (trusted process) ---------------------------------------------------------
@@ -84,13 +114,15 @@ def _transformed(original: Callable[..., Any], fn: Function, mis: Misconception)
     return variant
 
 
-def variant_module(ex: Exercise, mis: Misconception) -> ModuleType:
-    """A fresh copy of the reference with the mistaken functions swapped in."""
+def variant_module(ex: Exercise, mis: Misconception, implementation: tuple[Path, str] | None = None) -> ModuleType:
+    """A fresh copy of the reference with the mistaken functions swapped in (``implementation``: this code for
+    the one mistaken function instead of the misconception's own, e.g. a crash rule's crashing code)."""
     assert ex.reference is not None
-    tag = f"{ex.id}_{mis.id.replace('-', '_')}"
+    tag = f"{ex.id}_{mis.id.replace('-', '_')}" + (f"_{implementation[1]}" if implementation else "")
     module = load_module(ex.reference, f"_grader_variant_{tag}")
-    if mis.implementation is not None:
-        path, name = mis.implementation
+    implementation = implementation or mis.implementation
+    if implementation is not None:
+        path, name = implementation
         code = load_module(path, f"_grader_mistake_{tag}")
         impl = getattr(code, name, None)
         if not callable(impl):
@@ -124,7 +156,7 @@ def variant_outputs(course: Course) -> dict[str, tuple[Variant, ...]]:
         return _CACHE[key]
     from grader.spec import cache
 
-    disk_key = cache.course_key(course, "variants")
+    disk_key = cache.course_key(course, "variants/2")
     stored = cache.load(disk_key)
     if isinstance(stored, dict):
         try:
@@ -140,7 +172,8 @@ def variant_outputs(course: Course) -> dict[str, tuple[Variant, ...]]:
         for mis in ex.misconceptions:
             module = variant_module(ex, mis)
             outputs = {c.index: run_case(module, c, ex.functions[c.function].returns) for c in ex.cases}
-            crash = tuple((c.exceptions, c.when.text) for c in mis.crash)
+            crash = tuple(CrashRule(c.exceptions, c.when.text, _crash_outputs(ex, mis, c), c.cannot_run)
+                          for c in mis.crash)
             variants.append(Variant(mis.id, mis.explanation, mis.idea, mis.functions, outputs, crash))
         out[ex.id] = tuple(variants)
     _CACHE[key] = out
@@ -148,17 +181,29 @@ def variant_outputs(course: Course) -> dict[str, tuple[Variant, ...]]:
     return out
 
 
+def _crash_outputs(ex: Exercise, mis: Misconception, crash: Crash) -> dict[int, Out] | None:
+    """The crashing implementation's outcome on every case of the exercise (callers call it too), or None."""
+    if crash.implementation is None:
+        return None
+    module = variant_module(ex, mis, crash.implementation)
+    return {c.index: run_case(module, c, ex.functions[c.function].returns) for c in ex.cases}
+
+
 # -- matching ------------------------------------------------------------------------------------
 
-def same(a: Out, b: Out, fn: Function) -> bool:
-    """Do two outputs agree under the function's tolerance? NaN matches NaN, an error the same error."""
+def same(a: Out, b: Out, fn: Function, tight: bool = False) -> bool:
+    """Does ``a`` (the student's) agree with ``b`` (a variant's, or the expected value, as grading compares: the
+    tolerance is relative to ``b``) under the function's tolerance (``tight``: within rounding, the bound of
+    :mod:`grader.judge.evidence`, whatever the tolerance)? An error matches the same
+    error; numbers compare as grading compares them (:func:`grader.spec.tolerance.close`), except that NaN
+    matches NaN: an infinity matches only the same infinity, and NaN against inf is a disagreement."""
     if a[0] != b[0]:
         return False
     if not a[0]:
         return bool(a[1] == b[1])
-    tol = Tolerance(fn.tolerance.rtol, fn.tolerance.atol, "equal")
+    tol = Tolerance(RELATION_RTOL, NOISE, "equal") if tight else Tolerance(fn.tolerance.rtol, fn.tolerance.atol, "equal")
     try:
-        return compare(a[1], b[1], fn.returns, tol).ok
+        return compare(b[1], a[1], fn.returns, tol).ok  # b is the side the tolerance is relative to
     except (TypeError, ValueError, OverflowError):
         return False
 
@@ -181,6 +226,8 @@ class Finding:
     upstream: tuple[str, ...] = ()
     relation: Relation | None = None
     crash: str = ""  # the exception and the condition, for the evidence sentence
+    # declared: the student's numbers equal the mistake's within rounding (else only within the tolerance)
+    exact: bool = True
 
 
 _RANK = {"here": 2, "upstream": 1, "caller": 0}
@@ -214,41 +261,57 @@ def _uses_all(functions: Mapping[str, Function], f: str) -> set[str]:
     return seen
 
 
+def when_holds(when: Any, fn: Function, case: Case) -> bool:
+    """A crash rule's condition on a case's input, compared exactly; False when it cannot be evaluated."""
+    env = {p: (np.asarray(a, dtype=float) if isinstance(a, (list, tuple)) else a)
+           for p, a in zip(fn.params, case.args, strict=False)}
+    try:
+        return bool(np.all(evaluate(when, env, tol=Tolerance(0.0, 0.0, "fail"))))
+    except (ExprError, TypeError, ValueError):
+        return False
+
+
+def _crash_case_fits(rule: CrashRule, when: Any, v: Variant, fn: Function, case: Case, out: Out,
+                     expected: Any) -> bool:
+    """One case of the student against a crash rule.
+
+    With the rule's crashing implementation: the student and it agree here (the same exception type, or numbers
+    that agree), and a crash is one the rule lists on an input where ``when`` holds. Without it (``cannot_run``):
+    a crash the rule lists where ``when`` holds, or the right number, or the variant's own number.
+    """
+    if not out[0]:
+        if out[1] not in rule.exceptions or not when_holds(when, fn, case):
+            return False
+        return rule.outputs is None or rule.outputs.get(case.index) == (False, out[1])
+    if rule.outputs is not None:
+        mine = rule.outputs.get(case.index)
+        return mine is not None and same(out, mine, fn)
+    return same(out, (True, expected), fn) or (case.index in v.outputs and same(out, v.outputs[case.index], fn))
+
+
 def _crash_fits(v: Variant, fn: Function, cases: list[Case], student: Mapping[int, Out],
                 expected: Mapping[int, Any]) -> str:
-    """The crash rule of ``v`` that explains every failing case of ``fn``, or ''.
+    """The crash rule of ``v`` that explains every case of ``fn``, as evidence words, or ''.
 
-    Each failing case is either a crash of a declared kind on an input where the rule's condition holds,
-    or the very number the variant gives (the same mistake, where it does not crash); at least one crashes.
+    Every case must fit (:func:`_crash_case_fits`) and at least one crash: a student whose code is right on
+    zeros but crashes on an array for another reason differs from the mistake's code on the zeros, so the
+    mistake is not named.
     """
-    for exceptions, when_text in v.crash:
+    for rule in v.crash:
         try:
-            when = parse(when_text, known=fn.params)
+            when = parse(rule.when, known=fn.params)
         except ExprError:
             continue
-        hits = 0
-        for c in cases:
-            out = student.get(c.index)
-            if out is None:
-                return ""
-            if out[0]:
-                if not (same(out, (True, expected[c.index]), fn)
-                        or (c.index in v.outputs and same(out, v.outputs[c.index], fn))):
-                    break  # a wrong number that is neither right nor this mistake's number
-                continue
-            env = {p: (np.asarray(a, dtype=float) if isinstance(a, (list, tuple)) else a)
-                   for p, a in zip(fn.params, c.args, strict=False)}
-            try:
-                holds = bool(np.all(evaluate(when, env, tol=Tolerance(0.0, 0.0, "fail"))))
-            except (ExprError, TypeError, ValueError):
-                holds = False
-            if out[1] not in exceptions or not holds:
-                break
-            hits += 1
-        else:
-            if hits:
-                names = " or ".join(dict.fromkeys(str(student[c.index][1]) for c in cases if not student[c.index][0]))
-                return f"{names} on each input where {when_text} ({hits} of {len(cases)} cases)"
+        outs = [student.get(c.index) for c in cases]
+        if any(o is None for o in outs):
+            return ""
+        if all(_crash_case_fits(rule, when, v, fn, c, o, expected[c.index])  # type: ignore[arg-type]
+               for c, o in zip(cases, outs, strict=True)):
+            crashed = [o for o in outs if o is not None and not o[0]]
+            if crashed:
+                names = " or ".join(dict.fromkeys(str(o[1]) for o in crashed))
+                also = ", where this mistake raises it too" if rule.outputs is not None else ""
+                return f"{names} on {len(crashed)} of {len(cases)} cases, each an input where {rule.when}{also}"
     return ""
 
 
@@ -352,7 +415,8 @@ def diagnose(functions: Mapping[str, Function], cases: tuple[Case, ...], expecte
             winners = [(w, v) for e, w, v in candidates if e == best]
             if len(winners) == 1:
                 where, v = winners[0]
-                found[f] = Finding(v, f, len(by_fn[f]), "declared", where, failing_deps)
+                exact = all(same(student[i], v.outputs[i], functions[f], tight=True) for i in by_fn[f] if i in v.outputs)
+                found[f] = Finding(v, f, len(by_fn[f]), "declared", where, failing_deps, exact=exact)
                 continue
         if failing_deps:
             found[f] = Finding(None, f, len(by_fn[f]), "upstream", "upstream", failing_deps)
@@ -404,7 +468,8 @@ def explain(finding: Finding, functions: Mapping[str, Function]) -> dict[str, An
     if finding.kind == "crash":
         return {**base, "explanation": f"Your {f}() raised {finding.crash}: that crash is this mistake. "
                                        f"{v.explanation}", "idea": v.idea, "evidence": ""}
-    evidence = f"your {f}() returns the same numbers as this mistake on {each}"
+    evidence = (f"your {f}() returns the same numbers as this mistake on {each}" if finding.exact else
+                f"your {f}() returns numbers within the exercise's tolerance of this mistake's on {each}")
     explanation = v.explanation
     roots = tuple(r for r in v.roots if r != f)
     if finding.where == "upstream" and roots:
@@ -437,6 +502,9 @@ class Proof:
     variants: int
     affects: dict[str, tuple[str, ...]]  # variant id -> functions whose cases it fails
     problems: tuple[tuple[str, str], ...]  # (variant id, what is wrong)
+    # variant id -> (cases where it differs from the reference but passes under the tolerance, cases where it
+    # differs): the tolerance hides the mistake there, and grading gives those points to a student making it
+    hidden: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 def prove(ex: Exercise, expected: Mapping[int, Any], variants: tuple[Variant, ...]) -> Proof:
@@ -454,25 +522,17 @@ def prove(ex: Exercise, expected: Mapping[int, Any], variants: tuple[Variant, ..
         relation = fingerprint(fn, [c for c in ex.cases if c.function == name], expected, right)
         if relation is not None:  # cannot happen unless fingerprint() is broken: then say so, not mislead students
             problems.append(("reference", f"the generic relation {relation.kind} fires on the reference in {name}()"))
+    hidden: dict[str, tuple[int, int]] = {}
     for v in variants:
-        for exceptions, when_text in v.crash:
-            holds = 0
-            for c in ex.cases:
-                if c.function in v.roots:
-                    fn = ex.functions[c.function]
-                    env = {p: (np.asarray(a, dtype=float) if isinstance(a, (list, tuple)) else a)
-                           for p, a in zip(fn.params, c.args, strict=False)}
-                    try:
-                        holds += bool(np.all(evaluate(parse(when_text, known=fn.params), env,
-                                                      tol=Tolerance(0.0, 0.0, "fail"))))
-                    except (ExprError, TypeError, ValueError):
-                        pass
-            if not holds:
-                problems.append((v.id, f"misconception {v.id}: crash.when {when_text!r} holds on no case of "
-                                       f"{', '.join(v.roots)}, so a {'/'.join(exceptions)} crash can never be named; "
-                                       "add a case where it holds"))
-        failing_cases = [c for c in ex.cases
-                         if not same(v.outputs[c.index], (True, expected[c.index]), ex.functions[c.function])]
+        problems.extend((v.id, text) for text in _prove_crashes(ex, expected, v, variants))
+        # The comparison grading uses: a case the variant passes is a point a student making the mistake gets.
+        failing_cases = [c for c in ex.cases if not _passes(v.outputs[c.index], expected[c.index], ex.functions[c.function])]
+        # Where it really differs (beyond rounding, :mod:`grader.judge.evidence`) but passes: hidden by the tolerance.
+        differing = [c for c in ex.cases
+                     if not same(v.outputs[c.index], (True, expected[c.index]), ex.functions[c.function], tight=True)]
+        passed = [c for c in differing if c not in failing_cases]
+        if passed:
+            hidden[v.id] = (len(passed), len(differing))
         failing = tuple(dict.fromkeys(c.function for c in failing_cases))
         affects[v.id] = failing
         if not failing_cases:
@@ -499,4 +559,46 @@ def prove(ex: Exercise, expected: Mapping[int, Any], variants: tuple[Variant, ..
             elif got.variant.id != v.id:
                 problems.append((v.id, f"misconception {v.id}: a submission making this mistake would be diagnosed as "
                                 f"{got.variant.id} in {f}(); add a case that tells them apart"))
-    return Proof(ex.id, len(variants), affects, tuple(problems))
+    return Proof(ex.id, len(variants), affects, tuple(problems), hidden)
+
+
+def _passes(out: Out, expected: Any, fn: Function) -> bool:
+    """Whether grading passes this outcome (:func:`grader.spec.tolerance.passes`, as ``grade`` compares)."""
+    return bool(out[0]) and passes(expected, out[1], fn.returns, fn.tolerance)
+
+
+def _prove_crashes(ex: Exercise, expected: Mapping[int, Any], v: Variant, variants: tuple[Variant, ...]) -> list[str]:
+    """Each crash rule can be named: ``when`` holds on some case of its functions, its crashing implementation
+    raises a listed exception there, and a submission crashing like that implementation is diagnosed as ``v``."""
+    problems = []
+    for rule in v.crash:
+        what = f"crash {'/'.join(rule.exceptions)} where {rule.when}"
+        roots = [c for c in ex.cases if c.function in v.roots]
+        try:
+            where = [c for c in roots if when_holds(parse(rule.when, known=ex.functions[c.function].params),
+                                                    ex.functions[c.function], c)]
+        except ExprError:
+            where = []
+        if not where:
+            problems.append(f"misconception {v.id}: crash.when {rule.when!r} holds on no case of {', '.join(v.roots)}, "
+                            f"so a {'/'.join(rule.exceptions)} crash can never be named; add a case where it holds")
+            continue
+        if rule.outputs is None:
+            continue
+        if not any(rule.outputs.get(c.index, (True, None))[0] is False and rule.outputs[c.index][1] in rule.exceptions
+                   for c in where):
+            problems.append(f"misconception {v.id}: the implementation of {what} raises none of those exceptions on "
+                            "a case where the condition holds, so this crash can never be named; add such a case "
+                            "or fix the implementation")
+            continue
+        failing = {c.function for c in ex.cases
+                   if not _passes(rule.outputs.get(c.index, (False, "")), expected[c.index], ex.functions[c.function])}
+        found = diagnose(ex.functions, ex.cases, expected, rule.outputs, failing, variants)
+        for f in sorted(failing & set(v.roots)):
+            got = found.get(f)
+            if got is None or got.kind != "crash" or got.variant is None or got.variant.id != v.id:
+                problems.append(f"misconception {v.id}: a submission crashing as the implementation of {what} does "
+                                f"is not recognised in {f}()"
+                                + (f" (it is diagnosed as {got.variant.id if got.variant else got.kind})" if got else "")
+                                + "; add a case that tells them apart")
+    return problems

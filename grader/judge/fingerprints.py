@@ -3,10 +3,11 @@
 When a function fails and no declared misconception fits, its answers may still stand in a simple
 relation to the expected values: a constant factor (a log base, 1/n), a flipped sign, a constant offset,
 an index where a value was asked, the values in another order, an array one value short. Each relation is
-a hypothesis tested on *every* case of the function under the function's own tolerance; it is reported
-only when it fits them all, in one sentence with its evidence. Relations with a fitted parameter (an
-unnamed factor, an offset) need at least ``FITTED_MIN_VALUES`` informative values, so that a single wrong
-number is never "explained" by a factor made up to fit it.
+a hypothesis tested on *every* case of the function, element by element, with the tight bound of
+:mod:`grader.judge.evidence` (never the exercise's grading tolerance, which may be loose, and never with an
+infinite or NaN number); it is reported only when it fits them all, in one sentence with its evidence.
+Relations with a fitted parameter (an unnamed factor, an offset) need at least ``FITTED_MIN_VALUES``
+informative values, so that a single wrong number is never "explained" by a factor made up to fit it.
 
 Runs in the grader's process on plain data (student values came back as JSON and were type-checked).
 """
@@ -20,11 +21,13 @@ from typing import Any
 
 import numpy as np
 
+from grader.judge.evidence import RELATION_RTOL, finite, holds
 from grader.spec.course import Case, Function
 from grader.spec.tolerance import Tolerance, close, fmt
 
 Out = tuple[bool, Any]
 FITTED_MIN_VALUES = 3
+INFORMATIVE = 1e-9  # an expected value smaller than this says nothing about a factor
 
 # (factor, how it is written, what it means). A factor f means: your answer = f × the expected one.
 KNOWN_FACTORS: tuple[tuple[float, str, str], ...] = (
@@ -79,20 +82,15 @@ def wrong_end(fn: Function, cases: Sequence[Case], expected: Mapping[int, Any], 
     """
     if not cases or any(c.index not in ends for c in cases):
         return None
-    tol = Tolerance(fn.tolerance.rtol, fn.tolerance.atol, "fail")
     asked = set()
     for c in cases:
         out, end = student.get(c.index), ends[c.index]
         if out is None or not out[0]:
             return None
-        try:
-            at_min = bool(close(np.asarray(expected[c.index], dtype=float), np.asarray(end["min"], dtype=float), tol))
-            at_max = bool(close(np.asarray(expected[c.index], dtype=float), np.asarray(end["max"], dtype=float), tol))
-            other = end["max"] if at_min else end["min"]
-            if at_min == at_max or not bool(close(np.asarray(other, dtype=float), np.asarray(out[1], dtype=float),
-                                                  tol)):
-                return None
-        except (TypeError, ValueError):
+        at_min = holds(end["min"], expected[c.index])
+        at_max = holds(end["max"], expected[c.index])
+        other = end["max"] if at_min else end["min"]
+        if at_min == at_max or not holds(other, out[1]):
             return None
         asked.add("min" if at_min else "max")
     if len(asked) != 1:
@@ -122,25 +120,22 @@ def fingerprint(fn: Function, cases: Sequence[Case], expected: Mapping[int, Any]
             g = np.asarray(out[1], dtype=float)
         except (TypeError, ValueError):
             return None
-        if not (np.all(np.isfinite(e)) and np.all(np.isfinite(g))):
+        if not finite(e, g):
             return None
         exp.append(e)
         got.append(g)
     tol = Tolerance(fn.tolerance.rtol, fn.tolerance.atol, "fail")
+    if all(e.shape == g.shape and bool(close(e, g, tol).all()) for e, g in zip(exp, got, strict=True)):
+        return None  # every case passes: nothing to explain
 
     def fits(predict: Callable[..., np.ndarray | None]) -> bool:  # predict(i, expected_i) -> prediction
-        for i, e in enumerate(exp):
-            p = predict(i, e)
-            if p is None or p.shape != got[i].shape or not bool(close(p, got[i], tol).all()):
-                return False
-        return True
+        with np.errstate(all="ignore"):
+            return all((p := predict(i, e)) is not None and holds(p, got[i]) for i, e in enumerate(exp))
 
-    if fits(lambda i, e: e):
-        return None  # every case passes: nothing to explain
     n = len(cases)
     on = _on(n)
     same_shapes = all(e.shape == g.shape for e, g in zip(exp, got, strict=True))
-    informative = sum(int(np.sum(np.abs(e) > max(tol.atol, 1e-12))) for e in exp) if same_shapes else 0
+    informative = sum(int(np.sum(np.abs(e) > INFORMATIVE)) for e in exp) if same_shapes else 0
     if same_shapes and informative >= 1:
         if fits(lambda i, e: -e):
             return Relation("negation", f"{on} your answer is exactly minus the expected value: a sign error "
@@ -173,7 +168,7 @@ def fingerprint(fn: Function, cases: Sequence[Case], expected: Mapping[int, Any]
                                     f"{on} your answer is {-factor:.3f} × the expected value, minus {name}: that is "
                                     f"{meaning}, and the sign is flipped as well.")
     if fn.returns == "float":
-        relation = _index_for_value(fn, cases, exp, got, tol)
+        relation = _index_for_value(fn, cases, exp, got)
         if relation is not None:
             return relation
     if fn.returns == "array" and all(e.ndim == 1 and g.ndim == 1 for e, g in zip(exp, got, strict=True)):
@@ -189,21 +184,39 @@ def fingerprint(fn: Function, cases: Sequence[Case], expected: Mapping[int, Any]
     if same_shapes and informative >= FITTED_MIN_VALUES:
         e_all = np.concatenate([e.ravel() for e in exp])
         g_all = np.concatenate([g.ravel() for g in got])
-        ratio = float(np.dot(g_all, e_all) / np.dot(e_all, e_all))
-        if abs(ratio) > 1e-9 and abs(ratio - 1) > 0.01 and fits(lambda i, e: ratio * e):
-            return Relation("constant-ratio", f"{on} your answer is {fmt(round(ratio, 4))} × the expected value: the "
+        with np.errstate(all="ignore"):
+            # the median of the element ratios: no sum of squares to overflow on a huge (finite) answer
+            ratio = float(np.median(g_all[np.abs(e_all) > INFORMATIVE] / e_all[np.abs(e_all) > INFORMATIVE]))
+            d = float(np.median(g_all - e_all))
+        shown = _quoted(ratio, lambda k: fits(lambda i, e: k * e))
+        if shown and abs(ratio) > 1e-9 and abs(ratio - 1) > 0.01:
+            return Relation("constant-ratio", f"{on} your answer is {shown} × the expected value: the "
                                               "method is right and one constant factor is off (a unit, a constant, "
                                               "a division).")
-        d = float(np.median(g_all - e_all))
-        if abs(d) > tol.atol and fits(lambda i, e: e + d):
+        scale = float(np.max(np.abs(e_all)))
+        offset = _quoted(abs(d), lambda k: fits(lambda i, e: e + math.copysign(k, d)))
+        if offset and abs(d) > RELATION_RTOL * max(scale, 1.0):
             plus_minus = "+" if d > 0 else "−"
-            return Relation("constant-offset", f"{on} your answer is the expected value {plus_minus} {fmt(round(abs(d), 6))}:"
+            return Relation("constant-offset", f"{on} your answer is the expected value {plus_minus} {offset}:"
                                                " a constant offset, added or left out once.")
     return None
 
 
-def _index_for_value(fn: Function, cases: Sequence[Case], exp: list[np.ndarray], got: list[np.ndarray],
-                     tol: Tolerance) -> Relation | None:
+def _quoted(value: float, fits: Callable[[float], bool]) -> str:
+    """A fitted constant as the sentence writes it: the fewest significant digits (4 to 17) whose number, read
+    back, itself fits every case, so the sentence is true of the number it quotes (10001 is not "10000"); ''
+    when none does or it is not finite (1.7977e308 written with 4 digits is 1.798e+308, beyond any float)."""
+    if not math.isfinite(value):
+        return ""
+    for digits in (4, 6, 8, 10, 12, 17):
+        text = format(value, f".{digits}g")
+        if math.isfinite(float(text)) and fits(float(text)):
+            return text.replace("e+", "e")
+    return ""
+
+
+def _index_for_value(fn: Function, cases: Sequence[Case], exp: list[np.ndarray], got: list[np.ndarray]
+                     ) -> Relation | None:
     """An int returned where a value from an input list was asked: the position of the expected value."""
     shown = None
     for name_i, _ in enumerate(fn.params):
@@ -214,8 +227,7 @@ def _index_for_value(fn: Function, cases: Sequence[Case], exp: list[np.ndarray],
                 ok = False
                 break
             k = int(g)
-            if not (0 <= k < values.size) or not bool(close(np.asarray(e), np.asarray(values[k]), tol)) \
-                    or bool(close(np.asarray(e), np.asarray(g), tol)):
+            if not (0 <= k < values.size) or not holds(values[k], e) or holds(e, g):
                 ok = False
                 break
             if shown is None:

@@ -96,10 +96,11 @@ def facts(check: Check) -> Facts:
 
 @dataclass
 class Skipped:
-    """Cases of one function that were never run, for one reason."""
+    """Cases of one function told as one line: never run, for one reason, or run and timed out like the first."""
 
     reason: str
     names: list[str]
+    verb: str = "not run"  # "6 cases not run: ...", or "6 cases also timed out, each run in a fresh worker: ..."
 
     @property
     def count(self) -> int:
@@ -109,6 +110,22 @@ class Skipped:
 def _skipped(check: Check) -> bool:
     return check.status == Status.ERROR and (check.details or {}).get("exception") == "Skipped" \
         and check.message.startswith("not run: ")
+
+
+TIMED_OUT = "time limit exceeded: "
+RERUN = "also timed out, each run in a fresh worker"
+
+
+def _timed_out(check: Check) -> bool:
+    return check.status == Status.ERROR and (check.details or {}).get("exception") == "Timeout" \
+        and check.message.startswith(TIMED_OUT)
+
+
+def _folded(checks: list[Check]) -> list[Check]:
+    """The checks told in a one-line group: never run, or a timeout after the function's first (after a timeout
+    the remaining cases still run, each in a fresh worker; the same "time limit exceeded" block is shown once)."""
+    first = next((c for c in checks if _timed_out(c)), None)
+    return [c for c in checks if _skipped(c) or (_timed_out(c) and c is not first)]
 
 
 @dataclass
@@ -136,23 +153,26 @@ class Section:
     @property
     def shown(self) -> list[Check]:
         """The checks a report details one by one: all but those never run (see ``skipped``)."""
-        return [c for c in self.checks if not _skipped(c)]
+        folded = _folded(self.checks)
+        return [c for c in self.checks if not any(c is f for f in folded)]
 
     @property
     def shown_failed(self) -> list[Check]:
         """The failures a report details one by one (the cases never run are one line, ``skipped``)."""
-        return [c for c in self.failed if not _skipped(c)]
+        folded = _folded(self.checks)
+        return [c for c in self.failed if not any(c is f for f in folded)]
 
     @property
     def skipped(self) -> list[Skipped]:
         """Checks never run for one reason (the function timed out on an earlier case...), one entry per reason:
         a timeout used to repeat the same "not run" block once for each remaining case."""
-        groups: dict[str, list[Check]] = {}
-        for c in self.checks:
-            if _skipped(c):
-                groups.setdefault(c.message.removeprefix("not run: "), []).append(c)
-        return [Skipped(reason, [label(c) + (" [hidden]" if c.visibility == "hidden" else "") for c in checks])
-                for reason, checks in groups.items()]
+        groups: dict[tuple[str, str], list[Check]] = {}
+        for c in _folded(self.checks):
+            key = ("not run", c.message.removeprefix("not run: ")) if _skipped(c) else \
+                (RERUN, c.message.removeprefix(TIMED_OUT))
+            groups.setdefault(key, []).append(c)
+        return [Skipped(reason, [label(c) + (" [hidden]" if c.visibility == "hidden" else "") for c in checks], verb)
+                for (verb, reason), checks in groups.items()]
 
     @property
     def unimplemented(self) -> bool:

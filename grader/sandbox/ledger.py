@@ -4,6 +4,13 @@ The fork server (``zygote.Supervisor``, Linux) and the portable runner (``portab
 in how they start and watch a child; what a timeout, a crash or a failed import means for the tasks, and which
 later calls are skipped because of it, is decided here once, so both runners give the same record. Pure
 Python: nothing here needs ``fork`` or ``resource``.
+
+The timeout policy: ``time_per_call`` is a limit per call. A call that exceeds it is killed with its worker and
+recorded as a timeout; the function's remaining case calls still run, in the next round's fresh worker, each
+with the full limit (a function that hangs on one input and answers the next at once loses only the first).
+This costs no more than a submission that takes just under the limit on every call already may, and the fork
+server's total budget counts every call at its full limit. Only the function's invariant trials (calls marked
+``after_cases``) are not run after it timed out or crashed: they are advisory, and there are many of them.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ class Ledger:
         self.outputs: list[str] = [""] * n
         self.output_sizes: list[int] = [0] * n
         self.imports: dict[str, dict[str, Any]] = {}
-        self.timed_out: set[tuple[str, str]] = set()
+        self.timed_out: set[tuple[str, str]] = set()  # like crashed: their "after_cases" calls are not run
         self.crashed: set[tuple[str, str]] = set()  # their "after_cases" calls (invariant trials) are not run
         self.output_cap = limits["output_kb"] * 1024
         self.output_bytes = 0
@@ -89,7 +96,7 @@ class Ledger:
             if self.results[i] is not None:
                 continue
             key = (task["module"], task["function"])
-            if key in self.timed_out:
+            if key in self.timed_out and task.get("after_cases") is not None:
                 self._resolve(i, {"ok": False, "error": {
                     "exception": "Skipped", "file": None, "line": None,
                     "message": f"not run: {task['function']}() already exceeded the time limit on an earlier case"}})

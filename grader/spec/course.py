@@ -93,10 +93,17 @@ class Misconception:
 
 @dataclass(frozen=True)
 class Crash:
-    """A crash that is a known mistake: ``exception`` (class names) raised on an input where ``when`` holds."""
+    """A crash that is a known mistake: ``exception`` (class names) raised on an input where ``when`` holds.
+
+    ``implementation`` is the mistake written so that it crashes (``math.log2(0)`` raises where NumPy gives nan):
+    diagnosis names the mistake only where this code, run on the same input, raises the same exception.
+    ``cannot_run`` is the author's reason when no such code can be run; the rule then rests on ``when`` alone.
+    """
 
     exceptions: tuple[str, ...]
     when: Expr
+    implementation: tuple[Path, str] | None = None
+    cannot_run: str = ""
 
 
 FIGURE_CHECK_LABELS = {"curve": "the curve", "labels": "the labels", "legend": "the legend",
@@ -515,32 +522,15 @@ def _misconceptions(doc: Located, data: dict[str, Any], functions: dict[str, Fun
         line, _ = doc.where(where)
         fields: dict[str, Any] = {}
         if has_i:
-            file, colon, fn = spec["implementation"].rpartition(":")
             if len(spec["functions"]) != 1:
                 problems.append(doc.problem([*where, "functions"], f"{label}: an implementation replaces exactly "
                                                                    "one function; list only that one"))
                 continue
-            if not colon or not file or not fn:
-                problems.append(doc.problem([*where, "implementation"], f"{label}: implementation "
-                                            f"{spec['implementation']!r} must be FILE.py:FUNCTION, e.g. "
-                                            f"reference/mistakes/{data['id']}.py:{spec['functions'][0]}_wrong"))
+            impl = _implementation(doc, [*where, "implementation"], label, "implementation", spec["implementation"],
+                                   root, f"reference/mistakes/{data['id']}.py:{spec['functions'][0]}_wrong", problems)
+            if impl is None:
                 continue
-            if not (root / file).is_file():
-                near = sorted(p.relative_to(root).as_posix() for p in (root / "reference").rglob("*.py")) \
-                    if (root / "reference").is_dir() else []
-                problems.append(doc.problem([*where, "implementation"], f"{label}: {file} does not exist"
-                                            f"{did_you_mean(file, near)}"))
-                continue
-            try:
-                names = defined_names(root / file)
-            except SpecError as exc:
-                problems.extend(exc.problems)
-                continue
-            if fn not in names:
-                problems.append(doc.problem([*where, "implementation"],
-                                            f"{label}: {missing_function(root / file, fn, names)}"))
-                continue
-            fields["implementation"] = ((root / file).resolve(), fn)
+            fields["implementation"] = impl
         else:
             t = spec["transform"]
             params = set.intersection(*(set(functions[f].params) for f in spec["functions"]))
@@ -559,7 +549,7 @@ def _misconceptions(doc: Located, data: dict[str, Any], functions: dict[str, Fun
                     continue
                 fields["swap"] = (t["swap"][0], t["swap"][1])
             fields["negate"] = bool(t.get("negate", False))
-        crashes = _crashes(doc, where, label, spec, functions, problems)
+        crashes = _crashes(doc, where, label, spec, functions, root, data["id"], problems)
         if crashes is None:
             continue
         out.append(Misconception(id=spec["id"], explanation=spec["explanation"].strip(), idea=spec["idea"].strip(),
@@ -567,9 +557,33 @@ def _misconceptions(doc: Located, data: dict[str, Any], functions: dict[str, Fun
     return tuple(out)
 
 
+def _implementation(doc: Located, at: list[Any], label: str, key: str, text: str, root: Path, example: str,
+                    problems: list[Problem]) -> tuple[Path, str] | None:
+    """``FILE.py:FUNCTION`` under the course root: the file exists and defines the function (read, never run)."""
+    file, colon, fn = text.rpartition(":")
+    if not colon or not file or not fn:
+        problems.append(doc.problem(at, f"{label}: {key} {text!r} must be FILE.py:FUNCTION, e.g. {example}"))
+        return None
+    if not (root / file).is_file():
+        near = sorted(p.relative_to(root).as_posix() for p in (root / "reference").rglob("*.py")) \
+            if (root / "reference").is_dir() else []
+        problems.append(doc.problem(at, f"{label}: {file} does not exist{did_you_mean(file, near)}"))
+        return None
+    try:
+        names = defined_names(root / file)
+    except SpecError as exc:
+        problems.extend(exc.problems)
+        return None
+    if fn not in names:
+        problems.append(doc.problem(at, f"{label}: {missing_function(root / file, fn, names)}"))
+        return None
+    return (root / file).resolve(), fn
+
+
 def _crashes(doc: Located, where: list[Any], label: str, spec: dict[str, Any], functions: dict[str, Function],
-             problems: list[Problem]) -> tuple[Crash, ...] | None:
-    """``crash:`` (one mapping or a list): exception names that must be real exceptions, ``when`` over the params."""
+             root: Path, exercise: str, problems: list[Problem]) -> tuple[Crash, ...] | None:
+    """``crash:`` (one mapping or a list): exception names that must be real exceptions, ``when`` over the params,
+    and the mistake written so that it crashes (``implementation``), or why it cannot be run (``cannot_run``)."""
     raw = spec.get("crash")
     if raw is None:
         return ()
@@ -590,7 +604,18 @@ def _crashes(doc: Located, where: list[Any], label: str, spec: dict[str, Any], f
         except ExprError as exc:
             problems.append(doc.problem([*at, "when"], f"{label}: crash.when: {exc}"))
             return None
-        out.append(Crash(tuple(names), when))
+        impl = None
+        if "implementation" in item:
+            if len(spec["functions"]) != 1:
+                problems.append(doc.problem([*at, "implementation"], f"{label}: crash.implementation replaces "
+                                                                     "exactly one function; list only that one"))
+                return None
+            impl = _implementation(doc, [*at, "implementation"], label, "crash.implementation",
+                                   item["implementation"], root,
+                                   f"reference/mistakes/{exercise}.py:{spec['functions'][0]}_crashing", problems)
+            if impl is None:
+                return None
+        out.append(Crash(tuple(names), when, impl, str(item.get("cannot_run", "")).strip()))
     return tuple(out)
 
 

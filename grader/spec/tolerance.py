@@ -88,11 +88,17 @@ def _as_array(value: Any) -> np.ndarray:
 
 
 def close(expected: Any, got: Any, tol: Tolerance) -> np.ndarray:
-    """Element-wise closeness; shapes must already agree."""
+    """Element-wise closeness; shapes must already agree.
+
+    The tolerance applies between finite numbers only: an infinite expected value would allow an infinite
+    error (``rtol × |inf|``), so that 1.8e308 "matched" inf. An infinity matches only the same infinity, and
+    NaN matches NaN only when ``tol.nan`` is ``"equal"``. Grading, ``grader validate`` and diagnosis all
+    compare through this one function.
+    """
     e = _as_array(expected)
     g = _as_array(got)
     with np.errstate(invalid="ignore", over="ignore"):
-        ok = np.abs(g - e) <= np.maximum(tol.atol, tol.rtol * np.abs(e))
+        ok = np.isfinite(e) & np.isfinite(g) & (np.abs(g - e) <= np.maximum(tol.atol, tol.rtol * np.abs(e)))
         ok |= (g == e)  # equal infinities
         if tol.nan == "equal":
             ok |= np.isnan(g) & np.isnan(e)
@@ -167,6 +173,15 @@ def compare(expected: Any, got: Any, returns: str, tol: Tolerance) -> Comparison
         details["first_nonfinite"] = {"index": first, "value": fmt(float(g[tuple(first)]))}
         msg += f"; first {fmt(float(g[tuple(first)]))} at index {_index(first)}"
     return Comparison(False, msg, details)
+
+
+def passes(expected: Any, got: Any, returns: str, tol: Tolerance) -> bool:
+    """Whether grading passes ``got``: :func:`compare`'s verdict, and False for a value it cannot compare. The one
+    comparison that grading, ``grader validate`` (which cases a known mistake fails) and diagnosis share."""
+    try:
+        return compare(expected, got, returns, tol).ok
+    except (TypeError, ValueError, OverflowError):
+        return False
 
 
 def _index(idx: list[int]) -> str:

@@ -340,6 +340,13 @@ def _explain(doc: Located, err: ValidationError) -> list[Problem]:
         want = value if isinstance(value, str) else " or ".join(value)
         return [doc.problem(path, f"{where}: expected {want}, got {_yaml_type(err.instance)} {err.instance!r}"
                                   f"{_number_hint(err.instance, value)}")]
+    if err.validator == "oneOf" and isinstance(err.instance, dict) and "when" in err.instance \
+            and "exception" in err.instance:  # a crash rule: its crashing code, or why there is none
+        both = "implementation" in err.instance and "cannot_run" in err.instance
+        return [doc.problem(path, f"{where}: give {'only one of' if both else 'either'} implementation (the mistake "
+                                  "written so that it crashes, FILE.py:FUNCTION: the mistake is named only where it "
+                                  "raises the same exception on the same input) or cannot_run (why no such code can "
+                                  "be run)")]
     if err.validator in ("oneOf", "anyOf") and err.context:
         best = min(err.context, key=lambda e: len(list(e.absolute_path)) * -1)
         return _explain(doc, best)

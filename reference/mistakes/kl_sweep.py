@@ -1,5 +1,7 @@
 """Mistakes for exercise 3 that a one-line transform cannot express. Trusted code: never sent to students."""
 
+import math
+
 import numpy as np
 
 
@@ -27,3 +29,16 @@ def kl_divergence_unclipped(p, q):
     q = np.asarray(q, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         return float(np.sum(p * np.log2(p / q)))
+
+
+# The same mistake written with the math module: it raises where NumPy gives nan or inf (exercises/kl_sweep.yaml,
+# crash:).
+
+def kl_divergence_math_unclipped(p, q):
+    """p / 0 raises ZeroDivisionError; log2(0 / q) raises ValueError."""
+    return sum(pi * math.log2(pi / qi) for pi, qi in zip(p, q, strict=True))
+
+
+def kl_divergence_math_difference_unclipped(p, q):
+    """Written as p * (log2 p - log2 q): either log2(0) raises ValueError."""
+    return sum(pi * (math.log2(pi) - math.log2(qi)) for pi, qi in zip(p, q, strict=True))

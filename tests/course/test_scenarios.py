@@ -11,6 +11,9 @@ scenario is a folder ``tests/scenarios/NAME/`` with ``submission/``, ``scenario.
 
 Every scenario runs on both runners (grader.sandbox.backends): the confined one writes the goldens, and
 the portable one must reach the same record, apart from the runner's name and timings.
+
+A scenario whose mistake needs a function or a tolerance the bundled course does not have names a fixture
+course in ``course:`` (a path from the repository root, e.g. ``tests/fixtures/loose``) and is graded against it.
 """
 
 from __future__ import annotations
@@ -56,10 +59,20 @@ PORTABLE_NEEDS = {"hostile-memory-bomb": "memory_limit", "hostile-network": "aud
                   "hostile-metadata": "kernel", "hostile-fill-disk": "kernel"}
 
 
+_PLANS: dict[Path, Plan] = {}
+
+
+def plan_for(root: Path) -> Plan:
+    """The grading plan of a course, built once per test session."""
+    if root not in _PLANS:
+        course = load_course(root)
+        _PLANS[root] = Plan.build(course, "course", reference_outputs(course))
+    return _PLANS[root]
+
+
 @pytest.fixture(scope="module")
 def plan() -> Plan:
-    course = load_course(HERE.parent)  # the bundled course: hostile-read-reference hunts for its files
-    return Plan.build(course, "course", reference_outputs(course))
+    return plan_for(HERE.parent)  # the bundled course: hostile-read-reference hunts for its files
 
 
 @pytest.fixture(scope="module", params=["confined", "portable"])
@@ -150,6 +163,8 @@ def test_scenario(folder: Path, plan: Plan, sandbox: Runner, tmp_path: Path, mon
     monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))
 
     started = time.monotonic()
+    if spec.get("course"):
+        plan = plan_for(HERE.parent / spec["course"])
     result = grade_submission(plan, submission, sandbox, student="student-under-test")
     elapsed = time.monotonic() - started
 

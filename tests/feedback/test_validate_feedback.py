@@ -68,3 +68,54 @@ def test_spec_mistakes_name_file_and_line(course_copy, old, new, message):
     assert len(problems) == 1, problems
     assert problems[0].startswith("exercises/kl_sweep.yaml:")
     assert message in problems[0]
+
+
+# -- issue 23: validate and grading share one comparison; crash rules are proven --------------------------------
+
+LOOSE = Path(__file__).resolve().parents[1] / "fixtures" / "loose"
+
+
+def test_validate_says_when_the_tolerance_hides_a_mistake_and_grading_does_exactly_that(tmp_path):
+    """rtol 0.5 lets the entropy pass for the perplexity on 4 of 5 cases: validate says so, and a submission making
+    that mistake (tests/scenarios/diag-loose-perplexity-missing-exponent) passes exactly those 4 when graded."""
+    from grader.judge.grade import Plan, grade_submission
+    from grader.record import Status
+    from grader.sandbox.client import Sandbox
+    from grader.spec.expected import reference_outputs
+
+    report = validate(LOOSE)
+    assert report.notes == (
+        "perplexity: 2 misconceptions, all told apart by its 5 cases; no generic relation fires on them or on the "
+        "reference; the tolerance hides missing-exponent on 4 of the 5 cases where it differs from the reference: "
+        "a submission making it passes them; the tolerance hides negative-exponent on 1 of the 5 cases where it "
+        "differs from the reference: a submission making it passes that case",)
+    plan = Plan.build(report.course, "course", reference_outputs(report.course))
+    submission = LOOSE.parents[1] / "scenarios" / "diag-loose-perplexity-missing-exponent" / "submission"
+    with Sandbox() as sandbox:
+        result = grade_submission(plan, submission, sandbox)
+    checks = [c for _, c in result.checks() if c.kind == "case"]
+    assert [c.status for c in checks] == [Status.FAILED] + [Status.PASSED] * 4
+    assert checks[0].misconception == "missing-exponent"
+
+
+def test_a_crash_rule_needs_its_crashing_code_or_a_reason(course_copy):
+    _edit(course_copy / "exercises/entropy.yaml", ", implementation: reference/mistakes/entropy.py:entropy_math_keeps_zeros}",
+          "}")
+    assert _problems(course_copy) == [
+        "exercises/entropy.yaml:87:13: misconceptions[2].crash[0]: give either implementation (the mistake written so "
+        "that it crashes, FILE.py:FUNCTION: the mistake is named only where it raises the same exception on the same "
+        "input) or cannot_run (why no such code can be run)"]
+
+
+def test_a_crash_rule_whose_code_never_raises_is_refused(course_copy):
+    _edit(course_copy / "exercises/entropy.yaml", "entropy.py:entropy_math_keeps_zeros}", "entropy.py:_entropy}")
+    assert _problems(course_copy) == [
+        "exercises/entropy.yaml:83:1: misconception zero-probability-nan: the implementation of crash ValueError where "
+        "min(probs) == 0 raises none of those exceptions on a case where the condition holds, so this crash can never "
+        "be named; add such a case or fix the implementation"]
+
+
+def test_a_crash_rule_that_cannot_run_rests_on_its_condition(course_copy):
+    _edit(course_copy / "exercises/entropy.yaml", "implementation: reference/mistakes/entropy.py:entropy_math_keeps_zeros}",
+          "cannot_run: a fixture of the test}")
+    assert validate(course_copy).notes[0].startswith("entropy: 5 misconceptions, all told apart by its 10 cases")
