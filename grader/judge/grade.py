@@ -18,6 +18,7 @@ from grader.judge.diagnose import Variant, annotate, diagnose, ends, student_out
 from grader.judge.early import Early
 from grader.judge.invariants import Trial, draw_course, judge
 from grader.judge.quiz import grade_quizzes
+from grader.judge.rounds import CaseKey, Responses, RoundKey, TrialKey
 from grader.judge.sources import relocate, rename_files, resolve, write
 from grader.record import Check, ExerciseResult, GradeResult, Status
 from grader.sandbox.backends import BEST_EFFORT_WARNING, Runner, runner_name
@@ -37,8 +38,8 @@ class Plan:
     mode: str  # course | student
     expected: dict[tuple[str, int], Any]
     cases: dict[str, tuple[Case, ...]]  # exercise id -> cases graded in this mode
-    groups: tuple[tuple[dict[str, Any], tuple[tuple[Any, ...], ...], tuple[dict[str, Any], ...]], ...]
-    invariant_groups: tuple[tuple[dict[str, Any], tuple[tuple[Any, ...], ...], tuple[dict[str, Any], ...]], ...] = ()
+    groups: tuple[tuple[dict[str, Any], tuple[RoundKey, ...], tuple[dict[str, Any], ...]], ...]
+    invariant_groups: tuple[tuple[dict[str, Any], tuple[RoundKey, ...], tuple[dict[str, Any], ...]], ...] = ()
     variants: dict[str, tuple[Variant, ...]] = field(default_factory=dict)  # exercise id -> known mistakes
     trials: dict[tuple[str, str], tuple[Trial, ...]] = field(default_factory=dict)  # (exercise, invariant) -> inputs
     # The call as a report shows it, per (exercise id, case index): the same for every submission.
@@ -66,10 +67,10 @@ class Plan:
             for ex in course.exercises
         }
         by_id = {ex.id: ex for ex in course.exercises}
-        by_limits: dict[str, tuple[dict[str, Any], list[tuple[Any, ...]], list[dict[str, Any]]]] = {}
-        inv_by_limits: dict[str, tuple[dict[str, Any], list[tuple[Any, ...]], list[dict[str, Any]]]] = {}
+        by_limits: dict[str, tuple[dict[str, Any], list[RoundKey], list[dict[str, Any]]]] = {}
+        inv_by_limits: dict[str, tuple[dict[str, Any], list[RoundKey], list[dict[str, Any]]]] = {}
 
-        def add(ex: Exercise, key: tuple[Any, ...], function: str, args: Any, into: dict[str, Any],
+        def add(ex: Exercise, key: RoundKey, function: str, args: Any, into: dict[str, Any],
                 as_array: bool = False) -> None:
             limits = ex.limits.as_dict()
             group = into.setdefault(json.dumps(limits, sort_keys=True), (limits, [], []))
@@ -82,13 +83,13 @@ class Plan:
 
         for ex in course.exercises:
             for case in cases[ex.id]:
-                add(ex, (ex.id, case.index), case.function, case.args, by_limits, case.as_array)
+                add(ex, CaseKey(ex.id, case.index), case.function, case.args, by_limits, case.as_array)
         trials = draw_course(course)
         for ex in course.exercises:
             for inv in ex.invariants:
                 for trial in trials[(ex.id, inv.id)]:
                     for call in inv.calls:
-                        add(by_id[call.exercise], ("inv", ex.id, inv.id, trial.index, call.name), call.function,
+                        add(by_id[call.exercise], TrialKey(ex.id, inv.id, trial.index, call.name), call.function,
                             trial.args[call.name], inv_by_limits)
         # Invariant calls ride in the same sandbox round as the cases with the same limits (one fork per
         # submission), after them, flagged so that the worker skips those of a function that failed or was
@@ -231,18 +232,18 @@ def _check(ex: Exercise, case: Case, result: dict[str, Any] | None, expected: An
 
 
 def _diagnose(plan: Plan, ex: Exercise, checks: list[Check],
-              responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]]) -> None:
+              responses: Responses) -> None:
     variants = plan.variants.get(ex.id, ())
     failing = {c.function for c in checks if c.status != Status.PASSED and c.function}
     if not failing:
         return
     cases = plan.cases[ex.id]
-    student = student_outputs({c.index: responses.get((ex.id, c.index), (None, ""))[0] for c in cases})
+    student = student_outputs({c.index: responses.get(CaseKey(ex.id, c.index), (None, ""))[0] for c in cases})
     expected = {c.index: plan.expected[(ex.id, c.index)] for c in cases}
     findings = diagnose(ex.functions, cases, expected, student, failing, variants, plan.ends_of(ex))
     # A file that does not import is one message for the whole exercise; nothing to diagnose per function.
     for c in cases:
-        result = responses.get((ex.id, c.index), (None, ""))[0] or {}
+        result = responses.get(CaseKey(ex.id, c.index), (None, ""))[0] or {}
         if (result.get("error") or {}).get("import_failed"):
             findings.pop(c.function, None)
             failing.discard(c.function)
@@ -270,7 +271,7 @@ def _link_note(submission: Path, file: str) -> list[str]:
 INVARIANT_CALL_BUDGET = 0.25  # seconds a function may take per case and still get random trials
 
 
-def _not_for_trials(plan: Plan, responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]]
+def _not_for_trials(plan: Plan, responses: Responses
                     ) -> dict[tuple[str, str], str]:
     """(module, function) -> why its invariant trials do not count: it failed to run or is slow on a case.
 
@@ -279,7 +280,7 @@ def _not_for_trials(plan: Plan, responses: dict[tuple[Any, ...], tuple[dict[str,
     slow: dict[tuple[str, str], str] = {}
     for ex in plan.course.exercises:
         for case in plan.cases[ex.id]:
-            result = responses.get((ex.id, case.index), (None, ""))[0] or {}
+            result = responses.get(CaseKey(ex.id, case.index), (None, ""))[0] or {}
             exception = (result.get("error") or {}).get("exception")
             key = (ex.module, case.function)
             if (result.get("error") or {}).get("import_failed"):
@@ -295,18 +296,18 @@ def _not_for_trials(plan: Plan, responses: dict[tuple[Any, ...], tuple[dict[str,
     return slow
 
 
-def _skip_trials(plan: Plan, responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]]) -> None:
+def _skip_trials(plan: Plan, responses: Responses) -> None:
     """After the round: the trials that ran with the cases count only for functions fit for trials."""
     slow = _not_for_trials(plan, responses)
     for _, keys, tasks in plan.groups:
         for key, task in zip(keys, tasks, strict=True):
-            if key[0] == "inv":
+            if isinstance(key, TrialKey):
                 why = slow.get((task["module"], task["function"]))
                 if why:
                     responses[key] = ({"ok": False, "error": {"exception": "Skipped", "message": why}}, "")
 
 
-def _invariant_groups(plan: Plan, responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]]):
+def _invariant_groups(plan: Plan, responses: Responses):
     """Invariant calls whose limits match no case group: a round of their own, after the cases."""
     _skip_trials(plan, responses)
     slow = _not_for_trials(plan, responses)
@@ -323,7 +324,7 @@ def _invariant_groups(plan: Plan, responses: dict[tuple[Any, ...], tuple[dict[st
 
 
 def _invariant_checks(plan: Plan, ex: Exercise,
-                      responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]]) -> list[Check]:
+                      responses: Responses) -> list[Check]:
     checks = []
     for inv in ex.invariants:
         trials = plan.trials.get((ex.id, inv.id), ())
@@ -331,7 +332,7 @@ def _invariant_checks(plan: Plan, ex: Exercise,
         for trial in trials:
             results[trial.index] = {}
             for call in inv.calls:
-                result, _ = responses.get(("inv", ex.id, inv.id, trial.index, call.name), (None, ""))
+                result, _ = responses.get(TrialKey(ex.id, inv.id, trial.index, call.name), (None, ""))
                 if result is None:
                     results[trial.index][call.name] = (False, "not run")
                 elif result.get("ok"):
@@ -427,7 +428,7 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Runner, *, student: 
     if confined:
         check_isolation(policy)
     layers: list[dict[str, Any]] = []
-    responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]] = {}
+    responses: Responses = {}
     lines: dict[str, dict[str, int]] = {}
     grader_error = None
     sources = resolve(course, submission)  # notebooks become modules here, as data; the sandbox runs them
@@ -470,7 +471,7 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Runner, *, student: 
     for ex in course.exercises:
         checks = []
         for case in plan.cases[ex.id]:
-            result, output = responses.get((ex.id, case.index), (None, ""))
+            result, output = responses.get(CaseKey(ex.id, case.index), (None, ""))
             checks.append(_check(ex, case, result, plan.expected[(ex.id, case.index)], output,
                                  lines.get(ex.module, {}), plan.inputs.get((ex.id, case.index))))
         relocate(ex, sources.get(ex.id), checks)
