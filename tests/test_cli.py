@@ -103,6 +103,12 @@ def test_build_then_check_the_untouched_stubs(tmp_path: Path):
     assert score_line(checked.output.splitlines()) == "Score: 0/12.5 (0%) · 0 of 13 checks passed · public checks only"
 
 
+def ex_cases(exercise: str):
+    from grader.spec.course import load_course
+
+    return next(ex for ex in load_course(COURSE).exercises if ex.id == exercise).cases
+
+
 def test_student_folder_holds_nothing_hidden(tmp_path: Path):
     out = tmp_path / "student"
     assert run("build", "--course", str(COURSE), "--out", str(out)).exit_code == 0
@@ -110,7 +116,36 @@ def test_student_folder_holds_nothing_hidden(tmp_path: Path):
     for hidden in ("an impossible outcome", "most uncertain comes last", "zeros in P and in Q", "91 values"):
         assert hidden not in everything
     assert "0.5, 0.0, 0.25, 0.25, 0.0" not in everything  # a hidden input
-    assert "reference" not in json.loads((out / ".grader" / "public.json").read_text())
+    bundle = json.loads((out / ".grader" / "public.json").read_text())
+    assert "reference" not in bundle
+    # Each known mistake's answers are on exactly the public cases: on a hidden case they would give its answer away.
+    for ex in bundle["exercises"]:
+        public = [c["index"] for c in ex["cases"]]
+        assert [c.index for c in ex_cases(ex["id"]) if c.visibility == "public"] == public
+        for mistake in ex["misconceptions"]:
+            assert [i for i, _, _ in mistake["outputs"]] == public, (ex["id"], mistake["id"])
+
+
+def test_the_student_bundle_holds_the_public_cases_and_nothing_else(tmp_path: Path):
+    """The whole of what a student folder says about the mini course's cases and known mistakes, written by hand:
+    the known mistakes' answers on the hidden cases (from which the hidden expected values follow) stay out."""
+    import math
+
+    out = tmp_path / "student"
+    assert run("build", "--course", str(ROOT / "tests" / "fixtures" / "mini"), "--out", str(out)).exit_code == 0
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == [
+        ".grader", ".grader/public.json", "quiz.yaml", "surprise.py"]
+    [exercise] = json.loads((out / ".grader" / "public.json").read_text())["exercises"]
+    assert exercise["cases"] == [
+        {"index": 0, "name": "a fair coin", "function": "surprise", "args": [0.5], "points": 1.0, "expected": 1.0,
+         "as_array": False},
+        {"index": 2, "name": "two coins", "function": "total_surprise", "args": [[0.5, 0.5]], "points": 1.0,
+         "expected": 2.0, "as_array": False},
+    ]
+    assert [(m["id"], m["roots"], m["outputs"], m["crash"]) for m in exercise["misconceptions"]] == [
+        ("natural-log", ["surprise"], [[0, True, math.log(2)], [2, True, 2 * math.log(2)]], []),
+        ("missing-minus-sign", ["total_surprise"], [[0, True, 1.0], [2, True, -2.0]], []),
+    ]
 
 
 def test_a_student_checks_a_correct_solution_locally(tmp_path: Path):

@@ -123,17 +123,20 @@ def test_no_subprocesses(sandbox: Sandbox, tmp_path: Path):
         "[grader sandbox] starting another process is not allowed while grading"
 
 
-def test_cpu_limit(sandbox: Sandbox, tmp_path: Path):
-    response = run_code(sandbox, tmp_path, """
-        import signal
-        signal.signal(signal.SIGXCPU, signal.SIG_IGN)
-        def f():
-            while True:
-                pass
-    """, time_per_call=5, cpu_per_call=1)
-    message = response["results"][0]["error"]["message"]
-    # Ignoring SIGXCPU does not help: the wall-clock deadline or the kernel ends the call.
-    assert message.startswith(("CPU time limit exceeded", "time limit exceeded", "the process was killed"))
+@pytest.mark.parametrize(("prelude", "import_time", "message"), [
+    # The per-call soft limit (guard.set_cpu_budget): SIGXCPU ends the call after about a second of CPU.
+    ("", 3, "CPU time limit exceeded (1 s) while running f()"),
+    # Ignoring SIGXCPU does not help: the round's hard limit (guard.confine: the import time and the call's CPU
+    # time, here 1.5 s, and a second of slack) has the kernel send SIGKILL.
+    ("import signal\nsignal.signal(signal.SIGXCPU, signal.SIG_IGN)\n", 0.5,
+     "the process was killed by SIGKILL while running f()"),
+], ids=["soft", "hard"])
+def test_cpu_limit(sandbox: Sandbox, tmp_path: Path, prelude: str, import_time: float, message: str):
+    # The wall-clock limit is far away (a busy loop on a loaded machine gets a fraction of a core), so only the
+    # CPU limits can end the call, and the message says which one did.
+    response = run_code(sandbox, tmp_path, prelude + "def f():\n    while True:\n        pass\n",
+                        time_per_call=30, cpu_per_call=1, import_time=import_time)
+    assert response["results"][0]["error"] == {"exception": "Crash", "file": None, "line": None, "message": message}
 
 
 def test_a_stopped_sandbox_never_starts_another_fork_server(tmp_path: Path):
