@@ -43,8 +43,8 @@ def test_diag_scenario_names_exactly_what_it_declares(grade, name):
     found = _diagnoses(grade(name))
     named = {d["id"] for d in found.values() if d.get("id")}
     relations = {f: d["relation"] for f, d in found.items() if d["kind"] == "relation"}
-    # never wrong: nothing named beyond what the scenario makes
-    assert named <= set(spec["misconceptions"])
+    # never wrong and never silent: exactly what the scenario makes is named
+    assert named == set(spec["misconceptions"])
     assert relations == (spec.get("relations") or {})
     for d in found.values():
         if d["kind"] == "upstream":  # only ever said about a callee that really fails
