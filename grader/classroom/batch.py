@@ -779,7 +779,8 @@ def merge(outs: list[Path], dest: Path, canvas: CanvasMap | None = None) -> tupl
             (dest / RUN).unlink()
         for student in students:
             src = outs[owner[student]]
-            for sub, ext in ((RESULTS, "json"), (REPORTS, "html")):
+            # every per-student view a shard wrote: the record, the HTML report, and --format's junit/gradescope
+            for sub, ext in ((RESULTS, "json"), (REPORTS, "html"), *EXTRA_SUFFIX.items()):
                 path = src / sub / f"{student}.{ext}"
                 if path.is_file():
                     write_atomic(dest / sub / f"{student}.{ext}", path.read_bytes(), durable=False)
