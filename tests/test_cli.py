@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
 from grader.cli import cli
+from grader.record import GradeResult
 from grader.spec.yamlspec import schema
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -169,8 +170,11 @@ def test_build_refuses_to_overwrite_work(tmp_path: Path):
     assert (out / "entropy.py").read_text() == "# my work\n"
 
 
-@pytest.mark.parametrize("scenario", ["correct-numpy", "broken-nan", "hostile-lying-objects", "untouched-stubs"])
-def test_json_follows_the_published_schema(scenario: str, tmp_path: Path):
+@pytest.mark.parametrize(("scenario", "named"), [
+    ("correct-numpy", set()), ("broken-nan", set()), ("hostile-lying-objects", set()), ("untouched-stubs", set()),
+    ("mistake-natural-log", {("entropy", "natural-log")}),
+])
+def test_json_follows_the_published_schema(scenario: str, named: set[tuple[str, str]], tmp_path: Path):
     out = tmp_path / "result.json"
     result = run("check", str(SCENARIOS / scenario / "submission"), "--course", str(COURSE),
                  "--format", "json", "--output", str(out))
@@ -180,8 +184,16 @@ def test_json_follows_the_published_schema(scenario: str, tmp_path: Path):
     errors = list(Draft202012Validator(schema("result")).iter_errors(data))
     assert errors == []
     assert data["version"] == 1
-    assert {c["misconception"] for ex in data["exercises"] for c in ex["checks"]} <= {None} | {
-        c["misconception"] for ex in data["exercises"] for c in ex["checks"]}
+    # the record reads back into itself, and names exactly the known mistakes the submission makes
+    assert json.loads(GradeResult.from_dict(data).to_json()) == data
+    assert {(ex["id"], c["misconception"]) for ex in data["exercises"] for c in ex["checks"]
+            if c["misconception"] is not None} == named
+    # and the schema is no formality: a status it does not know, or a record without its score, is refused
+    check = data["exercises"][0]["checks"][0]
+    broken = [{**data, "exercises": [{**data["exercises"][0], "checks": [{**check, "status": "ok"}]}]},
+              {k: v for k, v in data.items() if k != "score"}]
+    assert [[e.message for e in Draft202012Validator(schema("result")).iter_errors(b)] for b in broken] == [
+        ["'ok' is not one of ['passed', 'failed', 'error']"], ["'score' is a required property"]]
 
 
 def test_python_dash_m_grader_works():
