@@ -583,3 +583,24 @@ def test_the_progress_bar_starts_no_thread():
         assert set(threading.enumerate()) == before
     finally:
         bar.close()
+
+
+def test_a_submission_that_cannot_be_hashed_is_graded_and_says_so(plan: Plan, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its manifest row has no hash (it held the sentinel "unreadable", which two shards could share), and its
+    report says why it is graded again on every run."""
+    from grader.classroom import batch
+
+    def broken(path: Path) -> str:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(batch, "submission_hash", broken)
+    klass = make_class(tmp_path / "class", {"bob": "correct-numpy"})
+    for attempt in (1, 2):
+        state = run_batch(plan, klass, tmp_path / "out", jobs=1, progress=False)
+        assert (state.graded, state.total) == (1, 1), attempt  # graded again, never skipped as unchanged
+    [row] = [json.loads(line) for line in (tmp_path / "out" / MANIFEST).read_text().splitlines()]
+    assert row["submission_hash"] is None
+    record = json.loads((tmp_path / "out" / RESULTS / "bob.json").read_text())
+    assert record["warnings"] == ["The submission's files could not be hashed (OSError: [Errno 5] Input/output "
+                                  "error), so this submission is graded again on every run of the batch."]

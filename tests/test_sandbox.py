@@ -280,3 +280,22 @@ def test_the_course_passes_arrays_to_some_hidden_cases(course_root: Path):
     arrays = [(ex.id, c.name) for ex in course.exercises for c in ex.cases if c.as_array]
     assert len(arrays) == 4 and all(c.visibility == "hidden" for ex in course.exercises for c in ex.cases
                                     if c.as_array)
+
+
+def test_a_fork_server_bug_comes_back_with_its_traceback(sandbox: Sandbox, tmp_path: Path):
+    # A request the fork server fails on (here: limits without output_kb) is a bug of the grader's: the answer
+    # names the exception, carries the traceback to the record, and the server goes on serving.
+    from grader.sandbox.client import SandboxCrashed
+
+    limits = {k: v for k, v in DEFAULT_LIMITS.items() if k != "output_kb"}
+    (tmp_path / "m.py").write_text("def f():\n    return 1.0\n")
+    with pytest.raises(SandboxCrashed) as info:
+        sandbox.run(tmp_path, [task("m", "f")], limits, [str(ROOT)])
+    assert str(info.value) == "the sandbox's fork server failed: KeyError: 'output_kb'"
+    assert info.value.detail.startswith("Traceback (most recent call last):\n")
+    # where it failed, in every Python's traceback format (3.11 adds carets under the expression)
+    frames = [line.strip() for line in info.value.detail.splitlines()]
+    assert frames[-1] == "KeyError: 'output_kb'"
+    assert frames.index('self.output_cap = limits["output_kb"] * 1024') > 0
+    assert any(f.startswith('File "') and f'{os.sep}ledger.py", line ' in f for f in frames)
+    assert sandbox.run(tmp_path, [task("m", "f")], DEFAULT_LIMITS, [str(ROOT)])["results"][0]["value"] == 1.0

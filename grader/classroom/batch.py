@@ -162,7 +162,7 @@ def _sha(data: bytes) -> str:
 @dataclass(frozen=True)
 class Entry:
     offset: int
-    submission_hash: str
+    submission_hash: str | None  # None: the folder could not be hashed (then it is graded again on every run)
     spec_hash: str
     result_sha: str
     report: bool
@@ -294,7 +294,7 @@ def _error_result(setup: WorkerSetup, student: str, message: str) -> GradeResult
                        exercises=[], grader_error=message, environment=environment_of(course.spec_hash))
 
 
-def write_outputs(setup: WorkerSetup, result: GradeResult, submission_hash_: str) -> dict[str, Any]:
+def write_outputs(setup: WorkerSetup, result: GradeResult, submission_hash_: str | None) -> dict[str, Any]:
     """Write the student's files (atomically) and return the manifest row."""
     student = result.student or ""
     # The same record as `grader check --format json`, without the indentation (a third of the time).
@@ -313,8 +313,8 @@ def write_outputs(setup: WorkerSetup, result: GradeResult, submission_hash_: str
     return row
 
 
-def _unchanged(setup: WorkerSetup, student: str, digest: str, prior: dict[str, Any] | None) -> bool:
-    if not prior or prior["submission_hash"] != digest or digest == "unreadable":
+def _unchanged(setup: WorkerSetup, student: str, digest: str | None, prior: dict[str, Any] | None) -> bool:
+    if not prior or digest is None or prior["submission_hash"] != digest:
         return False
     try:
         if _sha((setup.out / RESULTS / f"{student}.json").read_bytes()) != prior["result_sha"]:
@@ -333,25 +333,29 @@ def extra_path(setup: WorkerSetup, fmt: str, student: str) -> Path:
     return setup.out / fmt / f"{student}.{EXTRA_SUFFIX[fmt]}"
 
 
-def _digest(path: Path) -> str:
+def _digest(path: Path) -> tuple[str | None, str]:
+    """The submission's hash, or None and why not (changed while we read it, or hostile: graded, never skipped)."""
     try:
-        return submission_hash(path)
-    except (OSError, ValueError, RecursionError):  # changed while we read it, or hostile: grade it, never skip it
-        return "unreadable"
+        return submission_hash(path), ""
+    except (OSError, ValueError, RecursionError) as exc:
+        return None, (f"The submission's files could not be hashed ({type(exc).__name__}: {str(exc)[:200]}), so "
+                      "this submission is graded again on every run of the batch.")
 
 
 def grade_one(setup: WorkerSetup, sandbox: Runner, job: dict[str, Any]) -> dict[str, Any]:
     """Grade one submission (or recognise it as unchanged); never raises for a submission's sake."""
     student, path = job["student"], Path(job["path"])
-    digest = "unreadable"
+    digest, why = None, ""
     try:
-        digest = _digest(path)  # inside: a hostile folder that breaks hashing costs this submission only
+        digest, why = _digest(path)  # inside: a hostile folder that breaks hashing costs this submission only
         if _unchanged(setup, student, digest, job.get("prior")):
             return {"student": student, "skipped": True}
         result = grade_submission(setup.plan, path, sandbox, student=student, extra_forbidden=setup.forbidden,
                                   scratch=setup.scratch)
     except Exception:
         result = _error_result(setup, student, "the grader failed on this submission:\n" + traceback.format_exc())
+    if why:
+        result.warnings.append(why)
     return write_outputs(setup, result, digest)
 
 
@@ -441,7 +445,10 @@ class Pool:
             if job["attempt"] > WORKER_RETRIES:
                 result = _error_result(self.setup, job["student"], "a batch worker died while grading this "
                                        f"submission (exit code {worker.process.exitcode})")
-                yield job, write_outputs(self.setup, result, _digest(Path(job["path"])))
+                digest, why = _digest(Path(job["path"]))
+                if why:
+                    result.warnings.append(why)
+                yield job, write_outputs(self.setup, result, digest)
             else:
                 self.send(fresh, job)
 
@@ -770,7 +777,7 @@ def merge(outs: list[Path], dest: Path, canvas: CanvasMap | None = None) -> tupl
             j = owner.get(student)
             if j is None:
                 owner[student] = i
-            elif manifests[j].index[student].submission_hash != entry.submission_hash:
+            elif entry.submission_hash is None or manifests[j].index[student].submission_hash != entry.submission_hash:
                 raise InputError(f"student {student} is in both {outs[j]} and {outs[i]}, with different files",
                                  "Each student must be graded by one shard: use the same N in every --shard K/N.")
     students = sorted(owner)

@@ -32,7 +32,7 @@ from grader.judge.fingerprints import Relation, fingerprint
 from grader.record import Check, Status
 from grader.spec.course import Case, Course, Exercise, Function, Misconception
 from grader.spec.expr import ExprError, evaluate, parse
-from grader.spec.reference import load_module, plain
+from grader.spec.reference import ReferenceError_, code_problem, load_module, plain
 from grader.spec.tolerance import Tolerance, compare
 
 Out = tuple[bool, Any]  # (True, plain value) or (False, exception name)
@@ -283,8 +283,12 @@ def ends(ex: Exercise) -> dict[int, dict[str, Any]]:
                     items = c.args[fits[0]]
                 else:
                     continue
-            except Exception:  # trusted reference code; no ends is the safe answer
-                continue
+            except Exception as exc:  # the course's code failed: a course error at its line, never a silent gap
+                assert ex.reference is not None
+                raise ReferenceError_([code_problem(
+                    exc, ex.reference, f"the reference raised while the diagnosis scored the choices of {fn.name}() "
+                    f"with {g.name}() on case {c.name!r}", f"fix the reference so that {g.name}() accepts each of "
+                    f"them (the diagnosis compares a wrong answer with the best and worst by {g.name}())")]) from None
         if scores.shape != (len(items),) or not np.all(np.isfinite(scores)):
             continue
         lo, hi = int(np.argmin(scores)), int(np.argmax(scores))

@@ -456,7 +456,7 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Runner, *, student: 
                     write(sources, course, work)
                     used, response = work, sandbox.run(work, list(tasks), limits, forbidden, policy)
             except SandboxCrashed as exc:
-                grader_error = str(exc)
+                grader_error = f"{exc}\n{exc.detail}" if exc.detail else str(exc)
                 for key in keys:
                     responses[key] = ({"ok": False, "error": {"exception": "Crash", "message": str(exc)}}, "")
                 continue

@@ -123,7 +123,14 @@ def _well_formed(response: dict[str, Any], n: int) -> bool:
 
 
 class SandboxCrashed(RuntimeError):
-    """The fork server died; the submission under way gets an error, the next one a fresh server."""
+    """The fork server died; the submission under way gets an error, the next one a fresh server.
+
+    ``detail``: the fork server's own traceback when it failed on a bug of ours (the record's grader_error keeps
+    it; each check shows only the one-line message)."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 class Sandbox:
@@ -203,7 +210,9 @@ class Sandbox:
             self.close()  # anything out of place: a fresh server for the next submission
             raise SandboxCrashed(f"the sandbox's fork server sent {problem}; it was restarted")
         if "fatal" in response:
-            raise SandboxCrashed(str(response["fatal"])[:2000])
+            detail = str(response["fatal"])[-4000:]
+            last = detail.strip().splitlines()[-1] if detail.strip() else "no traceback"
+            raise SandboxCrashed(f"the sandbox's fork server failed: {last[:300]}", detail)
         for i, result in enumerate(response["results"]):  # checked again here: the reply is data, not trust
             why = plain_problem(result.get("value", 0.0)) if result.get("ok") else None
             if why:

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+#: Characters of a call's output kept for its report (both runners; the round's total is capped by output_kb).
+EXCERPT = 2000
+
 
 class Ledger:
     """One request's tasks and what became of them; a runner's supervisor adds how a round runs (``_round``)."""
@@ -51,6 +54,23 @@ class Ledger:
 
     def _round(self, todo: list[int]) -> None:
         raise NotImplementedError
+
+    def _keep_output(self, data: bytes, phase: tuple[str, Any], size: int | None = None) -> None:
+        """Output the child wrote during ``phase``: ``data`` is its first bytes and ``size`` (default: all of
+        ``data``) how many it wrote. Every byte counts against the round's cap; a call keeps an excerpt."""
+        size = len(data) if size is None else size
+        self.output_bytes += size
+        if phase[0] == "call":
+            self.output_sizes[phase[1]] += size
+        room = self.output_cap - self.output_kept
+        if room <= 0:
+            return
+        chunk = data[:room]
+        self.output_kept += min(size, room)
+        if phase[0] == "call":
+            i = phase[1]
+            if len(self.outputs[i]) < EXCERPT:
+                self.outputs[i] += chunk.decode("utf-8", "replace")[: EXCERPT - len(self.outputs[i])]
 
     def _out_of_time(self, todo: list[int]) -> bool:
         """Whether the request's time is used up (then ``todo`` is resolved here); a runner with a total budget

@@ -12,7 +12,7 @@ import math
 
 import pytest
 import yaml
-from conftest import ROOT, SCENARIOS
+from conftest import COURSE, ROOT, SCENARIOS
 
 from grader.errors import SpecError
 from grader.judge.fingerprints import fingerprint
@@ -243,3 +243,36 @@ def test_a_local_check_says_once_when_the_public_cases_cannot_tell(tmp_path):
     assert found["entropy"]["explanation"] == ("Your entropy() fails on the public cases, but they cannot tell which "
                                                "mistake it is; the hidden cases will tell.")
     assert "most_uncertain" not in found  # squaring keeps the order: it passes, nothing to say
+
+
+def test_reference_code_that_fails_while_scoring_the_choices_is_a_course_error(tmp_path, monkeypatch):
+    """The answers at both ends come from the course's own code: when it raises, the course is at fault, and the
+    error names the file and line (it was swallowed, and the wrong-end diagnosis silently went missing)."""
+    import shutil
+
+    from grader.judge import diagnose
+    from grader.spec.reference import ReferenceError_
+
+    course_dir = tmp_path / "course"
+    shutil.copytree(COURSE, course_dir, ignore=shutil.ignore_patterns("__pycache__"))
+    (course_dir / "reference" / "broken_entropy.py").write_text(
+        "def entropy(probs):\n    raise ZeroDivisionError('a bug in the reference')\n")
+    ex = next(e for e in load_course(course_dir).exercises if e.id == "entropy")
+    load = diagnose.load_module
+
+    def with_a_broken_entropy(path, name):
+        module = load(path, name)
+        module.entropy = load(course_dir / "reference" / "broken_entropy.py", "_broken").entropy
+        return module
+
+    monkeypatch.setattr(diagnose, "load_module", with_a_broken_entropy)
+    with pytest.raises(ReferenceError_) as info:
+        diagnose.ends(ex)
+    [problem] = info.value.problems
+    case = next(c for c in ex.cases if c.function == "most_uncertain")
+    assert (problem.line, problem.message) == (2, (
+        f"the reference raised while the diagnosis scored the choices of most_uncertain() with entropy() on case "
+        f"{case.name!r}: ZeroDivisionError: a bug in the reference (in entropy: raise ZeroDivisionError('a bug in "
+        "the reference')); fix the reference so that entropy() accepts each of them (the diagnosis compares a wrong "
+        "answer with the best and worst by entropy())"))
+    assert problem.file.endswith("reference/broken_entropy.py")
