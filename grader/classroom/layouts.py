@@ -25,11 +25,9 @@ from typing import Any
 
 import yaml
 
+from grader.classroom.layout_names import LAYOUTS, TITLE
 from grader.errors import InputError, UsageError
 
-LAYOUTS = ("canvas", "gradescope", "moodle", "classroom", "folders")
-TITLE = {"canvas": "a Canvas export", "gradescope": "a Gradescope export", "moodle": "a Moodle export",
-         "classroom": "GitHub Classroom repositories", "folders": "one folder per student"}
 GRADESCOPE_METADATA = "submission_metadata.yml"
 JUNK = {"__MACOSX", "__pycache__", "Thumbs.db", "desktop.ini"}
 MAX_LOOK_THROUGH = 3

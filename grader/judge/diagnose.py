@@ -63,6 +63,13 @@ class Variant:
 
 # -- building variants (trusted process) ---------------------------------------------------------
 
+def param_env(params: tuple[str, ...], args: tuple[Any, ...] | list[Any]) -> dict[str, Any]:
+    """A call's arguments by parameter name, lists as float arrays: what a misconception's ``scale`` and a crash
+    rule's ``when`` are evaluated in (the same names and types for both)."""
+    return {p: (np.asarray(a, dtype=float) if isinstance(a, (list, tuple)) else a)
+            for p, a in zip(params, args, strict=False)}
+
+
 def _transformed(original: Callable[..., Any], fn: Function, mis: Misconception) -> Callable[..., Any]:
     params = fn.params
 
@@ -73,8 +80,7 @@ def _transformed(original: Callable[..., Any], fn: Function, mis: Misconception)
             args_l[i], args_l[j] = args_l[j], args_l[i]
         value = original(*args_l)
         if mis.scale is not None:
-            env = {p: (np.asarray(a, dtype=float) if isinstance(a, (list, tuple)) else a)
-                   for p, a in zip(params, args, strict=False)}
+            env = param_env(params, args)
             value = np.asarray(value, dtype=float) * evaluate(mis.scale, env)
         if mis.negate:
             value = -np.asarray(value, dtype=float)
@@ -117,21 +123,22 @@ _CACHE: dict[tuple[str, str], dict[str, tuple[Variant, ...]]] = {}
 
 def variant_outputs(course: Course) -> dict[str, tuple[Variant, ...]]:
     """Every misconception's outputs on every case, by exercise id; cached per course version."""
-    key = (str(course.root), course.spec_hash)
-    if key in _CACHE:
-        return _CACHE[key]
     from grader.spec import cache
 
-    disk_key = cache.course_key(course, "variants")
-    stored = cache.load(disk_key)
-    if isinstance(stored, dict):
+    def decode(stored: Any) -> dict[str, tuple[Variant, ...]] | None:
+        if not isinstance(stored, dict):
+            return None
         try:
             out = {ex_id: tuple(Variant.from_dict(v) for v in items) for ex_id, items in stored.items()}
         except (KeyError, TypeError, ValueError):
-            out = None
-        if out is not None and set(out) == {ex.id for ex in course.exercises}:
-            _CACHE[key] = out
-            return out
+            return None
+        return out if set(out) == {ex.id for ex in course.exercises} else None
+
+    return cache.per_course(_CACHE, course, "variants", lambda: _variants(course),
+                            lambda out: {ex_id: [v.to_dict() for v in items] for ex_id, items in out.items()}, decode)
+
+
+def _variants(course: Course) -> dict[str, tuple[Variant, ...]]:
     out = {}
     for ex in course.exercises:
         variants = []
@@ -141,8 +148,6 @@ def variant_outputs(course: Course) -> dict[str, tuple[Variant, ...]]:
             crash = tuple((c.exceptions, c.when.text) for c in mis.crash)
             variants.append(Variant(mis.id, mis.explanation, mis.idea, mis.functions, outputs, crash))
         out[ex.id] = tuple(variants)
-    _CACHE[key] = out
-    cache.store(disk_key, {ex_id: [v.to_dict() for v in items] for ex_id, items in out.items()})
     return out
 
 
@@ -234,8 +239,7 @@ def _crash_fits(v: Variant, fn: Function, cases: list[Case], student: Mapping[in
                         or (c.index in v.outputs and same(out, v.outputs[c.index], fn))):
                     break  # a wrong number that is neither right nor this mistake's number
                 continue
-            env = {p: (np.asarray(a, dtype=float) if isinstance(a, (list, tuple)) else a)
-                   for p, a in zip(fn.params, c.args, strict=False)}
+            env = param_env(fn.params, c.args)
             try:
                 holds = bool(np.all(evaluate(when, env, tol=Tolerance(0.0, 0.0, "fail"))))
             except (ExprError, TypeError, ValueError):
@@ -462,8 +466,7 @@ def prove(ex: Exercise, expected: Mapping[int, Any], variants: tuple[Variant, ..
             for c in ex.cases:
                 if c.function in v.roots:
                     fn = ex.functions[c.function]
-                    env = {p: (np.asarray(a, dtype=float) if isinstance(a, (list, tuple)) else a)
-                           for p, a in zip(fn.params, c.args, strict=False)}
+                    env = param_env(fn.params, c.args)
                     try:
                         holds += bool(np.all(evaluate(parse(when_text, known=fn.params), env,
                                                       tol=Tolerance(0.0, 0.0, "fail"))))

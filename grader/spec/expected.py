@@ -14,21 +14,26 @@ _CACHE: dict[tuple[str, str], dict[tuple[str, int], Any]] = {}
 
 
 def reference_outputs(course: Course) -> dict[tuple[str, int], Any]:
-    """Expected value of every case, keyed by (exercise id, case index); cached per course version."""
-    key = (str(course.root), course.spec_hash)
-    if key in _CACHE:
-        return _CACHE[key]
+    """Expected value of every case, keyed by (exercise id, case index); cached per course version.
+
+    On disk as [exercise id, case index, value] rows (JSON): running the references is most of the cost of
+    starting `grader check` on an unchanged course once the files need no validation.
+    """
     from grader.spec import cache
 
-    # On disk as [exercise id, case index, value] rows (JSON): running the references is most of the cost
-    # of starting `grader check` on an unchanged course once the files need no validation.
-    disk_key = cache.course_key(course, "expected")
     wanted = [(ex.id, case.index) for ex in course.exercises for case in ex.cases]
-    stored = cache.load(disk_key)
-    rows = [row for row in stored if isinstance(row, list) and len(row) == 3] if isinstance(stored, list) else []
-    if [(row[0], row[1]) for row in rows] == wanted:
-        _CACHE[key] = {(ex_id, index): value for ex_id, index, value in rows}
-        return _CACHE[key]
+
+    def decode(stored: Any) -> dict[tuple[str, int], Any] | None:
+        rows = [row for row in stored if isinstance(row, list) and len(row) == 3] if isinstance(stored, list) else []
+        if [(row[0], row[1]) for row in rows] != wanted:
+            return None
+        return {(ex_id, index): value for ex_id, index, value in rows}
+
+    return cache.per_course(_CACHE, course, "expected", lambda: _compute(course),
+                            lambda out: [[ex_id, index, value] for (ex_id, index), value in out.items()], decode)
+
+
+def _compute(course: Course) -> dict[tuple[str, int], Any]:
     out: dict[tuple[str, int], Any] = {}
     for ex in course.exercises:
         module = reference_module(ex)
@@ -42,6 +47,4 @@ def reference_outputs(course: Course) -> dict[tuple[str, int], Any]:
                 raise ReferenceError_([code_problem(
                     exc, ex.reference, f"the reference's {case.function}() raised on case {case.name!r} ({case_at})",
                     "fix the reference so that it returns a value for this input, or correct the case")]) from None
-    _CACHE[key] = out
-    cache.store(disk_key, [[ex_id, index, value] for (ex_id, index), value in out.items()])
     return out
