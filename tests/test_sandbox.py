@@ -150,7 +150,8 @@ def test_a_stopped_sandbox_never_starts_another_fork_server(tmp_path: Path):
         started = time.monotonic()
         with pytest.raises(SandboxCrashed, match="the sandbox was stopped"):
             run_code(stopped, tmp_path, "import time\ndef f():\n    time.sleep(30)\n")
-        assert time.monotonic() - started < 1
+        # at once: well under the 30 s a round of that call would take (a loaded machine may add seconds)
+        assert time.monotonic() - started < 10
         assert stopped._proc is not None and stopped._proc.wait(timeout=2) == -9  # the one killed, not a new one
 
 
@@ -172,29 +173,39 @@ def test_closing_the_result_pipe_does_not_stretch_the_deadline(sandbox: Sandbox,
     assert elapsed < 8, f"took {elapsed:.1f} s against a 2 s limit"
 
 
+#: f() notes when it starts in the round's temporary folder, then hangs; g(), run by the next worker of the same
+#: round, returns how long ago f() started: the time from the call to the next one, measured inside the sandbox,
+#: so without the round's start-up (fork server, imports) whose length a loaded machine stretches.
+HANG_THEN_MEASURE = """
+import os, tempfile, time
+MARK = os.path.join(tempfile.gettempdir(), "f-started")
+def f():
+    with open(MARK, "w") as fh:
+        fh.write(repr(time.monotonic()))
+    DISARM
+    time.sleep(30)
+def g():
+    with open(MARK) as fh:
+        return time.monotonic() - float(fh.read())
+"""
+
+
 def test_the_worker_timer_ends_a_hanging_call_at_its_limit(sandbox: Sandbox, tmp_path: Path):
     # The honest case: the worker's own wall-clock timer, no poll by the fork server involved.
-    response, elapsed = run_f_then_g(sandbox, tmp_path, "import time\ndef f():\n    time.sleep(30)\ndef g():\n"
-                                                        "    return 2.0\n", 1)
+    response, _ = run_f_then_g(sandbox, tmp_path, HANG_THEN_MEASURE.replace("DISARM", "pass"), 1)
     assert response["results"][0]["error"]["message"] == "time limit exceeded: f() ran for more than 1 s"
-    assert response["results"][1]["value"] == 2.0
-    assert elapsed < 1.9, f"took {elapsed:.2f} s against a 1 s limit"  # the backstop would take 2 s
+    since_f = response["results"][1]["value"]
+    assert 1.0 <= since_f < 2.0, f"g() came {since_f:.2f} s after f() against a 1 s limit"  # the backstop: 2 s
 
 
 def test_a_disarmed_timer_meets_the_fork_servers_backstop(sandbox: Sandbox, tmp_path: Path):
     # Student code turns the worker's timer off: the fork server ends the call 1 s (BACKSTOP) past its limit.
-    response, elapsed = run_f_then_g(sandbox, tmp_path, """
-        import signal, time
-        def f():
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, signal.SIG_IGN)
-            time.sleep(30)
-        def g():
-            return 2.0
-    """, 1)
+    disarm = "import signal; signal.setitimer(signal.ITIMER_REAL, 0); signal.signal(signal.SIGALRM, signal.SIG_IGN)"
+    response, _ = run_f_then_g(sandbox, tmp_path, HANG_THEN_MEASURE.replace("DISARM", disarm), 1)
     assert response["results"][0]["error"]["message"] == "time limit exceeded: f() ran for more than 1 s"
-    assert response["results"][1]["value"] == 2.0
-    assert 2.0 <= elapsed < 3.5, f"took {elapsed:.2f} s against a 1 s limit and a 1 s backstop"
+    since_f = response["results"][1]["value"]
+    # never before the limit and the backstop; well before the 30 s the call asks for (load may add seconds)
+    assert 2.0 <= since_f < 10, f"g() came {since_f:.2f} s after f() against a 1 s limit and a 1 s backstop"
 
 
 def test_a_worker_cannot_claim_a_call_took_longer_than_the_round(sandbox: Sandbox, tmp_path: Path):
@@ -214,10 +225,12 @@ def test_a_worker_cannot_claim_a_call_took_longer_than_the_round(sandbox: Sandbo
             frame.f_locals["self"].send = send
             return 1.0
     """))
+    started = time.monotonic()
     response = sandbox.run(folder, [task("m", "f")] * 3, DEFAULT_LIMITS, [str(ROOT), str(tmp_path)])
+    elapsed = time.monotonic() - started
     durations = [r["duration"] for r in response["results"]]
     assert all(r["ok"] for r in response["results"])
-    assert sum(durations) < 1.0, durations
+    assert sum(durations) <= elapsed, (durations, elapsed)  # each claimed 1000 s
 
 
 def test_each_fast_call_keeps_its_own_output(sandbox: Sandbox, tmp_path: Path):
