@@ -41,7 +41,7 @@ from grader.classroom.submissions import Submission, open_submissions, shard_of,
 from grader.classroom.summary import STATUS_LETTER, Summary, render_summary
 from grader.errors import InputError, UsageError
 from grader.files import open_atomic, write_atomic
-from grader.judge.grade import Plan, grade_submission
+from grader.judge.grade import Ends, Plan, grade_submission
 from grader.record import GradeResult
 from grader.reports.render import FORMATS, render
 from grader.reports.views import quiz_blocked
@@ -285,6 +285,7 @@ class WorkerSetup:
     scratch: Path | None = None  # where sandbox copies are made; listed in ``forbidden`` too
     formats: tuple[str, ...] = ()  # extra per-student views (junit, gradescope): <format>/<student>.<ext>
     runner: str = "confined"  # grader.sandbox.backends: confined | portable
+    ends: Ends | None = None  # the plan's pick-by-score ends, computed before the workers fork
 
 
 def _error_result(setup: WorkerSetup, student: str, message: str) -> GradeResult:
@@ -351,7 +352,7 @@ def grade_one(setup: WorkerSetup, sandbox: Runner, job: dict[str, Any]) -> dict[
         if _unchanged(setup, student, digest, job.get("prior")):
             return {"student": student, "skipped": True}
         result = grade_submission(setup.plan, path, sandbox, student=student, extra_forbidden=setup.forbidden,
-                                  scratch=setup.scratch)
+                                  scratch=setup.scratch, ends=setup.ends)
     except Exception:
         result = _error_result(setup, student, "the grader failed on this submission:\n" + traceback.format_exc())
     if why:
@@ -613,11 +614,12 @@ def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, s
         scratch = scratch_root()
         # The zip's copy and the grouped submissions: a sandboxed student may not read them either.
         work = Path(tempfile.mkdtemp(prefix="grader-class-")).resolve()
+        ends = Ends(plan)
+        for ex in plan.course.exercises:
+            ends.of(ex)  # computed once here, for every worker, instead of once in each
         setup = WorkerSetup(plan=plan, meta=meta, out=out.resolve(),
                             forbidden=(out.resolve(), source.resolve(), scratch, work), reports=reports_enabled(),
-                            scratch=scratch, formats=tuple(formats), runner=runner)
-        for ex in plan.course.exercises:
-            plan.ends_of(ex)  # computed once here, for every worker, instead of once in each
+                            scratch=scratch, formats=tuple(formats), runner=runner, ends=ends)
         # Workers fork now, before this process lists the class and reads the manifest, so that they do not
         # carry (and count in their memory) what only this process needs. A worker starts its sandbox lazily.
         pool = Pool(setup, jobs)

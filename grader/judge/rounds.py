@@ -33,3 +33,24 @@ RoundKey = CaseKey | TrialKey
 #: One answer of a round: the worker's result (None when it never ran) and the call's captured output.
 Response = tuple[dict[str, Any] | None, str]
 Responses = dict[RoundKey, Response]
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One call a round makes: the worker's task (JSON data, as the sandbox takes it) and where its answer goes."""
+
+    key: RoundKey
+    task: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Round:
+    """Calls that share their limits, run in one sandbox round (one fork of the fork server, one copy of the
+    submission)."""
+
+    limits: dict[str, Any]
+    calls: tuple[Call, ...]
+
+    @property
+    def tasks(self) -> list[dict[str, Any]]:
+        return [c.task for c in self.calls]
