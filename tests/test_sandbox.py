@@ -312,3 +312,17 @@ def test_a_fork_server_bug_comes_back_with_its_traceback(sandbox: Sandbox, tmp_p
     assert frames.index('self.output_cap = limits["output_kb"] * 1024') > 0
     assert any(f.startswith('File "') and f'{os.sep}ledger.py", line ' in f for f in frames)
     assert sandbox.run(tmp_path, [task("m", "f")], DEFAULT_LIMITS, [str(ROOT)])["results"][0]["value"] == 1.0
+
+
+def test_a_students_lookup_error_is_not_taken_for_a_missing_function(sandbox: Sandbox, tmp_path: Path):
+    # The missing-function case was told apart by the message text "has no function"; the student's own
+    # LookupError with those words was reported as a missing function.
+    response = run_code(sandbox, tmp_path, """
+        def f():
+            raise LookupError("m.py has no function f()")
+    """)
+    assert response["results"][0]["error"] == {
+        "exception": "LookupError", "message": "m.py has no function f()", "file": "m.py", "line": 3}
+    missing = run_code(sandbox, tmp_path, "def g():\n    return 1.0\n")
+    assert missing["results"][0]["error"] == {
+        "exception": "MissingFunction", "message": "m.py has no function f()", "file": None, "line": None}
