@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from grader.spec.tolerance import Tolerance, compare
+from grader.spec.tolerance import Tolerance, compare, fmt, half_unit
 
 TOL = Tolerance(rtol=1e-5, atol=1e-6)
 ALLOWED = {"tolerance": "max(1e-06, 1e-05 × |expected|)", "rtol": 1e-05, "atol": 1e-06}
@@ -43,3 +43,13 @@ def test_a_wrong_shape_gives_both_shapes():
     assert (out.ok, out.message, out.details) == (
         False, "wrong shape: expected an array of shape (3,), got shape (1, 3)",
         {"expected_shape": [3], "got_shape": [1, 3]})
+
+
+def test_a_negative_zero_prints_as_zero():
+    assert [fmt(-0.0), fmt(0.0), fmt(-0.5)] == ["0", "0", "-0.5"]
+
+
+def test_half_a_unit_of_the_last_written_decimal():
+    # 3.596 is written to the thousandth: half of 0.001; whole numbers, booleans and infinities pin nothing
+    assert [half_unit(3.596), half_unit([2.5, 3.596]), half_unit(3), half_unit(True), half_unit(float("inf"))] == [
+        0.0005, 0.0005, 0.0, 0.0, 0.0]
