@@ -53,3 +53,8 @@ def test_half_a_unit_of_the_last_written_decimal():
     # 3.596 is written to the thousandth: half of 0.001; whole numbers, booleans and infinities pin nothing
     assert [half_unit(3.596), half_unit([2.5, 3.596]), half_unit(3), half_unit(True), half_unit(float("inf"))] == [
         0.0005, 0.0005, 0.0, 0.0, 0.0]
+
+
+def test_an_expected_one_still_gets_its_relative_difference():
+    # |1.5 - 1| = 0.5, relative 0.5 / 1: a division by the expected value, which is not 0
+    assert compare(1.0, 1.5, "float", TOL).message == "expected 1, got 1.5 (off by 0.5, relative 0.5; allowed 1e-05)"
