@@ -22,6 +22,7 @@ from grader.judge.sources import relocate, rename_files, resolve, write
 from grader.record import Check, ExerciseResult, GradeResult, Status
 from grader.sandbox.backends import BEST_EFFORT_WARNING, Runner, runner_name
 from grader.sandbox.client import SandboxCrashed, check_isolation, copy_submission, summarise_confinement
+from grader.sandbox.task_error import UNFINISHED, ErrorKind, TaskError
 from grader.spec.course import Case, Course, Exercise
 from grader.spec.provenance import environment_of
 from grader.spec.tolerance import Tolerance, compare, short
@@ -129,16 +130,16 @@ def _error_message(ex: Exercise, case: Case, error: dict[str, Any]) -> str:
             return f"{ex.file} is missing from the submission"
         if exc == "NotImplementedError":
             return f"not implemented yet: importing {ex.file} raised NotImplementedError{where}"
-        if exc in ("Timeout", "Crash"):
+        if exc in (ErrorKind.TIMEOUT, ErrorKind.CRASH):
             return msg
         return f"{ex.file} could not be imported: {exc}: {msg}{where}"
     if exc == "NotImplementedError":
         return f"not implemented yet: {fn}() raises NotImplementedError"
-    if exc == "MissingFunction":
+    if exc == ErrorKind.MISSING_FUNCTION:
         return f"{msg}; define it with the signature {fn}({', '.join(ex.functions[fn].params)})"
-    if exc == "WrongType":
+    if exc == ErrorKind.WRONG_TYPE:
         return f"{fn}() returned the wrong type: {msg}"
-    if exc in ("Timeout", "Crash", "Skipped", "GraderError"):
+    if exc in UNFINISHED:
         return msg
     return f"{fn}() raised {exc}: {msg}{where}"
 
@@ -219,7 +220,7 @@ def _check(ex: Exercise, case: Case, result: dict[str, Any] | None, expected: An
         check.got = float(got)
         check.message = (f"{case.function}() returned the wrong type: expected an int (a position), got the float "
                          f"{float(got)!r}; a float here is usually a value, not an index")
-        check.details = {"exception": "WrongType"}
+        check.details = {"exception": ErrorKind.WRONG_TYPE.value}
         return check
     if _surely_close(expected, got, fn.returns, fn.tolerance):
         check.details = {}
@@ -291,7 +292,7 @@ def _not_for_trials(plan: Plan, responses: Responses
             key = (ex.module, case.function)
             if (result.get("error") or {}).get("import_failed"):
                 slow[key] = f"not run: {ex.file} could not be imported"
-            elif exception in ("Timeout", "Crash", "Skipped", "GraderError"):
+            elif exception in UNFINISHED:
                 slow[key] = f"not run: {case.function}() did not finish its cases"
             elif exception is not None:
                 slow.setdefault(key, f"not run: {case.function}() raised {exception} on its cases")
@@ -303,7 +304,7 @@ def _not_for_trials(plan: Plan, responses: Responses
 
 
 def _skipped(why: str) -> tuple[dict[str, Any], str]:
-    return {"ok": False, "error": {"exception": "Skipped", "message": why}}, ""
+    return TaskError(ErrorKind.SKIPPED, why).result(), ""
 
 
 def _skip_trials(plan: Plan, responses: Responses) -> None:
@@ -351,7 +352,7 @@ def _invariant_checks(plan: Plan, ex: Exercise,
                 else:
                     error = result.get("error") or {}
                     what = error.get("exception", "Error")
-                    results[trial.index][call.name] = (False, error.get("message", "") if what == "Skipped" else
+                    results[trial.index][call.name] = (False, error.get("message", "") if what == ErrorKind.SKIPPED else
                                                        f"raised {what}: {error.get('message', '')}".rstrip(": "))
         if trials:
             checks.append(judge(inv, trials, results))
@@ -439,7 +440,7 @@ class _Sandboxed:
         except SandboxCrashed as exc:
             self.grader_error = f"{exc}\n{exc.detail}" if exc.detail else str(exc)
             for call in rnd.calls:
-                self.responses[call.key] = ({"ok": False, "error": {"exception": "Crash", "message": str(exc)}}, "")
+                self.responses[call.key] = (TaskError(ErrorKind.CRASH, str(exc)).result(), "")
             return
         self.layers.append(response.get("confinement") or {})
         if response.get("internal"):

@@ -19,6 +19,7 @@ from typing import Any
 import grader
 from grader.errors import InputError
 from grader.files import walk_bounded
+from grader.sandbox.task_error import ErrorKind, TaskError
 from grader.sandbox.values import plain_problem
 
 MAX_FILES = 200
@@ -216,8 +217,7 @@ class Sandbox:
         for i, result in enumerate(response["results"]):  # checked again here: the reply is data, not trust
             why = plain_problem(result.get("value", 0.0)) if result.get("ok") else None
             if why:
-                response["results"][i] = {"ok": False, "error": {
-                    "exception": "WrongType", "file": None, "line": None, "message": f"expected numbers, got {why}"}}
+                response["results"][i] = TaskError(ErrorKind.WRONG_TYPE, f"expected numbers, got {why}").result()
         return response
 
     @property
