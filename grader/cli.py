@@ -6,6 +6,7 @@ import os
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -13,6 +14,10 @@ from grader.classroom.layout_names import LAYOUTS
 from grader.errors import ExitCode, GraderError, UsageError
 from grader.files import write_atomic
 from grader.reports.render import FORMATS, render, use_color, warm_up
+
+if TYPE_CHECKING:
+    from grader.classroom.gradebook import CanvasMap
+    from grader.spec.course import Course
 
 FORMAT_HELP = "Report format."
 runner_option = click.option(
@@ -81,16 +86,21 @@ course_option = click.option("--course", "course_dir", type=click.Path(path_type
 
 @cli.command()
 @course_option
-def validate(course_dir: Path | None) -> None:
+@click.option("--strict", is_flag=True, help="Refuse the course on a warning too (a TODO left by grader new, a "
+                                             "schema modeline that points nowhere, an unlisted exercise file).")
+def validate(course_dir: Path | None, strict: bool) -> None:
     """Check course.yaml and every exercise, and run the reference on every case."""
     from grader.authoring.validate import validate as run
     root = course_root(course_dir)
-    report = run(root)
+    report = run(root, strict=strict)
     c = report.course
-    quizzes = "".join(f", quiz {q.id} ({len(q.questions)} questions)" for q in c.quizzes)
-    n = len(c.exercises)
-    click.echo(f"{c.title}: {n} exercise{'s' if n != 1 else ''}, {report.cases} cases "
-               f"({report.pinned} pinned to the lesson's figures){quizzes}, {c.max_score:g} points. All valid.")
+
+    def count(n: float, noun: str) -> str:
+        return f"{n:g} {noun}{'' if n == 1 else 's'}"
+
+    quizzes = "".join(f", quiz {q.id} ({count(len(q.questions), 'question')})" for q in c.quizzes)
+    click.echo(f"{c.title}: {count(len(c.exercises), 'exercise')}, {count(report.cases, 'case')} "
+               f"({report.pinned} pinned to the lesson's figures){quizzes}, {count(c.max_score, 'point')}. All valid.")
     for note in report.notes:
         click.echo(f"  {note}")
     for warning in report.warnings:
@@ -143,7 +153,7 @@ def build(course_dir: Path | None, out: Path, force: bool, student: str | None, 
         raise UsageError(f"--student {student!r} is not a usable id",
                          "Use the student's login or number (no / or \\, not starting with a dot).")
     written = run(load_course(root), out, force=force, student=student, notebook=notebook)
-    click.echo(f"Wrote {len(written)} files to {out}.")
+    click.echo(f"Wrote {len(written)} file{'' if len(written) == 1 else 's'} to {out}.")
     if notebook:
         names = ", ".join(p.name for p in written if p.suffix == ".ipynb")
         click.echo(f"Students work in {names}, save, and run the last cell (it runs grader check).")
@@ -151,15 +161,17 @@ def build(course_dir: Path | None, out: Path, force: bool, student: str | None, 
 
 
 def next_steps(out: Path) -> str:
-    """The student's next two commands: install the grader (the copy `grader init-ci` vendors), then check."""
+    """What a student runs in the folder as it stands: the install line only when the folder holds the copy of the
+    grader it installs (`grader init-ci` vendors it); otherwise that step is the instructor's, and said as such."""
     from grader.handoff.workflow import VENDOR_DIR
 
-    lines = [f"A student then runs, in {out}:", f"  python3 -m pip install ./{VENDOR_DIR.as_posix()}",
-             "  grader check ."]
-    if not (out / VENDOR_DIR).is_dir():
-        lines.append(f"(./{VENDOR_DIR.as_posix()} is the grader alone, without the course: write it with "
-                     f"grader init-ci {out})")
-    return "\n".join(lines)
+    vendored = f"./{VENDOR_DIR.as_posix()}"
+    if (out / VENDOR_DIR).is_dir():
+        return "\n".join([f"A student then runs, in {out}:", f"  python3 -m pip install {vendored}", "  grader check ."])
+    return "\n".join([f"A student with the grader installed then runs, in {out}:", "  grader check .",
+                      f"The folder holds no copy of the grader to install: grader init-ci {out} adds one "
+                      f"({vendored}, the grader without the course),",
+                      f"which a student installs with: python3 -m pip install {vendored}"])
 
 
 @cli.command()
@@ -237,7 +249,8 @@ def _preload(runner: str) -> None:
 @click.argument("submissions", type=click.Path(path_type=Path))
 @course_option
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True,
-              help="Folder for results/, reports/, gradebook.csv, summary.html (a rerun resumes here).")
+              help="Folder for results/, reports/, gradebook.csv, summary.html and summary.json "
+                   "(a rerun resumes here).")
 @click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: one per core).")
 @click.option("--shard", metavar="K/N", help="Grade only shard K of N (a stable split by student id).")
 @click.option("--canvas", "canvas_map", type=click.Path(path_type=Path, dir_okay=False),
@@ -248,22 +261,34 @@ def _preload(runner: str) -> None:
 @click.option("--layout", type=click.Choice(LAYOUTS),
               help="The export's layout (default: detected).")
 @click.option("--prefix", help="GitHub Classroom: the assignment prefix to strip from repository names "
-                               "(default: the common prefix, when plain to see).")
+                               "(default: the gh classroom clone prefix, when the folder is <prefix>submissions).")
+@click.option("--moodle", "moodle_sheet", type=click.Path(path_type=Path, dir_okay=False),
+              help="Moodle's grading worksheet (CSV): names, e-mails and team members for participant ids; "
+                   "also write moodle.csv for Moodle's Upload grading worksheet.")
+@click.option("--canvas-groups", type=click.Path(path_type=Path, dir_okay=False),
+              help="Canvas's export of the assignment's group set (CSV): every group member gets a row.")
+@click.option("--roster", type=click.Path(path_type=Path, dir_okay=False),
+              help="GitHub Classroom's roster (CSV; a team column for team repositories): ids, names, members.")
 @runner_option
 def batch(submissions: Path, course_dir: Path | None, out: Path, jobs: int | None, shard: str | None,
           canvas_map: Path | None, progress: bool | None, formats: tuple[str, ...], layout: str | None,
-          prefix: str | None, runner: str | None) -> None:
+          prefix: str | None, moodle_sheet: Path | None, canvas_groups: Path | None, roster: Path | None,
+          runner: str | None) -> None:
     """Grade a class: SUBMISSIONS is an LMS export (Canvas, Gradescope, Moodle, GitHub Classroom repositories,
     or one folder per student), as a folder or the .zip the LMS gave you."""
     from grader.authoring.session import open_course
-    from grader.classroom.batch import GRADEBOOK, SUMMARY, require_posix, run_batch
+    from grader.classroom.batch import GRADEBOOK, SUMMARY, SUMMARY_JSON, require_posix, run_batch
     from grader.classroom.gradebook import load_canvas_map
+    from grader.classroom.rosters import Rosters, read_canvas_groups, read_classroom_roster, read_moodle_worksheet
     from grader.classroom.submissions import parse_shard
     from grader.sandbox import backends
 
     require_posix("batch")
     shard_kn = parse_shard(shard)
     canvas = load_canvas_map(canvas_map) if canvas_map else None
+    rosters = Rosters(moodle=read_moodle_worksheet(moodle_sheet) if moodle_sheet else None,
+                      canvas_groups=read_canvas_groups(canvas_groups) if canvas_groups else None,
+                      classroom=read_classroom_roster(roster) if roster else None)
     session = open_course(course_dir)
     if session.plan.mode != "course":
         raise UsageError("grader batch needs the course repository", "Run it inside the course or pass --course DIR.")
@@ -274,7 +299,7 @@ def batch(submissions: Path, course_dir: Path | None, out: Path, jobs: int | Non
         click.echo(f"Warning: {backends.BEST_EFFORT_WARNING}", err=True)
     state = run_batch(session.plan, submissions, out, jobs=jobs, shard=shard_kn, canvas=canvas, progress=progress,
                       formats=formats, layout=layout or ("classroom" if prefix is not None else None), prefix=prefix,
-                      note=click.echo, runner=chosen)
+                      note=click.echo, runner=chosen, rosters=rosters)
     done = state.graded + state.skipped
     rate = f"{state.graded / state.wall:.0f}/s" if state.wall > 0 else "-"
     line = (f"Graded {state.graded} of {state.total} submissions in {state.wall:.1f} s ({rate}); "
@@ -287,10 +312,121 @@ def batch(submissions: Path, course_dir: Path | None, out: Path, jobs: int | Non
     if state.summary is not None:
         s = state.summary
         click.echo(f"Class: {s.passed} of {s.students} passed; {s.problem_count} with errors or timeouts.")
+    _reapply_reviews(out, session.course, canvas, moodle_sheet)
     if state.unknown_canvas:
         click.echo(f"Warning: {len(state.unknown_canvas)} student(s) are not in the Canvas map, e.g. "
                    f"{state.unknown_canvas[0]}; their canvas.csv rows have no Canvas ID.", err=True)
-    click.echo(f"Wrote {out / GRADEBOOK}, {out / SUMMARY}" + (f", {out / 'canvas.csv'}" if canvas else "") + ".")
+    if state.absent_canvas:
+        click.echo(f"Warning: {len(state.absent_canvas)} student(s) of the Canvas map have no submission in this "
+                   f"export, e.g. {state.absent_canvas[0]}: canvas.csv has no row for them. In a group assignment "
+                   "Canvas files the group's work under one member: pass --canvas-groups (the group set's export) "
+                   "so that every member gets the group's grade.", err=True)
+    if state.unknown_moodle:
+        click.echo(f"Warning: {len(state.unknown_moodle)} student(s) are not in the Moodle worksheet, e.g. "
+                   f"{state.unknown_moodle[0]}; moodle.csv has no row for them.", err=True)
+    written = [GRADEBOOK, SUMMARY, SUMMARY_JSON] + (["canvas.csv"] if canvas else []) + \
+        (["moodle.csv"] if moodle_sheet else [])
+    click.echo("Wrote " + ", ".join(str(out / name) for name in written) + ".")
+    _report_export(state)
+
+
+MAX_SKIPPED_LINES = 20
+
+
+def _report_export(state: Any) -> None:
+    """Rows that are whole groups, and entries of the export that were not graded: on stderr, whatever else
+    was printed; exit 5 when one of those entries looks like a student's submission."""
+    for group in state.groups:
+        click.echo(f"Warning: the row {group}", err=True)
+    if state.groups:
+        click.echo(f"Warning: {len(state.groups)} gradebook row(s) stand for a whole group, not one student; "
+                   "pass the LMS's roster (--moodle, --canvas-groups or --roster) to give each member a row.",
+                   err=True)
+    students = [d for d in state.dropped if d["student"]]
+    others = [d for d in state.dropped if not d["student"]]
+    for d in students:
+        click.echo(f"Not graded: {d['entry']}: {d['reason']}", err=True)
+    for d in others[:MAX_SKIPPED_LINES]:
+        click.echo(f"Skipped: {d['entry']}: {d['reason']}", err=True)
+    if len(others) > MAX_SKIPPED_LINES:
+        click.echo(f"Skipped: {len(others) - MAX_SKIPPED_LINES} more entries (all listed in summary.html and run.json).",
+                   err=True)
+    if students:
+        click.echo(f"Error: {len(students)} entr{'y' if len(students) == 1 else 'ies'} of the export look like a "
+                   "student's submission but could not be graded (listed above and in summary.html); every "
+                   "student found was graded.", err=True)
+        sys.exit(int(ExitCode.DROPPED))
+
+
+def _reapply_reviews(out: Path, course: Course, canvas: CanvasMap | None, moodle: Path | None) -> None:
+    """After a batch: the review decisions of unchanged answers go back into the regraded records."""
+    from grader.review.store import DB_FILE
+
+    if not (out / DB_FILE).is_file():
+        return
+    from grader.review.apply import apply
+
+    done = apply(out, course, canvas, moodle)
+    stale = f"; {done.stale} changed since their review" if done.stale else ""
+    click.echo(f"Reviews: {done.reviewed} written answers keep their decisions; {done.pending} are awaiting "
+               f"review{stale} (grader review {out}).")
+
+
+@cli.command()
+@click.argument("out", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@course_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Anything but 127.0.0.1 lets other machines in (see the README's warning).")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port (default: a free one).")
+@click.option("--canvas", "canvas_map", type=click.Path(path_type=Path, dir_okay=False),
+              help="The Canvas map the batch used, so canvas.csv is rewritten with the reviewed points.")
+@click.option("--moodle", "moodle_sheet", type=click.Path(path_type=Path, dir_okay=False),
+              help="The Moodle grading worksheet the batch used, so moodle.csv is rewritten with the reviewed points.")
+@click.option("--reviewer", default="", help="Your name, put on your decisions (editable on the page).")
+@click.option("--apply", "apply_only", is_flag=True, help="Apply the saved decisions to OUT and stop (no server).")
+@click.option("--export", "export_to", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the decisions to this YAML file and stop.")
+@click.option("--import", "import_from", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Load decisions from this YAML file (checked first), apply them, and stop.")
+def review(out: Path, course_dir: Path | None, host: str, port: int, canvas_map: Path | None,
+           moodle_sheet: Path | None, reviewer: str, apply_only: bool, export_to: Path | None,
+           import_from: Path | None) -> None:
+    """Review the written answers of a batch's OUT folder in the browser, or export, import and apply decisions."""
+    from grader.classroom.gradebook import load_canvas_map
+    from grader.review.apply import apply
+    from grader.review.exchange import export, import_file
+    from grader.spec.course import load_course
+
+    if sum(map(bool, (apply_only, export_to, import_from))) > 1:
+        raise UsageError("--apply, --export and --import are separate steps", "Give one of them at a time.")
+    root = course_root(course_dir)
+    course = load_course(root)
+    canvas = load_canvas_map(canvas_map) if canvas_map else None
+    if export_to is not None:
+        count = export(out, course, export_to)
+        click.echo(f"Wrote {count} decisions to {export_to}.")
+        return
+    if import_from is not None:
+        count = import_file(out, course, import_from)
+        click.echo(f"Loaded {count} decisions from {import_from}.")
+    if import_from is not None or apply_only:
+        done = apply(out, course, canvas, moodle_sheet)
+        click.echo(f"Applied: {done.reviewed} written answers reviewed, {done.pending} awaiting review; "
+                   f"{len(done.changed)} records updated, with gradebook.csv and summary.html.")
+        if done.unreadable:
+            click.echo(f"Warning: {len(done.unreadable)} result record(s) could not be read, e.g. "
+                       f"{done.unreadable[0]}; run the same grader batch command again to regrade them.", err=True)
+        return
+    try:
+        import flask  # noqa: F401
+        import rapidfuzz  # noqa: F401
+    except ImportError as exc:
+        raise UsageError(f"grader review's page needs {exc.name}, which is not installed",
+                         "Install the review extra: pip install 'infotheory-grader[review]'. (--apply, --export and "
+                         "--import work without it.)") from None
+    from grader.review.server import serve
+
+    serve(out, course, host=host, port=port, canvas=canvas, moodle=moodle_sheet, reviewer=reviewer, say=click.echo)
 
 
 @cli.command()
@@ -299,17 +435,31 @@ def batch(submissions: Path, course_dir: Path | None, out: Path, jobs: int | Non
               help="Folder for the merged results, gradebook and summary.")
 @click.option("--canvas", "canvas_map", type=click.Path(path_type=Path, dir_okay=False),
               help="A Canvas map (YAML): also write canvas.csv.")
-def merge(outputs: tuple[Path, ...], out: Path, canvas_map: Path | None) -> None:
+@click.option("--moodle", "moodle_sheet", type=click.Path(path_type=Path, dir_okay=False),
+              help="Moodle's grading worksheet (CSV): also write moodle.csv for Upload grading worksheet.")
+def merge(outputs: tuple[Path, ...], out: Path, canvas_map: Path | None, moodle_sheet: Path | None) -> None:
     """Combine the --out folders of 'grader batch --shard' runs into one gradebook and summary."""
-    from grader.classroom.batch import GRADEBOOK, SUMMARY
+    from grader.classroom.batch import GRADEBOOK, SUMMARY, SUMMARY_JSON
     from grader.classroom.batch import merge as run
     from grader.classroom.gradebook import load_canvas_map
+    from grader.classroom.rosters import read_moodle_worksheet
 
     canvas = load_canvas_map(canvas_map) if canvas_map else None
-    count, unknown = run(list(outputs), out, canvas)
-    click.echo(f"Merged {count} students from {len(outputs)} folders. Wrote {out / GRADEBOOK}, {out / SUMMARY}.")
+    if moodle_sheet is not None:
+        read_moodle_worksheet(moodle_sheet)  # refused now, not after the merge
+    count, unknown = run(list(outputs), out, canvas, moodle_sheet)
+    written = [GRADEBOOK, SUMMARY, SUMMARY_JSON] + (["moodle.csv"] if moodle_sheet else [])
+    click.echo(f"Merged {count} student{'' if count == 1 else 's'} from {len(outputs)} "
+               f"folder{'' if len(outputs) == 1 else 's'}. Wrote " + ", ".join(str(out / n) for n in written) + ".")
     if unknown:
         click.echo(f"Warning: {len(unknown)} student(s) are not in the Canvas map, e.g. {unknown[0]}.", err=True)
+    import json
+    from types import SimpleNamespace
+
+    from grader.classroom.batch import RUN, export_problems
+
+    dropped, groups = export_problems(json.loads((out / RUN).read_text("utf-8"))["runs"])
+    _report_export(SimpleNamespace(dropped=dropped, groups=groups))  # what the shards' batches said, once
 
 
 @cli.command()

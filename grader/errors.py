@@ -23,6 +23,9 @@ class ExitCode(IntEnum):
     SPEC = 3
     #: An input the user named cannot be used (missing folder, unreadable file...).
     INPUT = 4
+    #: grader batch graded every student it found and wrote its outputs, but the export holds an entry that looks
+    #: like a student's submission and could not be read as one (listed on stderr and in summary.html).
+    DROPPED = 5
     #: The grader itself failed; this is a bug in the grader, not in the submission.
     INTERNAL = 70
 

@@ -20,6 +20,7 @@ class Status(str, Enum):
     PASSED = "passed"
     FAILED = "failed"
     ERROR = "error"
+    PENDING = "pending"  # a written answer awaiting the instructor's review: neither won nor lost yet
 
     def __str__(self) -> str:
         return self.value
@@ -87,6 +88,15 @@ class QuestionResult:
     answer: Any = None
     correct_answer: Any = None
     intuition: str | None = None
+    pending: float = 0.0  # points awaiting review (a text question): counted neither as won nor as lost
+    written: dict[str, Any] | None = None  # text: words, hash, where it was read, and the review once decided
+
+
+def passes(score: float, max_score: float, pending: float, threshold: float) -> bool:
+    """The pass verdict on what is graded so far: points awaiting review are left out of the maximum, so a
+    class whose written answers are not reviewed yet is never failed for them (grader ci, Classroom)."""
+    graded = max_score - pending
+    return graded > 0 and score >= threshold * graded
 
 
 @dataclass
@@ -99,6 +109,7 @@ class QuizResult:
     max_score: float
     questions: list[QuestionResult]
     message: str = ""
+    pending: float = 0.0  # points of its questions awaiting review
 
 
 @dataclass
@@ -135,6 +146,7 @@ class GradeResult:
     confinement: dict[str, Any] | None = None  # kernel layers that confined the student's code (sandbox.client)
     runner: str = "confined"  # which backend ran the code: confined (kernel confinement) | portable (any OS)
     warnings: list[str] = field(default_factory=list)  # shown in every report, e.g. hidden cases graded portably
+    pending: float = 0.0  # points awaiting review (written answers): apart from ``score``, never counted as lost
 
     def checks(self) -> list[tuple[ExerciseResult, Check]]:
         return [(ex, c) for ex in self.exercises for c in ex.checks]
@@ -143,7 +155,7 @@ class GradeResult:
         data = _tree(self)  # json_safe(asdict(self)) in one pass: a student's NaN or inf must not break the JSON
         order = ["version", "course", "student", "mode", "score", "max_score", "pass_threshold", "passed",
                  "exercises", "quizzes", "grader_error", "duration", "reveal", "environment", "confinement", "runner",
-                 "warnings"]
+                 "warnings", "pending"]
         return {k: data[k] for k in order if k != "confinement" or data[k] is not None}
 
     def to_json(self, indent: int | None = 2) -> str:

@@ -86,6 +86,17 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["GRADER_UPDATE_GOLDEN"] = "1"  # read by every golden test at import
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int,
+                            config: pytest.Config) -> None:
+    """Under --update-goldens, end with what changed: how many goldens, which scenarios, the score changes."""
+    from goldens import WRITTEN, summary_lines
+
+    if config.getoption("--update-goldens") or WRITTEN:
+        terminalreporter.section("golden files")
+        for line in summary_lines(WRITTEN):
+            terminalreporter.write_line(line)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         path = Path(str(item.fspath)).resolve()

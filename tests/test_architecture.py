@@ -23,7 +23,8 @@ ALLOWED: dict[str, set[str]] = {
     "authoring": {"base", "sandbox", "spec", "judge", "reports", "authoring"},
     "classroom": {"base", "sandbox", "spec", "judge", "reports", "authoring", "classroom"},
     "handoff": {"base", "sandbox", "spec", "judge", "reports", "authoring", "handoff"},
-    "cli": {"base", "sandbox", "spec", "judge", "reports", "authoring", "classroom", "handoff", "cli"},
+    "review": {"base", "sandbox", "spec", "judge", "reports", "authoring", "classroom", "review"},
+    "cli": {"base", "sandbox", "spec", "judge", "reports", "authoring", "classroom", "handoff", "review", "cli"},
 }
 TOP_LEVEL = {"__init__": "base", "errors": "base", "files": "base", "record": "base", "cli": "cli", "console": "cli",
              "__main__": "cli"}

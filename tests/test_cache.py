@@ -65,7 +65,7 @@ def test_unchanged_spec_files_are_not_validated_again(tmp_path, monkeypatch):
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     course_dir = tmp_path / "course"
-    shutil.copytree(ROOT, course_dir, ignore=shutil.ignore_patterns(".git", "tests", "__pycache__"))
+    shutil.copytree(COURSE, course_dir, ignore=shutil.ignore_patterns("__pycache__"))
     first = load_course(course_dir)
     stored = json.loads((tmp_path / "cache" / "infotheory-grader" / "specs" / "validated.json").read_text())
     schemas = [k for k in stored["keys"] if not k.startswith("answers:")]
@@ -98,7 +98,7 @@ def test_unwritable_cache_still_validates(tmp_path, monkeypatch):
     blocker.write_text("not a folder")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
     course_dir = tmp_path / "course"
-    shutil.copytree(ROOT, course_dir, ignore=shutil.ignore_patterns(".git", "tests", "__pycache__"))
+    shutil.copytree(COURSE, course_dir, ignore=shutil.ignore_patterns("__pycache__"))
     load_course(course_dir)
     (course_dir / "course.yaml").write_text((course_dir / "course.yaml").read_text() + "colour: blue\n")
     try:
@@ -145,7 +145,7 @@ def test_expected_values_and_trials_from_disk_equal_computed(tmp_path, monkeypat
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(expected, "_CACHE", {})
-    course = load_course(ROOT)
+    course = load_course(COURSE)
     values = expected.reference_outputs(course)
     trials = invariants.draw_course(course)
     assert sum(len(t) for t in trials.values()) > 0
@@ -162,7 +162,7 @@ def test_damaged_cache_entries_are_recomputed(tmp_path, monkeypatch):
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(expected, "_CACHE", {})
-    course = load_course(ROOT)
+    course = load_course(COURSE)
     values, trials = expected.reference_outputs(course), invariants.draw_course(course)
     for path in (tmp_path / "cache" / "infotheory-grader").glob("*.json"):
         data = json.loads(path.read_text())
@@ -182,7 +182,7 @@ def test_a_changed_quiz_reference_checks_the_answers_again(tmp_path, monkeypatch
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     course_dir = tmp_path / "course"
-    shutil.copytree(ROOT, course_dir, ignore=shutil.ignore_patterns(".git", "tests", "__pycache__"))
+    shutil.copytree(COURSE, course_dir, ignore=shutil.ignore_patterns("__pycache__"))
     course = load_course(course_dir)
     reference = course.quizzes[0].reference
     text = reference.read_text()
@@ -208,7 +208,7 @@ def test_a_known_course_loads_without_jsonschema_pyyaml_or_numpy_random(tmp_path
     import sys
 
     code = ("import sys; from pathlib import Path; from grader.authoring.session import open_course; "
-            f"open_course(Path({str(ROOT)!r})); "
+            f"open_course(Path({str(COURSE)!r})); "
             "print(sorted(m for m in ('jsonschema', 'jinja2', 'numpy.random', 'yaml') if m in sys.modules))")
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
     first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)

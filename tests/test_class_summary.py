@@ -52,3 +52,58 @@ def test_no_sheet_from_anyone_leaves_no_question_rows():
         summary.add(make_row(_result(student, False), META))
     ctx = summary.context(RUN)
     assert [c.name for c in ctx["checks"]] == ["a: one", "b: one"]
+
+
+PROPERTY = "property: H(P, Q) = H(P) + KL(P‖Q)"
+META_P = {**META, "checks": [["a", "a: one", 1.0], ["b", PROPERTY, 0.0], ["q", "q1", 1.0], ["q", "q2", 1.0]]}
+
+
+def _with_property(student: str, filed_under: str, status: Status, answers: tuple[str | None, str | None]):
+    """A result whose property is filed under ``filed_under`` (judge.grade blames it on an exercise per student)."""
+    prop = Check(PROPERTY, status, 0.0, 0.0, "", kind="invariant")
+    a = [Check("a: one", Status.PASSED, 1.0, 1.0, "ok", function="a")] + ([prop] if filed_under == "a" else [])
+    b = [prop] if filed_under == "b" else []
+    questions = [QuestionResult(qid, Status.PASSED if ans == "log2" else Status.FAILED, 0.0, 1.0,
+                                "right" if ans == "log2" else ("quiz.yaml:3: no answer yet" if ans is None else "wrong"),
+                                answer=ans) for qid, ans in zip(("q1", "q2"), answers, strict=True)]
+    return GradeResult("Made-up", student, "course", 1.0, 4.0, 0.5, False,
+                       [ExerciseResult("a", "A", "a.py", 1.0, 1.0, a), ExerciseResult("b", "B", "b.py", 0.0, 1.0, b)],
+                       [QuizResult("q", "Q", 0.0, 2.0, questions)])
+
+
+def test_a_property_filed_under_different_exercises_counts_once_per_student_in_its_own_section():
+    summary = Summary(META_P)
+    summary.add(make_row(_with_property("ann", "a", Status.FAILED, ("log2", "ln")), META_P))
+    summary.add(make_row(_with_property("bob", "b", Status.PASSED, ("ln", None)), META_P))
+    summary.add(make_row(_with_property("cy", "b", Status.FAILED, ("Ln", "log10")), META_P))
+    ctx = summary.context(RUN)
+    assert [(c.name, c.passed, c.failed, c.error) for c in ctx["advisory"]] == [(PROPERTY, 1, 2, 0)]  # 3 of 3
+    assert PROPERTY not in [c.name for c in ctx["checks"]]  # not among the graded checks, hardest first
+    html = render_summary(summary, RUN)
+    assert html.index("Properties on random inputs (advisory, no points)") > html.index("Checks, hardest first")
+
+
+def test_quiz_statistics_per_question_answered_right_and_the_most_common_wrong_answer():
+    summary = Summary(META_P)
+    summary.add(make_row(_with_property("ann", "a", Status.PASSED, ("log2", "ln")), META_P))
+    summary.add(make_row(_with_property("bob", "a", Status.PASSED, ("ln", None)), META_P))
+    summary.add(make_row(_with_property("cy", "a", Status.PASSED, ("Ln", "log10")), META_P))
+    assert summary.context(RUN)["quiz_stats"] == [
+        {"quiz": "q", "question": "q1", "graded": 3, "answered": 3, "right": 1, "common_wrong": "ln",
+         "common_wrong_count": 2},
+        {"quiz": "q", "question": "q2", "graded": 3, "answered": 2, "right": 0, "common_wrong": "ln",
+         "common_wrong_count": 1},
+    ]
+    assert "<td>q1</td><td class=\"num\">3 of 3</td><td class=\"num\">1</td><td>ln <span class=\"muted\">(2 students)" \
+        in render_summary(summary, RUN)
+
+
+def test_the_header_shows_the_course_hash_the_reports_footers_show():
+    summary = Summary(META)
+    summary.add(make_row(_result("ann", True), META))
+    env = {"grader": "0.1.0", "course_hash": "0123456789abcdef", "python": "3.11", "numpy": "2",
+           "platform": "Linux", "seed_scheme": "v1"}
+    html = render_summary(summary, [{**RUN[0], "environment": env}])
+    assert "1 submission graded against course 0123456789abcdef ·" in html
+    assert "Graded by infotheory-grader 0.1.0 · course 0123456789abcdef ·" in html
+    assert "course x" not in html  # the spec hash, which no report shows

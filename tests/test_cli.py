@@ -78,6 +78,29 @@ def test_no_course_found(tmp_path: Path):
         "Run inside the course repository, pass --course DIR, or check a folder made by 'grader build'.\n")
 
 
+def test_build_after_init_ci_tells_the_student_to_install_the_copy_there_and_that_command_works(tmp_path: Path):
+    out = tmp_path / "student"
+    assert run("build", "--course", str(COURSE), "--out", str(out)).exit_code == 0
+    assert run("init-ci", str(out)).exit_code == 0
+    result = run("build", "--course", str(COURSE), "--out", str(out), "--force")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1:] == [f"A student then runs, in {out}:",
+                                              "  python3 -m pip install ./.grader/grader-src", "  grader check ."]
+    # the line as printed (no dependencies fetched, into a folder of its own), then the check with that copy
+    site = tmp_path / "site"
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "./.grader/grader-src", "--no-deps",
+                           "--quiet", "--target", str(site)],
+                          cwd=out, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    checked = subprocess.run([sys.executable, "-m", "grader", "check", "."], cwd=out, capture_output=True, text=True,
+                             env={**os.environ, "PYTHONPATH": str(site)}, timeout=300)
+    assert checked.returncode == 0, checked.stderr
+    assert str(site) in subprocess.run([sys.executable, "-c", "import grader; print(grader.__file__)"],
+                                       env={**os.environ, "PYTHONPATH": str(site)}, capture_output=True,
+                                       text=True, cwd=out).stdout
+    assert "\nScore: 0/12.5 (0%) · 0 of 13 checks passed" in checked.stdout  # the public checks, from the copy
+
+
 def test_unknown_format_is_a_usage_error():
     result = run("check", ".", "--format", "pdf")
     assert result.exit_code == 2
@@ -88,10 +111,12 @@ def test_build_then_check_the_untouched_stubs(tmp_path: Path):
     out = tmp_path / "student"
     result = run("build", "--course", str(COURSE), "--out", str(out))
     assert result.exit_code == 0, result.output
-    assert result.output == (f"Wrote 5 files to {out}.\nA student then runs, in {out}:\n"
-                             "  python3 -m pip install ./.grader/grader-src\n  grader check .\n"
-                             f"(./.grader/grader-src is the grader alone, without the course: write it with "
-                             f"grader init-ci {out})\n")
+    # no install line for the student: the folder holds no copy of the grader yet (grader init-ci vendors it)
+    assert result.output == (f"Wrote 5 files to {out}.\nA student with the grader installed then runs, in {out}:\n"
+                             "  grader check .\n"
+                             f"The folder holds no copy of the grader to install: grader init-ci {out} adds one "
+                             "(./.grader/grader-src, the grader without the course),\n"
+                             "which a student installs with: python3 -m pip install ./.grader/grader-src\n")
     assert sorted(p.name for p in out.iterdir()) == [
         ".grader", "cross_entropy.py", "entropy.py", "kl_sweep.py", "quiz.yaml"]
     stub = (out / "entropy.py").read_text()
@@ -193,11 +218,11 @@ def test_json_follows_the_published_schema(scenario: str, named: set[tuple[str, 
     broken = [{**data, "exercises": [{**data["exercises"][0], "checks": [{**check, "status": "ok"}]}]},
               {k: v for k, v in data.items() if k != "score"}]
     assert [[e.message for e in Draft202012Validator(schema("result")).iter_errors(b)] for b in broken] == [
-        ["'ok' is not one of ['passed', 'failed', 'error']"], ["'score' is a required property"]]
+        ["'ok' is not one of ['passed', 'failed', 'error', 'pending']"], ["'score' is a required property"]]
 
 
 def test_python_dash_m_grader_works():
-    proc = subprocess.run([sys.executable, "-m", "grader", "validate"], cwd=ROOT, capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-m", "grader", "validate"], cwd=COURSE, capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[0].endswith("All valid.")
@@ -208,17 +233,17 @@ def test_python_dash_m_grader_check_ends_with_its_report(tmp_path):
     # must still be complete on stdout, in a --output file, and the exit code must be the command's.
     submission = ROOT / "tests" / "scenarios" / "correct-numpy" / "submission"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-m", "grader", "check", str(submission), "--course", str(ROOT)],
+    proc = subprocess.run([sys.executable, "-m", "grader", "check", str(submission), "--course", str(COURSE)],
                           cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("Fundamentals of Information Theory") and "Graded by infotheory-grader" in proc.stdout
     out = tmp_path / "report.json"
-    proc = subprocess.run([sys.executable, "-m", "grader", "check", str(submission), "--course", str(ROOT),
+    proc = subprocess.run([sys.executable, "-m", "grader", "check", str(submission), "--course", str(COURSE),
                            "--format", "json", "--output", str(out)], cwd=tmp_path, capture_output=True, text=True,
                           env=env, timeout=120)
     assert proc.returncode == 0 and proc.stdout == ""
     assert json.loads(out.read_text())["max_score"] > 0
-    proc = subprocess.run([sys.executable, "-m", "grader", "check", str(tmp_path / "missing"), "--course", str(ROOT)],
+    proc = subprocess.run([sys.executable, "-m", "grader", "check", str(tmp_path / "missing"), "--course", str(COURSE)],
                           cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120)
     # the whole of stderr: the fork server started early must not add its BrokenPipeError traceback
     assert proc.returncode == 4 and proc.stderr == (f"Error: {tmp_path / 'missing'} is not a folder\n"

@@ -20,6 +20,7 @@ from grader.sandbox.client import Sandbox
 from grader.spec.course import DEFAULT_LIMITS
 
 ROOT = Path(__file__).resolve().parent.parent
+COURSE = ROOT / "tests" / "fixtures" / "infotheory"  # the engine tests' fixture course, not the bundled one
 CORRECT = ROOT / "tests" / "scenarios" / "correct-numpy" / "submission"
 pytestmark = pytest.mark.skipif(not kernel.landlock_abi() or not kernel.seccomp_available(),
                                 reason="needs Landlock and seccomp (the policy tests below simulate their absence)")
@@ -67,7 +68,7 @@ def _run(monkeypatch, tmp_path: Path, code: str, disable: str = "audit_hook", **
 
 
 def test_the_kernel_refuses_every_attack_with_the_audit_hook_switched_off(monkeypatch, tmp_path):
-    code = f"REFERENCE = {str(ROOT / 'reference' / 'entropy.py')!r}\n" + ATTACKS
+    code = f"REFERENCE = {str(COURSE / 'reference' / 'entropy.py')!r}\n" + ATTACKS
     response = _run(monkeypatch, tmp_path, code)
     assert response["results"][0]["ok"] is True, response
     assert response["confinement"]["audit_hook"] is False
@@ -111,15 +112,12 @@ def _cwd(p: Path) -> str:
 def _course(tmp_path: Path, isolation: str | None) -> Path:
     dest = tmp_path / "course"
     dest.mkdir()
-    text = (ROOT / "course.yaml").read_text()
+    text = (COURSE / "course.yaml").read_text()
     if isolation:
         text += f"\nisolation: {isolation}\n"
     (dest / "course.yaml").write_text(text)
-    shutil.copytree(ROOT / "exercises", dest / "exercises")
-    shutil.copytree(ROOT / "reference", dest / "reference")
-    for extra in ("quizzes",):
-        if (ROOT / extra).is_dir():
-            shutil.copytree(ROOT / extra, dest / extra)
+    shutil.copytree(COURSE / "exercises", dest / "exercises")
+    shutil.copytree(COURSE / "reference", dest / "reference")
     return dest
 
 

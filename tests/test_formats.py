@@ -334,7 +334,7 @@ def _answered_quiz_result(tmp_path: Path) -> GradeResult:
     folder = tmp_path / "alice"
     shutil.copytree(SCENARIOS / "correct-numpy" / "submission", folder)
     write_sheet(folder, "alice", right_answers("alice"))
-    course = load_course(ROOT)
+    course = load_course(COURSE)
     with Sandbox() as sandbox:
         return grade_submission(Plan.build(course, "course", reference_outputs(course)), folder, sandbox,
                                 student="alice")

@@ -142,8 +142,9 @@ def test_student_id_from_gradescope_first_then_the_sheet(tmp_path):
 
     submission = tmp_path / "submission"
     submission.mkdir()
-    assert _student(tmp_path, submission) == "submission"
+    assert _student(tmp_path, submission) == ("submission", ())
     write_sheet(submission, "bob")
-    assert _student(tmp_path, submission) == "bob"
+    assert _student(tmp_path, submission) == ("bob", ())
     (tmp_path / "submission_metadata.json").write_text(json.dumps({"users": [{"email": "eve@example.edu"}]}))
-    assert _student(tmp_path, submission) == "eve@example.edu"  # the sheet's student: line cannot override it
+    # the sheet's student: line cannot override it (one submitter: no group whose sheet could stand in)
+    assert _student(tmp_path, submission) == ("eve@example.edu", ())

@@ -16,6 +16,7 @@ from grader.sandbox.client import Sandbox, copy_submission, python_files
 from grader.spec.course import DEFAULT_LIMITS
 
 ROOT = Path(__file__).resolve().parent.parent
+COURSE = ROOT / "tests" / "fixtures" / "infotheory"  # the engine tests' fixture course, not the bundled one
 SCENARIOS = ROOT / "tests" / "scenarios"
 HUGE = SCENARIOS / "hostile-huge-data" / "submission"
 
@@ -33,7 +34,7 @@ def test_a_submission_nested_1100_folders_deep_is_walked_without_recursion(tmp_p
     dest = tmp_path / "copy"
     dest.mkdir()
     assert copy_submission(sub, dest) == files
-    result = CliRunner().invoke(cli, ["check", str(sub), "--course", str(ROOT)])
+    result = CliRunner().invoke(cli, ["check", str(sub), "--course", str(COURSE)])
     assert result.exit_code == 0, result.output
     (deep / "evil.py").unlink()
     while deep != sub:  # shutil.rmtree (pytest's clean-up) would recurse too
@@ -68,7 +69,7 @@ def test_a_plain_list_of_two_million_floats_is_refused_like_an_array(tmp_path):
 
 @pytest.mark.parametrize("fmt", ["text", "md"])
 def test_terminal_escapes_from_student_output_are_shown_as_text(fmt):
-    result = CliRunner().invoke(cli, ["check", str(HUGE), "--course", str(ROOT), "--format", fmt])
+    result = CliRunner().invoke(cli, ["check", str(HUGE), "--course", str(COURSE), "--format", fmt])
     assert result.exit_code == 0, result.output
     assert "\x1b" not in result.output and "\x9b" not in result.output and "\x07" not in result.output
     assert "\\x1b[32mScore: 10/10 (100%)\\x1b[0m" in result.output
@@ -77,7 +78,7 @@ def test_terminal_escapes_from_student_output_are_shown_as_text(fmt):
 def test_grader_ci_fences_a_markdown_or_html_report_on_stdout(tmp_path):
     env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": "", "GITHUB_OUTPUT": ""}
     for fmt in ("md", "html", "json"):
-        result = CliRunner(env=env).invoke(cli, ["ci", str(HUGE), "--course", str(ROOT), "--format", fmt])
+        result = CliRunner(env=env).invoke(cli, ["ci", str(HUGE), "--course", str(COURSE), "--format", fmt])
         lines = result.stdout.splitlines()
         token = lines[0].removeprefix("::stop-commands::")
         assert lines[0].startswith("::stop-commands::") and len(token) >= 16, fmt

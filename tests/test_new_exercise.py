@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from grader.cli import cli
 
+ROOT = Path(__file__).resolve().parent.parent
 PERPLEXITY = '''    p = np.asarray(probs, dtype=float)
     p = p[p > 0]
     return float(2 ** -np.sum(p * np.log2(p)))'''
@@ -24,7 +26,10 @@ def test_the_skeleton_validates_once_the_reference_is_written(mini_copy: Path, t
     assert result.output.splitlines()[:3] == ["wrote exercises/perplexity.yaml", "wrote reference/perplexity.py",
                                               "wrote course.yaml"]
     spec = (mini_copy / "exercises/perplexity.yaml").read_text()
-    assert spec.startswith("# yaml-language-server: $schema=../grader/spec/schemas/exercise.schema.json\n")
+    # the modeline reaches the grader's schema from where the course is (../grader/spec/... beside the source)
+    schema = Path(os.path.relpath(ROOT / "grader/spec/schemas/exercise.schema.json", mini_copy / "exercises"))
+    assert spec.startswith(f"# yaml-language-server: $schema={schema.as_posix()}\n")
+    assert (mini_copy / "exercises" / schema).resolve().is_file()
     for words in ("visibility: public", "visibility: hidden", "tolerance:", "intuition:", "# misconceptions:"):
         assert words in spec, words
     after = (mini_copy / "course.yaml").read_text()

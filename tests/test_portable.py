@@ -27,6 +27,7 @@ from grader.sandbox.portable import PortableSandbox, enforced_here
 from grader.spec.course import DEFAULT_LIMITS
 
 ROOT = Path(__file__).resolve().parent.parent
+COURSE = ROOT / "tests" / "fixtures" / "infotheory"  # the engine tests' fixture course, not the bundled one
 SCENARIOS = ROOT / "tests" / "scenarios"
 
 # Prepended to the grading process's code and to every child interpreter's: what Windows lacks.
@@ -204,7 +205,7 @@ def test_hidden_cases_need_confinement_unless_the_course_accepts_less():
 
 def test_check_refuses_the_portable_runner_on_hidden_cases(monkeypatch):
     monkeypatch.setattr(backends, "confined_unavailable", lambda: None)
-    result = CliRunner().invoke(cli, ["check", str(SCENARIOS / "correct-math" / "submission"), "--course", str(ROOT),
+    result = CliRunner().invoke(cli, ["check", str(SCENARIOS / "correct-math" / "submission"), "--course", str(COURSE),
                                       "--runner", "portable"])
     assert result.exit_code == 2
     assert result.output == (
@@ -248,7 +249,7 @@ def test_check_runs_where_there_is_no_fork_resource_or_fcntl(tmp_path: Path):
     fcntl (so the confined runner is unavailable and guard cannot load): a full, correct result. The folder's
     name is not ASCII, its files have CRLF line endings and BOMs, and one imports a module with a non-ASCII name."""
     folder = tmp_path / "élève Ω"
-    built = subprocess.run([sys.executable, "-m", "grader", "build", "--course", str(ROOT), "--out", str(folder)],
+    built = subprocess.run([sys.executable, "-m", "grader", "build", "--course", str(COURSE), "--out", str(folder)],
                            capture_output=True, text=True, encoding="utf-8")
     assert built.returncode == 0, built.stderr
     for i, name in enumerate(("entropy.py", "cross_entropy.py", "kl_sweep.py")):
@@ -282,7 +283,7 @@ def test_check_runs_where_there_is_no_fork_resource_or_fcntl(tmp_path: Path):
 def test_a_mistake_is_explained_the_same_way_on_both_runners(tmp_path: Path, monkeypatch):
     """The misconception diagnosis (from the bundle's known mistakes) comes through the portable runner too."""
     folder = tmp_path / "student"
-    built = subprocess.run([sys.executable, "-m", "grader", "build", "--course", str(ROOT), "--out", str(folder)],
+    built = subprocess.run([sys.executable, "-m", "grader", "build", "--course", str(COURSE), "--out", str(folder)],
                            capture_output=True, text=True)
     assert built.returncode == 0, built.stderr
     for name in ("entropy.py", "cross_entropy.py", "kl_sweep.py"):
@@ -324,7 +325,7 @@ def test_no_colour_on_a_windows_console_that_cannot_show_it(monkeypatch):
 def test_a_console_without_unicode_gets_question_marks_not_a_crash(tmp_path: Path):
     """A Windows code page has no ✓ or ✗: the report still prints (click would raise UnicodeEncodeError)."""
     folder = tmp_path / "student"
-    built = subprocess.run([sys.executable, "-m", "grader", "build", "--course", str(ROOT), "--out", str(folder)],
+    built = subprocess.run([sys.executable, "-m", "grader", "build", "--course", str(COURSE), "--out", str(folder)],
                            capture_output=True, text=True)
     assert built.returncode == 0, built.stderr
     shutil.copy(SCENARIOS / "correct-numpy" / "submission" / "entropy.py", folder / "entropy.py")  # ✓ lines
@@ -345,7 +346,7 @@ def test_batch_and_merge_say_what_they_need_where_there_is_no_fork_or_fcntl(tmp_
     args = [command, str(tmp_path / "class"), "--out", str(tmp_path / "out")]
     wrapper = tmp_path / "windows_like.py"
     wrapper.write_text(f"NO_POSIX = {NO_POSIX!r}\nARGS = {args!r}\n" + NO_POSIX + WRAPPER, encoding="utf-8")
-    done = subprocess.run([sys.executable, str(wrapper)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, str(wrapper)], cwd=COURSE, capture_output=True, text=True, timeout=120)
     needs = "it locks its --out folder and forks its workers" if command == "batch" else "it locks its --out folder"
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith(

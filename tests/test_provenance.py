@@ -23,11 +23,12 @@ from grader.spec.expected import reference_outputs
 from grader.spec.yamlspec import schema
 
 ROOT = Path(__file__).resolve().parent.parent
+COURSE = ROOT / "tests" / "fixtures" / "infotheory"  # the engine tests' fixture course, not the bundled one
 
 
 @pytest.fixture(scope="module")
 def result() -> GradeResult:
-    course = load_course(ROOT)
+    course = load_course(COURSE)
     with Sandbox() as sandbox:
         return grade_submission(Plan.build(course, "course", reference_outputs(course)),
                                 ROOT / "tests" / "scenarios" / "correct-numpy" / "submission", sandbox, student="alice")
@@ -46,7 +47,7 @@ def test_the_record_says_what_graded_it(result: GradeResult) -> None:
 
 
 def test_the_course_hash_covers_spec_and_templates(tmp_path: Path, result: GradeResult) -> None:
-    course = load_course(ROOT)
+    course = load_course(COURSE)
     templates = shutil.copytree(provenance.templates_dir(), tmp_path / "templates")
     same = provenance.course_hash(course.spec_hash, templates)
     assert same == result.environment.course_hash

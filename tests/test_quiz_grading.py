@@ -183,7 +183,8 @@ def test_the_reverse_slip_bits_for_nats_and_log10(tmp_path):
     loss = variant(quiz(), quiz().question("nats_to_bits"), student).params["loss"]
     write_sheet(tmp_path, student, {"nats_to_bits": f"{loss}", "fair_die": "0.778"})
     result = grade(tmp_path)
-    assert question(result, "nats_to_bits").message.startswith(f"{loss:g} is the answer in nats, not bits")
+    # the loss written back as it was given: tests/test_quiz_units.py (a restatement never scores)
+    assert question(result, "nats_to_bits").message.startswith(f"{loss:g} is the loss the question gives you")
     assert question(result, "fair_die").message.startswith(
         "0.778 is the answer in hartleys, not bits: you used log10 where log2 is needed")
 
@@ -357,8 +358,10 @@ def test_broken_yaml(tmp_path):
     result = grade(tmp_path)
     assert all(q.status is Status.ERROR and q.score == 0 for q in result.questions)
     assert result.questions[0].message == (f"not graded: quiz.yaml:{line_of(path, 'fair_die')}:20: invalid YAML: "
-                                           "mapping values are not allowed in this context; fix the file and check "
-                                           "again")
+                                           "mapping values are not allowed in this context; a colon and a space "
+                                           "inside an answer start a new key: put the answer in quotes or, for an "
+                                           "answer in words, write it as a block (the question id, ': |', then the "
+                                           "lines indented below it); fix the file and check again")
     assert result.message.endswith("The exercises were graded as usual.")
 
 

@@ -58,7 +58,7 @@ def test_unknown_key_in_a_question(course_copy):
     line = _line(course_copy / QUIZ, "hint: think")
     errors = _errors(course_copy)
     assert len(errors) == 1
-    assert errors[0].startswith(f"{QUIZ}:{line}:5: unknown key 'hint' in questions[2]; allowed keys: answer, choices,")
+    assert errors[0].startswith(f"{QUIZ}:{line}:5: unknown key 'hint' in questions[2]; allowed keys: accepts, answer, choices,")
 
 
 def test_a_key_that_does_not_fit_the_type(course_copy):
@@ -165,6 +165,11 @@ def test_build_defaults_to_the_folder_name_and_refuses_odd_ids(tmp_path):
     result = CliRunner().invoke(cli, ["build", "--course", str(COURSE), "--out", str(tmp_path / "bob")])
     assert result.exit_code == 0
     assert 'student: "bob"' in (tmp_path / "bob/quiz.yaml").read_text()
+    # a folder called "student" (the README's own example) reads as an id, not "for student student"
+    assert CliRunner().invoke(cli, ["build", "--course", str(COURSE), "--out", str(tmp_path / "student")]).exit_code == 0
+    assert (tmp_path / "student/quiz.yaml").read_text().splitlines()[1:3] == [
+        "# Student id: student. Some numbers below were drawn for this id: another",
+        "# student's sheet asks about different values, so answer the questions on your own sheet."]
     for odd in ("a\nb", "../x", "x/y", ".hidden"):  # ids grader batch would not accept as a student folder either
         bad = CliRunner().invoke(cli, ["build", "--course", str(COURSE), "--out", str(tmp_path / "x"), "--student", odd])
         assert bad.exit_code == 2 and bad.output == (

@@ -94,7 +94,7 @@ def test_the_child_has_never_seen_the_answers(sandbox: Sandbox, tmp_path: Path):
 def test_reading_the_course_is_refused(sandbox: Sandbox, tmp_path: Path):
     response = run_code(sandbox, tmp_path, f"""
         def f():
-            open({str(ROOT / "reference" / "entropy.py")!r}).read()
+            open({str(COURSE / "reference" / "entropy.py")!r}).read()
     """)
     error = response["results"][0]["error"]
     assert error["exception"] == "SandboxViolation"

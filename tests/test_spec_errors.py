@@ -27,7 +27,11 @@ def _edit(path: Path, old: str, new: str) -> None:
 def test_the_bundled_course_validates(course_root):
     result = CliRunner().invoke(cli, ["validate", "--course", str(course_root)])
     assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()
+    # the fixture's modelines point where the bundled course's do (tests/fixtures/README.md): from here, nowhere
+    assert {w.split(": the schema modeline points at ")[1].split(",")[0] for w in result.stderr.splitlines()} == {
+        "grader/spec/schemas/course.schema.json", "../grader/spec/schemas/exercise.schema.json",
+        "../grader/spec/schemas/quiz.schema.json"}
     assert lines[0] == ("Fundamentals of Information Theory: 3 exercises, 31 cases "
                         "(13 pinned to the lesson's figures), quiz information_theory (17 questions), "
                         "50 points. All valid.")

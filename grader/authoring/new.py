@@ -17,7 +17,7 @@ import yaml
 
 from grader.errors import InputError, UsageError
 from grader.files import write_atomic
-from grader.spec.yamlspec import load_yaml
+from grader.spec.yamlspec import load_yaml, modeline_target
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _SIGNATURE = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:\((.*)\))?\s*$")
@@ -52,14 +52,15 @@ def _flow(value: object) -> str:
     return yaml.safe_dump(value, default_flow_style=True, width=10_000).strip()
 
 
-def exercise_yaml(ex_id: str, title: str, functions: list[Signature]) -> str:
+def exercise_yaml(ex_id: str, title: str, functions: list[Signature],
+                  schema: str = "../grader/spec/schemas/exercise.schema.json") -> str:
     head = [(f"id: {ex_id}", "must match the id in course.yaml"), (f"title: {_flow(title)}", ""),
             (f"file: {ex_id}.py", "the student's file"),
             (f"reference: reference/{ex_id}.py", "the reference solution, same function names"),
             ("intuition: >-", "the idea behind the exercise, in your own words; reports show it")]
     width = max(len(text) for text, _ in head) + 2
     lines = [
-        "# yaml-language-server: $schema=../grader/spec/schemas/exercise.schema.json",
+        f"# yaml-language-server: $schema={schema}",
         *[f"{text:<{width}}# {note}" if note else text for text, note in head],
         "  TODO: say in two sentences what a student should understand after this exercise.",
         "tolerance: {rtol: 1.0e-5, atol: 1.0e-6, nan: fail}   # as pytest.approx; optional",
@@ -162,7 +163,8 @@ def new_exercise(root: Path, ex_id: str, *, title: str | None = None, functions:
                          "under exercises: by hand.") from None
     spec_path.parent.mkdir(parents=True, exist_ok=True)
     ref_path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(spec_path, exercise_yaml(ex_id, title or f"Exercise: {ex_id.replace('_', ' ')}", sigs))
+    write_atomic(spec_path, exercise_yaml(ex_id, title or f"Exercise: {ex_id.replace('_', ' ')}", sigs,
+                                             modeline_target(spec_path.parent, "exercise")))
     write_atomic(ref_path, reference_py(ex_id, sigs))
     if ex_id in listed:
         return [spec_path, ref_path]

@@ -41,6 +41,26 @@ def _exercise_cells(ex: Exercise, heading: str, stub) -> list:
     return cells
 
 
+def _written_cells(course: Course) -> list:
+    """The quiz's written questions, each followed by an empty Markdown cell tagged with its id: the student writes
+    the answer there (grader.judge.written reads a tagged cell when the sheet's block is empty)."""
+    from nbformat.v4 import new_markdown_cell
+
+    cells: list = []
+    for quiz in course.quizzes:
+        for q in quiz.questions:
+            if q.type != "text":
+                continue
+            if not cells:
+                cells.append(new_markdown_cell(
+                    "## In your own words\n\nWrite each answer in the empty Markdown cell below its question and keep "
+                    "the cell's tag (the question's id). You may answer in `quiz.yaml` instead; your instructor "
+                    "grades these answers."))
+            cells.append(new_markdown_cell(f"### `{q.id}` ({q.points:g} points)\n\n{q.text}"))
+            cells.append(new_markdown_cell("", metadata={"tags": [q.id]}))
+    return cells
+
+
 def _notebook(title_cells: list, body: list):
     import nbformat
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
@@ -64,7 +84,7 @@ def student_notebooks(course: Course, mode: str, stub) -> dict[str, str]:
 
     if mode == "single":
         title = [new_markdown_cell(f"# {course.title}\n\n*{course.lesson}*\n\n{HOW_TO}")]
-        body = [cell for ex in course.exercises for cell in _exercise_cells(ex, "##", stub)]
+        body = [cell for ex in course.exercises for cell in _exercise_cells(ex, "##", stub)] + _written_cells(course)
         return {COURSE_NOTEBOOK: nbformat.writes(_notebook(title, body)) + "\n"}
     out = {}
     for ex in course.exercises:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -32,8 +33,12 @@ class Report:
     warnings: tuple[str, ...] = ()
 
 
-def validate(root: Path) -> Report:
-    """Raise SpecError listing every problem; return a summary when the course is sound."""
+def validate(root: Path, *, strict: bool = False) -> Report:
+    """Raise SpecError listing every problem; return a summary when the course is sound.
+
+    Warnings (a TODO left by ``grader new``, a schema modeline that points nowhere, a YAML file course.yaml
+    does not list) do not stop a course; with ``strict`` they do.
+    """
     course = load_course(root)
     problems: list[Problem] = []
     expected = reference_outputs(course)  # the reference failing is a ReferenceError_: a SpecError at its line
@@ -63,7 +68,82 @@ def validate(root: Path) -> Report:
     if problems:
         raise SpecError(problems)
     notes = _feedback_proofs(course, expected)
-    return Report(course, sum(len(e.cases) for e in course.exercises), pinned, notes, unlisted(course))
+    located, unlisted_files = [*todos(course), *modelines(course)], unlisted(course)
+    if strict and (located or unlisted_files):
+        raise SpecError([*located, *(Problem("course.yaml", 1, 1, w) for w in unlisted_files)],
+                        "--strict refuses warnings; without it they are printed and the course is used.")
+    warned = tuple(str(p) for p in located) + unlisted_files
+    return Report(course, sum(len(e.cases) for e in course.exercises), pinned, notes, warned)
+
+
+def _files(course: Course) -> list[tuple[Path, str]]:
+    """Every YAML file of the course with the schema it is checked against."""
+    out = [(course.root / "course.yaml", "course")]
+    out += [(ex.spec_path, "exercise") for ex in course.exercises if ex.spec_path]
+    out += [(q.file, "quiz") for q in course.quiz_items]
+    return out
+
+
+def todos(course: Course) -> list[Problem]:
+    """Every text still holding ``TODO`` (``grader new`` writes them in intuitions and docstrings): students
+    would read it in their stubs and reports."""
+    from grader.spec.yamlspec import load_yaml
+
+    out: list[Problem] = []
+    for path, _ in _files(course):
+        doc = load_yaml(path, course.root)
+        for keys, value in _strings(doc.data, []):
+            if "TODO" in value:
+                text = " ".join(value.split())
+                text = text if len(text) <= 70 else text[:67] + "..."
+                label = ".".join(str(k) for k in keys)
+                out.append(doc.problem(keys, f"{label} still says TODO ({text!r}): students would read it; "
+                                             "write the real text"))
+    return out
+
+
+def _strings(value: Any, keys: list[Any]) -> Iterator[tuple[list[Any], str]]:
+    """Every string in a YAML document, with the keys that lead to it."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(v, [*keys, k])
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _strings(v, [*keys, i])
+    elif isinstance(value, str):
+        yield keys, value
+
+
+def modelines(course: Course) -> list[Problem]:
+    """A ``# yaml-language-server: $schema=...`` line that points at no schema, or at another kind's: the
+    editor then checks nothing (or the wrong thing) as the author types. Says the path that works here."""
+    import re
+
+    from grader.spec.yamlspec import modeline_target
+
+    out = []
+    for path, kind in _files(course):
+        try:
+            head = path.read_text("utf-8").splitlines()[:3]
+        except (OSError, UnicodeDecodeError):
+            continue
+        for n, line in enumerate(head, 1):
+            m = re.match(r"\s*#\s*yaml-language-server:\s*\$schema=(\S+)", line)
+            if m is None or "://" in m.group(1):
+                continue
+            target = (path.parent / m.group(1)).resolve()
+            want = f"{kind}.schema.json"
+            right = modeline_target(path.parent, kind)
+            if not target.is_file():
+                problem = f"the schema modeline points at {m.group(1)}, which does not exist"
+            elif target.name != want:
+                article = "an" if kind == "exercise" else "a"
+                problem = f"the schema modeline points at {target.name}, but this is {article} {kind} file"
+            else:
+                continue
+            out.append(Problem(display_path(path, course.root), n, line.index("$schema=") + 9,
+                               f"{problem}: write $schema={right} so that an editor checks it as you type"))
+    return out
 
 
 def unlisted(course: Course) -> tuple[str, ...]:
@@ -87,6 +167,11 @@ def unlisted(course: Course) -> tuple[str, ...]:
             out.append(f"{rel} is not listed in course.yaml, so it is not graded; to grade it, add "
                        f"- {{id: {ident}, file: {rel}, points: N}} under {section}:")
     return tuple(out)
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 invariant``, ``2 invariants``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _full(value: Any) -> str:
@@ -189,13 +274,16 @@ def _feedback_proofs(course: Course, expected: dict[tuple[str, int], Any]) -> tu
             problems.append(Problem(where, lines.get(mid, 1), 1, text))
         parts = []
         if proof.variants:
-            parts.append(f"{proof.variants} misconceptions, all told apart by its {len(ex.cases)} cases")
+            parts.append(f"{_count(proof.variants, 'misconception')}, "
+                         f"{'all told apart' if proof.variants > 1 else 'told apart'} by its "
+                         f"{_count(len(ex.cases), 'case')}")
         if ex.invariants:
             hits = sorted(caught.get(ex.id, ()))
-            parts.append(f"{len(ex.invariants)} invariants hold for the reference"
-                         + (f" and also catch {', '.join(hits)}" if hits else ""))
+            n = len(ex.invariants)
+            parts.append(f"{_count(n, 'invariant')} {'holds' if n == 1 else 'hold'} for the reference"
+                         + (f" and also {'catches' if n == 1 else 'catch'} {', '.join(hits)}" if hits else ""))
         if proof.variants:
-            parts.append("no generic relation fires on them or on the reference")
+            parts.append(f"no generic relation fires on {'it' if proof.variants == 1 else 'them'} or on the reference")
         if parts:
             notes.append(f"{ex.id}: " + "; ".join(parts))
     if problems:

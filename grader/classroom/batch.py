@@ -6,7 +6,8 @@ Layout of OUT:
 - ``reports/<student>.html``: the student's report (``grader check --format html``);
 - ``manifest.jsonl``: one compact row per graded submission (hashes, scores, check statuses), appended as
   each finishes; a rerun skips a submission whose files and course spec are unchanged;
-- ``gradebook.csv``, ``canvas.csv`` (with ``--canvas``), ``summary.html``, ``run.json`` (course items,
+- ``gradebook.csv``, ``canvas.csv`` (with ``--canvas``), ``summary.html`` and ``summary.json`` (the same
+  figures, for scripts), ``run.json`` (course items,
   checks, and each run's source, layout, environment and timing), written when every selected submission has
   a row.
 
@@ -28,7 +29,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -36,9 +37,17 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-from grader.classroom.gradebook import CanvasMap, write_canvas, write_gradebook
+from grader.classroom.gradebook import (
+    CanvasMap,
+    anonymous_refusal,
+    is_anonymous,
+    write_canvas,
+    write_gradebook,
+    write_moodle_worksheet,
+)
+from grader.classroom.rosters import Rosters
 from grader.classroom.submissions import Submission, open_submissions, shard_of, submission_hash
-from grader.classroom.summary import STATUS_LETTER, Summary, render_summary
+from grader.classroom.summary import STATUS_LETTER, Summary, render_summary, summary_json
 from grader.errors import InputError, UsageError
 from grader.files import open_atomic, write_atomic
 from grader.judge.grade import Ends, Plan, grade_submission
@@ -59,6 +68,8 @@ except ImportError:  # Windows: batch and merge say so (require_posix) instead o
 
 RESULTS, REPORTS = "results", "reports"
 MANIFEST, RUN, GRADEBOOK, CANVAS, SUMMARY = "manifest.jsonl", "run.json", "gradebook.csv", "canvas.csv", "summary.html"
+SUMMARY_JSON = "summary.json"
+MOODLE = "moodle.csv"
 IN_FLIGHT = 2  # submissions queued per worker, so a worker never waits for the next one
 MAX_PROBLEMS = 3
 MESSAGE_CHARS = 240
@@ -132,6 +143,10 @@ def _problems(result: GradeResult) -> list[dict[str, Any]]:
 def make_row(result: GradeResult, meta: dict[str, Any]) -> dict[str, Any]:
     """The few numbers of a result that the gradebook and the summary need (the full record is on disk)."""
     status = {(ex.id, c.name): c.status.value for ex, c in result.checks()}
+    # A property is filed under the exercise its failure is blamed on, which differs from student to student
+    # (judge.grade._blame_invariants): found by its name, it counts once per student wherever it was filed.
+    names = Counter(c.name for _, c in result.checks())
+    by_name = {c.name: c.status.value for _, c in result.checks() if names[c.name] == 1}
     status.update({(quiz.id, q.id): q.status.value for quiz in result.quizzes for q in quiz.questions})
     # A quiz none of whose questions could be graded (no sheet, another student's sheet...) is one fact about
     # the student, not a failure of each question: its questions count as not graded ("-").
@@ -139,7 +154,8 @@ def make_row(result: GradeResult, meta: dict[str, Any]) -> dict[str, Any]:
                 for q in result.quizzes if quiz_blocked(q)}
     for quiz_id in no_sheet:
         status.update({(quiz_id, q.id): "" for quiz in result.quizzes if quiz.id == quiz_id for q in quiz.questions})
-    letters = "".join(STATUS_LETTER.get(status.get((ex, name), ""), "-") for ex, name, _ in meta["checks"])
+    letters = "".join(STATUS_LETTER.get(status.get((ex, name), by_name.get(name, "")), "-")
+                      for ex, name, _ in meta["checks"])
     items = {ex.id: ex.score for ex in result.exercises}
     items.update({q.id: q.score for q in result.quizzes})
     # exercise/id: one id (natural-log) may name different mistakes in two exercises
@@ -150,7 +166,33 @@ def make_row(result: GradeResult, meta: dict[str, Any]) -> dict[str, Any]:
            "problems": _problems(result), "duration": result.duration}
     if no_sheet:
         row["no_sheet"] = no_sheet
+    if result.pending:  # written answers awaiting review: apart from the score, never counted as lost
+        row["pending"] = result.pending
+    blank, wrong = _quiz_answers(result, no_sheet)
+    if blank:
+        row["quiz_blank"] = blank
+    if wrong:
+        row["quiz_wrong"] = wrong
     return row
+
+
+def _quiz_answers(result: GradeResult, no_sheet: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+    """For the summary's quiz statistics: the questions left blank ("quiz/question"), and what was written
+    for each answered one that is not right (cut short, lists as one line)."""
+    blank: list[str] = []
+    wrong: dict[str, str] = {}
+    for quiz in result.quizzes:
+        if quiz.id in no_sheet:
+            continue
+        for q in quiz.questions:
+            key = f"{quiz.id}/{q.id}"
+            if q.answer is None:
+                if q.status.value != "passed":
+                    blank.append(key)
+            elif q.status.value != "passed" and q.written is None:  # a written answer is reviewed, not tallied
+                text = ", ".join(map(str, q.answer)) if isinstance(q.answer, list) else str(q.answer)
+                wrong[key] = _short(text)
+    return blank, wrong
 
 
 def _sha(data: bytes) -> str:
@@ -352,7 +394,7 @@ def grade_one(setup: WorkerSetup, sandbox: Runner, job: dict[str, Any]) -> dict[
         if _unchanged(setup, student, digest, job.get("prior")):
             return {"student": student, "skipped": True}
         result = grade_submission(setup.plan, path, sandbox, student=student, extra_forbidden=setup.forbidden,
-                                  scratch=setup.scratch, ends=setup.ends)
+                                  scratch=setup.scratch, accept=tuple(job.get("accept") or ()), ends=setup.ends)
     except Exception:
         result = _error_result(setup, student, "the grader failed on this submission:\n" + traceback.format_exc())
     if why:
@@ -496,6 +538,10 @@ class Progress:
     errors: int = 0
     interrupted: bool = False
     unknown_canvas: list[str] = field(default_factory=list)
+    unknown_moodle: list[str] = field(default_factory=list)  # graded students the Moodle worksheet lacks
+    absent_canvas: list[str] = field(default_factory=list)  # Canvas map students with no submission in the export
+    dropped: list[dict[str, Any]] = field(default_factory=list)  # entries of the export not graded, and why
+    groups: list[str] = field(default_factory=list)  # rows that stand for a whole group
     summary: Summary | None = None  # the whole class (this run and earlier ones), once finished
     wall: float = 0.0
 
@@ -588,11 +634,14 @@ def require_posix(command: str) -> None:
 def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, shard: tuple[int, int] | None = None,
               canvas: CanvasMap | None = None, progress: bool | None = None,
               formats: tuple[str, ...] = (), layout: str | None = None, prefix: str | None = None,
-              note: Callable[[str], None] | None = None, runner: str = "confined") -> Progress:
+              note: Callable[[str], None] | None = None, runner: str = "confined",
+              rosters: Rosters | None = None) -> Progress:
     """Grade every submission in ``source`` (or this shard of them) into ``out``; see the module docstring.
 
     ``layout`` forces the export's layout (else it is detected), ``prefix`` is the Classroom assignment prefix;
     ``note`` hears, before grading starts, how many students were found in which layout, and how.
+    ``rosters`` say who is who (Moodle's grading worksheet, Canvas's group set, Classroom's roster); with a
+    Moodle worksheet, ``moodle.csv`` is that worksheet with the grades filled in, for Moodle to take back.
     """
     require_posix("batch")
     jobs = jobs or os.cpu_count() or 1
@@ -627,10 +676,15 @@ def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, s
         try:
             with _Stop(lambda text: (bar.write if bar else print)(text, file=sys.stderr)) as stop:
                 try:
-                    with open_submissions(source, work, layout=layout, prefix=prefix) as found:
+                    with open_submissions(source, work, layout=layout, prefix=prefix, rosters=rosters) as found:
                         for line in (found.headline(), *found.notes):
                             (note or (lambda text: print(text, file=sys.stderr)))(line)
                         layout_used = found.layout
+                        _check_rosters(found.layout, found.where, rosters)
+                        _refuse_anonymous(found.layout, found.students, canvas)
+                        state.absent_canvas = _absent(found.layout, found.students, canvas)
+                        state.dropped = [asdict(d) for d in found.dropped]
+                        state.groups = list(found.groups)
                         selected = [s for s in found.students
                                     if shard is None or shard_of(s.student, shard[1]) == shard[0]]
                         state.total = len(selected)
@@ -662,10 +716,49 @@ def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, s
                "confinement": confinement,
                "shard": f"{shard[0]}/{shard[1]}" if shard else None, "started": started_at, "jobs": jobs,
                "students": len(selected), "graded": state.graded, "skipped": state.skipped,
-               "wall_seconds": round(time.perf_counter() - started, 3)}
-        state.unknown_canvas, state.summary = write_class_outputs(out, meta, [run], manifest, students, canvas)
+               "wall_seconds": round(time.perf_counter() - started, 3), "dropped": state.dropped,
+               "groups": state.groups}
+        moodle = rosters.moodle.source if rosters is not None and rosters.moodle is not None else None
+        state.unknown_canvas, state.summary, state.unknown_moodle = write_class_outputs(
+            out, meta, [run], manifest, students, canvas, moodle)
         state.wall = time.perf_counter() - started
         return state
+
+
+def _check_rosters(layout: str, where: str, rosters: Rosters | None) -> None:
+    """A roster for another LMS would match nobody: said before grading."""
+    from grader.classroom.layouts import TITLE
+
+    if rosters is None:
+        return
+    for option, roster, layouts in (("--moodle", rosters.moodle, ("moodle",)),
+                                    ("--canvas-groups", rosters.canvas_groups, ("canvas",)),
+                                    ("--roster", rosters.classroom, ("classroom", "folders"))):
+        if roster is not None and layout not in layouts:
+            raise UsageError(f"{option} {roster.source} is for {TITLE[layouts[0]]}, but {where} was read as "
+                             f"{TITLE[layout]}", f"Drop {option}, or pass --layout {layouts[0]} if the export is one.")
+
+
+def _absent(layout: str, students: list[Submission], canvas: CanvasMap | None) -> list[str]:
+    """Students of the Canvas map (by Canvas ID) the export has no submission for: in a group assignment, the
+    members Canvas did not file the group's work under (--canvas-groups gives them rows)."""
+    if canvas is None or layout != "canvas":
+        return []
+    found = {s.student for s in students}
+    return sorted(f"{p.name} ({p.id})" for key, p in canvas.students.items()
+                  if p.id and p.id not in found and key not in found)
+
+
+def _refuse_anonymous(layout: str, students: list[Submission], canvas: CanvasMap | None) -> None:
+    """canvas.csv cannot hold a Canvas anonymous id: said before grading, not after."""
+    if canvas is None or layout != "canvas":
+        return
+    anon = [s.student for s in students if is_anonymous(s.student) and s.student not in canvas.students]
+    if anon:
+        message, hint = anonymous_refusal(anon[0])
+        if len(anon) > 1:
+            message += f" (nor the {len(anon) - 1} other anonymous id(s) of this export)"
+        raise InputError(message, hint)
 
 
 def _jobs(manifest: Manifest, selected: list[Submission], spec: str) -> Iterator[dict[str, Any]]:
@@ -674,7 +767,8 @@ def _jobs(manifest: Manifest, selected: list[Submission], spec: str) -> Iterator
         prior = None
         if entry is not None and entry.spec_hash == spec:
             prior = {"submission_hash": entry.submission_hash, "result_sha": entry.result_sha, "report": entry.report}
-        yield {"student": sub.student, "path": str(sub.path), "prior": prior, "name": sub.name, "email": sub.email}
+        yield {"student": sub.student, "path": str(sub.path), "prior": prior, "name": sub.name, "email": sub.email,
+               "accept": list(sub.accept), "group": sub.group, "is_group": sub.is_group}
 
 
 def _grade_all(pool: Pool, manifest: Manifest, selected: list[Submission], state: Progress, bar: Any,
@@ -695,6 +789,10 @@ def _grade_all(pool: Pool, manifest: Manifest, selected: list[Submission], state
                 state.skipped += 1
             else:
                 row.update(name=job.get("name", ""), email=job.get("email", ""))
+                if job.get("group"):
+                    row["group"] = job["group"]
+                if job.get("is_group"):
+                    row["is_group"] = True
                 manifest.append(row)
                 state.graded += 1
                 state.below += not row["passed"]
@@ -704,22 +802,30 @@ def _grade_all(pool: Pool, manifest: Manifest, selected: list[Submission], state
 
 
 def write_class_outputs(out: Path, meta: dict[str, Any], runs: list[dict[str, Any]], manifest: Manifest,
-                        students: list[str], canvas: CanvasMap | None) -> tuple[list[str], Summary]:
-    """gradebook.csv, canvas.csv, summary.html and run.json from the manifest, one row at a time.
-    Returns the students the Canvas map does not know, and the class summary."""
+                        students: list[str], canvas: CanvasMap | None,
+                        moodle: Path | None = None) -> tuple[list[str], Summary, list[str]]:
+    """gradebook.csv, canvas.csv, moodle.csv, summary.html and run.json from the manifest, one row at a time.
+    Returns the students the Canvas map does not know, the class summary, and the students the Moodle
+    worksheet does not hold."""
+    pending = any(row.get("pending") for row in manifest.rows(students))
     with open_atomic(out / GRADEBOOK, newline="") as fh:
-        write_gradebook(fh, meta["items"], manifest.rows(students))
+        write_gradebook(fh, meta["items"], manifest.rows(students), pending=pending)
     unknown: list[str] = []
     if canvas is not None:
         with open_atomic(out / CANVAS, newline="") as fh:
             _, unknown = write_canvas(fh, canvas, meta["items"], meta["max_score"], manifest.rows(students),
                                       canvas_ids=any(run.get("layout") == "canvas" for run in runs))
-    summary = Summary(meta)
+    unknown_moodle: list[str] = []
+    if moodle is not None:
+        with open_atomic(out / MOODLE, newline="") as fh:
+            _, unknown_moodle = write_moodle_worksheet(fh, moodle, manifest.rows(students))
+    summary = Summary(meta, reports=out / REPORTS)
     for row in manifest.rows(students):
         summary.add(row)
     write_atomic(out / SUMMARY, render_summary(summary, runs))
+    write_atomic(out / SUMMARY_JSON, summary_json(summary, runs))
     write_atomic(out / RUN, json.dumps({**meta, "runs": runs}, indent=1, ensure_ascii=False) + "\n")
-    return unknown, summary
+    return unknown, summary, unknown_moodle
 
 
 # -- merging shards --------------------------------------------------------------------------------
@@ -755,7 +861,28 @@ def _read_shard(folder: Path) -> tuple[dict[str, Any], Manifest]:
     return meta, manifest
 
 
-def merge(outs: list[Path], dest: Path, canvas: CanvasMap | None = None) -> tuple[int, list[str]]:
+def _once_per_export(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every shard reads the whole export, so each lists the same entries not graded and the same group rows:
+    they are kept on the first run of that source only (the summary and grader merge list them once)."""
+    seen = set()
+    out = []
+    for run in runs:
+        key = json.dumps([run.get("source"), run.get("dropped"), run.get("groups")], sort_keys=True)
+        if key in seen:
+            run = {**run, "dropped": [], "groups": []}
+        seen.add(key)
+        out.append(run)
+    return out
+
+
+def export_problems(runs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The entries not graded and the group rows of these runs (as ``Progress.dropped`` and ``.groups``)."""
+    return ([d for run in runs for d in run.get("dropped") or []],
+            [g for run in runs for g in run.get("groups") or []])
+
+
+def merge(outs: list[Path], dest: Path, canvas: CanvasMap | None = None,
+          moodle: Path | None = None) -> tuple[int, list[str]]:
     """Combine the OUT folders of finished shards into ``dest``: one gradebook, one summary."""
     require_posix("merge")
     if not outs:
@@ -797,7 +924,7 @@ def merge(outs: list[Path], dest: Path, canvas: CanvasMap | None = None) -> tupl
             for student in students:
                 fh.write(json.dumps(manifests[owner[student]].row(student), ensure_ascii=False) + "\n")
         merged = Manifest(dest / MANIFEST).open()
-        runs = [run for meta in metas for run in meta.get("runs", [])]
+        runs = _once_per_export([run for meta in metas for run in meta.get("runs", [])])
         base = {k: v for k, v in metas[0].items() if k != "runs"}
-        unknown, _ = write_class_outputs(dest, base, runs, merged, students, canvas)
+        unknown, _, _ = write_class_outputs(dest, base, runs, merged, students, canvas, moodle)
     return len(students), unknown

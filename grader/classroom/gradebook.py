@@ -9,6 +9,7 @@ of the instructor's roster in canvas.csv: Canvas matches students by them, chara
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,16 +42,20 @@ def _writer(fh: TextIO) -> Any:
     return csv.writer(fh, lineterminator="\r\n")
 
 
-def write_gradebook(fh: TextIO, items: list[dict[str, Any]], rows: Iterable[dict[str, Any]]) -> int:
+def write_gradebook(fh: TextIO, items: list[dict[str, Any]], rows: Iterable[dict[str, Any]], *,
+                    pending: bool = False) -> int:
     """``student, name, email, <item ids...>, total``: one row per student, in the order given (name and
-    e-mail as the LMS export gave them, blank when it has none)."""
+    e-mail as the LMS export gave them, blank when it has none). ``pending`` adds a last column, the points of
+    written answers awaiting review: the items and total hold graded points only, so pending is never lost."""
     w = _writer(fh)
-    w.writerow(["student", "name", "email", *[guard_cell(it["id"]) for it in items], "total"])
+    w.writerow(["student", "name", "email", *[guard_cell(it["id"]) for it in items], "total",
+                *(["pending"] if pending else [])])
     count = 0
     for row in rows:
         scores = row.get("items", {})
         who = [guard_cell(row["student"]), guard_cell(row.get("name") or ""), guard_cell(row.get("email") or "")]
-        w.writerow([*who, *[number(scores.get(it["id"])) for it in items], number(row["score"])])
+        w.writerow([*who, *[number(scores.get(it["id"])) for it in items], number(row["score"]),
+                    *([number(row.get("pending", 0.0))] if pending else [])])
         count += 1
     return count
 
@@ -136,6 +141,17 @@ def canvas_header(cmap: CanvasMap, items: list[dict[str, Any]]) -> tuple[list[st
     return [guard_cell(h) for h in header], keys
 
 
+def is_anonymous(student: str) -> bool:
+    """A Canvas anonymous id (``anon_<5 base58 characters>``, lib/anonymity.rb), never a user id."""
+    return student.startswith("anon_")
+
+
+def anonymous_refusal(student: str) -> tuple[str, str]:
+    return (f"canvas.csv cannot hold {student}: Canvas does not import anonymous ids, only user ids",
+            "Grade again after the assignment is de-anonymised (Canvas then names files by user id), or give "
+            f"each anonymous id its Canvas ID in the --canvas map (students: {{{student}: {{name: ..., id: ...}}}}).")
+
+
 def write_canvas(fh: TextIO, cmap: CanvasMap, items: list[dict[str, Any]], max_total: float,
                  rows: Iterable[dict[str, Any]], *, canvas_ids: bool = False) -> tuple[int, list[str]]:
     """Write the Canvas CSV; returns the rows written and the students the map does not know.
@@ -156,6 +172,8 @@ def write_canvas(fh: TextIO, cmap: CanvasMap, items: list[dict[str, Any]], max_t
     for row in rows:
         sid = row["student"]
         person = cmap.students.get(sid) or by_canvas_id.get(sid)
+        if person is None and canvas_ids and is_anonymous(sid):
+            raise InputError(*anonymous_refusal(sid))
         if person is None and canvas_ids:
             person = CanvasStudent(name=row.get("name") or sid, id=sid)
         if person is None:
@@ -169,3 +187,63 @@ def write_canvas(fh: TextIO, cmap: CanvasMap, items: list[dict[str, Any]], max_t
         w.writerow([*info, *[number(scores.get(k)) for k in keys]])
         count += 1
     return count, unknown
+
+
+# -- Moodle ----------------------------------------------------------------------------------------
+
+def write_moodle_worksheet(fh: TextIO, worksheet: Path, rows: Iterable[dict[str, Any]]) -> tuple[int, list[str]]:
+    """Moodle's grading worksheet as downloaded, with each graded participant's Grade filled in; returns the
+    rows filled and the students the worksheet does not hold.
+
+    What Moodle's *Upload grading worksheet* reads (moodle/moodle:mod/assign/feedback/offline/importgradeslib.php,
+    ``assignfeedback_offline_grade_importer::init`` and ``next``; locallib.php, ``process_import_grades``): the
+    columns ``Identifier`` (``Participant N``, the number after the words), ``Grade`` and ``Last modified
+    (grade)``, found by their names; a grade above the assignment's maximum, or whose row's ``Last modified
+    (grade)`` is older than the grade in Moodle, is skipped. So every column and row is written back as it came,
+    Last modified included (a grade changed in Moodle since the download is not overwritten), and the score is
+    scaled to the row's ``Maximum grade`` (our total as a share of the course's maximum).
+    """
+    from grader.classroom.rosters import MOODLE_REQUIRED, PARTICIPANT
+
+    text = worksheet.read_text("utf-8-sig")
+    table = list(csv.reader(io.StringIO(text, newline="")))  # online text may hold line breaks
+    if not table:
+        raise InputError(f"Moodle grading worksheet {worksheet} is empty")
+    header = [h.strip() for h in table[0]]
+    missing = [c for c in MOODLE_REQUIRED if c not in header]
+    if missing:
+        raise InputError(f"Moodle grading worksheet {worksheet} has no column {', '.join(map(repr, missing))}, "
+                         "which Moodle's Upload grading worksheet needs",
+                         "Download the grading worksheet again (Grading action > Download grading worksheet).")
+    ident, grade, modified = (header.index(c) for c in MOODLE_REQUIRED)
+    maximum = header.index("Maximum grade") if "Maximum grade" in header else None
+    # Cells the importer reads (the three columns, and the feedback columns after Last modified) stay as they
+    # are; names and other text a spreadsheet would show are guarded like every other gradebook's.
+    read = {ident, grade, modified, *range(modified + 1, len(header))}
+    scores = {row["student"]: (row["score"], row["max_score"]) for row in rows}
+    w = _writer(fh)
+    w.writerow(table[0])
+    filled = 0
+    seen = set()
+    for rec in table[1:]:
+        rec = rec + [""] * (len(header) - len(rec))
+        m = PARTICIPANT.search(rec[ident])
+        pid = m.group(1) if m else None
+        if pid in scores:
+            score, max_score = scores[pid]
+            seen.add(pid)
+            top = _float(rec[maximum]) if maximum is not None else None
+            value = score if top is None or not max_score else score / max_score * top
+            rec[grade] = number(round(value, 2))
+            filled += 1
+        # Moodle's own "-" (nothing yet) and numbers are no formula; names, e-mails and online text are guarded.
+        w.writerow([cell if i in read or cell == "-" or _float(cell) is not None else guard_cell(cell)
+                    for i, cell in enumerate(rec)])
+    return filled, sorted(set(scores) - seen)
+
+
+def _float(text: str) -> float | None:
+    try:
+        return float(text.replace(",", "."))
+    except ValueError:
+        return None

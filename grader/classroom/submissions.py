@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 from grader.classroom.layouts import Found, Shown, Student, read_export
+from grader.classroom.rosters import Rosters
 from grader.errors import InputError, UsageError
 from grader.sandbox.client import python_files
 from grader.sandbox.notebook import notebook_files
@@ -42,6 +43,19 @@ def _member_path(info: zipfile.ZipInfo) -> PurePosixPath:
     return path
 
 
+def _utf8_names(infos: list[zipfile.ZipInfo]) -> None:
+    """Names stored without the UTF-8 flag are read as UTF-8 when they are valid UTF-8 (else as CP437, the zip
+    standard's default). rubyzip, which writes Canvas's downloads, stores UTF-8 names without the flag."""
+    for info in infos:
+        if info.flag_bits & 0x800:
+            continue
+        try:
+            name = info.filename.encode("cp437").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        info.filename = name
+
+
 def extract_zip(archive: Path, dest: Path) -> None:
     """Extract ``archive`` into ``dest`` safely; raise InputError on anything suspicious."""
     try:
@@ -50,6 +64,7 @@ def extract_zip(archive: Path, dest: Path) -> None:
         raise InputError(f"{archive} is not a readable zip file: {exc}") from None
     with zf:
         infos = zf.infolist()
+        _utf8_names(infos)
         if len(infos) > MAX_ZIP_MEMBERS:
             raise InputError(f"{archive} holds {len(infos)} files (more than {MAX_ZIP_MEMBERS})")
         total = 0
@@ -103,7 +118,7 @@ def extract_zip(archive: Path, dest: Path) -> None:
 
 @contextmanager
 def open_submissions(source: Path, work: Path | None = None, *, layout: str | None = None,
-                     prefix: str | None = None) -> Iterator[Found]:
+                     prefix: str | None = None, rosters: Rosters | None = None) -> Iterator[Found]:
     """The students of an LMS export, a folder or a .zip (see grader.classroom.layouts).
 
     ``work`` is a private folder for the zip's copy and the grouped submissions (a temporary one by default,
@@ -121,9 +136,11 @@ def open_submissions(source: Path, work: Path | None = None, *, layout: str | No
             extracted = work / "export"
             extracted.mkdir()
             extract_zip(source, extracted)
-            yield read_export(extracted, work / "work", Shown(source, extracted), extract_zip, layout=layout, prefix=prefix)
+            yield read_export(extracted, work / "work", Shown(source, extracted), extract_zip, layout=layout,
+                              prefix=prefix, rosters=rosters)
         else:
-            yield read_export(source, work / "work", Shown(source, None), extract_zip, layout=layout, prefix=prefix)
+            yield read_export(source, work / "work", Shown(source, None), extract_zip, layout=layout, prefix=prefix,
+                              rosters=rosters)
     finally:
         if own:
             shutil.rmtree(work, ignore_errors=True)

@@ -162,23 +162,26 @@ def submission_folder(submission: Path, course: Course) -> Path:
     return folders[0] if len(folders) == 1 else submission
 
 
-def _student(root: Path, submission: Path) -> str:
-    """Who Gradescope says submitted (e-mail first: build quiz sheets with it), else the sheet's id.
+def _student(root: Path, submission: Path) -> tuple[str, tuple[str, ...]]:
+    """Who Gradescope says submitted (e-mail first: build quiz sheets with it), else the sheet's id; and, for a
+    group submission, every member's e-mail and sid (a sheet built for any member is accepted: Gradescope lists
+    the group's members in ``users`` in no order we can rely on, and grades one submission for all of them).
 
     Gradescope's word wins over the sheet's ``student:`` line, which the student could edit to take
-    someone else's variant.
+    someone else's variant: a sheet naming anyone outside ``users`` still scores 0.
     """
     try:
         meta = json.loads((root / "submission_metadata.json").read_text("utf-8"))
-        user = meta["users"][0]
-        found = user.get("email") or user.get("sid") or user.get("name") or user.get("id")
-        if found:
-            return str(found)
+        users = [u for u in meta["users"] if isinstance(u, dict)]
+        ids = [str(u.get("email") or u.get("sid") or u.get("name") or u.get("id") or "") for u in users]
+        if ids and ids[0]:
+            accept = tuple(dict.fromkeys(str(v) for u in users for v in (u.get("email"), u.get("sid")) if v))
+            return ids[0], accept if len(users) > 1 else ()
     except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError):
         pass
     from grader.spec.quiz.sheet import sheet_student
 
-    return sheet_student(submission) or "submission"
+    return sheet_student(submission) or "submission", ()
 
 
 def run(root: Path) -> int:
@@ -208,7 +211,9 @@ def run(root: Path) -> int:
                 raise RuntimeError(f"the course in the autograder does not load:\n{exc.format()}") from None
             plan = Plan.build(course, "course", reference_outputs(course))
             submission = submission_folder(root / "submission", course)
-            result = grade_submission(plan, submission, sandbox, student=_student(root, submission), extra_forbidden=(root,))
+            student, group = _student(root, submission)
+            result = grade_submission(plan, submission, sandbox, student=student, extra_forbidden=(root,),
+                                      accept=group)
         data = to_gradescope(result)
         print(render(result, "text"), flush=True)
     except BaseException as exc:  # Gradescope must get a results.json, whatever broke

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -19,7 +20,7 @@ from grader.judge.invariants import Trial, draw_course, judge
 from grader.judge.quiz import grade_quizzes
 from grader.judge.rounds import Call, CaseKey, Responses, Round, RoundKey, TrialKey
 from grader.judge.sources import relocate, rename_files, resolve, write
-from grader.record import Check, ExerciseResult, GradeResult, Status
+from grader.record import Check, ExerciseResult, GradeResult, Status, passes
 from grader.sandbox.backends import BEST_EFFORT_WARNING, Runner, runner_name
 from grader.sandbox.client import SandboxCrashed, check_isolation, copy_submission, summarise_confinement
 from grader.sandbox.task_error import UNFINISHED, ErrorKind, TaskError
@@ -222,11 +223,13 @@ def _check(ex: Exercise, case: Case, result: dict[str, Any] | None, expected: An
                          f"{float(got)!r}; a float here is usually a value, not an index")
         check.details = {"exception": ErrorKind.WRONG_TYPE.value}
         return check
-    if _surely_close(expected, got, fn.returns, fn.tolerance):
+    # a case whose answer is NaN on purpose (`nan: expected`, which validate requires) is matched by a NaN
+    tolerance = dataclasses.replace(fn.tolerance, nan="equal") if case.nan_expected else fn.tolerance
+    if _surely_close(expected, got, fn.returns, tolerance):
         check.details = {}
         check.status, check.score, check.message = Status.PASSED, case.points, "ok"
     else:
-        outcome = compare(expected, got, fn.returns, fn.tolerance)
+        outcome = compare(expected, got, fn.returns, tolerance)
         check.details = outcome.details
         if outcome.ok:
             check.status, check.score, check.message = Status.PASSED, case.points, "ok"
@@ -498,7 +501,8 @@ def _exercise_results(plan: Plan, submission: Path, sources: dict[str, Any], don
 
 def grade_submission(plan: Plan, submission: Path, sandbox: Runner, *, student: str | None = None,
                      extra_forbidden: tuple[Path, ...] = (), now: datetime | None = None,
-                     scratch: Path | None = None, early: Early | None = None, ends: Ends | None = None) -> GradeResult:
+                     scratch: Path | None = None, early: Early | None = None, accept: tuple[str, ...] = (),
+                     ends: Ends | None = None) -> GradeResult:
     """Grade ``submission`` (left untouched) and return the result record.
 
     ``now`` decides whether quiz answers are revealed (course setting ``reveal: after_due``); default: the clock.
@@ -506,8 +510,9 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Runner, *, student: 
     a batch passes a RAM-backed folder, and lists it in ``extra_forbidden`` so that submissions graded at
     the same time cannot read each other's copies (a worker may always read its own). ``early``: `grader
     check`'s early round (grader.judge.early), used for the first round only if it was that round; whoever
-    started it closes it. ``ends``: the plan's lazily computed answers at both ends of pick-by-score cases,
-    shared by the submissions of one run (default: this grading's own).
+    started it closes it. ``accept``: the student's group, when one submission is the group's: a quiz sheet built
+    for any member is graded as that member's sheet, under ``student``. ``ends``: the plan's lazily computed
+    answers at both ends of pick-by-score cases, shared by the submissions of one run (default: this grading's own).
 
     In named steps: the case rounds, then which trials count, then the remaining trial rounds (all run before
     anything is judged); then each exercise's result, the quizzes, and the totals.
@@ -531,16 +536,17 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Runner, *, student: 
             done.run(rnd)
     exercises = _exercise_results(plan, submission, sources, done, ends or Ends(plan))
     quizzes, quiz_error = grade_quizzes(course.quizzes, submission, student=student, reveal=course.reveal,
-                                        due=course.due, now=now)
+                                        due=course.due, now=now, accept=accept)
     grader_error = done.grader_error
     if quiz_error:
         grader_error = f"{grader_error}\n{quiz_error}" if grader_error else quiz_error
     score = round(sum(e.score for e in exercises) + sum(q.score for q in quizzes), 6)
     max_score = round(sum(e.max_score for e in exercises) + sum(q.max_score for q in quizzes), 6)
+    pending = round(sum(q.pending for q in quizzes), 6)
     return GradeResult(
         course=course.title, student=student, mode=plan.mode, score=score, max_score=max_score,
-        pass_threshold=course.pass_threshold, passed=max_score > 0 and score >= course.pass_threshold * max_score,
-        exercises=exercises, quizzes=quizzes, grader_error=grader_error,
+        pass_threshold=course.pass_threshold, passed=passes(score, max_score, pending, course.pass_threshold),
+        pending=pending, exercises=exercises, quizzes=quizzes, grader_error=grader_error,
         duration=round(time.perf_counter() - done.started, 4),
         reveal=course.reveal, environment=environment_of(course.spec_hash),
         confinement=summarise_confinement(policy, done.layers) if confined else None, runner=runner_name(sandbox),

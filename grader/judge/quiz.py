@@ -11,11 +11,13 @@ names quiz.yaml and the line, and the exercises are graded regardless.
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from grader.judge import written
 from grader.judge.answers import Quantity, Unreadable, match_choice, parse_bool, parse_choices, parse_number
 from grader.record import QuestionResult, QuizResult, Status
 from grader.spec.quiz.model import LOG_OF, NATS_PER, Choice, Question, Quiz, reveal_answers
@@ -82,6 +84,27 @@ def _within(value: float, target: float, q: Question) -> bool:
     return abs(value - target) <= max(q.tolerance.atol, q.tolerance.rtol * abs(target))
 
 
+def _refused(v: Variant, got: Quantity, right: bool) -> str | None:
+    """Why an answer scores nothing whatever its value, or None.
+
+    A unit the question does not accept (``accepts:``): "0.983 nats" answered "how much is 0.983 nats in bits?"
+    with the question's own words, and the conversion made it right. Likewise any answer that only writes back
+    a quantity the question gives, unless it is right as written in the unit asked for.
+    """
+    q = v.question
+    if got.unit is not None and got.unit != q.unit and q.accepts and got.unit not in q.accepts:
+        return (f"{got} is in {got.unit}, and this question accepts an answer in {' or '.join(q.accepts)} only: "
+                f"turning the quantity into {q.unit} is what it asks, so the grader does not convert it for you.")
+    given = next((name for name, p in v.params.items()
+                  if isinstance(p, (int, float)) and not isinstance(p, bool)
+                  and math.isclose(got.value, p, rel_tol=1e-9, abs_tol=1e-12)), None)
+    if given is not None and (got.unit not in (None, q.unit) or not right):
+        return (f"{fmt(got.value)} is the {given} the question gives you; writing it back"
+                f"{' in ' + got.unit if got.unit else ''} is not an answer, so it scores nothing. The question asks "
+                f"for a value{_unit(q.unit) and ' in ' + q.unit} worked out from it.")
+    return None
+
+
 def grade_numeric(quiz: Quiz, v: Variant, got: Quantity, reveal: bool) -> _Grade:
     q = v.question
     exp = expected(quiz, v)
@@ -92,6 +115,9 @@ def grade_numeric(quiz: Quiz, v: Variant, got: Quantity, reveal: bool) -> _Grade
         value = got.value * NATS_PER[got.unit] / NATS_PER[unit]
         converted = f" = {fmt(value)} {unit}"
     answer = f"The answer is {_num(exp)}{_unit(unit)}." if reveal else ""
+    refused = _refused(v, got, _within(value, exp, q))
+    if refused:
+        return _Grade(0.0, " ".join(p for p in (refused, answer) if p), exp)
     if _within(value, exp, q):
         return _Grade(1.0, f"correct: {got}{converted}", exp)
     wrote = f"{got}{converted}" if got.unit else f"{got}{_unit(unit)}"
@@ -244,15 +270,25 @@ def _readable(value: Any) -> str:
 
 
 def grade_question(quiz: Quiz, q: Question, section: Section | None, student: str, *, graded: bool,
-                   reveal: bool) -> QuestionResult:
-    """One question of the sheet; ``graded`` is False in student mode (answers unknown, check readability)."""
+                   reveal: bool, cells: dict[str, written.CellAnswer] | None = None) -> QuestionResult:
+    """One question of the sheet; ``graded`` is False in student mode (answers unknown, check readability).
+    ``cells``: notebook Markdown cells tagged with a text question's id (read when the sheet has no answer)."""
     max_score = q.points if graded else 0.0
     result = QuestionResult(id=q.id, status=Status.ERROR, score=0.0, max_score=max_score, message="")
+    if q.type == "text":
+        entry = section.entries.get(q.id) if section is not None else None
+        cell = (cells or {}).get(q.id)
+        if (entry is None or entry.raw is None) and cell is not None and cell.text.strip():
+            return written.written_result(q, cell.text, cell.where, None, graded=graded, reveal=reveal)
     if section is None or q.id not in section.entries:
         line = section.line if section is not None else 1
         result.line = line
         result.message = (f"{_where(line)}: question {q.id} is missing from the sheet; add the line "
                           f"'  {q.id}: <your answer>' under {quiz.id}:")
+        if q.type == "text":
+            result.message = (f"{_where(line)}: question {q.id} is missing from the sheet; add '  {q.id}: |' "
+                              f"under {quiz.id}: with your answer indented below it, or tag a Markdown cell of "
+                              f"your notebook {q.id}")
         return result
     entry = section.entries[q.id]
     result.line = entry.line
@@ -270,6 +306,12 @@ def grade_question(quiz: Quiz, q: Question, section: Section | None, student: st
         if graded:
             result.intuition = q.intuition
         return result
+    if q.type == "text":
+        if isinstance(entry.raw, tuple):
+            result.message = (f"{_where(entry.line)}: this answer is a list; write it in words, as a block: "
+                              f"'  {q.id}: |' and your lines indented below it")
+            return result
+        return written.written_result(q, entry.raw, _where(entry.line), entry.line, graded=graded, reveal=reveal)
     v = variant(quiz, q, student)
     try:
         value = _read(v, entry)
@@ -304,8 +346,25 @@ def _all(quiz: Quiz, graded: bool, status: Status, message: str, line: int | Non
                            message=message, line=line) for q in quiz.questions]
 
 
+def _finish(out: QuizResult) -> None:
+    """The quiz's totals: graded points in ``score``, points awaiting review in ``pending``."""
+    out.score = round(sum(r.score for r in out.questions), 6)
+    out.pending = round(sum(r.pending for r in out.questions), 6)
+
+
+def _rescue_cells(quiz: Quiz, out: QuizResult, cells: dict[str, written.CellAnswer], graded: bool,
+                  reveal: bool) -> None:
+    """A sheet that cannot be used still leaves the notebook's tagged answers readable."""
+    for i, q in enumerate(quiz.questions):
+        cell = cells.get(q.id)
+        if q.type == "text" and cell is not None and cell.text.strip():
+            out.questions[i] = written.written_result(q, cell.text, cell.where, None, graded=graded, reveal=reveal)
+    _finish(out)
+
+
 def grade_quiz(quiz: Quiz, sheet: Sheet, student: str, *, graded: bool, reveal: bool, notes: list[str],
-               hidden: str = "correct answers are not shown") -> tuple[QuizResult, str | None]:
+               hidden: str = "correct answers are not shown",
+               cells: dict[str, written.CellAnswer] | None = None) -> tuple[QuizResult, str | None]:
     """Grade one quiz of the sheet; returns the result and a grader error (the reference failed), if any."""
     max_score = quiz.points if graded else 0.0
     out = QuizResult(id=quiz.id, title=quiz.title, score=0.0, max_score=max_score, questions=[])
@@ -315,6 +374,7 @@ def grade_quiz(quiz: Quiz, sheet: Sheet, student: str, *, graded: bool, reveal: 
     if sheet.fatal:
         out.questions = _all(quiz, graded, Status.ERROR, f"not graded: {sheet.fatal}", None)
         out.message = "\n".join([*messages, sheet.fatal, "The exercises were graded as usual."])
+        _rescue_cells(quiz, out, cells or {}, graded, reveal)
         return out, None
     if sheet.student is not None and sheet.student != student:
         line = sheet.sections["student"].line
@@ -342,34 +402,44 @@ def grade_quiz(quiz: Quiz, sheet: Sheet, student: str, *, graded: bool, reveal: 
     error = None
     for q in quiz.questions:
         try:
-            out.questions.append(grade_question(quiz, q, section, student, graded=graded, reveal=reveal))
+            out.questions.append(grade_question(quiz, q, section, student, graded=graded, reveal=reveal, cells=cells))
         except Exception as exc:
             error = f"quiz {quiz.id}, question {q.id}: {type(exc).__name__}: {exc}"
             out.questions.append(QuestionResult(id=q.id, status=Status.ERROR, score=0.0,
                                                 max_score=q.points if graded else 0.0, message=NOT_YOUR_FAULT))
-    out.score = round(sum(r.score for r in out.questions), 6)
+    _finish(out)
     if graded and not reveal:
         messages.append(hidden)
     if len(messages) > MAX_NOTES:
         messages[MAX_NOTES:] = [f"... and {len(messages) - MAX_NOTES} more notes"]
     if not graded:
-        readable = sum(r.status is Status.PASSED for r in out.questions)
+        # a written answer outside its word limits was read all the same (it fails only to get the student's eye)
+        readable = sum(r.status is Status.PASSED or r.written is not None for r in out.questions)
         messages.append(f"{readable} of {len(out.questions)} answers can be read")
     out.message = "\n".join(messages)
     return out, error
 
 
 def grade_quizzes(quizzes: tuple[Quiz, ...], submission: Path, *, student: str | None = None, reveal: str = "always",
-                  due: Any = None, now: datetime | None = None) -> tuple[list[QuizResult], str | None]:
+                  due: Any = None, now: datetime | None = None,
+                  accept: tuple[str, ...] = ()) -> tuple[list[QuizResult], str | None]:
     """Grade ``submission/quiz.yaml`` against every quiz; the student id is ``student``, else the sheet's, else
-    the folder name. Returns the results and a grader error message (None when the grader itself was fine)."""
+    the folder name. ``accept``: the ids of a group that handed in one submission; a sheet built for any of them
+    is graded with that member's numbers (one sheet serves the group). Returns the results and a grader error
+    message (None when the grader itself was fine)."""
     if not quizzes:
         return [], None
     sheet = read_sheet(submission)
     who = (student or sheet.student or submission.resolve().name).strip()
+    notes = list(sheet.notes)
+    if sheet.student is not None and sheet.student != who and sheet.student in accept:
+        notes.append(f"the group's sheet was built for {sheet.student}, a member of the group with {who}: graded "
+                     f"with {sheet.student}'s numbers")
+        who = sheet.student
     graded = not any(q.public for q in quizzes)
     show_answers = graded and reveal_answers(reveal, due, now)
-    notes = list(sheet.notes)
+    cells, cell_notes = written.notebook_answers(submission, quizzes)
+    notes += cell_notes
     hidden = (f"correct answers are shown after the due date, {due}" if reveal == "after_due" and due
               else "correct answers are not shown")
     known = [q.id for q in quizzes]
@@ -381,7 +451,7 @@ def grade_quizzes(quizzes: tuple[Quiz, ...], submission: Path, *, student: str |
     errors = []
     for quiz in quizzes:
         result, error = grade_quiz(quiz, sheet, who, graded=graded, reveal=show_answers, notes=notes,
-                                   hidden=hidden)
+                                   hidden=hidden, cells=cells)
         results.append(result)
         if error:
             errors.append(error)

@@ -12,6 +12,7 @@ import importlib.util
 import os
 import re
 import sys
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,14 @@ class _Ansi(str):
 
 _ANSI = {k: _Ansi(v) for k, v in {"green": "\033[32m", "red": "\033[31m", "yellow": "\033[33m", "bold": "\033[1m",
                                   "dim": "\033[2m", "reset": "\033[0m"}.items()}
+# A check's mark in its colour. Built here, never in a template: Jinja2's ``~`` turns a colour code and a mark into a
+# plain string, which ``_finalize`` rightly escapes, and every colour terminal then showed ``\x1b[31m✗\x1b[0m``.
+_MARKS = {"passed": ("green", "✓"), "failed": ("red", "✗"), "error": ("yellow", "!"), "pending": ("yellow", "…")}
+
+
+def marks(colors: Mapping[str, str]) -> dict[str, str]:
+    """Each status's mark wrapped in its colour (``colors`` empty strings: the bare marks)."""
+    return {status: _Ansi(colors[colour] + mark + colors["reset"]) for status, (colour, mark) in _MARKS.items()}
 # C0 controls but newline and tab, DEL, and C1 controls (\x9b opens a terminal escape on its own).
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -185,7 +194,7 @@ def render(result: GradeResult, fmt_name: str, *, templates: Path | None = None,
     env = _shared_environment(templates)
     colors = _ANSI if color else dict.fromkeys(_ANSI, "")
     try:
-        return env.get_template(_TEMPLATE_OF[fmt_name]).render(r=result, c=colors)
+        return env.get_template(_TEMPLATE_OF[fmt_name]).render(r=result, c=colors, marks=marks(colors))
     except jinja2.TemplateError as exc:
         if templates is None:
             raise  # a built-in template: the grader's own bug

@@ -95,6 +95,23 @@ def facts(check: Check) -> Facts:
 
 
 @dataclass
+class Skipped:
+    """Cases of one function that were never run, for one reason."""
+
+    reason: str
+    names: list[str]
+
+    @property
+    def count(self) -> int:
+        return len(self.names)
+
+
+def _skipped(check: Check) -> bool:
+    return check.status == Status.ERROR and (check.details or {}).get("exception") == "Skipped" \
+        and check.message.startswith("not run: ")
+
+
+@dataclass
 class Section:
     """The checks of one function, with what the student should learn from its failures."""
 
@@ -115,6 +132,27 @@ class Section:
     def ok(self) -> bool:
         return not self.failed
 
+
+    @property
+    def shown(self) -> list[Check]:
+        """The checks a report details one by one: all but those never run (see ``skipped``)."""
+        return [c for c in self.checks if not _skipped(c)]
+
+    @property
+    def shown_failed(self) -> list[Check]:
+        """The failures a report details one by one (the cases never run are one line, ``skipped``)."""
+        return [c for c in self.failed if not _skipped(c)]
+
+    @property
+    def skipped(self) -> list[Skipped]:
+        """Checks never run for one reason (the function timed out on an earlier case...), one entry per reason:
+        a timeout used to repeat the same "not run" block once for each remaining case."""
+        groups: dict[str, list[Check]] = {}
+        for c in self.checks:
+            if _skipped(c):
+                groups.setdefault(c.message.removeprefix("not run: "), []).append(c)
+        return [Skipped(reason, [label(c) + (" [hidden]" if c.visibility == "hidden" else "") for c in checks])
+                for reason, checks in groups.items()]
 
     @property
     def unimplemented(self) -> bool:
@@ -141,6 +179,19 @@ class Section:
         d = self.diagnosis or {}
         evidence = d.get("evidence") or ""
         return d.get("explanation", "") + (f" ({evidence}.)" if evidence else "")
+
+
+def verdict(r: GradeResult) -> str:
+    """The pass verdict, saying what the figure covers. A student's own check grades the public checks alone
+    (12.5 of 50 points in the bundled course), so "passes the 60% threshold" there promised what it could not."""
+    where = "passes" if r.passed else "below"
+    mark = f"{round(r.pass_threshold * 100):d}%"
+    if r.mode != "student":
+        pending = getattr(r, "pending", 0.0)  # written answers awaiting review count neither way
+        return f"{where} the {mark} threshold" + (f" on the {score(r.max_score - pending)} graded points" if pending
+                                                  else "")
+    return (f"{'at or above' if r.passed else 'below'} {mark} of the public checks' {score(r.max_score)} points; "
+            "your grade also counts the checks not run here")
 
 
 def score(x: Any) -> str:
@@ -202,8 +253,31 @@ def quiz_blocked(q: QuizResult) -> str | None:
 
 
 def quiz_open(q: QuizResult) -> list[QuestionResult]:
-    """The questions a report details: those not answered right (with their feedback and why)."""
-    return [qq for qq in q.questions if qq.status != Status.PASSED]
+    """The questions a report details: those answered but not right (with their feedback and why); the
+    unanswered ones are one line (``unanswered_line``)."""
+    return [qq for qq in q.questions if qq.status != Status.PASSED and not _unanswered(qq)]
+
+
+def quiz_listed(q: QuizResult) -> list[QuestionResult]:
+    """Every question a report lists one by one: all but the unanswered ones."""
+    return [qq for qq in q.questions if not _unanswered(qq)]
+
+
+def _unanswered(qq: QuestionResult) -> bool:
+    return qq.status == Status.FAILED and qq.answer is None and qq.message.endswith(": no answer yet")
+
+
+def unanswered_line(q: QuizResult) -> str | None:
+    """The questions with no answer yet, in one line: a blank sheet printed 17 red "no answer yet" lines (and
+    17 rows of 0/0 in HTML, each with its line number twice)."""
+    missing = [qq for qq in q.questions if _unanswered(qq)]
+    if not missing:
+        return None
+    if len(missing) == len(q.questions):
+        return (f"no answer yet to any of the {len(missing)} questions in quiz.yaml" if len(missing) > 1
+                else f"no answer yet to its question (quiz.yaml:{missing[0].line})")
+    where = "; ".join(f"{qq.id} (line {qq.line})" if qq.line else qq.id for qq in missing)
+    return f"{len(missing)} question{'' if len(missing) == 1 else 's'} with no answer yet in quiz.yaml: {where}"
 
 
 @dataclass
@@ -396,4 +470,5 @@ def graded_by(result: Any) -> str:
 
 GLOBALS = {"graded_by": graded_by, "sections": sections, "facts": facts, "properties": properties, "blocked": blocked,
            "plots": plots, "short": short, "label": label, "parts": parts, "quiz_blocked": quiz_blocked,
-           "quiz_open": quiz_open, "score": score, "confinement": confinement}
+           "quiz_open": quiz_open, "quiz_listed": quiz_listed, "unanswered_line": unanswered_line,
+           "score": score, "verdict": verdict, "confinement": confinement}

@@ -110,6 +110,7 @@ class Case:
     pinned: Any = None  # a value the lesson prints, which the reference must reproduce
     line: int = 0
     as_array: bool = False  # the student receives NumPy arrays instead of lists (both must work)
+    nan_expected: bool = False  # `nan: expected`: the reference's NaN/inf is the answer (validate refuses it otherwise)
 
     @property
     def check_name(self) -> str:
@@ -343,7 +344,7 @@ def load_exercise(path: Path, root: Path, item: dict[str, Any], limits_d: dict[s
             index=len(cases), name=spec["name"], function=fn.name,
             args=tuple(expand_arg(a) for a in spec["args"]), visibility=spec.get("visibility", "hidden"),
             points=float(spec["points"]), pinned=spec.get("expected"), line=line,
-            as_array=spec.get("input", "list") == "array",
+            as_array=spec.get("input", "list") == "array", nan_expected=spec.get("nan") == "expected",
         ))
     for name, count in per_function.items():
         if count == 0:
@@ -354,8 +355,9 @@ def load_exercise(path: Path, root: Path, item: dict[str, Any], limits_d: dict[s
     invariants = _invariants(doc, data, functions, ex_tol, problems)
     total = sum(c.points for c in cases) + sum(float(inv.get("points", 0)) for inv in data.get("invariants", []))
     if not problems and abs(total - float(item["points"])) > 1e-9:
-        problems.append(doc.problem(["cases"], f"the cases are worth {total:g} points but course.yaml gives "
-                                               f"exercise {item['id']} {item['points']:g} points; make them agree"))
+        problems.append(doc.problem(["cases"], f"the cases are worth {total:g} point{'' if total == 1 else 's'} but "
+                                               f"course.yaml gives exercise {item['id']} {item['points']:g} "
+                                               f"point{'' if item['points'] == 1 else 's'}; make them agree"))
     reference = (root / data["reference"]).resolve()
     if not reference.is_file():
         problems.append(doc.problem(["reference"], f"reference {data['reference']} does not exist"))

@@ -239,6 +239,20 @@ def load_yaml(path: Path, base: Path | None = None) -> Located:
 
 
 @cache
+def schema_file(name: str) -> Path:
+    """The packaged JSON Schema ``name`` (course, exercise, quiz...) as a file, for editors' modelines."""
+    return Path(__file__).resolve().parent / "schemas" / f"{name}.schema.json"
+
+
+def modeline_target(folder: Path, name: str) -> str:
+    """The ``$schema=`` path that reaches schema ``name`` from a YAML file in ``folder`` (the YAML language
+    server resolves it relative to the file): ``../grader/spec/schemas/exercise.schema.json`` for a course
+    beside the grader's source."""
+    import os
+
+    return Path(os.path.relpath(schema_file(name), folder.resolve())).as_posix()
+
+
 def schema(name: str) -> dict[str, Any]:
     """A packaged JSON Schema by short name (``course``, ``exercise``, ``quiz``, ``result``)."""
     text = resources.files("grader.spec").joinpath("schemas").joinpath(f"{name}.schema.json").read_text("utf-8")
@@ -324,11 +338,31 @@ def _explain(doc: Located, err: ValidationError) -> list[Problem]:
                                   "reference/mistakes/entropy.py:entropy_keeps_zeros")]
     if err.validator == "type":
         want = value if isinstance(value, str) else " or ".join(value)
-        return [doc.problem(path, f"{where}: expected {want}, got {_yaml_type(err.instance)} {err.instance!r}")]
+        return [doc.problem(path, f"{where}: expected {want}, got {_yaml_type(err.instance)} {err.instance!r}"
+                                  f"{_number_hint(err.instance, value)}")]
     if err.validator in ("oneOf", "anyOf") and err.context:
         best = min(err.context, key=lambda e: len(list(e.absolute_path)) * -1)
         return _explain(doc, best)
     return [doc.problem(path, f"{where}: {err.message}")]
+
+
+def _number_hint(instance: Any, wanted: Any) -> str:
+    """YAML 1.1 (PyYAML) reads ``1e-5`` as a string: its floats need a dot. Say how to write the number."""
+    wanted = [wanted] if isinstance(wanted, str) else list(wanted)
+    if not isinstance(instance, str) or not {"number", "integer"} & set(wanted):
+        return ""
+    text = instance.strip()
+    try:
+        float(text)
+    except ValueError:
+        return ""
+    mantissa, e, exponent = text.lower().partition("e")
+    if not e or ("." in mantissa and exponent.startswith(("+", "-"))):
+        return "; quoted, it is text: write the number without quotes"
+    # PyYAML's float needs a dot in the mantissa and a sign in the exponent: 1e-5 -> 1.0e-5, 2e3 -> 2.0e+3
+    fixed = (mantissa if "." in mantissa else f"{mantissa}.0") + "e" + \
+        (exponent if exponent.startswith(("+", "-")) else f"+{exponent}")
+    return f"; YAML reads {text} as text, not a number (a YAML float needs a dot, and a sign after e): write {fixed}"
 
 
 def _yaml_type(value: Any) -> str:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import CliRunner
+from goldens import golden_text
 
 from grader.cli import cli
 from grader.spec.course import load_course
-from tests.goldens import golden_text
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).parent / "golden" / "contract.txt"

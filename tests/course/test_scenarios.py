@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from goldens import golden_text
 
 from grader.judge.grade import Plan, grade_submission
 from grader.record import GradeResult
@@ -35,7 +36,6 @@ from grader.sandbox.backends import Runner, confined_unavailable, make
 from grader.sandbox.portable import enforced_here
 from grader.spec.course import load_course
 from grader.spec.expected import reference_outputs
-from tests.goldens import golden_text
 
 HERE = Path(__file__).resolve().parent.parent  # tests/
 SCENARIOS = sorted(p.parent for p in (HERE / "scenarios").glob("*/scenario.yaml"))

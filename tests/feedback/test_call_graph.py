@@ -12,7 +12,7 @@ import math
 
 import pytest
 import yaml
-from conftest import COURSE, ROOT, SCENARIOS
+from conftest import COURSE, SCENARIOS
 
 from grader.errors import SpecError
 from grader.judge.fingerprints import fingerprint
@@ -162,7 +162,7 @@ def _edit(path, old, new):
 
 
 def test_the_call_graph_is_inferred_from_the_reference():
-    course = load_course(ROOT)
+    course = load_course(COURSE)
     uses = {f.name: f.uses for ex in course.exercises for f in ex.functions.values()}
     assert uses["most_uncertain"] == ("entropy",) and uses["best_q1"] == ("kl_sweep",)
     assert uses["kl_sweep"] == ("kl_divergence", "sweep_distribution") and uses["entropy"] == ()
@@ -207,7 +207,7 @@ def test_the_smallest_counter_example_is_by_n_then_magnitude():
 def test_the_wrong_end_is_recognised_from_the_score_it_picks_by():
     from grader.judge.diagnose import ends
 
-    course = load_course(ROOT)
+    course = load_course(COURSE)
     ex = next(e for e in course.exercises if e.id == "entropy")
     picks = ends(ex)
     fn = ex.functions["most_uncertain"]
@@ -227,7 +227,7 @@ def test_a_local_check_says_once_when_the_public_cases_cannot_tell(tmp_path):
     from grader.judge.grade import Plan, grade_submission
     from grader.sandbox.client import Sandbox
 
-    build(load_course(ROOT), tmp_path)
+    build(load_course(COURSE), tmp_path)
     for file in (SCENARIOS / "diag-ce-sign-upstream" / "submission").glob("*.py"):
         (tmp_path / file.name).write_text(file.read_text())
     entropy = (tmp_path / "entropy.py").read_text()

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import COURSE, SCENARIOS, normalised
+from goldens import golden_text
 
 from grader.cli import cli
 from grader.errors import InputError
 from grader.record import GradeResult, Status
 from grader.reports.render import FORMATS, render
-from tests.goldens import golden_text
 
 GOLDEN = Path(__file__).parent / "golden"
 SUBMISSIONS = {"correct": "correct-numpy", "mistaken": "mistake-kl-swapped", "broken": "broken-exception"}
@@ -104,9 +104,12 @@ def test_invariant_failure_shows_the_smallest_counter_example_and_intuition(grad
 
 
 def test_colour_only_when_asked(grade):
+    """The exact lines, coloured and not (tests/feedback/test_terminal.py reads them through a real terminal)."""
     result = grade("mistake-log10")
-    assert "\033[" in render(result, "text", color=True)
-    assert "\033[" not in render(result, "text")
+    coloured, plain = render(result, "text", color=True).splitlines(), render(result, "text").splitlines()
+    assert coloured[3] == "  \033[31m✗\033[0m \033[1mentropy()\033[0m  0/7 checks passed"
+    assert plain[3] == "  ✗ entropy()  0/7 checks passed"
+    assert "\\x1b" not in "\n".join(coloured) and "\033" not in "\n".join(plain)
 
 
 def test_html_is_self_contained(grade):

@@ -89,10 +89,19 @@ def items(result: GradeResult) -> list[Item]:
 
 
 def score_line(result: GradeResult) -> str:
-    """``25/30 (83%), pass threshold 60%: passed`` — the one-line verdict every CI view repeats."""
+    """``25/30 (83%), pass threshold 60%: passed`` — the one-line verdict every CI view repeats (in a student's
+    folder: ``12.5/12.5 (100%) on the public checks alone, ...``)."""
     from grader.reports.views import score
 
     pct = 100.0 * result.score / result.max_score if result.max_score else 0.0
     verdict = "passed" if result.passed else "below the pass threshold"
-    return (f"{score(result.score)}/{score(result.max_score)} ({pct:.0f}%), "
-            f"pass threshold {100 * result.pass_threshold:.0f}%: {verdict}")
+    # a student's own check grades the public checks alone: the figure says so (views.verdict, the same rule)
+    public = " on the public checks alone" if result.mode == "student" else ""
+    tail = "; the grade also counts the checks not run here" if result.mode == "student" else ""
+    pending = getattr(result, "pending", 0.0)
+    if pending:  # the verdict is on the graded points; those awaiting review count neither way
+        return (f"{score(result.score)}/{score(result.max_score)} ({pct:.0f}%){public}, {score(pending)} points "
+                f"awaiting review, pass threshold {100 * result.pass_threshold:.0f}% of the "
+                f"{score(result.max_score - pending)} graded: {verdict}{tail}")
+    return (f"{score(result.score)}/{score(result.max_score)} ({pct:.0f}%){public}, "
+            f"pass threshold {100 * result.pass_threshold:.0f}%: {verdict}{tail}")

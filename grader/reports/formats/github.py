@@ -104,12 +104,12 @@ def pick_annotations(result: GradeResult, submission: Path | None = None, worksp
     order = 0
     for (suite_id, function), group in groups.items():
         order += 1
-        bad = [i for i in group if i.status != Status.PASSED]
+        bad = [i for i in group if i.status not in (Status.PASSED, Status.PENDING)]  # pending: not lost, not failed
         if not bad:
             continue
         errors = [i for i in bad if i.status == Status.ERROR]
         first = (errors or bad)[0]
-        lost = sum(i.max_score - i.score for i in group)
+        lost = sum(i.max_score - i.score for i in group if i.status != Status.PENDING)
         if function == "properties":
             what, noun = f"{suite_id}: properties on random inputs", "properties"
         elif function:
@@ -181,11 +181,12 @@ def _summary_renderer() -> Callable[[GradeResult, int | None], str]:
 
     def render(result: GradeResult, shown: int | None) -> str:
         failures = [(title, file, item) for _, title, file, its in suites(result)
-                    for item in _collapsed(its) if item.status != Status.PASSED]
+                    for item in _collapsed(its) if item.status not in (Status.PASSED, Status.PENDING)]
         rows = []
         for _sid, title, file, its in suites(result):
             rows.append({"title": title, "file": file, "score": sum(i.score for i in its),
                          "max_score": sum(i.max_score for i in its),
+                         "pending": sum(i.max_score for i in its if i.status == Status.PENDING),
                          "passed": sum(i.status == Status.PASSED for i in its), "total": len(its)})
         count = len(failures) if shown is None else shown
         return template.render(r=result, rows=rows, failures=failures[:count], shows_values=shows_values,
@@ -259,6 +260,8 @@ def classroom_result(result: GradeResult) -> dict[str, Any]:
                                              f"none of the {len(quiz.questions)} questions is answered in "
                                              f"{item.file} ({why})", filename=item.file))
             continue
+        if item.status == Status.PENDING:
+            continue  # awaiting review: not a test yet, and its points are left out of max_score below
         if item.max_score <= 0 and result.max_score > 0:
             continue  # worth nothing: the log line would count it, the points would not
         status = item.status
@@ -269,7 +272,8 @@ def classroom_result(result: GradeResult) -> dict[str, Any]:
                                      status, item.score, message, test_code=item.input or "",
                                      filename=item.file, line=None if item.cell else item.line, duration=item.duration))
     overall = "error" if result.grader_error else ("pass" if result.passed else "fail")
-    return json_safe({"version": 1, "status": overall, "max_score": result.max_score, "tests": tests})
+    graded = result.max_score - result.pending  # points awaiting review are never reported as lost
+    return json_safe({"version": 1, "status": overall, "max_score": round(graded, 6), "tests": tests})
 
 
 def encode_result(data: dict[str, Any]) -> str:
@@ -289,7 +293,8 @@ def write_outputs(result: GradeResult, path: str | os.PathLike[str]) -> None:
     from grader.spec.tolerance import fmt
 
     lines = [f"result={encode_result(classroom_result(result))}", f"score={fmt(result.score)}",
-             f"max-score={fmt(result.max_score)}", f"passed={'true' if result.passed else 'false'}"]
+             f"max-score={fmt(round(result.max_score - result.pending, 6))}",
+             f"passed={'true' if result.passed else 'false'}", f"pending={fmt(result.pending)}"]
     append_env_file(path, "\n".join(lines) + "\n")
 
 

@@ -79,6 +79,9 @@ def to_gradescope(result: GradeResult) -> dict[str, Any]:
             "extra_data": {"status": item.status.value, "misconception": item.misconception,
                            "file": item.file, "line": item.line, "cell": item.cell},
         }
+        if item.status == Status.PENDING:  # awaiting review: worth nothing yet, and neither passed nor failed
+            del test["status"]
+            test["max_score"] = 0.0
         tests.append(test)
     summary = [f"Score: {score_line(result)}"]
     if result.mode == "student":

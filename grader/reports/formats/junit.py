@@ -52,7 +52,9 @@ def _testcase(parent: ET.Element, item: Item, suite_file: str | None) -> None:
     classname = f"{item.suite_id}.{item.function}" if item.function else item.suite_id
     case = ET.SubElement(parent, "testcase", name=clean(item.name), classname=clean(classname),
                          time=_time(item.duration))
-    if item.status != Status.PASSED:
+    if item.status == Status.PENDING:  # a written answer awaiting review: neither a pass nor a failure yet
+        ET.SubElement(case, "skipped", message=clean(item.message.splitlines()[0] if item.message else "awaiting review"))
+    elif item.status != Status.PASSED:
         tag = "failure" if item.status == Status.FAILED else "error"
         kind = "wrong answer" if item.status == Status.FAILED else "error"
         node = ET.SubElement(case, tag, message=clean(item.message.splitlines()[0] if item.message else kind),
@@ -73,11 +75,12 @@ def to_junit(result: GradeResult, *, timestamp: datetime | None = None) -> ET.El
             "tests": len(its),
             "failures": sum(i.status == Status.FAILED for i in its),
             "errors": sum(i.status == Status.ERROR for i in its),
+            "skipped": sum(i.status == Status.PENDING for i in its),
         }
-        for key, count in counts.items():
-            totals[key] += count
+        for key in totals:
+            totals[key] += counts[key]
         suite = ET.SubElement(root, "testsuite", {"name": clean(suite_id), **{k: str(v) for k, v in counts.items()},
-                                                  "skipped": "0", "time": _time(sum(i.duration or 0.0 for i in its)),
+                                                  "time": _time(sum(i.duration or 0.0 for i in its)),
                                                   "timestamp": stamp})
         if file:
             suite.set("file", file)

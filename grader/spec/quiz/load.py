@@ -16,7 +16,7 @@ from typing import Any
 
 from grader.errors import Problem, SpecError, did_you_mean
 from grader.spec import cache as disk_cache
-from grader.spec.quiz.model import DEFAULT_TOLERANCE, Choice, Computed, Misconception, Param, Question, Quiz
+from grader.spec.quiz.model import DEFAULT_TOLERANCE, Choice, Computed, Misconception, Param, Question, Quiz, RubricItem
 from grader.spec.quiz.variants import PLACEHOLDER, compute, grid, reference_module, variant
 from grader.spec.tolerance import Tolerance, fmt, half_unit
 from grader.spec.yamlspec import Located, load_yaml, schema_problems
@@ -66,8 +66,10 @@ def load_quiz(path: Path, root: Path, quiz_id: str, points: float, course_key: s
                                         "no reference file; add reference: reference/quiz.py", key="questions"))
     total = sum(q.points for q in questions)
     if not problems and abs(total - points) > 1e-9:
-        problems.append(doc.problem(["questions"], f"the questions are worth {total:g} points but course.yaml "
-                                                   f"gives quiz {quiz_id} {points:g} points; make them agree"))
+        problems.append(doc.problem(["questions"], f"the questions are worth {total:g} "
+                                                   f"point{'' if total == 1 else 's'} but course.yaml gives quiz "
+                                                   f"{quiz_id} {points:g} point{'' if points == 1 else 's'}; "
+                                                   "make them agree"))
     if problems:
         raise SpecError(problems)
     quiz = Quiz(id=data["id"], title=data["title"], points=points, questions=tuple(questions),
@@ -113,8 +115,9 @@ def _question(doc: Located, i: int, spec: dict[str, Any], quiz_tol: dict[str, An
 
     allowed = {"single": {"choices", "shuffle"}, "multiple": {"choices", "shuffle", "penalty"},
                "true_false": {"answer"},
-               "numeric": {"answer", "expected", "unit", "tolerance", "wrong_unit_credit", "params",
-                           "misconceptions"}}[kind]
+               "numeric": {"answer", "expected", "unit", "accepts", "tolerance", "wrong_unit_credit", "params",
+                           "misconceptions"},
+               "text": {"rubric", "min_words", "max_words", "model_answer"}}[kind]
     common = {"id", "type", "points", "text", "intuition"}
     for key in spec:
         if key not in common | allowed:
@@ -181,8 +184,13 @@ def _question(doc: Located, i: int, spec: dict[str, Any], quiz_tol: dict[str, An
             bad("expected", "expected pins one figure, so it needs a question without params")
         if "wrong_unit_credit" in spec and spec["unit"] == "none":
             bad("wrong_unit_credit", "wrong_unit_credit needs unit bits or nats")
+        if "accepts" in spec and spec["unit"] not in spec["accepts"]:
+            bad("accepts", f"accepts {spec['accepts']} leaves out the question's own unit {spec['unit']!r}; "
+                           f"list it (an answer in the unit asked for is always accepted)" if spec["unit"] != "none"
+                else "accepts needs unit bits or nats: a plain number has no unit to convert")
     if kind == "true_false":
         truth = bool(spec["answer"])
+    rubric = _rubric(doc, where, spec, problems) if kind == "text" else ()
     if len(problems) > before:
         return None
     misconceptions = tuple(
@@ -194,11 +202,46 @@ def _question(doc: Located, i: int, spec: dict[str, Any], quiz_tol: dict[str, An
         id=spec["id"], type=kind, points=float(spec["points"]), text=spec["text"].strip(),
         intuition=" ".join(spec["intuition"].split()), line=line, choices=tuple(choices),
         shuffle=bool(spec.get("shuffle", True)), penalty=spec.get("penalty"), truth=truth, answer=answer,
-        pinned=spec.get("expected"), unit=spec.get("unit", "none"),
+        pinned=spec.get("expected"), unit=spec.get("unit", "none"), accepts=tuple(spec.get("accepts", ())),
         tolerance=_tolerance(doc, [*where, "tolerance"], tol, problems),
         wrong_unit_credit=float(spec.get("wrong_unit_credit", 0.0)), params=tuple(params),
-        misconceptions=misconceptions,
+        misconceptions=misconceptions, rubric=rubric, min_words=spec.get("min_words"),
+        max_words=spec.get("max_words"), model_answer=" ".join(spec.get("model_answer", "").split()),
     )
+
+
+def _rubric(doc: Located, where: list[Any], spec: dict[str, Any], problems: list[Problem]) -> tuple[RubricItem, ...]:
+    """A text question's rubric: unique ids, positive items that add up to the question's points, words that
+    make sense; every problem at the key's own line."""
+    i = where[-1]
+    items = []
+    seen: set[str] = set()
+    for j, item in enumerate(spec["rubric"]):
+        keys = [*where, "rubric", j]
+        if item["id"] in seen:
+            problems.append(doc.problem([*keys, "id"], f"questions[{i}] ({spec['id']}): rubric item id "
+                                                       f"{item['id']!r} is used twice"))
+        seen.add(item["id"])
+        if item["points"] == 0:
+            problems.append(doc.problem([*keys, "points"], f"questions[{i}] ({spec['id']}): rubric item "
+                                                           f"{item['id']} is worth 0 points; give it points, "
+                                                           "or a negative number for a deduction"))
+        words = tuple(" ".join(w.casefold().split()) for w in item.get("suggest", []))
+        if any(not w for w in words):
+            problems.append(doc.problem([*keys, "suggest"], f"questions[{i}] ({spec['id']}): a suggest entry "
+                                                            "is blank; list words or phrases"))
+        items.append(RubricItem(item["id"], float(item["points"]), " ".join(item["description"].split()),
+                                tuple(w for w in words if w)))
+    best = sum(it.points for it in items if it.points > 0)
+    if items and abs(best - float(spec["points"])) > 1e-9:
+        problems.append(doc.problem([*where, "rubric"], f"questions[{i}] ({spec['id']}): the rubric's positive "
+                                                        f"items add up to {best:g} points but the question is "
+                                                        f"worth {float(spec['points']):g}; make them agree"))
+    low, high = spec.get("min_words"), spec.get("max_words")
+    if low is not None and high is not None and low > high:
+        problems.append(doc.problem([*where, "min_words"], f"questions[{i}] ({spec['id']}): min_words {low} is "
+                                                           f"more than max_words {high}"))
+    return tuple(items)
 
 
 def _extremes(question: Question) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from grader.spec.tolerance import Tolerance
 
-QUESTION_TYPES = ("single", "multiple", "true_false", "numeric")
+QUESTION_TYPES = ("single", "multiple", "true_false", "numeric", "text")
 #: Human answers are rounded: half a percent, or 0.01 absolute, whichever is larger.
 DEFAULT_TOLERANCE: dict[str, Any] = {"rtol": 0.005, "atol": 0.01}
 #: How many nats one of each unit is; a question's unit is bits, nats or none.
@@ -64,6 +64,16 @@ class Misconception:
 
 
 @dataclass(frozen=True)
+class RubricItem:
+    """One line of a text question's rubric: ticked by a reviewer, never seen by the student."""
+
+    id: str
+    points: float  # negative: a deduction
+    description: str
+    suggest: tuple[str, ...] = ()  # words that pre-mark the item on the review page (a hint, never a grade)
+
+
+@dataclass(frozen=True)
 class Question:
     """One quiz question as the author wrote it: its type, points, answer and feedback."""
 
@@ -80,10 +90,15 @@ class Question:
     answer: Computed | None = None  # numeric
     pinned: float | None = None
     unit: str = "none"
+    accepts: tuple[str, ...] = ()  # units an answer may be written in (converted); () any of NATS_PER
     tolerance: Tolerance = field(default_factory=lambda: Tolerance(**DEFAULT_TOLERANCE))
     wrong_unit_credit: float = 0.0
     params: tuple[Param, ...] = ()
     misconceptions: tuple[Misconception, ...] = ()
+    rubric: tuple[RubricItem, ...] = ()  # text
+    min_words: int | None = None
+    max_words: int | None = None
+    model_answer: str = ""
 
     @property
     def correct_ids(self) -> tuple[str, ...]:

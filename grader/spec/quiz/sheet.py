@@ -36,7 +36,24 @@ def _hint(q: Question) -> str:
         return "select all that apply"
     if q.type == "true_false":
         return "true or false"
-    return f"a number, in {q.unit}" if q.unit != "none" else "a number"
+    if q.type == "text":
+        return f"in your own words{words_asked(q)}; read by your instructor"
+    if q.unit == "none":
+        return "a number"
+    # the sheet's header says a unit may be written; a question that accepts fewer says so where it is asked
+    only = f"; written in {' or '.join(q.accepts)} only" if q.accepts and set(q.accepts) != {"bits", "nats",
+                                                                                            "hartleys"} else ""
+    return f"a number, in {q.unit}{only}"
+
+
+def words_asked(q: Question) -> str:
+    """``, 20 to 150 words`` (or at least / at most), as the sheet and grader check say it."""
+    low, high = q.min_words, q.max_words
+    if low and high:
+        return f", {low} to {high} words"
+    if low:
+        return f", at least {low} words"
+    return f", at most {high} words" if high else ""
 
 
 def _comment(text: str, first: str, rest: str) -> list[str]:
@@ -57,6 +74,12 @@ def question_block(number: int, v: Variant) -> list[str]:
     for c in v.choices:
         label = f"  #      [{c.id}]{' ' * (width - len(c.id))} "
         lines += _comment(c.text, label, "  #" + " " * (len(label) - 3))
+    if q.type == "text":  # an empty block scalar: the answer goes on the indented lines below it
+        lines += ["  #    Write your answer on the lines below the | , each indented by four spaces (or in a",
+                  f"  #    Markdown cell of your notebook tagged {q.id}):",
+                  f"  #      {q.id}: |", "  #        First sentence of your answer,", "  #        and the next.",
+                  f"  {q.id}: |"]
+        return lines
     lines.append(f"  {q.id}:")
     return lines
 
@@ -74,7 +97,8 @@ def build_sheet(quizzes: tuple[Quiz, ...], course_title: str, student: str) -> s
         raise ValueError(f"student id {student!r} must be printable text")
     head = [
         f"# Answer sheet · {course_title}",
-        f"# This sheet is for student {student}. Some numbers below were drawn for you: another",
+        # the id stands alone: a folder called "student" read "This sheet is for student student"
+        f"# Student id: {student}. Some numbers below were drawn for this id: another",
         "# student's sheet asks about different values, so answer the questions on your own sheet.",
         "#",
         f"# Write each answer after the colon under its question, for example   {EXAMPLE_KEY}: {EXAMPLES['number']}",
@@ -89,7 +113,8 @@ def build_sheet(quizzes: tuple[Quiz, ...], course_title: str, student: str) -> s
     body: list[str] = []
     for quiz in quizzes:
         total = f"{quiz.points:g} point{'s' if quiz.points != 1 else ''}"
-        body += ["", f"# ---- {quiz.title} · {len(quiz.questions)} questions · {total}", f"{quiz.id}:"]
+        n = len(quiz.questions)
+        body += ["", f"# ---- {quiz.title} · {n} question{'' if n == 1 else 's'} · {total}", f"{quiz.id}:"]
         for n, q in enumerate(quiz.questions, 1):
             body += question_block(n, variant(quiz, q, student))
     return "\n".join(head + body) + "\n"
@@ -191,7 +216,11 @@ def read_sheet(folder: Path) -> Sheet:
         what = exc.problem or "invalid YAML"
         if exc.context:
             what = f"{exc.context}, {what}"
-        return Sheet(True, f"{SHEET_FILE}:{where}: invalid YAML: {what}; fix the file and check again")
+        hint = ""
+        if "mapping values are not allowed" in what:  # "because: ..." inside an answer written on one line
+            hint = ("; a colon and a space inside an answer start a new key: put the answer in quotes or, for an "
+                    "answer in words, write it as a block (the question id, ': |', then the lines indented below it)")
+        return Sheet(True, f"{SHEET_FILE}:{where}: invalid YAML: {what}{hint}; fix the file and check again")
     except (yaml.YAMLError, RecursionError, ValueError) as exc:
         return Sheet(True, f"{SHEET_FILE}:1: invalid YAML: {type(exc).__name__}")
     if root is None:
