@@ -17,6 +17,7 @@
 Usage: python benchmarks/bench.py          # about three minutes: -n 400 --jobs 2, baseline 10, no 10k run
        python benchmarks/bench.py --full   # -n 2000, baseline 40, the cases-only run and 10,000 for memory
        python benchmarks/bench.py --check-only --runs 15   # only `grader check` against a NumPy start
+       python benchmarks/bench.py --figures -n 100         # the figure function's cost: check and batch
 Every command runs with this interpreter (sys.executable), never through a shell or a version-manager shim,
 and without PYTHONDONTWRITEBYTECODE, as on a user's machine (where Python keeps .pyc files).
 """
@@ -231,6 +232,65 @@ def cases_only_course(dest: Path) -> Path:
     return dest
 
 
+def no_figure_course(dest: Path) -> Path:
+    """A copy of the course without its figure function (plot_kl_sweep, its case, its 3 points): what the
+    course costs when no exercise draws, to compare with the course as it is."""
+    import yaml
+
+    dest.mkdir(parents=True, exist_ok=True)
+
+    for name in ("course.yaml", "reference", "exercises"):
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
+    path = dest / "exercises" / "kl_sweep.yaml"
+    data = yaml.safe_load(path.read_text("utf-8"))
+    drawn = {name for name, fn in data["functions"].items() if fn["returns"] == "figure"}
+    data["functions"] = {k: v for k, v in data["functions"].items() if k not in drawn}
+    dropped = sum(sum(c["points"] for c in case["figure"]) for case in data["cases"] if case["call"] in drawn)
+    data["cases"] = [case for case in data["cases"] if case["call"] not in drawn]
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), "utf-8")
+    course = yaml.safe_load((dest / "course.yaml").read_text("utf-8"))
+    for item in course["exercises"]:
+        if item["id"] == "kl_sweep":
+            item["points"] -= dropped
+    (dest / "course.yaml").write_text(yaml.safe_dump(course, sort_keys=False, allow_unicode=True), "utf-8")
+    reference = dest / "reference" / "kl_sweep.py"
+    text = reference.read_text("utf-8")
+    reference.write_text(text[:text.index("\n\ndef plot_kl_sweep")] + "\n", "utf-8")
+    return dest
+
+
+def figures(tmp: Path, n: int, jobs: int, runs: int) -> list[str]:
+    """`grader check` and `grader batch` on the course with its figure function and on a copy without it.
+
+    The same submission (correct-numpy, which draws the figure) and the same class; the copy never imports
+    matplotlib, in the grader or in the fork server."""
+    plain = no_figure_course(tmp / "no-figures")
+    correct = ROOT / "tests" / "scenarios" / "correct-numpy" / "submission"
+    cmds = {name: [sys.executable, "-m", "grader", "check", str(correct), "--course", str(course)]
+            for name, course in (("figures", ROOT), ("plain", plain))}
+    for course in (ROOT, plain):
+        subprocess.run([sys.executable, "-m", "grader", "validate", "--course", str(course)], env=ENV,
+                       capture_output=True, check=True)
+    for cmd in cmds.values():
+        subprocess.run(cmd, env=ENV, capture_output=True, check=False)  # warm: cache, .pyc
+    with_fig, without, ratio = paired(cmds["figures"], cmds["plain"], runs)
+    numpy_check, numpy_start, _ = paired(cmds["plain"], [sys.executable, "-c", "import numpy"], runs)
+    klass = tmp / "fig-class"
+    generate(klass, n)
+    walls = {}
+    for name, course in (("figures", ROOT), ("plain", plain)):
+        walls[name], _ = batch(klass, tmp / f"fig-out-{name}", jobs, course=course)
+    return [
+        f"grader check, correct-numpy (median of {runs} paired runs): with the figure function {with_fig:.3f} s, "
+        f"without {without:.3f} s; ratio {ratio:.2f} (matplotlib's cost: {with_fig - without:+.3f} s)",
+        f"grader check without figures against python -c 'import numpy': {numpy_check:.3f} s / {numpy_start:.3f} s",
+        f"grader batch --jobs {jobs}, {n} submissions: with the figure function {walls['figures']:.2f} s "
+        f"({n / walls['figures']:.1f}/s), without {walls['plain']:.2f} s ({n / walls['plain']:.1f}/s); "
+        f"ratio {walls['figures'] / walls['plain']:.2f}",
+    ]
+
+
 def as_notebooks(klass: Path, dest: Path) -> Path:
     """The class with each exercise's .py handed in as a notebook instead: a markdown cell, then one code cell
     per top-level statement (a whole file that does not parse goes into one cell), with a stream output."""
@@ -348,7 +408,19 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7, help="pairs of start-up timings (default 7)")
     parser.add_argument("--full", action="store_true", help="the long run: the figures the README quotes")
     parser.add_argument("--check-only", action="store_true", help="only the start-up figures of `grader check`")
+    parser.add_argument("--figures", action="store_true", help="only the cost of the figure function: `grader "
+                                                                 "check` and batch (-n, default 100) with and "
+                                                                 "without it")
     args = parser.parse_args()
+    if args.figures:
+        tmp = Path(tempfile.mkdtemp(prefix="grader-bench-"))
+        print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at the start", flush=True)
+        try:
+            Lines().__iadd__(figures(tmp, args.n or 100, args.jobs, args.runs))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        print(f"load average {os.getloadavg()[0]:.2f} at the end", flush=True)
+        return
     if args.check_only:
         tmp = Path(tempfile.mkdtemp(prefix="grader-bench-"))
         try:

@@ -13,7 +13,8 @@ import click
 from grader.classroom.layout_names import LAYOUTS
 from grader.errors import ExitCode, GraderError, UsageError
 from grader.files import write_atomic
-from grader.reports.render import FORMATS, render, use_color, warm_up
+from grader.record import GradeResult
+from grader.reports.render import FORMATS, figure_files, render, use_color, warm_up
 
 if TYPE_CHECKING:
     from grader.classroom.gradebook import CanvasMap
@@ -225,14 +226,28 @@ def check(directory: Path, course_dir: Path | None, fmt: str, output: Path | Non
         finally:
             if early is not None:
                 early.close()  # the early round ends before the sandbox closes
-    text = render(result, fmt, templates=templates, color=output is None and fmt == "text" and use_color())
     if output is not None:
-        write_atomic(output, text)
+        _write_report(output, result, fmt, templates)
     else:
+        text = render(result, fmt, templates=templates, color=fmt == "text" and use_color())
         click.echo(text, nl=False)
     _QUICK_EXIT.append(True)
     if result.grader_error:
         sys.exit(int(ExitCode.INTERNAL))
+
+
+def _write_report(output: Path, result: GradeResult, fmt: str, templates: Path | None) -> None:
+    """The report, written atomically; a Markdown report's figures go beside it, as the SVG files it links
+    (``REPORT-figures/``), written first so that the report never links to a file that is not there yet."""
+
+    figure_dir = f"{output.stem}-figures" if fmt == "md" else None
+    files = figure_files(result, templates=templates) if figure_dir else {}
+    for name, svg in files.items():
+        assert figure_dir is not None
+        folder = output.parent / figure_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        write_atomic(folder / name, svg)
+    write_atomic(output, render(result, fmt, templates=templates, figure_dir=figure_dir if files else None))
 
 
 def _preload(runner: str) -> None:
@@ -492,7 +507,7 @@ def ci(directory: Path, course_dir: Path | None, fmt: str, output: Path | None, 
         raise
     report_on_stdout = output is None and fmt != "text"
     if output is not None:
-        write_atomic(output, render(result, fmt, templates=templates))
+        _write_report(output, result, fmt, templates)
     # Every view on stdout goes through print_report, which fences it with ::stop-commands:: on GitHub
     # whatever the format: student output inside a Markdown or HTML report must not issue workflow commands.
     run.print_report(render(result, fmt if report_on_stdout else "text", templates=templates), env, click.echo)

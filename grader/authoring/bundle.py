@@ -13,7 +13,7 @@ from typing import Any
 
 from grader.errors import InputError
 from grader.files import write_atomic
-from grader.spec.course import Case, Course, CourseItem, Exercise, Function, Limits
+from grader.spec.course import Case, Course, CourseItem, Exercise, FigureCheck, Function, Limits
 from grader.spec.expected import reference_outputs
 from grader.spec.invariants import parse_invariant
 from grader.spec.quiz.public import public_quiz, quiz_from_public
@@ -59,7 +59,10 @@ def public_bundle(course: Course, submission: str | None = None) -> dict[str, An
             },
             "cases": [
                 {"index": c.index, "name": c.name, "function": c.function, "args": list(c.args),
-                 "points": c.points, "expected": expected[(ex.id, c.index)], "as_array": c.as_array}
+                 "points": c.points, "expected": expected[(ex.id, c.index)], "as_array": c.as_array,
+                 **({"figure": [{"check": f.kind, "points": f.points, "axis": f.axis, "count": f.count,
+                                 "words": [[part, [list(g) for g in groups]] for part, groups in f.words]}
+                                for f in c.figure]} if c.figure else {})}
                 for c in cases
             ],
             # Feedback that works offline: known mistakes' answers on the public cases only, and the invariants
@@ -94,7 +97,12 @@ def course_from_bundle(folder: Path) -> tuple[Course, dict[tuple[str, int], Any]
             }
             cases = tuple(
                 Case(index=c["index"], name=c["name"], function=c["function"], args=tuple(c["args"]),
-                     visibility="public", points=float(c["points"]), as_array=bool(c.get("as_array")))
+                     visibility="public", points=float(c["points"]), as_array=bool(c.get("as_array")),
+                     figure=tuple(FigureCheck(f["check"], float(f["points"]), str(f["axis"]),
+                                              tuple((str(part), tuple(tuple(str(w) for w in g) for g in groups))
+                                                    for part, groups in f["words"]),
+                                              None if f["count"] is None else int(f["count"]))
+                                  for f in c.get("figure", ())))
                 for c in ex["cases"]
             )
             for c in ex["cases"]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -15,6 +15,7 @@ import yaml
 
 from grader.errors import Problem, SpecError
 from grader.judge.diagnose import prove, variant_module, variant_outputs
+from grader.judge.figures import curve_changers, curves_as_numbers, reference_problems
 from grader.judge.invariants import draw_course, judge_in_process
 from grader.record import Status
 from grader.spec.course import Course, load_course
@@ -266,7 +267,21 @@ def _feedback_proofs(course: Course, expected: dict[tuple[str, int], Any]) -> tu
     notes = []
     for ex in course.exercises:
         where = display_path(ex.spec_path, course.root) if ex.spec_path else ex.id
-        proof = prove(ex, {c.index: expected[(ex.id, c.index)] for c in ex.cases}, variants.get(ex.id, ()))
+        ex_expected = {c.index: expected[(ex.id, c.index)] for c in ex.cases}
+        ex_variants = variants.get(ex.id, ())
+        figure_notes = []
+        for case in ex.cases:
+            if case.figure:
+                drawn = {v.id: v.outputs[case.index][1] for v in ex_variants
+                         if case.index in v.outputs and v.outputs[case.index][0]}
+                problems.extend(Problem(where, case.line, 1, f"case {case.name!r}: {text}")
+                                for text in reference_problems(ex, case, ex_expected[case.index], drawn))
+                changers = curve_changers(ex, case, ex_expected[case.index], drawn)
+                figure_notes.append(f"the reference's figure passes its {_count(len(case.figure), 'figure check')}"
+                                    + (f" and {', '.join(changers)} {'fails' if len(changers) == 1 else 'fail'} "
+                                       "the curve check" if changers else ""))
+        functions, ex_expected, _, ex_variants = curves_as_numbers(ex, ex_expected, {}, ex_variants)
+        proof = prove(replace(ex, functions=functions), ex_expected, ex_variants)
         lines = {m.id: m.line for m in ex.misconceptions}
         for mid, text in proof.problems:
             if "matches the reference on every case" in text:
@@ -284,6 +299,7 @@ def _feedback_proofs(course: Course, expected: dict[tuple[str, int], Any]) -> tu
                          + (f" and also {'catches' if n == 1 else 'catch'} {', '.join(hits)}" if hits else ""))
         if proof.variants:
             parts.append(f"no generic relation fires on {'it' if proof.variants == 1 else 'them'} or on the reference")
+        parts.extend(figure_notes)
         if parts:
             notes.append(f"{ex.id}: " + "; ".join(parts))
     if problems:

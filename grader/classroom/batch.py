@@ -94,7 +94,7 @@ def course_meta(plan: Plan) -> dict[str, Any]:
                "max_score": it.points if plan.mode == "course" else 0.0} for it in course.quiz_items]
     checks = []
     for ex in course.exercises:
-        checks += [[ex.id, case.check_name, case.points] for case in plan.cases[ex.id]]
+        checks += [[ex.id, name, points] for case in plan.cases[ex.id] for name, points in case.checks]
         checks += [[ex.id, inv.check_name, inv.points] for inv in ex.invariants]
     checks += [[quiz.id, q.id, q.points] for quiz in course.quizzes for q in quiz.questions]
     return {"course": course.title, "spec_hash": grading_key(course), "mode": plan.mode,

@@ -32,7 +32,7 @@ from grader.judge.fingerprints import Relation, fingerprint
 from grader.record import Check, Status
 from grader.spec.course import Case, Course, Exercise, Function, Misconception
 from grader.spec.expr import ExprError, evaluate, parse
-from grader.spec.reference import ReferenceError_, code_problem, load_module, plain
+from grader.spec.reference import ReferenceError_, call, code_problem, load_module, plain
 from grader.spec.tolerance import Tolerance, compare
 
 Out = tuple[bool, Any]  # (True, plain value) or (False, exception name)
@@ -112,6 +112,8 @@ def run_case(module: ModuleType, case: Case, returns: str) -> Out:
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         try:
+            if returns == "figure":  # a misconception's figure, drawn like the reference's (grader.spec.reference)
+                return True, call(module, case.function, case.args, returns)
             value = getattr(module, case.function)(*copy.deepcopy(list(case.args)))
             return True, plain(value, returns)
         except Exception as exc:

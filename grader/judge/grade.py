@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -16,6 +17,7 @@ from typing import Any
 
 from grader.judge.diagnose import Variant, annotate, diagnose, ends, student_outputs, variant_outputs
 from grader.judge.early import Early
+from grader.judge.figures import curves_as_numbers, figure_checks
 from grader.judge.invariants import Trial, draw_course, judge
 from grader.judge.quiz import grade_quizzes
 from grader.judge.rounds import Call, CaseKey, Responses, Round, RoundKey, TrialKey
@@ -133,7 +135,15 @@ def _error_message(ex: Exercise, case: Case, error: dict[str, Any]) -> str:
             return f"not implemented yet: importing {ex.file} raised NotImplementedError{where}"
         if exc in (ErrorKind.TIMEOUT, ErrorKind.CRASH):
             return msg
+        if exc == "ModuleNotFoundError" and "'matplotlib" in msg:
+            from grader.sandbox.figure import INSTALL_HINT
+
+            return f"{ex.file} could not be imported: {exc}: {msg}{where}. {INSTALL_HINT}"
         return f"{ex.file} could not be imported: {exc}: {msg}{where}"
+    if exc in ("ModuleNotFoundError", "ImportError") and "matplotlib" in msg:
+        from grader.sandbox.figure import INSTALL_HINT
+
+        return f"{fn}() could not draw its figure: {INSTALL_HINT}"
     if exc == "NotImplementedError":
         return f"not implemented yet: {fn}() raises NotImplementedError"
     if exc == ErrorKind.MISSING_FUNCTION:
@@ -213,6 +223,10 @@ def _check(ex: Exercise, case: Case, result: dict[str, Any] | None, expected: An
             check.file, check.line = error.get("file") or ex.file, error["line"]
         return check
     got: Any = result.get("value")
+    if type(got) is dict:  # a figure description for a function that returns numbers: a forged reply
+        check.message = f"{case.function}() returned the wrong type: expected numbers, got a figure"
+        check.details = {"exception": ErrorKind.WRONG_TYPE.value}
+        return check
     check.got = got
     kind = str(result.get("type") or "")
     if fn.returns == "int" and "float" in kind:
@@ -244,20 +258,29 @@ def _check(ex: Exercise, case: Case, result: dict[str, Any] | None, expected: An
 
 def _diagnose(plan: Plan, ex: Exercise, checks: list[Check], responses: Responses, ends: Ends) -> None:
     variants = plan.variants.get(ex.id, ())
-    failing = {c.function for c in checks if c.status != Status.PASSED and c.function}
+    # a figure's labels or legend are not numbers to diagnose: only its curve is
+    failing = {c.function for c in checks if c.status != Status.PASSED and c.function
+               and c.details.get("figure_check") in (None, "curve")}
     if not failing:
         return
     cases = plan.cases[ex.id]
     student = student_outputs({c.index: responses.get(CaseKey(ex.id, c.index), (None, ""))[0] for c in cases})
     expected = {c.index: plan.expected[(ex.id, c.index)] for c in cases}
-    findings = diagnose(ex.functions, cases, expected, student, failing, variants, ends.of(ex))
+    functions, expected, student, variants = curves_as_numbers(ex, expected, student, variants)
+    checks = _one_check_per_case(cases, checks)
+    findings = diagnose(functions, cases, expected, student, failing, variants, ends.of(ex))
     # A file that does not import is one message for the whole exercise; nothing to diagnose per function.
     for c in cases:
         result = responses.get(CaseKey(ex.id, c.index), (None, ""))[0] or {}
         if (result.get("error") or {}).get("import_failed"):
             findings.pop(c.function, None)
             failing.discard(c.function)
-    annotate(checks, cases, findings, ex.functions)
+    annotate(checks, cases, findings, functions)
+    for check in checks:  # a figure's finding is about the curve it draws
+        d = check.diagnosis
+        if check.kind == "figure" and d and isinstance(d.get("evidence"), str):
+            d["evidence"] = d["evidence"].replace(f"your {check.function}() returns the same numbers",
+                                                  f"the curve your {check.function}() draws has the same numbers")
     if plan.mode != "student":
         return
     # A local check names what the public cases can tell apart; where they cannot, it says so once.
@@ -270,6 +293,19 @@ def _diagnose(plan: Plan, ex: Exercise, checks: list[Check], responses: Response
                                "the hidden cases will tell."}
             for failed in mine:
                 failed.diagnosis = note
+
+
+def _one_check_per_case(cases: tuple[Case, ...], checks: list[Check]) -> list[Check]:
+    """The checks diagnosis writes into, one per case: a figure case's curve check (else its first check)."""
+    rest = iter(checks)
+    one = []
+    for c in cases:
+        if c.figure:
+            group = [next(rest) for _ in c.figure]
+            one.append(next((k for k, spec in zip(group, c.figure, strict=True) if spec.kind == "curve"), group[0]))
+        else:
+            one.append(next(rest))
+    return one
 
 
 def _link_note(submission: Path, file: str) -> list[str]:
@@ -480,6 +516,12 @@ def _exercise_results(plan: Plan, submission: Path, sources: dict[str, Any], don
         checks = []
         for case in plan.cases[ex.id]:
             result, output = responses.get(CaseKey(ex.id, case.index), (None, ""))
+            if case.figure:
+                call = plan.inputs.get((ex.id, case.index)) or format_call(case.function, case.args, case.as_array)
+                checks.extend(figure_checks(ex, case, result, plan.expected[(ex.id, case.index)], output,
+                                            done.lines.get(ex.module, {}).get(case.function), call,
+                                            functools.partial(_error_message, ex, case)))
+                continue
             checks.append(_check(ex, case, result, plan.expected[(ex.id, case.index)], output,
                                  done.lines.get(ex.module, {}), plan.inputs.get((ex.id, case.index))))
         relocate(ex, sources.get(ex.id), checks)

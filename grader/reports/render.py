@@ -81,7 +81,7 @@ def environment(override: Path | None = None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm", "xml", "html.j2"),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm", "xml", "html.j2", "svg.j2"),
                                             default_for_string=True, default=False),
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, finalize=_finalize,
         bytecode_cache=_bytecode_cache(),
@@ -143,8 +143,10 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
 
 
 def md_cell(text: object) -> str:
-    """Text safe inside a Markdown table cell: one line, pipes escaped."""
-    return " ".join(str(text).split()).replace("|", "\\|")
+    """Text safe inside a Markdown table cell: one line, pipes escaped, and HTML shown as text (GitHub renders
+    a tag in Markdown, so a student's ``<script>`` label would vanish or act instead of being read)."""
+    line = " ".join(str(text).split()).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return line.replace("|", "\\|")
 
 
 def md_code(text: object) -> str:
@@ -184,7 +186,10 @@ def warm_up(fmt_name: str, templates: Path | None = None) -> None:
             pass
 
 
-def render(result: GradeResult, fmt_name: str, *, templates: Path | None = None, color: bool = False) -> str:
+def render(result: GradeResult, fmt_name: str, *, templates: Path | None = None, color: bool = False,
+           figure_dir: str | None = None) -> str:
+    """``figure_dir``: where a Markdown report's figure files are, relative to the report (grader check
+    --format md --output FILE writes them there); without it the report gives each figure's line only."""
     if fmt_name in MACHINE_FORMATS:
         return _machine_view(fmt_name, result)
     if fmt_name == "json":
@@ -194,11 +199,26 @@ def render(result: GradeResult, fmt_name: str, *, templates: Path | None = None,
     env = _shared_environment(templates)
     colors = _ANSI if color else dict.fromkeys(_ANSI, "")
     try:
-        return env.get_template(_TEMPLATE_OF[fmt_name]).render(r=result, c=colors, marks=marks(colors))
+        return env.get_template(_TEMPLATE_OF[fmt_name]).render(r=result, c=colors, marks=marks(colors),
+                                                               figure_dir=figure_dir)
     except jinja2.TemplateError as exc:
         if templates is None:
             raise  # a built-in template: the grader's own bug
         raise _template_error(exc, templates) from None
+
+
+def figure_files(result: GradeResult, *, templates: Path | None = None) -> dict[str, str]:
+    """The SVG files a Markdown report links to: each student figure re-drawn by the grader, by file name."""
+    from grader.reports.figures import figure_views
+
+    env = _shared_environment(templates)
+    out = {}
+    for ex in result.exercises:
+        for fv in figure_views(ex):
+            for who, g in (("yours", fv.student), ("reference", fv.reference)):
+                if g is not None:
+                    out[f"{fv.file_stem}-{who}.svg"] = env.get_template("figure.svg.j2").render(standalone=g)
+    return out
 
 
 def _template_error(exc: jinja2.TemplateError, folder: Path) -> InputError:

@@ -311,29 +311,16 @@ def parts(r: GradeResult) -> list[Part]:
     return out
 
 
-# -- the inline SVG plot ---------------------------------------------------------------------------
+# -- the grader's own plot of an array answer (functions.NAME.plot): a figure of two lines ------------
 
-W, H = 640, 340
-LEFT, RIGHT, TOP, BOTTOM = 64, 20, 40, 48
-
-
-def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
-    if hi <= lo:
-        return [lo]
-    raw = (hi - lo) / n
-    mag = 10 ** math.floor(math.log10(raw))
-    step = next(s * mag for s in (1, 2, 2.5, 5, 10) if s * mag >= raw)
-    start = math.ceil(lo / step) * step
-    ticks = []
-    t = start
-    while t <= hi + step * 1e-9:
-        ticks.append(round(t, 12))
-        t += step
-    return ticks
+REF_COLOUR, GOT_COLOUR = "#0969da", "#d4560b"
 
 
 def plot(check: Check) -> dict[str, Any] | None:
-    """Screen geometry for the student's curve against the reference, with both minima marked."""
+    """The student's curve against the reference, both minima marked, as a figure description drawn by the
+    same code as a student's figure (grader.reports.figures.draw); with the facts its caption gives."""
+    from grader.reports.figures import draw
+
     spec = (check.details or {}).get("plot")
     if not spec or not isinstance(check.expected, list):
         return None
@@ -357,50 +344,43 @@ def plot(check: Check) -> dict[str, Any] | None:
             clipped = lo_g < lo or hi_g > hi
     pad = (hi - lo) * 0.05 or 0.5
     lo, hi = lo - (pad if lo < 0 else 0), hi + pad
-    x0, x1 = min(xs), max(xs)
-    pw, ph = W - LEFT - RIGHT, H - TOP - BOTTOM
-
-    def sx(v: float) -> float:
-        return round(LEFT + (v - x0) / ((x1 - x0) or 1) * pw, 1)
-
-    def sy(v: float) -> float:
-        return round(TOP + (hi - min(max(v, lo), hi)) / (hi - lo) * ph, 1)
-
-    screen_x = [f"{sx(x)}," for x in xs]  # the same for both curves
-
-    height = hi - lo
-
-    def segments(ys: list[float]) -> list[str]:
-        # sy() inlined: a report draws a few hundred points per curve, for every student of a batch
-        out, cur = [], []
-        for px, y in zip(screen_x, ys, strict=True):
-            if y - y == 0.0:  # finite
-                cur.append(f"{px}{round(TOP + (hi - (lo if y < lo else hi if y > hi else y)) / height * ph, 1)}")
-            elif cur:
-                out.append(" ".join(cur))
-                cur = []
-        if cur:
-            out.append(" ".join(cur))
-        return out
+    x_label = str(spec.get("x_label", "x"))
 
     def minimum(ys: list[float], who: str) -> dict[str, Any] | None:
         finite = [(y, i) for i, y in enumerate(ys) if math.isfinite(y)]
         if not finite:
             return None
         y, i = min(finite)
-        where = f"{spec.get('x_label', 'x')} = {fmt(round(xs[i], 3))}"
-        return {"cx": sx(xs[i]), "cy": sy(y), "x": xs[i], "short": f"at {where}", "label": f"{who} minimum at {where}"}
+        where = f"{x_label} = {fmt(round(xs[i], 3))}"
+        return {"x": xs[i], "y": y, "short": f"at {where}", "label": f"{who} minimum at {where}"}
 
     bad = sum(1 for v in got if not math.isfinite(v)) if got is not None else 0
     min_e, min_g = minimum(exp, "reference"), (minimum(got, "your") if got is not None else None)
-    same_min = bool(min_e and min_g and abs(min_e["cx"] - min_g["cx"]) < 30 and abs(min_e["cy"] - min_g["cy"]) < 24)
+    x_span, y_span = (max(xs) - min(xs)) or 1.0, (hi - lo) or 1.0
+    same_min = bool(min_e and min_g and abs(min_e["x"] - min_g["x"]) < 0.05 * x_span
+                    and abs(min_e["y"] - min_g["y"]) < 0.08 * y_span)
+    function = check.function or "your function"
+    lines = [{"label": "reference", "style": "-", "color": REF_COLOUR, "marker": "", "n": len(xs), "x": xs, "y": exp,
+              "cls": "ref"}]
+    scatter, texts = [], []
+    if min_e:
+        scatter.append({"label": "", "color": REF_COLOUR, "n": 1, "x": [min_e["x"]], "y": [min_e["y"]]})
+        texts.append({"text": f"min {min_e['short']}", "x": min_e["x"], "y": min_e["y"] + 0.06 * y_span})
+    if got is not None:
+        lines.append({"label": f"your {function}()", "style": "--", "color": GOT_COLOUR, "marker": "", "n": len(xs),
+                      "x": xs, "y": got, "cls": "got"})
+    if min_g:
+        scatter.append({"label": "", "color": GOT_COLOUR, "n": 1, "x": [min_g["x"]], "y": [min_g["y"]]})
+        if not same_min:
+            texts.append({"text": f"yours {min_g['short']}", "x": min_g["x"], "y": min_g["y"] - 0.06 * y_span})
+    description = {"kind": "figure", "suptitle": "", "axes": [{
+        "title": "", "xlabel": x_label, "ylabel": str(spec.get("y_label", "y")), "xscale": "linear",
+        "yscale": "linear", "xlim": [min(xs), max(xs)], "ylim": [lo, hi],
+        "legend": [line["label"] for line in lines], "lines": lines, "vlines": [], "hlines": [],
+        "scatter": scatter, "texts": texts}]}
+    drawing = draw(description, "plot", label=f"Your {function}() against the reference: {check.name}")
     return {
-        "width": W, "height": H, "left": LEFT, "top": TOP, "right": W - RIGHT, "bottom": H - BOTTOM,
-        "x_label": spec.get("x_label", "x"), "y_label": spec.get("y_label", "y"),
-        "xticks": [{"at": sx(t), "label": fmt(t)} for t in _nice_ticks(x0, x1)],
-        "yticks": [{"at": sy(t), "label": fmt(t)} for t in _nice_ticks(lo, hi)],
-        "expected": segments(exp), "got": segments(got) if got is not None else [],
-        "min_expected": min_e, "min_got": min_g, "same_min": same_min,
+        "drawing": drawing, "min_expected": min_e, "min_got": min_g, "same_min": same_min,
         "has_got": got is not None, "clipped": clipped, "nonfinite": bad, "points": len(xs),
         "ok": check.status == Status.PASSED, "title": check.name,
     }
@@ -468,7 +448,10 @@ def graded_by(result: Any) -> str:
     return text
 
 
-GLOBALS = {"graded_by": graded_by, "sections": sections, "facts": facts, "properties": properties, "blocked": blocked,
+from grader.reports.figures import figure_line, figure_views  # noqa: E402 - after the plot helpers it sits beside
+
+GLOBALS = {"figure_views": figure_views, "figure_line": figure_line,
+           "graded_by": graded_by, "sections": sections, "facts": facts, "properties": properties, "blocked": blocked,
            "plots": plots, "short": short, "label": label, "parts": parts, "quiz_blocked": quiz_blocked,
            "quiz_open": quiz_open, "quiz_listed": quiz_listed, "unanswered_line": unanswered_line,
            "score": score, "verdict": verdict, "confinement": confinement}

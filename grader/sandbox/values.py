@@ -1,4 +1,5 @@
-"""What a result value may be when it leaves a worker: plain JSON numbers in lists, bounded in size and depth.
+"""What a result value may be when it leaves a worker: plain JSON numbers in lists, bounded in size and depth
+(or a figure description, grader.sandbox.figure_data).
 
 Checked by the fork server on every event and again by the grader on every reply; pure Python, so the
 grader can check a reply without importing NumPy.
@@ -16,8 +17,14 @@ def plain_problem(value: Any) -> str | None:
     """Why a plain JSON value (numbers in nested lists) is not a result we accept, or None.
 
     Iterative, so that a hostile value nested thousands of lists deep cannot exhaust the recursion limit;
-    used by the fork server on every reply and again by the grader.
+    used by the fork server on every reply and again by the grader. A mapping is a figure description (a
+    ``returns: figure`` function), checked by its own validator; the grader also checks that the function it
+    came from returns a figure.
     """
+    if type(value) is dict:
+        from grader.sandbox.figure_data import figure_problem
+
+        return figure_problem(value)
     count = 0
     stack = [(value, 0)]
     while stack:

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from grader.sandbox import figure  # before confinement: the import path is closed after it
 from grader.sandbox.values import MAX_DEPTH, MAX_ELEMENTS
 
 try:
@@ -91,6 +92,8 @@ def coerce(value: Any, returns: str) -> tuple[Any, str]:
     """Plain JSON data for ``value``; only exact built-in and NumPy types are trusted."""
     kind = type(value).__name__ if type(value).__module__ == "builtins" else f"numpy.{type(value).__name__}" \
         if type(value).__module__ == "numpy" else type(value).__qualname__
+    if returns == "figure":
+        return _figure(value), "figure"
     if returns == "int":
         t = type(value)
         if t is int or (t in _NP_SCALARS and issubclass(t, np.integer)):
@@ -115,6 +118,19 @@ def coerce(value: Any, returns: str) -> tuple[Any, str]:
         return _nested(value), kind
     except WrongType as exc:
         raise WrongType(f"expected an array of numbers, got {exc}") from None
+
+
+def _figure(value: Any) -> dict[str, Any]:
+    """A figure function's value, as the plain description of grader.sandbox.figure (never the object)."""
+    try:
+        return figure.describe(value)
+    except figure.FigureError as exc:
+        why = exc.args[0] if exc.args and exc.args[0] else _describe(value)
+        raise WrongType(f"expected a matplotlib Figure or Axes, got {why}") from None
+    except WrongType:
+        raise
+    except Exception as exc:  # a figure that breaks matplotlib's own readers (a hostile or damaged object)
+        raise WrongType(f"a figure the grader cannot read ({type(exc).__name__}: {str(exc)[:200]})") from None
 
 
 def _student_frame(tb: Any, sandbox: str) -> tuple[str | None, int | None]:
@@ -248,6 +264,8 @@ class Worker:
         return mod
 
     def run(self, indexes: list[int]) -> None:
+        if any(self.tasks[i]["returns"] == "figure" for i in indexes):
+            figure.environment(self.sandbox)  # before any student file is imported: Agg, config in the sandbox
         # Functions that raised or were slow on an earlier call: calls flagged "after_cases" (invariant
         # trials, sent in the same round as the cases) are not run for them. Only saves time: the grader
         # decides from the supervisor's own results which trials count, and ignores the rest.
@@ -275,6 +293,12 @@ class Worker:
             self.cpu_budget(self.limits["cpu_per_call"])
             began = time.perf_counter()
             try:
+                if task["returns"] == "figure":
+                    try:
+                        figure.prepare(self.sandbox)
+                    except figure.FigureError as exc:
+                        raise ModuleNotFoundError(str(exc)) from None
+                    figure.before_call()
                 fn = getattr(mod, task["function"], None)
                 if fn is None or not callable(fn):
                     raise _MissingFunction(f"{task['file']} has no function {task['function']}()")

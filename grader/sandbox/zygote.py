@@ -403,6 +403,19 @@ def _reply(data: bytes) -> None:
         os._exit(0)
 
 
+def _preload_figures(request: Any) -> None:
+    """A course with a figure function: import matplotlib here, once, so that every worker inherits it
+    (grader.sandbox.figure); a course without one never loads it."""
+    tasks = request.get("tasks") if isinstance(request, dict) else None
+    if "matplotlib.pyplot" in sys.modules or not isinstance(tasks, list) or \
+            not any(isinstance(t, dict) and t.get("returns") == "figure" for t in tasks):
+        return
+    from grader.sandbox import figure
+
+    if figure.preload(figure.cache_folder()):
+        gc.freeze()
+
+
 def serve() -> None:
     """Answer requests until stdin closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grader decides when we stop
@@ -426,6 +439,7 @@ def serve() -> None:
         request: Any = None
         try:
             request = json.loads(line)
+            _preload_figures(request)
             response = Supervisor(request, landlock).run()
             response["confinement"] = {**probe, **response.get("confinement", {})}
             response["id"] = request.get("id")

@@ -59,7 +59,7 @@ class Function:
 
     name: str
     params: tuple[str, ...]
-    returns: str  # float | int | array
+    returns: str  # float | int | array | figure
     doc: str
     intuition: str
     tolerance: Tolerance
@@ -97,6 +97,32 @@ class Crash:
     when: Expr
 
 
+FIGURE_CHECK_LABELS = {"curve": "the curve", "labels": "the labels", "legend": "the legend",
+                       "curves": "the number of curves"}
+
+
+@dataclass(frozen=True)
+class FigureCheck:
+    """One declared check of a figure (``figure:`` on a case of a ``returns: figure`` function), with its points.
+
+    ``words`` (labels): for ``x``, ``y`` and ``title``, the words that text must contain, each a tuple of
+    alternatives, compared case-insensitively. ``axis`` (marker): ``x`` for a vertical line, ``y`` for a
+    horizontal one. ``count`` (curves): how many curves, None for as many as the reference draws.
+    """
+
+    kind: str  # curve | marker | labels | legend | curves
+    points: float
+    axis: str = "x"
+    words: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = ()
+    count: int | None = None
+
+    @property
+    def label(self) -> str:
+        if self.kind == "marker":
+            return f"the {'vertical' if self.axis == 'x' else 'horizontal'} marker"
+        return FIGURE_CHECK_LABELS[self.kind]
+
+
 @dataclass(frozen=True)
 class Case:
     """One call of a student function, with its points and visibility (as Otter keeps them)."""
@@ -110,11 +136,19 @@ class Case:
     pinned: Any = None  # a value the lesson prints, which the reference must reproduce
     line: int = 0
     as_array: bool = False  # the student receives NumPy arrays instead of lists (both must work)
+    figure: tuple[FigureCheck, ...] = ()  # a figure function's case: one check (and line of the record) each
     nan_expected: bool = False  # `nan: expected`: the reference's NaN/inf is the answer (validate refuses it otherwise)
 
     @property
     def check_name(self) -> str:
         return f"{self.function}: {self.name}"
+
+    @property
+    def checks(self) -> tuple[tuple[str, float], ...]:
+        """The record's checks this case becomes, (name, points): one, or one per figure check."""
+        if self.figure:
+            return tuple((f"{self.check_name}: {c.label}", c.points) for c in self.figure)
+        return ((self.check_name, self.points),)
 
 
 @dataclass(frozen=True)
@@ -165,6 +199,11 @@ class Course:
     quizzes: tuple[Any, ...] = ()  # grader.spec.quiz.model.Quiz, one per quiz_items entry
     submission: str = "file"  # file | notebook: which one is graded when a folder has entropy.py and entropy.ipynb
     isolation: str = "required"  # required: refuse to grade without kernel confinement; best-effort: warn
+
+    @property
+    def has_figures(self) -> bool:
+        """Whether some function returns a figure: only then is matplotlib ever imported."""
+        return any(fn.returns == "figure" for ex in self.exercises for fn in ex.functions.values())
 
     @property
     def max_score(self) -> float:
@@ -309,7 +348,11 @@ def load_exercise(path: Path, root: Path, item: dict[str, Any], limits_d: dict[s
     for name, spec in data["functions"].items():
         ftol = {**ex_tol, **spec.get("tolerance", {})}
         plot = spec.get("plot")
-        if plot is not None and plot["x"] not in spec["params"]:
+        if plot is not None and spec["returns"] != "array":
+            problems.append(doc.problem(["functions", name, "plot"],
+                                        f"functions.{name}.plot: only a function that returns an array is plotted "
+                                        "by the grader; a figure function draws its own"))
+        elif plot is not None and plot["x"] not in spec["params"]:
             problems.append(doc.problem(["functions", name, "plot", "x"],
                                         f"functions.{name}.plot.x: {plot['x']!r} is not a parameter of {name}; "
                                         f"use one of {', '.join(spec['params'])}"))
@@ -340,11 +383,13 @@ def load_exercise(path: Path, root: Path, item: dict[str, Any], limits_d: dict[s
                                                               f"for {fn.name}; names must be unique"))
         names.add(key)
         line, _ = doc.where(["cases", i])
+        checks = _figure_checks(doc, i, spec, fn, problems)
+        points = sum(c.points for c in checks) if checks else float(spec.get("points", 0))
         cases.append(Case(
             index=len(cases), name=spec["name"], function=fn.name,
             args=tuple(expand_arg(a) for a in spec["args"]), visibility=spec.get("visibility", "hidden"),
-            points=float(spec["points"]), pinned=spec.get("expected"), line=line,
-            as_array=spec.get("input", "list") == "array", nan_expected=spec.get("nan") == "expected",
+            points=points, pinned=spec.get("expected"), line=line,
+            as_array=spec.get("input", "list") == "array", figure=checks, nan_expected=spec.get("nan") == "expected",
         ))
     for name, count in per_function.items():
         if count == 0:
@@ -379,6 +424,56 @@ def load_exercise(path: Path, root: Path, item: dict[str, Any], limits_d: dict[s
     )
 
 
+def _figure_checks(doc: Located, i: int, spec: dict[str, Any], fn: Function,
+                   problems: list[Problem]) -> tuple[FigureCheck, ...]:
+    """A case's ``figure:`` checks; only a ``returns: figure`` function has them, and it must."""
+    raw = spec.get("figure")
+    where: list[Any] = ["cases", i]
+    if fn.returns != "figure":
+        if raw is not None:
+            problems.append(doc.problem([*where, "figure"], f"cases[{i}].figure: {fn.name} returns {fn.returns}, not a "
+                                                            "figure; remove figure: or declare returns: figure"))
+        return ()
+    if raw is None:
+        problems.append(doc.problem(where, f"cases[{i}]: {fn.name} returns a figure, so the case lists its checks "
+                                           "instead of points, e.g. figure: [{check: curve, points: 2}]"))
+        return ()
+    if "expected" in spec:
+        problems.append(doc.problem([*where, "expected"], f"cases[{i}].expected: a figure is compared with the "
+                                                          "reference's own figure; remove expected:"))
+    checks = []
+    for j, item in enumerate(raw):
+        kind = item["check"]
+        at = [*where, "figure", j]
+        keys = set(item) - {"check", "points"}
+        allowed = {"marker": {"axis"}, "labels": {"x", "y", "title"}, "curves": {"count"}}.get(kind, set())
+        if keys - allowed:
+            extra = sorted(keys - allowed)[0]
+            problems.append(doc.problem([*at, extra], f"cases[{i}].figure[{j}]: {extra} does not apply to a {kind} "
+                                                      f"check{'; it takes ' + ', '.join(sorted(allowed)) if allowed else ''}"))
+            continue
+        words = tuple((part, tuple((w,) if isinstance(w, str) else tuple(w) for w in item[part]))
+                      for part in ("x", "y", "title") if part in item)
+        if kind == "labels" and not words:
+            problems.append(doc.problem(at, f"cases[{i}].figure[{j}]: a labels check names the words to look for "
+                                            "in x, y or title, e.g. {check: labels, x: [q1], points: 1}"))
+            continue
+        checks.append(FigureCheck(kind=kind, points=float(item["points"]), axis=item.get("axis", "x"), words=words,
+                                  count=item.get("count")))
+    labels = [c.label for c in checks]
+    for label in labels:
+        if labels.count(label) > 1:
+            problems.append(doc.problem([*where, "figure"], f"cases[{i}].figure: {label} is checked twice; "
+                                                            "give each kind of check once"))
+            break
+    total = sum(c.points for c in checks)
+    if "points" in spec and abs(float(spec["points"]) - total) > 1e-9:
+        problems.append(doc.problem([*where, "points"], f"cases[{i}].points: {spec['points']:g}, but its figure "
+                                                        f"checks are worth {total:g}; remove points: (the checks' "
+                                                        "points are the case's)"))
+    return tuple(checks)
+
+
 def _unique_entries(doc: Located, data: dict[str, Any], key: str,
                     problems: list[Problem]) -> Iterator[tuple[dict[str, Any], list[Any], str]]:
     """The entries of ``data[key]`` whose id is new, with their location and label; a repeated id is a problem."""
@@ -402,6 +497,12 @@ def _misconceptions(doc: Located, data: dict[str, Any], functions: dict[str, Fun
             problems.append(doc.problem([*where, "functions"], f"{label}: {unknown[0]!r} is not a function of this "
                                                                f"exercise; use one of {', '.join(functions)}"
                                                                f"{did_you_mean(unknown[0], functions)}"))
+            continue
+        drawn = [f for f in spec["functions"] if functions[f].returns == "figure"]
+        if drawn:
+            problems.append(doc.problem([*where, "functions"], f"{label}: {drawn[0]} draws a figure; declare the "
+                                                               "mistake on the function whose numbers it draws (the "
+                                                               "figure's curve is diagnosed through it)"))
             continue
         has_t, has_i = "transform" in spec, "implementation" in spec
         if has_t == has_i:
@@ -562,6 +663,11 @@ def _invariants(doc: Located, data: dict[str, Any], functions: dict[str, Functio
                                             f"{label}: calls.{call.name}: {call.function} is not a function of this "
                                             f"exercise; use one of {', '.join(functions)}, or exercise.function"
                                             f"{did_you_mean(call.function, functions)}"))
+                bad = True
+            elif fn is not None and fn.returns == "figure":
+                problems.append(doc.problem([*where, "calls", call.name],
+                                            f"{label}: calls.{call.name}: {fn.name} draws a figure; an invariant "
+                                            "calls functions that return numbers"))
                 bad = True
             elif fn is not None and len(call.args) != len(fn.params):
                 problems.append(doc.problem([*where, "calls", call.name],

@@ -135,6 +135,10 @@ def load_module(path: Path, name: str) -> ModuleType:
 
 def reference_module(exercise: Exercise) -> ModuleType:
     assert exercise.reference is not None
+    if any(fn.returns == "figure" for fn in exercise.functions.values()):
+        from grader.sandbox.figure import preload
+
+        preload()  # Agg before the reference imports pyplot: the grader never opens a window
     return load_module(exercise.reference, f"_grader_reference_{exercise.id}")
 
 
@@ -147,4 +151,8 @@ def plain(value: Any, returns: str) -> Any:
 
 def call(module: ModuleType, function: str, args: tuple[Any, ...], returns: str) -> Any:
     fn = getattr(module, function)
+    if returns == "figure":
+        from grader.sandbox.figure import drawn
+
+        return drawn(lambda: fn(*copy.deepcopy(list(args))))
     return plain(fn(*copy.deepcopy(list(args))), returns)

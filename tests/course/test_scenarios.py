@@ -176,12 +176,13 @@ def test_scenario(folder: Path, plan: Plan, sandbox: Runner, tmp_path: Path, mon
 
     # What the scenario declares it makes, asserted apart from its golden: exactly these known mistakes are named,
     # and each undeclared mistake gets exactly this relation.
-    diagnoses = [c.diagnosis for _, c in result.checks() if c.kind == "case" and c.diagnosis]
+    # (diagnosis is written into case checks, and into the curve check of a figure)
+    diagnoses = [c.diagnosis for _, c in result.checks() if c.kind != "invariant" and c.diagnosis]
     assert {d["id"] for d in diagnoses if d.get("id")} == set(spec["misconceptions"])
     assert {c.misconception for _, c in result.checks() if c.misconception} <= set(spec["misconceptions"])
     if "relations" in spec:
         found = {c.function: c.diagnosis["relation"] for _, c in result.checks()
-                 if c.kind == "case" and c.diagnosis and c.diagnosis["kind"] == "relation"}
+                 if c.kind != "invariant" and c.diagnosis and c.diagnosis["kind"] == "relation"}
         assert found == (spec["relations"] or {})
 
     expected_file = folder / "expected.json"

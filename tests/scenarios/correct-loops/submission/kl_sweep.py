@@ -30,3 +30,19 @@ def best_q1(p, q1_values):
     """The q1 whose sweep distribution is closest to P (smallest KL)."""
     q1_values = as_floats(q1_values)
     return q1_values[index_of_min(kl_sweep(p, q1_values))]
+
+
+def plot_kl_sweep(p, q1_values):
+    """The lesson's figure (added when the course's figure exercise arrived)."""
+    import matplotlib.pyplot as plt
+
+    xs = list(q1_values)
+    ys = kl_sweep(list(p), list(xs))
+    plt.figure()
+    plt.plot(xs, ys)
+    plt.axvline(x=p[0], linestyle="--", label="Q = P")
+    plt.xlabel("q1")
+    plt.ylabel("KL(P || Q)")
+    plt.title("KL divergence along the sweep")
+    plt.legend()
+    return plt.gcf()

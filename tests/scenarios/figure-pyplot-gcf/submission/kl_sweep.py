@@ -1,0 +1,39 @@
+"""Scenario figure-pyplot-gcf: the lesson's own code, pyplot style, returning plt.gcf()."""
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def kl_divergence(p, q):
+    p = np.clip(np.asarray(p, dtype=float), 1e-10, 1.0)
+    q = np.clip(np.asarray(q, dtype=float), 1e-10, 1.0)
+    return float(np.sum(p * np.log2(p / q)))
+
+
+def sweep_distribution(q1):
+    return np.array([q1, 0.75 * (1 - q1), 0.25 * (1 - q1)])
+
+
+def kl_sweep(p, q1_values):
+    return np.array([kl_divergence(p, sweep_distribution(q1)) for q1 in q1_values])
+
+
+def best_q1(p, q1_values):
+    q1_values = np.asarray(q1_values, dtype=float)
+    return float(q1_values[np.argmin(kl_sweep(p, q1_values))])
+
+
+def plot_kl_sweep(p, q1_values):
+    kl_values = []
+    for q1 in q1_values:
+        # Keep the remaining probability split in a 3:1 ratio.
+        Q = np.array([q1, (1 - q1) * 0.75, (1 - q1) * 0.25])
+        kl_values.append(kl_divergence(p, Q))
+    plt.figure(figsize=(8, 5))
+    plt.plot(q1_values, kl_values, color="steelblue", linewidth=2)
+    plt.axvline(x=0.6, color="red", linestyle="--", label="Q = P")
+    plt.xlabel("q1")
+    plt.ylabel("KL(P || Q)")
+    plt.title("KL divergence is smallest when Q matches P")
+    plt.legend()
+    plt.grid(alpha=0.3)
+    return plt.gcf()
