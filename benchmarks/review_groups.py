@@ -11,9 +11,12 @@ when it has read the same lesson), weighted so a few are common. Then, as studen
 only case, spacing or punctuation, one in ten makes a typo or two, one in twenty-five copies a classmate's answer
 word for word, and one in twenty leaves it blank. Everything is seeded.
 
-Printed per question: answers, groups of identical answers (after case and spacing), groups after joining
-near-identical ones (rapidfuzz ratio >= 90, as grader review does), and how many decisions (largest groups
-first) cover half the class, 80 % of it, and all of it; with the seconds grouping took.
+Printed per question: answers, groups of identical answers (after case and spacing), the groups the similarity
+alone would make (rapidfuzz ratio >= 90: what grader review did before it checked words, which put "the loss
+decreases" with "the loss increases"), the groups grader review makes (ratio >= 90 and every differing word a
+typo or a spacing variant, numbers and negation or quantity words the same: grader.review.alike), and how many
+decisions (largest groups first) cover half the class, 80 % of it, and all of it; with the seconds grouping took.
+A reworded answer ("since" for "because", an extra sentence) is a group of its own now: a reviewer reads it.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from grader.judge.written import answer_hash
+from grader.judge.written import answer_hash, normalise_text
+from grader.review.alike import alike, protected, tokens
 from grader.review.answers import Answer
 from grader.review.groups import group_answers
 from grader.spec.course import load_course
@@ -158,6 +162,21 @@ def cover(sizes: list[int], share: float) -> int:
     return len(sizes)
 
 
+def kept(text: str) -> list[str]:
+    """The tokens that must not change: numbers, signs and symbols, negation and quantity words."""
+    return [t.text for t in tokens(text) if not t.text.isalpha() or protected(t.text)]
+
+
+def why_apart(groups: list, tally: dict[str, int]) -> None:
+    """For each variant the ratio alone joined to a group: is it alike to the group's first answer, or what differs."""
+    for g in groups:
+        first = normalise_text(g.text)
+        for v in g.variants[1:]:
+            norm = normalise_text(v.text)
+            key = "alike" if alike(first, norm) else "kept words" if kept(first) != kept(norm) else "other words"
+            tally[key] += 1
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=500)
@@ -166,8 +185,10 @@ def main() -> None:
     course = load_course(Path(__file__).resolve().parents[1])
     quiz = course.quizzes[0]
     print(f"{args.n} students, seed {args.seed}")
-    print(f"{'question':24} {'answers':>7} {'identical':>9} {'groups':>6} {'50%':>5} {'80%':>5} {'100%':>5} {'seconds':>7}")
-    totals = [0, 0, 0]
+    print(f"{'question':24} {'answers':>7} {'identical':>9} {'ratio':>5} {'groups':>6} {'50%':>5} {'80%':>5} "
+          f"{'100%':>5} {'seconds':>7}")
+    totals = [0, 0, 0, 0]
+    tally = {"alike": 0, "kept words": 0, "other words": 0}
     for q in (q for q in quiz.questions if q.type == "text"):
         rng = random.Random(f"{args.seed}:{q.id}")
         texts = class_answers(q.id, args.n, rng)
@@ -176,14 +197,22 @@ def main() -> None:
         groups = group_answers(q, answers)
         seconds = time.perf_counter() - started
         exact = len({a.hash for a in answers})
+        by_ratio = group_answers(q, answers, same=lambda a, b: True)
+        ratio_only = len(by_ratio)
+        why_apart(by_ratio, tally)
         sizes = [g.size for g in groups]
         totals[0] += len(answers)
         totals[1] += len(groups)
         totals[2] += sum(g.integrity for g in groups)
-        print(f"{q.id:24} {len(answers):>7} {exact:>9} {len(groups):>6} {cover(sizes, 0.5):>5} {cover(sizes, 0.8):>5} "
-              f"{len(groups):>5} {seconds:>7.2f}")
+        totals[3] += ratio_only
+        print(f"{q.id:24} {len(answers):>7} {exact:>9} {ratio_only:>5} {len(groups):>6} {cover(sizes, 0.5):>5} "
+              f"{cover(sizes, 0.8):>5} {len(groups):>5} {seconds:>7.2f}")
     print(f"all three: {totals[0]} answers, {totals[1]} decisions cover every one of them "
-          f"({totals[0] / max(totals[1], 1):.1f} answers per decision); {totals[2]} groups carry the integrity badge")
+          f"({totals[0] / max(totals[1], 1):.1f} answers per decision; the ratio alone: {totals[3]}); "
+          f"{totals[2]} groups carry the integrity badge")
+    print(f"the ratio alone joined {sum(tally.values())} variants to a group: {tally['alike']} alike (typos, spacing), "
+          f"{tally['kept words']} with a number, sign, negation or quantity word changed, added or dropped, "
+          f"{tally['other words']} with other words changed, added or dropped")
 
 
 if __name__ == "__main__":

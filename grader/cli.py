@@ -452,8 +452,15 @@ def review(out: Path, course_dir: Path | None, host: str, port: int, canvas_map:
               help="A Canvas map (YAML): also write canvas.csv.")
 @click.option("--moodle", "moodle_sheet", type=click.Path(path_type=Path, dir_okay=False),
               help="Moodle's grading worksheet (CSV): also write moodle.csv for Upload grading worksheet.")
-def merge(outputs: tuple[Path, ...], out: Path, canvas_map: Path | None, moodle_sheet: Path | None) -> None:
-    """Combine the --out folders of 'grader batch --shard' runs into one gradebook and summary."""
+@click.option("--course", "course_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Course folder (holds course.yaml), needed when the shards hold review decisions. "
+                   "Default: the nearest one above here.")
+def merge(outputs: tuple[Path, ...], out: Path, canvas_map: Path | None, moodle_sheet: Path | None,
+          course_dir: Path | None) -> None:
+    """Combine the --out folders of 'grader batch --shard' runs into one gradebook and summary.
+
+    Review decisions made on the shards (their reviews.sqlite) are carried into --out and applied there.
+    """
     from grader.classroom.batch import GRADEBOOK, SUMMARY, SUMMARY_JSON
     from grader.classroom.batch import merge as run
     from grader.classroom.gradebook import load_canvas_map
@@ -462,12 +469,15 @@ def merge(outputs: tuple[Path, ...], out: Path, canvas_map: Path | None, moodle_
     canvas = load_canvas_map(canvas_map) if canvas_map else None
     if moodle_sheet is not None:
         read_moodle_worksheet(moodle_sheet)  # refused now, not after the merge
+    reviewed = _reviewed_course(list(outputs), out, course_dir)  # refused now too: no decision left behind
     count, unknown = run(list(outputs), out, canvas, moodle_sheet)
     written = [GRADEBOOK, SUMMARY, SUMMARY_JSON] + (["moodle.csv"] if moodle_sheet else [])
     click.echo(f"Merged {count} student{'' if count == 1 else 's'} from {len(outputs)} "
                f"folder{'' if len(outputs) == 1 else 's'}. Wrote " + ", ".join(str(out / n) for n in written) + ".")
     if unknown:
         click.echo(f"Warning: {len(unknown)} student(s) are not in the Canvas map, e.g. {unknown[0]}.", err=True)
+    if reviewed is not None:
+        _carry_reviews(list(outputs), out, reviewed, canvas, moodle_sheet)
     import json
     from types import SimpleNamespace
 
@@ -475,6 +485,50 @@ def merge(outputs: tuple[Path, ...], out: Path, canvas_map: Path | None, moodle_
 
     dropped, groups = export_problems(json.loads((out / RUN).read_text("utf-8"))["runs"])
     _report_export(SimpleNamespace(dropped=dropped, groups=groups))  # what the shards' batches said, once
+
+
+def _reviewed_course(outputs: list[Path], out: Path, course_dir: Path | None) -> Course | None:
+    """The course, when a shard (or --out, merged into before) holds review decisions: they are applied after
+    the merge, which needs the rubrics. Without a course the merge is refused before it writes anything."""
+    from grader.review.shards import holding_reviews
+    from grader.spec.course import find_course_root, load_course
+
+    holding = holding_reviews([*outputs, out] if out.is_dir() else outputs)
+    if not holding:
+        return None
+    root = course_dir or find_course_root(Path.cwd())
+    if root is None:
+        names = ", ".join(str(f / "reviews.sqlite") for f in holding)
+        raise UsageError(f"{names} hold{'s' if len(holding) == 1 else ''} review decisions, and applying them "
+                         "to the merge needs the course's rubrics: no course.yaml here or above",
+                         "Run grader merge inside the course repository or pass --course DIR.")
+    return load_course(root)
+
+
+def _carry_reviews(outputs: list[Path], out: Path, course: Course, canvas: CanvasMap | None,
+                   moodle: Path | None) -> None:
+    """The shards' review decisions into --out's store, applied; every conflict between two shards named."""
+    from grader.review.apply import apply
+    from grader.review.shards import carry, describe
+
+    carried = carry(outputs, out)
+    for conflict in carried.conflicts:
+        folder, kept = conflict.kept
+        who = f"{kept.student}'s answer" if kept.student else "every answer"
+        click.echo(f"Warning: {kept.question}: {who} with hash {kept.answer_hash} was decided differently on two "
+                   f"shards. Kept the later decision, {describe(kept)} ({folder}); superseded: "
+                   + "; ".join(f"{describe(d)} ({f})" for f, d in conflict.superseded)
+                   + ". All stay in the history; decide it again on grader review's page if the kept one is wrong.",
+                   err=True)
+    done = apply(out, course, canvas, moodle)
+    stale = f"; {done.stale} changed since their review" if done.stale else ""
+    shards = len(carried.sources)
+    click.echo(f"Reviews: carried {carried.decisions} decision{'' if carried.decisions == 1 else 's'} from {shards} "
+               f"shard{'' if shards == 1 else 's'} into {out / 'reviews.sqlite'} and applied them: {done.reviewed} "
+               f"written answers reviewed, {done.pending} awaiting review{stale}.")
+    if carried.conflicts:
+        click.echo(f"Warning: {len(carried.conflicts)} answer(s) were decided differently on two shards (listed "
+                   "above); the later decision of each is applied.", err=True)
 
 
 @cli.command()

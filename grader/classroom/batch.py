@@ -23,7 +23,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import shutil
 import signal
 import sys
 import tempfile
@@ -49,7 +48,7 @@ from grader.classroom.rosters import Rosters
 from grader.classroom.submissions import Submission, open_submissions, shard_of, submission_hash
 from grader.classroom.summary import STATUS_LETTER, Summary, render_summary, summary_json
 from grader.errors import InputError, UsageError
-from grader.files import open_atomic, write_atomic
+from grader.files import clean_up, open_atomic, write_atomic
 from grader.judge.grade import Ends, Plan, grade_submission
 from grader.record import GradeResult
 from grader.reports.render import FORMATS, render
@@ -701,8 +700,8 @@ def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, s
                     pool.kill()
         finally:
             pool.close()
-            shutil.rmtree(scratch, ignore_errors=True)
-            shutil.rmtree(work, ignore_errors=True)
+            clean_up(scratch)  # iterative and never following links: student code shaped what is in it
+            clean_up(work)
         state.wall = time.perf_counter() - started
         if state.interrupted:
             return state

@@ -8,7 +8,6 @@ outside that folder or fill the disk. The input itself is never modified.
 from __future__ import annotations
 
 import hashlib
-import shutil
 import stat
 import tempfile
 import zipfile
@@ -20,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from grader.classroom.layouts import Found, Shown, Student, read_export
 from grader.classroom.rosters import Rosters
 from grader.errors import InputError, UsageError
+from grader.files import clean_up
 from grader.sandbox.client import python_files
 from grader.sandbox.notebook import notebook_files
 
@@ -143,7 +143,7 @@ def open_submissions(source: Path, work: Path | None = None, *, layout: str | No
                               rosters=rosters)
     finally:
         if own:
-            shutil.rmtree(work, ignore_errors=True)
+            clean_up(work)
 
 
 def parse_shard(text: str | None) -> tuple[int, int] | None:

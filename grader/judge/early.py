@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import shutil
 import tempfile
 import threading
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import __version__
+from grader.files import clean_up
 from grader.sandbox.backends import Runner
 from grader.sandbox.client import copy_submission
 from grader.spec import cache
@@ -95,7 +95,7 @@ class Early:
         """Wait for the early round and remove its sandbox copy."""
         self.wait()
         if self.work is not None:
-            shutil.rmtree(self.work.parent, ignore_errors=True)
+            clean_up(self.work.parent)
             self.work = None
 
     def remember(self) -> None:

@@ -7,7 +7,6 @@ import functools
 import json
 import math
 import os
-import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from grader.files import clean_up
 from grader.judge.diagnose import Variant, annotate, diagnose, ends, student_outputs, variant_outputs
 from grader.judge.early import Early
 from grader.judge.figures import curves_as_numbers, figure_checks
@@ -499,8 +499,8 @@ class _Sandboxed:
                 self.started = min(self.started, early.started)
                 return taken
         # a fresh copy per round, so one round's files cannot influence the next
-        if self.work.exists():
-            shutil.rmtree(self.work)
+        if os.path.lexists(self.work) and clean_up(self.work):
+            raise SandboxCrashed("the previous round's sandbox copy could not be removed")
         self.work.mkdir()
         copy_submission(self.submission, self.work)
         write(self.sources, self.plan.course, self.work)
@@ -568,7 +568,8 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Runner, *, student: 
     if confined:
         check_isolation(policy)
     sources = resolve(course, submission)  # notebooks become modules here, as data; the sandbox runs them
-    with tempfile.TemporaryDirectory(prefix="grader-", dir=scratch) as tmp:
+    tmp = tempfile.mkdtemp(prefix="grader-", dir=scratch)
+    try:  # removed by clean_up, not TemporaryDirectory: a tree the student's code made can be 1,500 folders deep
         done = _Sandboxed(plan, submission, sandbox, Path(tmp) / "submission", sources,
                           forbidden_roots(course, submission, extra_forbidden), policy, early, started)
         for rnd in plan.rounds:
@@ -576,6 +577,8 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Runner, *, student: 
         _skip_trials(plan, done.responses)
         for rnd in _invariant_rounds(plan, done.responses):
             done.run(rnd)
+    finally:
+        clean_up(Path(tmp))
     exercises = _exercise_results(plan, submission, sources, done, ends or Ends(plan))
     quizzes, quiz_error = grade_quizzes(course.quizzes, submission, student=student, reveal=course.reveal,
                                         due=course.due, now=now, accept=accept)

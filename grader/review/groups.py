@@ -2,12 +2,14 @@
 
 First answers that are the same after normalising case and spacing (the hash the record keeps), then
 near-identical ones: a group's representative is compared with rapidfuzz's ``fuzz.ratio`` (normalised
-Indel similarity, 0 to 100) and an answer joins the first group at ``NEAR`` or above. Largest groups
-first, so the common answers come first on the page.
+Indel similarity, 0 to 100), and an answer joins the most similar group at ``NEAR`` or above whose first
+answer it is ``alike`` to: every word that differs is a typo or a spacing variant, and numbers, units,
+symbols, negations and quantity words are the same (``grader.review.alike``). "The loss decreases" and "the
+loss increases" are 98 % alike and stay two groups, since one group decision gives every answer in it the
+same points. Largest groups first, so the common answers come first on the page.
 
-Near-identical is not the same meaning: "the loss decreases" and "the loss increases" are 98 % alike. So
-each variant is shown beside the group's first answer with the words that differ marked (``diff``), and the
-page lists every variant before the reviewer decides for all of them.
+Each variant is still shown beside the group's first answer with the words that differ marked (``diff``),
+so the reviewer sees the typos a decision covers.
 
 Suggestions are the rubric's ``suggest`` words found in the answer: shown, pre-ticked, and confirmed by a
 person; never a grade on their own. The integrity badge marks identical long answers shared by several
@@ -17,13 +19,15 @@ students; it is shown and never acted on.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from grader.judge.written import normalise_text
+from grader.review.alike import alike
 from grader.review.answers import Answer
 from grader.spec.quiz.model import Question
 
-#: fuzz.ratio at or above which two answers are near-identical (typos, a changed word, punctuation).
+#: fuzz.ratio at or above which two answers are candidates for one group (``alike`` then decides).
 NEAR = 90.0
 #: An identical answer this long (in words), shared by several students, gets the integrity badge.
 LONG_WORDS = 25
@@ -128,17 +132,18 @@ def exact(answers: list[Answer]) -> list[Variant]:
     return sorted(by_hash.values(), key=lambda v: -len(v.students))
 
 
-def group_answers(question: Question, answers: list[Answer], near: float = NEAR) -> list[Group]:
-    """Identical answers together, then near-identical variants joined to the first group they resemble."""
-    from rapidfuzz import fuzz, process
-
+def group_answers(question: Question, answers: list[Answer], near: float = NEAR,
+                  same: Callable[[str, str], bool] = alike) -> list[Group]:
+    """Identical answers together, then each near-identical variant joined to the most similar group whose
+    first answer it is ``alike`` to; a variant alike to none starts its own group. (``same`` is for the
+    benchmark, which counts what the similarity alone would have joined.)"""
     groups: list[Group] = []
     reps: list[str] = []  # each group's representative, normalised
     for v in exact(answers):
         norm = normalise_text(v.text)
-        match = process.extractOne(norm, reps, scorer=fuzz.ratio, score_cutoff=near) if reps and near <= 100 else None
-        if match is not None:
-            groups[match[2]].variants.append(v)
+        home = _home(norm, reps, near, same)
+        if home is not None:
+            groups[home].variants.append(v)
             continue
         groups.append(Group([v]))
         reps.append(norm)
@@ -147,3 +152,15 @@ def group_answers(question: Question, answers: list[Answer], near: float = NEAR)
         for v in g.variants[1:]:
             v.diff = word_diff(g.text, v.text)
     return sorted(groups, key=lambda g: -g.size)
+
+
+def _home(norm: str, reps: list[str], near: float, same: Callable[[str, str], bool]) -> int | None:
+    """The group ``norm`` joins: the most similar representative at ``near`` or above that it is alike to."""
+    from rapidfuzz import fuzz, process
+
+    if not reps or near > 100:
+        return None
+    for _, _, index in process.extract(norm, reps, scorer=fuzz.ratio, score_cutoff=near, limit=None):
+        if same(reps[index], norm):
+            return int(index)
+    return None

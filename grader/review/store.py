@@ -78,6 +78,18 @@ def connect(out: Path) -> sqlite3.Connection:
     return conn
 
 
+def open_to_read(out: Path) -> sqlite3.Connection:
+    """Another folder's existing store, to read only (a shard that ``grader merge`` reads): no schema or pragma
+    is written, and the connection is a plain one, so closing it removes its WAL files and leaves the folder as it
+    was (a ``mode=ro`` connection cannot, and leaves ``-wal`` and ``-shm`` behind)."""
+    path = out / DB_FILE
+    if not path.is_file():
+        raise FileNotFoundError(path)
+    conn = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """BEGIN IMMEDIATE ... COMMIT: the write lock is taken up front, so two writers queue instead of deadlocking."""
@@ -119,6 +131,35 @@ def load(conn: sqlite3.Connection) -> list[Decision]:
     rows = conn.execute("SELECT question, answer_hash, items, comment, reviewer, student, decided_at FROM decisions "
                         "ORDER BY question, student, answer_hash").fetchall()
     return [Decision(q, h, tuple(json.loads(items)), c, r, s, at) for q, h, items, c, r, s, at in rows]
+
+
+#: A history row: question, answer hash, student, items (JSON), comment, reviewer, decided_at.
+HistoryRow = tuple[str, str, str, str, str, str, str]
+
+
+def history(conn: sqlite3.Connection) -> list[HistoryRow]:
+    return [tuple(r) for r in conn.execute(  # type: ignore[misc]
+        "SELECT question, answer_hash, student, items, comment, reviewer, decided_at FROM history ORDER BY id")]
+
+
+def carry_in(conn: sqlite3.Connection, decisions: list[Decision], rows: list[HistoryRow],
+             applied_to: dict[tuple[str, str], str]) -> None:
+    """Decisions, history and applied answers from other stores (a merge's shards), in one transaction: each
+    decision replaces the one under its key, history rows this store does not hold yet are added in order."""
+    with transaction(conn):
+        held = set(history(conn))
+        for d in decisions:
+            conn.execute("INSERT INTO decisions (question, answer_hash, student, items, comment, reviewer, decided_at) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (question, answer_hash, student) DO UPDATE SET "
+                         "items=excluded.items, comment=excluded.comment, reviewer=excluded.reviewer, "
+                         "decided_at=excluded.decided_at",
+                         (d.question, d.answer_hash, d.student, json.dumps(list(d.items)), d.comment, d.reviewer,
+                          d.decided_at))
+        conn.executemany("INSERT INTO history (question, answer_hash, student, items, comment, reviewer, decided_at) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?)", [r for r in rows if r not in held])
+        conn.executemany("INSERT INTO applied (question, student, answer_hash) VALUES (?, ?, ?) ON CONFLICT "
+                         "(question, student) DO UPDATE SET answer_hash=excluded.answer_hash",
+                         [(q, s, h) for (q, s), h in applied_to.items()])
 
 
 def remember(conn: sqlite3.Connection, rows: list[tuple[str, str, str]]) -> None:

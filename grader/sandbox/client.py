@@ -94,8 +94,12 @@ def check_isolation(policy: str) -> list[str]:
     found = probe()
     missing = [layer for layer in REQUIRED_LAYERS if not found[layer]]
     if missing and policy == "required":
+        from grader.sandbox import kernel
+
+        why = {"seccomp": kernel.seccomp_error()}
         raise IsolationError(
-            "the kernel cannot confine student code here: missing " + "; ".join(_HOW[m] for m in missing),
+            "the kernel cannot confine student code here: missing "
+            + "; ".join(_HOW[m] + (f": {why[m]}" if why.get(m) else "") for m in missing),
             "Run the grader on a kernel that has them, or set `isolation: best-effort` in course.yaml to grade "
             "anyway with a warning on every report.")
     return missing
@@ -211,9 +215,12 @@ class Sandbox:
             self.close()  # anything out of place: a fresh server for the next submission
             raise SandboxCrashed(f"the sandbox's fork server sent {problem}; it was restarted")
         if "fatal" in response:
-            detail = str(response["fatal"])[-4000:]
-            last = detail.strip().splitlines()[-1] if detail.strip() else "no traceback"
-            raise SandboxCrashed(f"the sandbox's fork server failed: {last[:300]}", detail)
+            self.close()  # a fresh server for the next submission (the server may have ended itself)
+            fatal = str(response["fatal"])[-4000:]
+            if not fatal.startswith("Traceback"):  # a known end (its template is gone): the message says it
+                raise SandboxCrashed(fatal[:2000])
+            last = fatal.strip().splitlines()[-1]
+            raise SandboxCrashed(f"the sandbox's fork server failed: {last[:300]}", fatal)
         for i, result in enumerate(response["results"]):  # checked again here: the reply is data, not trust
             why = plain_problem(result.get("value", 0.0)) if result.get("ok") else None
             if why:

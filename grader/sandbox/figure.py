@@ -11,8 +11,8 @@ make honest figures readable and hostile ones fail cleanly:
   through the base classes' methods, so a subclass cannot answer for itself; a line longer than
   ``MAX_POINTS`` keeps only its count.
 
-matplotlib is imported only here and only for a course that has a figure function (the fork server calls
-``preload`` once for such a course), so a course without figures never pays for it.
+matplotlib is imported only here and only for a course that has a figure function (the fork server has its
+template, which forks the workers, call ``preload`` once for such a course), so a course without figures never pays for it.
 """
 
 from __future__ import annotations

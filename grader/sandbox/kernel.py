@@ -16,7 +16,9 @@ with system calls after the fork and before any student code, and nothing in the
   is called directly through libc's ``syscall()``.
 - **seccomp** through libseccomp and its ``pyseccomp`` binding (never a hand-written BPF program): no
   new processes, no ptrace or cross-process memory access, no pidfds, no signals to other processes,
-  no namespace or mount changes, no io_uring (which would bypass the filter), no sockets.
+  no namespace or mount changes, no io_uring (which would bypass the filter), no sockets; no change to any
+  file's metadata (the chmod, chown, utime, setxattr and removexattr families and the chattr ioctls: Landlock
+  has no right for them); no System V IPC or POSIX message queues (objects that outlive the worker).
 - **Capabilities** dropped to none (``capset``) and ``no_new_privs``: the worker runs as the grader's
   user, possibly root, but without ``CAP_SYS_RESOURCE`` the kernel refuses to raise a hard resource
   limit, without ``CAP_KILL``/``CAP_SYS_PTRACE``/``CAP_DAC_OVERRIDE`` it has no way around the checks.
@@ -41,10 +43,9 @@ import signal
 import sys
 from typing import Any
 
-try:
-    import pyseccomp as _seccomp
-except (ImportError, OSError, RuntimeError):  # libseccomp missing: reported as unavailable
-    _seccomp = None
+_SECCOMP_SONAME = "libseccomp.so.2"
+_seccomp: Any = None  # the pyseccomp module once loaded; a failure is never kept, the next probe tries again
+_seccomp_error: list[str] = []  # why the last probe failed, for the refusal's message
 
 try:
     _libc = ctypes.CDLL(None, use_errno=True)
@@ -115,8 +116,70 @@ def landlock_abi() -> int:
         return 0
 
 
+def _load_seccomp() -> Any:
+    """pyseccomp, with libseccomp loaded by its soname first; None (and the reason in ``seccomp_error``) if not.
+
+    pyseccomp looks its libraries up with ``ctypes.util.find_library``, which runs ``/sbin/ldconfig`` (or a
+    compiler) in a subprocess; when that spawn failed under load, about one batch in 30 refused to grade with
+    "missing seccomp". The library's soname is a fact of the platform (Debian's libseccomp2 ships
+    libseccomp.so.2), so it is loaded with ``dlopen`` directly, and while pyseccomp is imported its look-ups of
+    ``seccomp`` and ``c`` are answered with the sonames already loaded, without a subprocess. A probe tries
+    twice, and a failure is never remembered: the next probe tries again."""
+    global _seccomp
+    if _seccomp is not None:
+        return _seccomp
+    import ctypes.util
+
+    for _attempt in range(2):
+        try:
+            ctypes.CDLL(_SECCOMP_SONAME)
+        except OSError as exc:
+            _seccomp_error[:] = [f"loading {_SECCOMP_SONAME} failed ({exc})"]
+            continue
+        known = {"seccomp": _SECCOMP_SONAME}
+        try:
+            ctypes.CDLL("libc.so.6")
+            known["c"] = "libc.so.6"
+        except OSError:
+            pass
+        real = ctypes.util.find_library
+        ctypes.util.find_library = _answering(known, real)
+        try:
+            import pyseccomp
+        except ImportError as exc:
+            _seccomp_error[:] = [f"the pyseccomp package is not installed ({exc})"]
+            return None
+        except (OSError, RuntimeError, AttributeError) as exc:
+            _seccomp_error[:] = [f"importing pyseccomp with {_SECCOMP_SONAME} loaded failed ({exc})"]
+            continue
+        finally:
+            ctypes.util.find_library = real
+        _seccomp = pyseccomp
+        _seccomp_error.clear()
+        return _seccomp
+    return None
+
+
+def _answering(known: dict[str, str], real: Any) -> Any:
+    """``find_library`` that answers the sonames in ``known`` without a subprocess, and asks ``real`` otherwise."""
+    def find_library(name: str) -> str | None:
+        return known.get(name) or real(name)
+    return find_library
+
+
 def seccomp_available() -> bool:
-    return "seccomp" not in disabled() and _seccomp is not None and sys.platform.startswith("linux")
+    if "seccomp" in disabled() or not sys.platform.startswith("linux"):
+        return False
+    return _load_seccomp() is not None
+
+
+def seccomp_error() -> str:
+    """Why seccomp is unavailable, in words for the refusal (empty when it is available)."""
+    if "seccomp" in disabled():
+        return "switched off by GRADER_TEST_DISABLE_LAYERS"
+    if not sys.platform.startswith("linux"):
+        return f"seccomp is Linux only (this is {sys.platform})"
+    return _seccomp_error[0] if _seccomp_error and _seccomp is None else ""
 
 
 def _fs_rights(abi: int) -> int:
@@ -281,13 +344,35 @@ def _children(pid: int) -> list[int]:
 _DENY_ALWAYS = (
     "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_open", "pidfd_send_signal", "pidfd_getfd",
     "process_madvise", "kcmp", "unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "move_mount",
-    "open_tree", "fsopen", "fsmount", "fspick", "io_uring_setup", "io_uring_enter", "io_uring_register",
+    "open_tree", "fsopen", "fsmount", "fspick", "fsconfig", "mount_setattr", "open_tree_attr",
+    "io_uring_setup", "io_uring_enter", "io_uring_register",
     "bpf", "perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key", "kexec_load",
     "init_module", "finit_module", "delete_module", "socket", "mknod", "mknodat", "quotactl",
     "name_to_handle_at", "open_by_handle_at", "seccomp", "setpriority", "sched_setattr", "acct", "swapon",
     "swapoff", "reboot", "sethostname", "setdomainname", "syslog", "vhangup", "ioperm", "iopl",
     "personality", "rt_sigqueueinfo", "rt_tgsigqueueinfo",
 )
+# File metadata: Landlock has no right for it, so a worker could chmod 000 the course or a classmate's folder,
+# or (as root, which owns the system's files even without capabilities) set the setuid bit on them.
+_DENY_METADATA = (
+    "chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchown", "fchownat", "lchown",
+    "utime", "utimes", "utimensat", "futimesat",
+    "setxattr", "lsetxattr", "fsetxattr", "setxattrat", "removexattr", "lremovexattr", "fremovexattr",
+    "removexattrat", "file_setattr",
+)
+# System V IPC and POSIX message queues: objects that outlive the worker and are shared across submissions.
+_DENY_IPC = (
+    "shmget", "shmat", "shmdt", "shmctl", "msgget", "msgsnd", "msgrcv", "msgctl", "semget", "semop",
+    "semtimedop", "semctl", "ipc", "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify",
+    "mq_getsetattr",
+)
+# Calls newer than some libseccomp releases (Debian 12's 2.5.4 knows none of the last four): the generic
+# numbers, the same on x86-64 and arm64 (every architecture shares the table from 424 on).
+_GENERIC_NUMBERS = {"fchmodat2": 452, "setxattrat": 463, "removexattrat": 466, "open_tree_attr": 467,
+                    "file_setattr": 469}
+# ioctls that change a file's flags or extended attributes (chattr): FS_IOC_SETFLAGS, its 32-bit form and
+# FS_IOC_FSSETXATTR; the request is an unsigned int, so only its low 32 bits are compared.
+_DENY_IOCTLS = (0x40086602, 0x40046602, 0x401C5820)
 _PROCESS = ("fork", "vfork", "execve", "execveat")
 
 
@@ -303,21 +388,20 @@ def seccomp_base(allow_subprocesses: bool) -> Any:
     """
     if allow_subprocesses in _FILTERS:
         return _FILTERS[allow_subprocesses]
-    s = _seccomp
+    s = _load_seccomp()
     assert s is not None
     flt = s.SyscallFilter(s.ALLOW)
     eperm = s.ERRNO(errno.EPERM)
-    names = list(_DENY_ALWAYS)
+    names = [*_DENY_ALWAYS, *_DENY_METADATA, *_DENY_IPC]
     if not allow_subprocesses:
         names += _PROCESS
         flt.add_rule(eperm, "clone", s.Arg(0, s.MASKED_EQ, CLONE_THREAD, 0))  # a new process, not a thread
         flt.add_rule(s.ERRNO(errno.ENOSYS), "clone3")
         flt.add_rule(eperm, "tkill")
     for name in names:
-        try:
-            flt.add_rule(eperm, name)
-        except (RuntimeError, OSError, ValueError):  # not a system call on this architecture
-            pass
+        _deny(flt, eperm, name)
+    for request in _DENY_IOCTLS:
+        flt.add_rule(eperm, "ioctl", s.Arg(1, s.MASKED_EQ, 0xFFFFFFFF, request))
     # Resource limits: only this process's own (prlimit64 with pid 0); raising a hard limit is refused by
     # the kernel anyway once the capabilities are dropped.
     flt.add_rule(eperm, "prlimit64", s.Arg(0, s.NE, 0))
@@ -325,9 +409,21 @@ def seccomp_base(allow_subprocesses: bool) -> Any:
     return flt
 
 
+def _deny(flt: Any, action: int, name: str) -> None:
+    """One rule; a name this libseccomp does not know is added by its generic number where there is one."""
+    try:
+        flt.add_rule(action, name)
+        return
+    except (RuntimeError, OSError, ValueError):  # unknown to libseccomp, or not a call on this architecture
+        pass
+    number = _GENERIC_NUMBERS.get(name)
+    if number is not None and platform.machine() in ("x86_64", "aarch64"):
+        flt.add_rule(action, number)
+
+
 def apply_seccomp(allow_subprocesses: bool) -> None:
     """In the worker: the inherited base filter, plus signals to itself only, loaded into the kernel."""
-    s = _seccomp
+    s = _load_seccomp()
     assert s is not None
     flt = seccomp_base(allow_subprocesses)
     if not allow_subprocesses:

@@ -1,6 +1,6 @@
 """The progress page: a shared memory area through which a worker reports to the fork server without waking it.
 
-The fork server maps it (anonymous, shared) before each fork, so the page is new for every worker and holds
+The fork server creates it (a memfd, mapped shared) for each worker, so the page is new for every worker and holds
 nothing from an earlier submission. The worker writes, the server reads:
 
 - a header: the number of event bytes written;
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import mmap
+import os
 import struct
 from typing import Any
 
@@ -29,6 +30,18 @@ SIZE = 64 * 1024 * 1024  # the events of one round; the worker maps it, so it co
 def new() -> mmap.mmap:
     """A fresh, zeroed page; shared with a child forked after this."""
     return mmap.mmap(-1, SIZE)
+
+
+def create() -> tuple[mmap.mmap, int]:
+    """A fresh, zeroed page backed by a memfd, and the memfd: the fork server maps it and hands the descriptor
+    to the template, which passes it on to the worker it forks without mapping it (grader.sandbox.template)."""
+    fd = os.memfd_create("grader-page", os.MFD_CLOEXEC)
+    try:
+        os.ftruncate(fd, SIZE)
+        return mmap.mmap(fd, SIZE), fd
+    except OSError:
+        os.close(fd)
+        raise
 
 
 class Writer:

@@ -8,6 +8,7 @@ writing to the page or the pipe) cannot raise a score beyond what honest return 
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import json
 import os
@@ -141,7 +142,7 @@ def _student_frame(tb: Any, sandbox: str) -> tuple[str | None, int | None]:
     return file, line
 
 
-def _error(exc: BaseException, sandbox: str, phase: str) -> dict[str, Any]:
+def _error(exc: BaseException, sandbox: str, phase: str, disk_mb: int | None = None) -> dict[str, Any]:
     file, line = _student_frame(exc.__traceback__, sandbox)
     name = type(exc).__name__
     text = str(exc).replace(sandbox + os.sep, "")  # messages name the student's files, not our temp folder
@@ -154,6 +155,10 @@ def _error(exc: BaseException, sandbox: str, phase: str) -> dict[str, Any]:
         text = "memory limit exceeded"
     elif isinstance(exc, RecursionError):
         text = "maximum recursion depth exceeded"
+    elif isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT) and disk_mb is not None:
+        from grader.sandbox.disk import limit_message
+
+        text = f"{limit_message(disk_mb)} ({text})"  # the tmpfs of the submission's budget is full
     return {"exception": name, "message": text[:2000], "file": file, "line": line}
 
 
@@ -166,6 +171,9 @@ class Worker:
         self.modules: dict[str, Any] = {}
         self.failed: set[str] = set()
         self.cpu_soft: int | None = None
+
+    def _error(self, exc: BaseException) -> dict[str, Any]:
+        return _error(exc, self.sandbox, "the call", self.limits.get("disk_mb"))
 
     def send(self, event: dict[str, Any]) -> None:
         data = (json.dumps(event) + "\n").encode()
@@ -244,7 +252,7 @@ class Worker:
             self.flush_output()
             self.settle_output()
             sys.modules.pop(module, None)
-            info = _error(exc, self.sandbox, f"import of {file}")
+            info = _error(exc, self.sandbox, f"import of {file}", self.limits.get("disk_mb"))
             if isinstance(exc, FileNotFoundError) and info["file"] is None:
                 info["missing"] = True
             self.end_phase()
@@ -314,7 +322,7 @@ class Worker:
                 out = {"ev": "done", "task": i, "ok": False, "error": {
                     "exception": "MissingFunction", "message": str(exc), "file": None, "line": None}}
             except BaseException as exc:
-                out = {"ev": "done", "task": i, "ok": False, "error": _error(exc, self.sandbox, "the call")}
+                out = {"ev": "done", "task": i, "ok": False, "error": self._error(exc)}
             out["duration"] = round(time.perf_counter() - began, 6)
             if not out["ok"]:
                 bad.add(key)

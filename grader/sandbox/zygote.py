@@ -1,21 +1,24 @@
-"""The fork server: a fresh interpreter that imports NumPy once, then forks a worker per submission.
+"""The fork server: a fresh interpreter that imports NumPy once and supervises a worker per submission.
 
-It is started by the grader with a scrubbed environment and has never loaded a reference solution,
-a hidden case or an expected value, so nothing a worker inherits from it is secret. It supervises
-each worker from outside: per-call wall-clock deadlines, output caps, and a kill of the worker's
-whole process group when a call or the submission is over. When a worker dies or is killed, the
-remaining calls continue in a new worker, so one broken function never costs the others.
+It is started by the grader with a scrubbed environment and never loads a reference solution, a hidden case's
+expected value or a course file. It does read each request (the submission's tasks) and build its reply (the
+student's results and output), so it never forks a worker itself: a worker is a copy of the process that
+forks it, freed memory included, and would find the previous submission's reply there. Workers are forked by
+the template (``grader.sandbox.template``), a child of this server forked at start-up, before the first
+request, that never holds anything but code. This server supervises each worker from outside: per-call
+wall-clock deadlines, output caps, and a kill when a call or the submission is over. When a worker dies or is
+killed, the remaining calls continue in a new worker, so one broken function never costs the others.
 
 Protocol with the grader (stdin/stdout of this process, one JSON document per line): a request
 ``{"id", "dir", "tasks", "limits", "forbidden", "isolation"}`` gets a response
 ``{"id", "results", "outputs", "imports", "output_bytes", "internal", "worker_peak_rss_kb", "confinement"}``
 with the same ``id``; the grader caps the line's length and restarts this server on any mismatch.
 
-Protocol with a worker: the progress page (``grader.sandbox.page``), shared memory mapped anew before each
-fork. The worker appends one JSON event per finished import or call; this server is not woken by it. It
-wakes for the worker's output, for the worker's exit (EOF on the lifeline, fd 3, whose write end only the
-worker holds) and every ``POLL`` seconds, and then reads the events written since it last looked. Student
-code can write to the page too, so nothing on it is trusted:
+Protocol with a worker: its request, a sealed memfd it reads once; the progress page (``grader.sandbox.page``),
+a memfd created anew for each worker. The worker appends one JSON event per finished import or call; this
+server is not woken by it. It wakes for the worker's output, for the worker's exit (EOF on the lifeline, fd 3,
+whose write end only the worker holds) and every ``POLL`` seconds, and then reads the events written since it
+last looked. Student code can write to the page too, so nothing on it is trusted:
 
 - deadlines: the worker arms a wall-clock timer for each import and call, whose signal (SIGALRM, default
   action) ends it at the limit. Student code can disarm it, so this server keeps a backstop on its own
@@ -35,11 +38,8 @@ code can write to the page too, so nothing on it is trusted:
 
 from __future__ import annotations
 
-import ctypes
-import gc
 import json
 import os
-import resource
 import select
 import signal
 import sys
@@ -56,8 +56,8 @@ import numpy  # noqa: E402,F401 - pre-warm: every worker inherits it instead of 
 
 import grader.sandbox.guard  # noqa: E402 - imported before the fork: workers cannot import from the course
 import grader.sandbox.worker  # noqa: E402,F401
-from grader.sandbox import kernel, page  # noqa: E402
-from grader.sandbox.guard import interpreter_dirs, private_network  # noqa: E402
+from grader.sandbox import disk, kernel, page, template  # noqa: E402
+from grader.sandbox.guard import interpreter_dirs, private_ipc, private_network  # noqa: E402
 from grader.sandbox.ledger import Ledger  # noqa: E402
 from grader.sandbox.values import plain_problem  # noqa: E402
 
@@ -71,22 +71,6 @@ BACKSTOP = 1.0  # seconds a phase may run past its limit before this server ends
 
 class OutOfPlace(Exception):
     """An event the worker's own code would never send at this point: student code wrote to the pipe."""
-PR_SET_PDEATHSIG = 1
-try:
-    _LIBC: ctypes.CDLL | None = ctypes.CDLL(None, use_errno=True)
-except OSError:
-    _LIBC = None
-
-
-def _die_with(parent: int) -> None:
-    """Have the kernel kill this worker if the fork server dies (e.g. a batch stopped with Ctrl-C twice):
-    a worker is in its own session, so nothing else would reach it."""
-    if _LIBC is not None and sys.platform.startswith("linux"):
-        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:  # the server died before prctl took effect
-        os._exit(5)
-
-
 def _cap_error(result: dict[str, Any]) -> dict[str, Any]:
     """An error from the worker keeps only short plain fields: student code may have written it."""
     error = result.get("error")
@@ -121,8 +105,13 @@ def _describe_death(status: int, limits: dict[str, Any]) -> str:
 
 
 class Supervisor(Ledger):
-    def __init__(self, request: dict[str, Any], landlock: kernel.Landlock | None = None) -> None:
+    def __init__(self, request: dict[str, Any], forker: template.Template,
+                 landlock: kernel.Landlock | None = None, mounts: bool = False) -> None:
         super().__init__(request["tasks"], request["limits"])
+        self.template = forker
+        self.gone: set[int] = set()  # workers the template has reaped
+        self.pidfd = -1  # the worker under way
+        self.mounts = mounts  # this server has a private mount namespace: the disk budget is a tmpfs
         self.landlock = landlock
         self.required = request.get("isolation", "required") == "required"
         self.dir: str = request["dir"]
@@ -134,6 +123,17 @@ class Supervisor(Ledger):
         self.cursor = -1  # position in self.todo of the last task reported in this round
 
     # -- running -----------------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        """The request's rounds, with the copy on a tmpfs of the disk budget's size where it can be mounted
+        (grader.sandbox.disk), watched otherwise."""
+        self.disk = disk.Budget(self.dir, int(self.limits.get("disk_mb", 64)), self.mounts)
+        try:
+            response = super().run()
+        finally:
+            self.disk.detach()
+        response["confinement"] = {**response["confinement"], "disk_tmpfs": self.disk.mounted_once}
+        return response
+
     def _out_of_time(self, todo: list[int]) -> bool:
         if time.monotonic() < self.end:
             return False
@@ -144,7 +144,7 @@ class Supervisor(Ledger):
         return True
 
     def _peak_rss_kb(self) -> int | None:
-        return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        return self.template.peak_rss_kb
 
     def _round(self, todo: list[int]) -> None:
         self.todo, self.cursor = todo, -1
@@ -153,52 +153,45 @@ class Supervisor(Ledger):
         self.round_ended = False
         self.page_offset = 0  # events of this round's page read so far
         self.claimed = 0.0  # seconds of calls the worker reported in this round
-        life_r, life_w = os.pipe()  # the worker holds the only write end: EOF when it exits
-        out_r, out_w = os.pipe()
-        shared = page.new()  # new for every worker: nothing of an earlier one is left in it
-        sys.stdout.flush()
-        sys.stderr.flush()
-        server = os.getpid()
-        ruleset = self.landlock.ruleset(self.dir) if self.landlock is not None else None
-        pid = os.fork()
-        if pid == 0:  # the worker
-            try:
-                _die_with(server)
-                os.close(life_r)
-                os.close(out_r)
-                null = os.open(os.devnull, os.O_RDONLY)
-                os.dup2(null, 0)
-                os.dup2(out_w, 1)
-                os.dup2(out_w, 2)
-                os.dup2(life_w, 3)
-                if ruleset is not None:
-                    os.dup2(ruleset, 4, inheritable=False)
-                os.closerange(5 if ruleset is not None else 4, 65536)
-                signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-                for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM):
-                    signal.signal(sig, signal.SIG_DFL)
-                from grader.sandbox.worker import main
-
-                main(self.dir, self.tasks, todo, shared, self.limits, self.forbidden,
-                     4 if ruleset is not None else None, self.required)
-            finally:
-                os._exit(4)
-        if ruleset is not None:
-            os.close(ruleset)
-        os.close(life_w)
-        os.close(out_w)
+        pid, life_r, out_r, shared = self._start(todo)
         started = time.monotonic()
         try:
             self._watch(pid, life_r, out_r, shared, started)
         finally:
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+            # The template reaps the worker and kills its orphans (it is their subreaper) before it answers:
+            # nothing of this round outlives it.
+            self._kill(pid)
+            if self.pidfd >= 0:
+                os.close(self.pidfd)
             os.close(life_r)
             os.close(out_r)
             shared.close()
-            kernel.kill_children()  # orphans of the worker came back to us (subreaper): nothing outlives it
+
+    def _start(self, todo: list[int]) -> tuple[int, int, int, Any]:
+        """A worker for this round, forked by the template (grader.sandbox.template), never by this process:
+        this process holds earlier submissions' replies in its memory, freed or not. The worker gets its
+        request and its page as memfds and its pipes as descriptors; the template never reads them."""
+        life_r, life_w = os.pipe()  # the worker holds the only write end: EOF when it exits
+        out_r, out_w = os.pipe()
+        shared, page_fd = page.create()  # new for every worker: nothing of an earlier one is left in it
+        request = template.sealed(json.dumps({"dir": self.dir, "tasks": self.tasks, "todo": todo,
+                                              "limits": self.limits, "forbidden": self.forbidden,
+                                              "required": self.required}).encode())
+        fds = [life_w, out_w, page_fd, request]
+        try:
+            ruleset = self.landlock.ruleset(self.dir) if self.landlock is not None else None
+            if ruleset is not None:
+                fds.append(ruleset)
+            pid, self.pidfd = self.template.fork(fds)
+        except BaseException:
+            os.close(life_r)
+            os.close(out_r)
+            shared.close()
+            raise
+        finally:
+            for fd in fds:
+                os.close(fd)
+        return pid, life_r, out_r, shared
 
     def _under_way(self) -> tuple[str, Any]:
         """What the worker is doing, from the events read so far: the next import or call in the round's order
@@ -233,6 +226,12 @@ class Supervisor(Ledger):
                 self._kill(pid)
                 self._drain(out_r, fds, ("idle", None))
                 return
+            if self.disk.exceeded():  # only without the tmpfs: the watcher
+                self._kill(pid)
+                self._drain(out_r, fds, self._under_way())
+                if not self._catch_up(shared, started):
+                    self._crash(self._under_way(), disk.limit_message(self.disk.disk_mb))
+                return
             if self.round_ended:
                 break  # everything reported
             now = time.monotonic()
@@ -250,8 +249,10 @@ class Supervisor(Ledger):
                 return
             if life_r not in fds:
                 # The lifeline closed: the worker exited, or closed fd 3 and went on running.
-                done, status = os.waitpid(pid, os.WNOHANG)
-                if done:
+                reaped = self.template.reaped(pid, block=False)
+                if reaped is not None:
+                    self.gone.add(pid)
+                    status = reaped
                     break
             ready, _, _ = select.select(fds, [], [], min(timeout, POLL if life_r in fds else WAIT_POLL))
             if out_r in ready:
@@ -379,17 +380,18 @@ class Supervisor(Ledger):
         raise OutOfPlace(f"unexpected {str(kind)[:40]!r}")
 
     def _kill(self, pid: int) -> None:
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            try:
+        """End the worker and wait until the template has reaped it (a second call returns at once)."""
+        if pid in self.gone:
+            return
+        try:  # through a pidfd the template opened before the worker could exit: never another process
+            if self.pidfd >= 0:
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+            else:
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        try:
-            os.waitpid(pid, 0)
-        except ChildProcessError:
+        except ProcessLookupError:
             pass
+        self.template.reaped(pid, block=True)
+        self.gone.add(pid)
 
 
 def _reply(data: bytes) -> None:
@@ -403,34 +405,30 @@ def _reply(data: bytes) -> None:
         os._exit(0)
 
 
-def _preload_figures(request: Any) -> None:
-    """A course with a figure function: import matplotlib here, once, so that every worker inherits it
-    (grader.sandbox.figure); a course without one never loads it."""
+def _preload_figures(request: Any, forker: template.Template) -> None:
+    """A course with a figure function: have the template import matplotlib, once, so that every worker
+    inherits it (grader.sandbox.figure); a course without one never loads it. The template is told only
+    that, never anything of the request."""
     tasks = request.get("tasks") if isinstance(request, dict) else None
-    if "matplotlib.pyplot" in sys.modules or not isinstance(tasks, list) or \
+    if forker.figures or not isinstance(tasks, list) or \
             not any(isinstance(t, dict) and t.get("returns") == "figure" for t in tasks):
         return
-    from grader.sandbox import figure
-
-    if figure.preload(figure.cache_folder()):
-        gc.freeze()
+    forker.preload_figures()
 
 
 def serve() -> None:
     """Answer requests until stdin closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grader decides when we stop
-    # Done once here instead of in every worker: both are the same for every submission.
+    # Done once here instead of in every worker: the same for every submission.
     landlock = kernel.Landlock(interpreter_dirs())
     network = private_network()
-    if kernel.seccomp_available():
-        kernel.seccomp_base(False)
-        kernel.seccomp_base(True)
-    probe = {**landlock.describe(), "seccomp_available": kernel.seccomp_available(), "network_namespace": network,
-             "subreaper": kernel.set_subreaper()}
-    # Objects that exist now are never collected by a worker's garbage collector, so a worker does not
-    # walk (and copy-on-write) the whole inherited heap the first time it collects. No collection first:
-    # it would cost `grader check` 10 ms for the few import-time cycles it frees.
-    gc.freeze()
+    ipc = private_ipc()
+    mounts = "disk_tmpfs" not in kernel.disabled() and disk.private_mounts()
+    # The template is forked now, before this process has read a request: every worker is forked from it,
+    # so no worker's memory holds anything of an earlier submission (grader.sandbox.template).
+    forker = template.Template()
+    probe = {**landlock.describe(), "seccomp_available": forker.probe["seccomp_available"],
+             "network_namespace": network, "ipc_namespace": ipc, "subreaper": forker.probe["subreaper"]}
     out = sys.stdout.buffer
     _reply((json.dumps({"ready": True, "confinement": probe}) + "\n").encode())
     for line in sys.stdin.buffer:
@@ -439,16 +437,21 @@ def serve() -> None:
         request: Any = None
         try:
             request = json.loads(line)
-            _preload_figures(request)
-            response = Supervisor(request, landlock).run()
+            _preload_figures(request, forker)
+            response = Supervisor(request, forker, landlock, mounts).run()
             response["confinement"] = {**probe, **response.get("confinement", {})}
             response["id"] = request.get("id")
+        except template.TemplateGone as exc:
+            ident = request.get("id") if isinstance(request, dict) else None
+            _reply((json.dumps({"fatal": f"the sandbox's {exc}", "id": ident}) + "\n").encode())
+            os._exit(1)  # the grader starts a fresh fork server for the next submission
         except Exception:  # a bug of ours: its traceback goes back, as the answer to this very request
             response = {"fatal": traceback.format_exc()[-MAX_FATAL:],
                         "id": request.get("id") if isinstance(request, dict) else None}
         _reply((json.dumps(response) + "\n").encode())
     out.flush()
     sys.stderr.flush()
+    forker.close()
     # Every reply is written with os.write and every worker is reaped: nothing is left to tear down, and
     # the interpreter's own teardown (NumPy's modules) would keep Sandbox.close() waiting for 20-70 ms.
     os._exit(0)

@@ -30,6 +30,7 @@ DEFAULT_LIMITS: dict[str, Any] = {
     "memory_mb": 256,
     "output_kb": 64,
     "file_size_kb": 1024,
+    "disk_mb": 64,
     "open_files": 64,
     "allow_subprocesses": False,
 }
@@ -48,6 +49,7 @@ class Limits:
     file_size_kb: int
     open_files: int
     allow_subprocesses: bool
+    disk_mb: int = 64  # all the files of a submission's sandbox copy together (grader.sandbox.disk)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)

@@ -53,7 +53,8 @@ PORTABLE_NEEDS = {"hostile-memory-bomb": "memory_limit", "hostile-network": "aud
                   # attacks that only the kernel layers and the fork server's protocol checks refuse: the portable
                   # runner has neither (it grades a student's own public checks), so they never run on it here
                   "hostile-hook-off": "kernel", "hostile-fd-paths": "kernel", "hostile-escape-processes": "kernel",
-                  "hostile-forged-protocol": "kernel", "hostile-batch-neighbour": "kernel"}
+                  "hostile-forged-protocol": "kernel", "hostile-batch-neighbour": "kernel",
+                  "hostile-metadata": "kernel", "hostile-fill-disk": "kernel"}
 
 
 @pytest.fixture(scope="module")
@@ -70,11 +71,12 @@ def sandbox(request):
         yield sb
 
 
-def snapshot(root: Path) -> dict[str, tuple[int, int]]:
+def snapshot(root: Path) -> dict[str, tuple[int, ...]]:
+    """Size, times, mode and owner of everything under ``root`` (hostile-metadata changes the last three)."""
     out = {}
     for path in sorted(root.rglob("*")):
         st = path.lstat()
-        out[str(path.relative_to(root))] = (st.st_size, st.st_mtime_ns)
+        out[str(path.relative_to(root))] = (st.st_size, st.st_mtime_ns, st.st_mode, st.st_uid, st.st_gid)
     return out
 
 

@@ -358,17 +358,19 @@ def test_without_the_token_the_real_server_refuses(graded: Path):
     assert store.load(store.connect(graded)) == []
 
 
-def test_near_identical_is_not_the_same_meaning_so_the_differing_words_are_marked():
+def test_near_identical_is_not_the_same_meaning_so_only_typos_share_a_group_and_their_words_are_marked():
     from grader.judge.written import answer_hash
     from grader.review.groups import word_diff
 
     down = "The loss decreases from 0.3567 to 0.1054 nats because the true class gets more probability."
-    up = down.replace("decreases", "increases")
-    answers = [Answer(s, t, answer_hash(t), 15, "") for s, t in (("a", down), ("b", down), ("c", up))]
-    [group] = group_answers(question(WHY_RARE), answers)  # 98 % alike: one group, two variants
-    assert [v.students for v in group.variants] == [["a", "b"], ["c"]]
-    assert [(t, m) for t, m in group.variants[1].diff if m != "same"] == [("decreases", "removed"),
-                                                                         ("increases", "changed")]
+    up = down.replace("decreases", "increases")  # 98 % alike, the opposite claim
+    typo = down.replace("probability", "probabilty").replace("because", "becuase")
+    answers = [Answer(s, t, answer_hash(t), 15, "") for s, t in (("a", down), ("b", down), ("c", up), ("d", typo))]
+    # before the fix, c joined a and b: one group decision gave "increases" the points of "decreases"
+    groups = group_answers(question(WHY_RARE), answers)
+    assert [[v.students for v in g.variants] for g in groups] == [[["a", "b"], ["d"]], [["c"]]]
+    assert [(t, m) for t, m in groups[0].variants[1].diff if m != "same"] == [
+        ("because", "removed"), ("becuase", "changed"), ("probability.", "removed"), ("probabilty.", "changed")]
     assert word_diff("a b c", "a  B c") == [("a", "same"), ("  ", "same"), ("B", "same"), (" ", "same"), ("c", "same")]
 
 
@@ -473,3 +475,15 @@ def test_another_address_than_loopback_is_served_only_when_asked_and_with_the_wa
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_the_pages_say_what_near_identical_means(client):
+    _, c = client
+    c.get("/?token=secret-token")
+    index = c.get("/").data.decode()
+    assert ("Identical answers are grouped, and near-identical ones that differ only by typos, case, spacing or "
+            "punctuation (every number, unit and negation or quantity word the same): one decision covers the whole "
+            "group.") in index
+    page = c.get("/q/words/why_rare").data.decode()
+    assert ("<summary>1 near-identical variant: typos and spacing only; the words that differ from the answer above "
+            "are marked, and a group decision covers them too</summary>") in page

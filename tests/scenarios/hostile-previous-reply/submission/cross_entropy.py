@@ -1,0 +1,5 @@
+from thief import answer
+
+
+def __getattr__(name):
+    return answer(name)
