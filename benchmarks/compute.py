@@ -33,7 +33,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=400, help="submissions (default 400)")
     args = parser.parse_args()
-    limits, _keys, tasks = open_course(ROOT).plan.groups[0]
+    first = open_course(ROOT).plan.rounds[0]
+    limits, tasks = first.limits, first.tasks
     tmp = Path(tempfile.mkdtemp(prefix="grader-compute-"))
     modules = {t["module"] for t in tasks}
     total = 0.0

@@ -67,7 +67,7 @@ def grading_split(klass: Path, n: int, out: Path) -> str:
 
 def per_call(tmp: Path, reps: int = 60) -> str:
     plan = open_course(ROOT).plan
-    limits = plan.groups[0][0]
+    limits = plan.rounds[0].limits
     task = {"module": "entropy", "file": "entropy.py", "function": "entropy", "args": "[[0.5, 0.5]]",
             "returns": "float"}
     figures = {}

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from grader.classroom.layout_names import LAYOUTS
 from grader.errors import ExitCode, GraderError, UsageError
 from grader.files import write_atomic
 from grader.record import GradeResult
@@ -76,6 +77,16 @@ def cli() -> None:
     """Grade numeric exercises and quizzes, and explain what went wrong."""
 
 
+def course_root(course_dir: Path | None) -> Path:
+    """--course, else the nearest folder with a course.yaml at or above the working folder."""
+    from grader.spec.course import find_course_root
+
+    root = course_dir or find_course_root(Path.cwd())
+    if root is None:
+        raise UsageError("no course.yaml here or above", "Run inside the course repository or pass --course DIR.")
+    return root
+
+
 course_option = click.option("--course", "course_dir", type=click.Path(path_type=Path, file_okay=False),
                              help="Course folder (holds course.yaml). Default: the nearest one above here.")
 
@@ -87,11 +98,7 @@ course_option = click.option("--course", "course_dir", type=click.Path(path_type
 def validate(course_dir: Path | None, strict: bool) -> None:
     """Check course.yaml and every exercise, and run the reference on every case."""
     from grader.authoring.validate import validate as run
-    from grader.spec.course import find_course_root
-
-    root = course_dir or find_course_root(Path.cwd())
-    if root is None:
-        raise UsageError("no course.yaml here or above", "Run inside the course repository or pass --course DIR.")
+    root = course_root(course_dir)
     report = run(root, strict=strict)
     c = report.course
 
@@ -123,11 +130,7 @@ def new_exercise(exercise_id: str, course_dir: Path | None, functions: tuple[str
                  force: bool) -> None:
     """Write exercises/ID.yaml, reference/ID.py and the course.yaml entry."""
     from grader.authoring.new import new_exercise as run
-    from grader.spec.course import find_course_root
-
-    root = course_dir or find_course_root(Path.cwd())
-    if root is None:
-        raise UsageError("no course.yaml here or above", "Run inside the course repository or pass --course DIR.")
+    root = course_root(course_dir)
     written = run(root, exercise_id, title=title, functions=list(functions), force=force)
     for path in written:
         click.echo(f"wrote {path.relative_to(root.resolve()) if path.is_relative_to(root.resolve()) else path}")
@@ -147,11 +150,9 @@ def new_exercise(exercise_id: str, course_dir: Path | None, functions: tuple[str
 def build(course_dir: Path | None, out: Path, force: bool, student: str | None, notebook: str | None) -> None:
     """Write a student folder: stubs (or notebooks), the public cases, and the quiz answer sheet quiz.yaml."""
     from grader.authoring.bundle import build as run
-    from grader.spec.course import find_course_root, load_course
+    from grader.spec.course import load_course
 
-    root = course_dir or find_course_root(Path.cwd())
-    if root is None:
-        raise UsageError("no course.yaml here or above", "Run inside the course repository or pass --course DIR.")
+    root = course_root(course_dir)
     from grader.classroom.layouts import valid_student_id
 
     # the same ids grader batch accepts for a student folder, whose name picks this sheet's numbers
@@ -276,7 +277,7 @@ def _preload(runner: str) -> None:
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: only on a terminal).")
 @click.option("--format", "formats", type=click.Choice(["junit", "gradescope"]), multiple=True,
               help="Also write this view per student: junit/<student>.xml, gradescope/<student>.json (repeatable).")
-@click.option("--layout", type=click.Choice(["canvas", "gradescope", "moodle", "classroom", "folders"]),
+@click.option("--layout", type=click.Choice(LAYOUTS),
               help="The export's layout (default: detected).")
 @click.option("--prefix", help="GitHub Classroom: the assignment prefix to strip from repository names "
                                "(default: the gh classroom clone prefix, when the folder is <prefix>submissions).")
@@ -418,13 +419,11 @@ def review(out: Path, course_dir: Path | None, host: str, port: int, canvas_map:
     from grader.classroom.gradebook import load_canvas_map
     from grader.review.apply import apply
     from grader.review.exchange import export, import_file
-    from grader.spec.course import find_course_root, load_course
+    from grader.spec.course import load_course
 
     if sum(map(bool, (apply_only, export_to, import_from))) > 1:
         raise UsageError("--apply, --export and --import are separate steps", "Give one of them at a time.")
-    root = course_dir or find_course_root(Path.cwd())
-    if root is None:
-        raise UsageError("no course.yaml here or above", "Run inside the course repository or pass --course DIR.")
+    root = course_root(course_dir)
     course = load_course(root)
     canvas = load_canvas_map(canvas_map) if canvas_map else None
     if export_to is not None:
@@ -592,14 +591,12 @@ def export() -> None:
 def export_gradescope(course_dir: Path | None, out: Path) -> None:
     """Write a Gradescope autograder zip that grades with every case, hidden ones included."""
     from grader.handoff.autograder import export_gradescope as run
-    from grader.spec.course import find_course_root, load_course
+    from grader.spec.course import load_course
 
     if out.suffix.lower() != ".zip":  # Gradescope takes a zip; anything else named here would be overwritten
         raise UsageError(f"--out {out}: the autograder is a zip file, so its name ends in .zip",
                          "Pass e.g. --out autograder.zip.")
-    root = course_dir or find_course_root(Path.cwd())
-    if root is None:
-        raise UsageError("no course.yaml here or above", "Run inside the course repository or pass --course DIR.")
+    root = course_root(course_dir)
     entries = run(load_course(root), out)
     click.echo(f"Wrote {out} ({len(entries)} files, {out.stat().st_size // 1024} KiB). Upload it in Gradescope: "
                "Configure Autograder > Zip file upload.")

@@ -1,4 +1,7 @@
-"""Golden files written under ``--update-goldens``, and the summary the run ends with.
+"""Golden files: compared, and written only under ``--update-goldens``; and the summary the run ends with.
+
+A missing golden is a failure, not a file to write: a golden written by the code under test passes whatever that
+code does (``golden_text``).
 
 Every golden test writes through ``write_golden``, which records whether the file changed and, for a golden
 that holds a score (a scenario's ``expected.json``), the score before and after. ``conftest.py`` prints
@@ -9,11 +12,13 @@ diff: how many goldens changed, for which scenarios, and whose score moved.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+UPDATE = os.environ.get("GRADER_UPDATE_GOLDEN") == "1"
 
 
 @dataclass(frozen=True)
@@ -43,11 +48,28 @@ def _score(text: str | None) -> tuple[float, float] | None:
 
 
 def write_golden(path: Path, text: str) -> None:
-    """Write a golden file (under --update-goldens, or when it is missing) and record what changed."""
+    """Write a golden file (under --update-goldens) and record what changed."""
     old = path.read_text(encoding="utf-8") if path.exists() else None
     if old != text:
         path.write_text(text, encoding="utf-8")
     WRITTEN.append(Written(path, old is not None and old != text, old is None, _score(old), _score(text)))
+
+
+def golden_text(path: Path, text: str, *, write: bool = True) -> str:
+    """The golden ``path``'s text, first rewritten with ``text`` under --update-goldens (when ``write``: False for a
+    run that may compare but must not write, such as the portable runner's scenarios).
+
+    A missing golden fails the test: it is never written by the run that checks it.
+    """
+    if UPDATE and write:
+        write_golden(path, text)
+    if not path.exists():
+        import pytest
+
+        pytest.fail(f"{path} is missing: a golden file is never written by the test that checks it; run "
+                    "python -m pytest --update-goldens on this test file, then read the diff before committing it",
+                    pytrace=False)
+    return path.read_text(encoding="utf-8")
 
 
 def _name(path: Path) -> str:

@@ -6,9 +6,11 @@ The course is a copy with short time limits, so the infinite loop costs half a s
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -101,10 +103,13 @@ def manifest_students(out: Path) -> list[str]:
 
 def without_durations(data: object) -> object:
     if isinstance(data, dict):
-        return {k: without_durations(v) for k, v in data.items() if k != "duration"}
+        return {k: without_durations(v) for k, v in data.items() if k not in ("duration", "execution_time")}
     if isinstance(data, list):
         return [without_durations(v) for v in data]
     return data
+
+
+FORMATS = ("junit", "gradescope")  # every extra per-student view, so that merge is shown to carry them all
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +118,7 @@ def graded(plan: Plan, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, 
     base = tmp_path_factory.mktemp("graded")
     klass = make_class(base / "class")
     before = snapshot(klass)
-    state = run_batch(plan, klass, base / "out", jobs=2, progress=False)
+    state = run_batch(plan, klass, base / "out", jobs=2, progress=False, formats=FORMATS)
     assert not state.interrupted and state.graded == len(CLASS)
     assert snapshot(klass) == before, "the submissions folder must not change"
     return klass, base / "out"
@@ -159,10 +164,22 @@ def test_summary_lists_problems_and_timing(graded: tuple[Path, Path]) -> None:
 
     assert html.count("<script") == 1 and f"<script>{SORT_SCRIPT}</script>" in html
     assert f"script-src '{SCRIPT_HASH}'" in html and "default-src 'none'" in html
-    assert "Submissions that errored or timed out" in html
-    for student in ("carol", "dave", "erin"):
-        assert f"<td>{student}</td>" in html
-    assert "timeout" in html and "Checks, hardest first" in html and "Timing" in html
+    problems = html[html.index("<h2>Submissions that errored or timed out</h2>"):html.index("<h2>Timing</h2>")]
+    assert "<p>3 submissions:\n1 with crash; 3 with error; 1 with timeout.</p>" in problems
+    # each listed student with the kinds of problem its row names, and the first problem (the kind is the
+    # grader's reading of it: an infinite loop is a timeout, sys.exit a crash, a missing file an error)
+    rows = re.findall(r"<tr><td>([^<]*)</td><td>(.*?)</td>\s*<td class=\"num\">([^<]*)</td>\s*<td>(.*?)</td></tr>",
+                      problems)
+    assert [(student, re.findall(r'<span class="kind kind-[a-z-]+">([a-z ]+)</span>', kinds), score,
+             re.sub(r" <span.*", "", first)) for student, kinds, score, first in rows] == [
+        ("carol", ["timeout", "error"], "23 / 50",
+         "<b>entropy: four-sided die</b>: time limit exceeded: entropy() ran for more than 0.5 s"),
+        ("dave", ["crash", "error"], "16 / 50",
+         "<b>kl_divergence: KL(P‖Q) for P=[0.7,0.2,0.1], Q=[0.33,0.33,0.34]</b>: the process exited with status 0 "
+         "(sys.exit or os._exit in student code ends grading early) while running kl_divergence()"),
+        ("erin", ["error"], "0 / 50", "<b>entropy: four-sided die</b>: entropy.py is missing from the submission"),
+    ]
+    assert "Checks, hardest first" in html and "<h2>Timing</h2>" in html
     run = json.loads((out / "run.json").read_text())
     assert run["runs"][0]["graded"] == len(CLASS) and run["runs"][0]["wall_seconds"] > 0
     # what graded the run: the environment and the confinement the kernel offered (this machine has both layers)
@@ -311,12 +328,21 @@ def test_an_encrypted_or_damaged_zip_is_an_input_error_not_a_crash(tmp_path: Pat
         assert words in result.output and "crashed" not in result.output, result.output
 
 
+def tree(out: Path) -> dict[str, bytes]:
+    """Every file of a batch's output folder, by its path there."""
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+#: Files of a batch's output whose bytes carry its timings (compared without them) or its shards (compared apart).
+TIMED = {"manifest.jsonl", "run.json", "summary.html"}
+
+
 def test_shard_and_merge_equal_a_single_run(plan: Plan, graded: tuple[Path, Path], tmp_path: Path) -> None:
     klass, single = graded
     shards = []
     for k in (1, 2, 3):
         out = tmp_path / f"shard{k}"
-        run_batch(plan, klass, out, jobs=1, shard=(k, 3), progress=False)
+        run_batch(plan, klass, out, jobs=1, shard=(k, 3), progress=False, formats=FORMATS)
         shards.append(out)
     parts = [set(manifest_students(s)) for s in shards]
     assert sum(len(p) for p in parts) == len(CLASS) and set.union(*parts) == set(CLASS)
@@ -325,11 +351,32 @@ def test_shard_and_merge_equal_a_single_run(plan: Plan, graded: tuple[Path, Path
     count, _ = merge(shards, merged)
     assert count == len(CLASS)
     assert [snapshot(s) for s in shards] == before, "merge must not change its inputs"
-    assert (merged / GRADEBOOK).read_bytes() == (single / GRADEBOOK).read_bytes()
-    for student in CLASS:
-        a = json.loads((merged / RESULTS / f"{student}.json").read_text())
-        b = json.loads((single / RESULTS / f"{student}.json").read_text())
-        assert without_durations(a) == without_durations(b), student
+    # The whole output tree: the same files (every view of every student), the same bytes apart from timings.
+    mine, theirs = tree(merged), tree(single)
+    assert sorted(mine) == sorted(theirs)
+    assert {f.split("/")[0] for f in mine} == {".lock", GRADEBOOK, MANIFEST, "run.json", SUMMARY, "summary.json", RESULTS,
+                                             "reports", *FORMATS}
+    for name in sorted(set(mine) - TIMED):
+        if name == "summary.json":  # the class summary's data: equal but for its timing section
+            assert ({k: v for k, v in json.loads(mine[name]).items() if k != "timing"}
+                    == {k: v for k, v in json.loads(theirs[name]).items() if k != "timing"})
+        elif name.startswith((RESULTS + "/", "gradescope/")):
+            assert without_durations(json.loads(mine[name])) == without_durations(json.loads(theirs[name])), name
+        elif name.startswith("junit/"):
+            untimed = [re.sub(rb' (time|timestamp)="[^"]*"', b"", x) for x in (mine[name], theirs[name])]
+            assert untimed[0] == untimed[1], name
+        elif name.startswith("reports/"):
+            untimed = [re.sub(rb"Graded in [0-9.]+ s", b"", x) for x in (mine[name], theirs[name])]
+            assert untimed[0] == untimed[1], name
+        else:
+            assert mine[name] == theirs[name], name
+    # the manifest's rows alike, but for the hash of each record's bytes (which hold its timings): that hash must
+    # be of the record merge wrote beside it, or the next run would regrade the student
+    rows, single_rows = ([without_durations(json.loads(line)) for line in files[MANIFEST].decode().splitlines()]
+                         for files in (mine, theirs))
+    for row in rows:
+        assert row.pop("result_sha") == hashlib.sha256(mine[f"{RESULTS}/{row['student']}.json"]).hexdigest()[:32]
+    assert rows == [{k: v for k, v in row.items() if k != "result_sha"} for row in single_rows]
     html = (merged / SUMMARY).read_text()
     assert all(f"{k}/3" in html for k in (1, 2, 3))
 
@@ -548,3 +595,24 @@ def test_the_progress_bar_starts_no_thread():
         assert set(threading.enumerate()) == before
     finally:
         bar.close()
+
+
+def test_a_submission_that_cannot_be_hashed_is_graded_and_says_so(plan: Plan, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its manifest row has no hash (it held the sentinel "unreadable", which two shards could share), and its
+    report says why it is graded again on every run."""
+    from grader.classroom import batch
+
+    def broken(path: Path) -> str:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(batch, "submission_hash", broken)
+    klass = make_class(tmp_path / "class", {"bob": "correct-numpy"})
+    for attempt in (1, 2):
+        state = run_batch(plan, klass, tmp_path / "out", jobs=1, progress=False)
+        assert (state.graded, state.total) == (1, 1), attempt  # graded again, never skipped as unchanged
+    [row] = [json.loads(line) for line in (tmp_path / "out" / MANIFEST).read_text().splitlines()]
+    assert row["submission_hash"] is None
+    record = json.loads((tmp_path / "out" / RESULTS / "bob.json").read_text())
+    assert record["warnings"] == ["The submission's files could not be hashed (OSError: [Errno 5] Input/output "
+                                  "error), so this submission is graded again on every run of the batch."]

@@ -46,7 +46,14 @@ def test_unwritable_cache_is_no_cache(tmp_path, monkeypatch):
     blocker.write_text("not a folder")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
     monkeypatch.setattr(diagnose, "_CACHE", {})
-    assert diagnose.variant_outputs(load_course(COURSE))
+    course = load_course(COURSE)
+    found = diagnose.variant_outputs(course)
+    # every known mistake the course declares, in its order, each with an answer on every case
+    assert {ex: [v.id for v in vs] for ex, vs in found.items()} == {
+        ex.id: [m.id for m in ex.misconceptions] for ex in course.exercises}
+    assert {ex: [sorted(i for i, _, _ in v.to_dict()["outputs"]) for v in vs] for ex, vs in found.items()} == {
+        ex.id: [[c.index for c in ex.cases]] * len(ex.misconceptions) for ex in course.exercises}
+    assert list(blocker.parent.iterdir()) == [blocker] and blocker.read_text() == "not a folder"
     assert cache.load("anything") is None
 
 

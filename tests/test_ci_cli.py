@@ -156,7 +156,14 @@ def test_ci_in_a_student_folder_grades_public_checks_only(tmp_path, monkeypatch)
     data = json.loads(result.stdout)
     assert "Only the public checks were graded." in data["output"]
     assert all(t["visibility"] == "visible" for t in data["tests"])
-    assert 0 < len(data["tests"]) < 31 + 8 + 17  # public cases only
+    # exactly the public cases, in the course's order, then each exercise's properties, then the quiz questions
+    course = load_course(COURSE)
+    public = [name for ex in course.exercises
+              for name in [f"{c.function}: {c.name}" for c in ex.cases if c.visibility == "public"]
+              + [f"property: {inv.says}" for inv in ex.invariants]]
+    public += [f"{quiz.title}: {q.id}" for quiz in course.quizzes for q in quiz.questions]
+    assert [t["name"] for t in data["tests"]] == public
+    assert (len(public), sum(t["max_score"] for t in data["tests"])) == (13 + 8 + 17, 12.5)
 
 
 def test_course_reveal_policy_reaches_gradescope(course_copy):

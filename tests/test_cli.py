@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
 from grader.cli import cli
+from grader.record import GradeResult
 from grader.spec.yamlspec import schema
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,6 +129,12 @@ def test_build_then_check_the_untouched_stubs(tmp_path: Path):
     assert score_line(checked.output.splitlines()) == "Score: 0/12.5 (0%) · 0 of 13 checks passed · public checks only"
 
 
+def ex_cases(exercise: str):
+    from grader.spec.course import load_course
+
+    return next(ex for ex in load_course(COURSE).exercises if ex.id == exercise).cases
+
+
 def test_student_folder_holds_nothing_hidden(tmp_path: Path):
     out = tmp_path / "student"
     assert run("build", "--course", str(COURSE), "--out", str(out)).exit_code == 0
@@ -135,7 +142,36 @@ def test_student_folder_holds_nothing_hidden(tmp_path: Path):
     for hidden in ("an impossible outcome", "most uncertain comes last", "zeros in P and in Q", "91 values"):
         assert hidden not in everything
     assert "0.5, 0.0, 0.25, 0.25, 0.0" not in everything  # a hidden input
-    assert "reference" not in json.loads((out / ".grader" / "public.json").read_text())
+    bundle = json.loads((out / ".grader" / "public.json").read_text())
+    assert "reference" not in bundle
+    # Each known mistake's answers are on exactly the public cases: on a hidden case they would give its answer away.
+    for ex in bundle["exercises"]:
+        public = [c["index"] for c in ex["cases"]]
+        assert [c.index for c in ex_cases(ex["id"]) if c.visibility == "public"] == public
+        for mistake in ex["misconceptions"]:
+            assert [i for i, _, _ in mistake["outputs"]] == public, (ex["id"], mistake["id"])
+
+
+def test_the_student_bundle_holds_the_public_cases_and_nothing_else(tmp_path: Path):
+    """The whole of what a student folder says about the mini course's cases and known mistakes, written by hand:
+    the known mistakes' answers on the hidden cases (from which the hidden expected values follow) stay out."""
+    import math
+
+    out = tmp_path / "student"
+    assert run("build", "--course", str(ROOT / "tests" / "fixtures" / "mini"), "--out", str(out)).exit_code == 0
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == [
+        ".grader", ".grader/public.json", "quiz.yaml", "surprise.py"]
+    [exercise] = json.loads((out / ".grader" / "public.json").read_text())["exercises"]
+    assert exercise["cases"] == [
+        {"index": 0, "name": "a fair coin", "function": "surprise", "args": [0.5], "points": 1.0, "expected": 1.0,
+         "as_array": False},
+        {"index": 2, "name": "two coins", "function": "total_surprise", "args": [[0.5, 0.5]], "points": 1.0,
+         "expected": 2.0, "as_array": False},
+    ]
+    assert [(m["id"], m["roots"], m["outputs"], m["crash"]) for m in exercise["misconceptions"]] == [
+        ("natural-log", ["surprise"], [[0, True, math.log(2)], [2, True, 2 * math.log(2)]], []),
+        ("missing-minus-sign", ["total_surprise"], [[0, True, 1.0], [2, True, -2.0]], []),
+    ]
 
 
 def test_a_student_checks_a_correct_solution_locally(tmp_path: Path):
@@ -159,8 +195,11 @@ def test_build_refuses_to_overwrite_work(tmp_path: Path):
     assert (out / "entropy.py").read_text() == "# my work\n"
 
 
-@pytest.mark.parametrize("scenario", ["correct-numpy", "broken-nan", "hostile-lying-objects", "untouched-stubs"])
-def test_json_follows_the_published_schema(scenario: str, tmp_path: Path):
+@pytest.mark.parametrize(("scenario", "named"), [
+    ("correct-numpy", set()), ("broken-nan", set()), ("hostile-lying-objects", set()), ("untouched-stubs", set()),
+    ("mistake-natural-log", {("entropy", "natural-log")}),
+])
+def test_json_follows_the_published_schema(scenario: str, named: set[tuple[str, str]], tmp_path: Path):
     out = tmp_path / "result.json"
     result = run("check", str(SCENARIOS / scenario / "submission"), "--course", str(COURSE),
                  "--format", "json", "--output", str(out))
@@ -170,8 +209,16 @@ def test_json_follows_the_published_schema(scenario: str, tmp_path: Path):
     errors = list(Draft202012Validator(schema("result")).iter_errors(data))
     assert errors == []
     assert data["version"] == 1
-    assert {c["misconception"] for ex in data["exercises"] for c in ex["checks"]} <= {None} | {
-        c["misconception"] for ex in data["exercises"] for c in ex["checks"]}
+    # the record reads back into itself, and names exactly the known mistakes the submission makes
+    assert json.loads(GradeResult.from_dict(data).to_json()) == data
+    assert {(ex["id"], c["misconception"]) for ex in data["exercises"] for c in ex["checks"]
+            if c["misconception"] is not None} == named
+    # and the schema is no formality: a status it does not know, or a record without its score, is refused
+    check = data["exercises"][0]["checks"][0]
+    broken = [{**data, "exercises": [{**data["exercises"][0], "checks": [{**check, "status": "ok"}]}]},
+              {k: v for k, v in data.items() if k != "score"}]
+    assert [[e.message for e in Draft202012Validator(schema("result")).iter_errors(b)] for b in broken] == [
+        ["'ok' is not one of ['passed', 'failed', 'error', 'pending']"], ["'score' is a required property"]]
 
 
 def test_python_dash_m_grader_works():

@@ -282,7 +282,7 @@ def test_a_worker_finds_no_expected_value_or_earlier_check_in_its_memory_in_chec
     course_dir = _scan_course(tmp_path)
     course = load_course(course_dir)
     plan = Plan.build(course, "course", reference_outputs(course))
-    inputs = json.dumps([t for group in plan.groups for t in group[2]])
+    inputs = json.dumps([t for rnd in plan.rounds for t in rnd.tasks])
     needles: dict[str, bytes] = {}
     for (ex, index), expected in plan.expected.items():
         flat = [expected] if isinstance(expected, (int, float)) else json.loads(json.dumps(expected))

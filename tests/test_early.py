@@ -156,7 +156,8 @@ def test_a_course_that_no_longer_loads_ends_the_check_at_once(taken, course_copy
     started = time.monotonic()
     result = CliRunner().invoke(cli, args)
     assert result.exit_code != 0 and "course.yaml" in result.output
-    assert time.monotonic() - started < 4, "waited for the early round"
+    # the early round takes over 10 s (1.5 s on each of entropy's 7 cases); a loaded machine may stretch the rest
+    assert time.monotonic() - started < 8, "waited for the early round"
 
 
 def test_the_records_duration_counts_the_early_round(taken, monkeypatch):

@@ -51,3 +51,17 @@ def test_a_run_with_update_goldens_ends_with_the_summary(tmp_path):
     assert lines[at + 1:at + 5] == ["--update-goldens: 3 of 12 golden files changed",
                                     "  tests/feedback/golden/broken.md", "  tests/feedback/golden/correct.md",
                                     "  tests/feedback/golden/mistaken.md"]
+
+
+def test_a_missing_golden_fails_instead_of_being_written(tmp_path, monkeypatch):
+    """A golden written by the run that checks it passes whatever the code does: only --update-goldens writes."""
+    import pytest
+    from goldens import golden_text
+
+    monkeypatch.setattr(goldens, "WRITTEN", [])
+    monkeypatch.setattr(goldens, "UPDATE", False)
+    with pytest.raises(pytest.fail.Exception, match="is missing: a golden file is never written by the test"):
+        golden_text(tmp_path / "new.txt", "x")
+    assert not (tmp_path / "new.txt").exists()
+    monkeypatch.setattr(goldens, "UPDATE", True)
+    assert golden_text(tmp_path / "new.txt", "x") == "x" and (tmp_path / "new.txt").read_text() == "x"

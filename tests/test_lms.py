@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -994,3 +995,38 @@ def test_canvas_names() -> None:
     assert canvas_name("doejane_12345_67890_entropy.ipynb")[3] == "entropy.ipynb"
     assert canvas_name("doejane_12345_text.html") == ("12345", "doejane", False, "text.html", 0)
     assert canvas_name("entropy.py") is None and canvas_name("kl_sweep.py") is None
+
+
+def _unreadable(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """``folder`` cannot be listed, as without read permission (the tests run as root, whom chmod does not stop)."""
+    scandir = os.scandir
+
+    def refuse(path):
+        if isinstance(path, (str, os.PathLike)) and Path(path) == folder:
+            raise PermissionError(13, "Permission denied", str(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refuse)
+
+
+def test_an_unreadable_export_is_named_not_reported_empty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    klass = tmp_path / "class"
+    (klass / "alice").mkdir(parents=True)
+    _unreadable(monkeypatch, klass)
+    with pytest.raises(InputError) as info:
+        found(klass)
+    assert (info.value.message, info.value.hint) == (
+        f"{klass} cannot be read (Permission denied)",
+        "Check that the grader may read it and everything in it, then run the command again.")
+
+
+def test_an_unreadable_student_folder_is_noted_and_the_others_graded(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    klass = tmp_path / "class"
+    shutil.copytree(SCENARIOS / "correct-numpy" / "submission", klass / "alice")
+    (klass / "bob").mkdir()
+    _unreadable(monkeypatch, klass / "bob")
+    with open_submissions(klass) as f:
+        assert [s.student for s in f.students] == ["alice", "bob"]
+        assert f.notes == [f"bob: {klass / 'bob'} cannot be read (Permission denied); graded as it is (its files "
+                           "will be missing)."]

@@ -233,13 +233,22 @@ def big_notebook(path: Path, mebibytes: int) -> Path:
     return write_notebook(path, cells)
 
 
-def test_a_50_megabyte_notebook_is_read_without_its_outputs(plan, sandbox, tmp_path):
+def test_a_50_megabyte_notebook_is_read_without_its_outputs(plan, sandbox, tmp_path, monkeypatch):
     big_notebook(tmp_path / "entropy.ipynb", 50)
     assert (tmp_path / "entropy.ipynb").stat().st_size > 50 * 1024 * 1024
     correct_py(tmp_path, "cross_entropy", "kl_sweep")
-    started = time.monotonic()
+    # What the validator is handed: the cells without their 50 outputs (validating those is most of the cost; how
+    # long it takes is measured in benchmarks/, not asserted here).
+    seen: list[list[tuple[list[object], object]]] = []
+    validate = nbformat.validate
+
+    def spy(node, *args, **kwargs):
+        seen.append([(c["outputs"], c["execution_count"]) for c in node["cells"] if c["cell_type"] == "code"])
+        return validate(node, *args, **kwargs)
+
+    monkeypatch.setattr(nbformat, "validate", spy)
     result = grade_submission(plan, tmp_path, sandbox)
-    assert time.monotonic() - started < 20
+    assert seen == [[([], None)]]
     assert [e.score for e in result.exercises] == [10, 10, 10]
 
 

@@ -123,17 +123,20 @@ def test_no_subprocesses(sandbox: Sandbox, tmp_path: Path):
         "[grader sandbox] starting another process is not allowed while grading"
 
 
-def test_cpu_limit(sandbox: Sandbox, tmp_path: Path):
-    response = run_code(sandbox, tmp_path, """
-        import signal
-        signal.signal(signal.SIGXCPU, signal.SIG_IGN)
-        def f():
-            while True:
-                pass
-    """, time_per_call=5, cpu_per_call=1)
-    message = response["results"][0]["error"]["message"]
-    # Ignoring SIGXCPU does not help: the wall-clock deadline or the kernel ends the call.
-    assert message.startswith(("CPU time limit exceeded", "time limit exceeded", "the process was killed"))
+@pytest.mark.parametrize(("prelude", "import_time", "message"), [
+    # The per-call soft limit (guard.set_cpu_budget): SIGXCPU ends the call after about a second of CPU.
+    ("", 3, "CPU time limit exceeded (1 s) while running f()"),
+    # Ignoring SIGXCPU does not help: the round's hard limit (guard.confine: the import time and the call's CPU
+    # time, here 1.5 s, and a second of slack) has the kernel send SIGKILL.
+    ("import signal\nsignal.signal(signal.SIGXCPU, signal.SIG_IGN)\n", 0.5,
+     "the process was killed by SIGKILL while running f()"),
+], ids=["soft", "hard"])
+def test_cpu_limit(sandbox: Sandbox, tmp_path: Path, prelude: str, import_time: float, message: str):
+    # The wall-clock limit is far away (a busy loop on a loaded machine gets a fraction of a core), so only the
+    # CPU limits can end the call, and the message says which one did.
+    response = run_code(sandbox, tmp_path, prelude + "def f():\n    while True:\n        pass\n",
+                        time_per_call=30, cpu_per_call=1, import_time=import_time)
+    assert response["results"][0]["error"] == {"exception": "Crash", "file": None, "line": None, "message": message}
 
 
 def test_a_stopped_sandbox_never_starts_another_fork_server(tmp_path: Path):
@@ -147,7 +150,8 @@ def test_a_stopped_sandbox_never_starts_another_fork_server(tmp_path: Path):
         started = time.monotonic()
         with pytest.raises(SandboxCrashed, match="the sandbox was stopped"):
             run_code(stopped, tmp_path, "import time\ndef f():\n    time.sleep(30)\n")
-        assert time.monotonic() - started < 1
+        # at once: well under the 30 s a round of that call would take (a loaded machine may add seconds)
+        assert time.monotonic() - started < 10
         assert stopped._proc is not None and stopped._proc.wait(timeout=2) == -9  # the one killed, not a new one
 
 
@@ -169,29 +173,39 @@ def test_closing_the_result_pipe_does_not_stretch_the_deadline(sandbox: Sandbox,
     assert elapsed < 8, f"took {elapsed:.1f} s against a 2 s limit"
 
 
+#: f() notes when it starts in the round's temporary folder, then hangs; g(), run by the next worker of the same
+#: round, returns how long ago f() started: the time from the call to the next one, measured inside the sandbox,
+#: so without the round's start-up (fork server, imports) whose length a loaded machine stretches.
+HANG_THEN_MEASURE = """
+import os, tempfile, time
+MARK = os.path.join(tempfile.gettempdir(), "f-started")
+def f():
+    with open(MARK, "w") as fh:
+        fh.write(repr(time.monotonic()))
+    DISARM
+    time.sleep(30)
+def g():
+    with open(MARK) as fh:
+        return time.monotonic() - float(fh.read())
+"""
+
+
 def test_the_worker_timer_ends_a_hanging_call_at_its_limit(sandbox: Sandbox, tmp_path: Path):
     # The honest case: the worker's own wall-clock timer, no poll by the fork server involved.
-    response, elapsed = run_f_then_g(sandbox, tmp_path, "import time\ndef f():\n    time.sleep(30)\ndef g():\n"
-                                                        "    return 2.0\n", 1)
+    response, _ = run_f_then_g(sandbox, tmp_path, HANG_THEN_MEASURE.replace("DISARM", "pass"), 1)
     assert response["results"][0]["error"]["message"] == "time limit exceeded: f() ran for more than 1 s"
-    assert response["results"][1]["value"] == 2.0
-    assert elapsed < 1.9, f"took {elapsed:.2f} s against a 1 s limit"  # the backstop would take 2 s
+    since_f = response["results"][1]["value"]
+    assert 1.0 <= since_f < 2.0, f"g() came {since_f:.2f} s after f() against a 1 s limit"  # the backstop: 2 s
 
 
 def test_a_disarmed_timer_meets_the_fork_servers_backstop(sandbox: Sandbox, tmp_path: Path):
     # Student code turns the worker's timer off: the fork server ends the call 1 s (BACKSTOP) past its limit.
-    response, elapsed = run_f_then_g(sandbox, tmp_path, """
-        import signal, time
-        def f():
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, signal.SIG_IGN)
-            time.sleep(30)
-        def g():
-            return 2.0
-    """, 1)
+    disarm = "import signal; signal.setitimer(signal.ITIMER_REAL, 0); signal.signal(signal.SIGALRM, signal.SIG_IGN)"
+    response, _ = run_f_then_g(sandbox, tmp_path, HANG_THEN_MEASURE.replace("DISARM", disarm), 1)
     assert response["results"][0]["error"]["message"] == "time limit exceeded: f() ran for more than 1 s"
-    assert response["results"][1]["value"] == 2.0
-    assert 2.0 <= elapsed < 3.5, f"took {elapsed:.2f} s against a 1 s limit and a 1 s backstop"
+    since_f = response["results"][1]["value"]
+    # never before the limit and the backstop; well before the 30 s the call asks for (load may add seconds)
+    assert 2.0 <= since_f < 10, f"g() came {since_f:.2f} s after f() against a 1 s limit and a 1 s backstop"
 
 
 def test_a_worker_cannot_claim_a_call_took_longer_than_the_round(sandbox: Sandbox, tmp_path: Path):
@@ -211,10 +225,12 @@ def test_a_worker_cannot_claim_a_call_took_longer_than_the_round(sandbox: Sandbo
             frame.f_locals["self"].send = send
             return 1.0
     """))
+    started = time.monotonic()
     response = sandbox.run(folder, [task("m", "f")] * 3, DEFAULT_LIMITS, [str(ROOT), str(tmp_path)])
+    elapsed = time.monotonic() - started
     durations = [r["duration"] for r in response["results"]]
     assert all(r["ok"] for r in response["results"])
-    assert sum(durations) < 1.0, durations
+    assert sum(durations) <= elapsed, (durations, elapsed)  # each claimed 1000 s
 
 
 def test_each_fast_call_keeps_its_own_output(sandbox: Sandbox, tmp_path: Path):
@@ -277,6 +293,39 @@ def test_the_course_passes_arrays_to_some_hidden_cases(course_root: Path):
     arrays = [(ex.id, c.name) for ex in course.exercises for c in ex.cases if c.as_array]
     assert len(arrays) == 4 and all(c.visibility == "hidden" for ex in course.exercises for c in ex.cases
                                     if c.as_array)
+
+
+def test_a_fork_server_bug_comes_back_with_its_traceback(sandbox: Sandbox, tmp_path: Path):
+    # A request the fork server fails on (here: limits without output_kb) is a bug of the grader's: the answer
+    # names the exception, carries the traceback to the record, and the server goes on serving.
+    from grader.sandbox.client import SandboxCrashed
+
+    limits = {k: v for k, v in DEFAULT_LIMITS.items() if k != "output_kb"}
+    (tmp_path / "m.py").write_text("def f():\n    return 1.0\n")
+    with pytest.raises(SandboxCrashed) as info:
+        sandbox.run(tmp_path, [task("m", "f")], limits, [str(ROOT)])
+    assert str(info.value) == "the sandbox's fork server failed: KeyError: 'output_kb'"
+    assert info.value.detail.startswith("Traceback (most recent call last):\n")
+    # where it failed, in every Python's traceback format (3.11 adds carets under the expression)
+    frames = [line.strip() for line in info.value.detail.splitlines()]
+    assert frames[-1] == "KeyError: 'output_kb'"
+    assert frames.index('self.output_cap = limits["output_kb"] * 1024') > 0
+    assert any(f.startswith('File "') and f'{os.sep}ledger.py", line ' in f for f in frames)
+    assert sandbox.run(tmp_path, [task("m", "f")], DEFAULT_LIMITS, [str(ROOT)])["results"][0]["value"] == 1.0
+
+
+def test_a_students_lookup_error_is_not_taken_for_a_missing_function(sandbox: Sandbox, tmp_path: Path):
+    # The missing-function case was told apart by the message text "has no function"; the student's own
+    # LookupError with those words was reported as a missing function.
+    response = run_code(sandbox, tmp_path, """
+        def f():
+            raise LookupError("m.py has no function f()")
+    """)
+    assert response["results"][0]["error"] == {
+        "exception": "LookupError", "message": "m.py has no function f()", "file": "m.py", "line": 3}
+    missing = run_code(sandbox, tmp_path, "def g():\n    return 1.0\n")
+    assert missing["results"][0]["error"] == {
+        "exception": "MissingFunction", "message": "m.py has no function f()", "file": None, "line": None}
 
 
 # -- issue 21: removing a folder the student shaped -------------------------------------------------------------

@@ -49,7 +49,7 @@ from grader.classroom.submissions import Submission, open_submissions, shard_of,
 from grader.classroom.summary import STATUS_LETTER, Summary, render_summary, summary_json
 from grader.errors import InputError, UsageError
 from grader.files import clean_up, open_atomic, write_atomic
-from grader.judge.grade import Plan, grade_submission
+from grader.judge.grade import Ends, Plan, grade_submission
 from grader.record import GradeResult
 from grader.reports.render import FORMATS, escape_controls, render
 from grader.reports.views import quiz_blocked
@@ -205,7 +205,7 @@ def _sha(data: bytes) -> str:
 @dataclass(frozen=True)
 class Entry:
     offset: int
-    submission_hash: str
+    submission_hash: str | None  # None: the folder could not be hashed (then it is graded again on every run)
     spec_hash: str
     result_sha: str
     report: bool
@@ -328,6 +328,7 @@ class WorkerSetup:
     scratch: Path | None = None  # where sandbox copies are made; listed in ``forbidden`` too
     formats: tuple[str, ...] = ()  # extra per-student views (junit, gradescope): <format>/<student>.<ext>
     runner: str = "confined"  # grader.sandbox.backends: confined | portable
+    ends: Ends | None = None  # the plan's pick-by-score ends, computed before the workers fork
 
 
 def _error_result(setup: WorkerSetup, student: str, message: str) -> GradeResult:
@@ -349,7 +350,7 @@ def _refused_result(setup: WorkerSetup, student: str, problem: str) -> GradeResu
     return result
 
 
-def write_outputs(setup: WorkerSetup, result: GradeResult, submission_hash_: str) -> dict[str, Any]:
+def write_outputs(setup: WorkerSetup, result: GradeResult, submission_hash_: str | None) -> dict[str, Any]:
     """Write the student's files (atomically) and return the manifest row."""
     student = result.student or ""
     # The same record as `grader check --format json`, without the indentation (a third of the time).
@@ -368,8 +369,8 @@ def write_outputs(setup: WorkerSetup, result: GradeResult, submission_hash_: str
     return row
 
 
-def _unchanged(setup: WorkerSetup, student: str, digest: str, prior: dict[str, Any] | None) -> bool:
-    if not prior or prior["submission_hash"] != digest or digest == "unreadable":
+def _unchanged(setup: WorkerSetup, student: str, digest: str | None, prior: dict[str, Any] | None) -> bool:
+    if not prior or digest is None or prior["submission_hash"] != digest:
         return False
     try:
         if _sha((setup.out / RESULTS / f"{student}.json").read_bytes()) != prior["result_sha"]:
@@ -388,27 +389,31 @@ def extra_path(setup: WorkerSetup, fmt: str, student: str) -> Path:
     return setup.out / fmt / f"{student}.{EXTRA_SUFFIX[fmt]}"
 
 
-def _digest(path: Path) -> str:
+def _digest(path: Path) -> tuple[str | None, str]:
+    """The submission's hash, or None and why not (changed while we read it, or hostile: graded, never skipped)."""
     try:
-        return submission_hash(path)
-    except (OSError, ValueError, RecursionError):  # changed while we read it, or hostile: grade it, never skip it
-        return "unreadable"
+        return submission_hash(path), ""
+    except (OSError, ValueError, RecursionError) as exc:
+        return None, (f"The submission's files could not be hashed ({type(exc).__name__}: {str(exc)[:200]}), so "
+                      "this submission is graded again on every run of the batch.")
 
 
 def grade_one(setup: WorkerSetup, sandbox: Runner, job: dict[str, Any]) -> dict[str, Any]:
     """Grade one submission (or recognise it as unchanged); never raises for a submission's sake."""
     student, path = job["student"], Path(job["path"])
-    digest = "unreadable"
+    digest, why = None, ""
     if job.get("problem"):
-        return write_outputs(setup, _refused_result(setup, student, job["problem"]), f"not graded: {job['problem']}")
+        return write_outputs(setup, _refused_result(setup, student, job["problem"]), None)
     try:
-        digest = _digest(path)  # inside: a hostile folder that breaks hashing costs this submission only
+        digest, why = _digest(path)  # inside: a hostile folder that breaks hashing costs this submission only
         if _unchanged(setup, student, digest, job.get("prior")):
             return {"student": student, "skipped": True}
         result = grade_submission(setup.plan, path, sandbox, student=student, extra_forbidden=setup.forbidden,
-                                  scratch=setup.scratch, accept=tuple(job.get("accept") or ()))
+                                  scratch=setup.scratch, accept=tuple(job.get("accept") or ()), ends=setup.ends)
     except Exception:
         result = _error_result(setup, student, "the grader failed on this submission:\n" + traceback.format_exc())
+    if why:
+        result.warnings.append(why)
     return write_outputs(setup, result, digest)
 
 
@@ -498,7 +503,10 @@ class Pool:
             if job["attempt"] > WORKER_RETRIES:
                 result = _error_result(self.setup, job["student"], "a batch worker died while grading this "
                                        f"submission (exit code {worker.process.exitcode})")
-                yield job, write_outputs(self.setup, result, _digest(Path(job["path"])))
+                digest, why = _digest(Path(job["path"]))
+                if why:
+                    result.warnings.append(why)
+                yield job, write_outputs(self.setup, result, digest)
             else:
                 self.send(fresh, job)
 
@@ -671,11 +679,12 @@ def run_batch(plan: Plan, source: Path, out: Path, *, jobs: int | None = None, s
         scratch = scratch_root()
         # The zip's copy and the grouped submissions: a sandboxed student may not read them either.
         work = Path(tempfile.mkdtemp(prefix="grader-class-")).resolve()
+        ends = Ends(plan)
+        for ex in plan.course.exercises:
+            ends.of(ex)  # computed once here, for every worker, instead of once in each
         setup = WorkerSetup(plan=plan, meta=meta, out=out.resolve(),
                             forbidden=(out.resolve(), source.resolve(), scratch, work), reports=reports_enabled(),
-                            scratch=scratch, formats=tuple(formats), runner=runner)
-        for ex in plan.course.exercises:
-            plan.ends_of(ex)  # computed once here, for every worker, instead of once in each
+                            scratch=scratch, formats=tuple(formats), runner=runner, ends=ends)
         # Workers fork now, before this process lists the class and reads the manifest, so that they do not
         # carry (and count in their memory) what only this process needs. A worker starts its sandbox lazily.
         pool = Pool(setup, jobs)
@@ -915,7 +924,7 @@ def merge(outs: list[Path], dest: Path, canvas: CanvasMap | None = None,
             j = owner.get(student)
             if j is None:
                 owner[student] = i
-            elif manifests[j].index[student].submission_hash != entry.submission_hash:
+            elif entry.submission_hash is None or manifests[j].index[student].submission_hash != entry.submission_hash:
                 raise InputError(f"student {student} is in both {outs[j]} and {outs[i]}, with different files",
                                  "Each student must be graded by one shard: use the same N in every --shard K/N.")
     students = sorted(owner)
@@ -924,7 +933,8 @@ def merge(outs: list[Path], dest: Path, canvas: CanvasMap | None = None,
             (dest / RUN).unlink()
         for student in students:
             src = outs[owner[student]]
-            for sub, ext in ((RESULTS, "json"), (REPORTS, "html")):
+            # every per-student view a shard wrote: the record, the HTML report, and --format's junit/gradescope
+            for sub, ext in ((RESULTS, "json"), (REPORTS, "html"), *EXTRA_SUFFIX.items()):
                 path = src / sub / f"{student}.{ext}"
                 if path.is_file():
                     write_atomic(dest / sub / f"{student}.{ext}", path.read_bytes(), durable=False)

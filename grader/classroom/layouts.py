@@ -32,12 +32,10 @@ from typing import Any
 
 import yaml
 
+from grader.classroom.layout_names import LAYOUTS, TITLE
 from grader.classroom.rosters import Roster, Rosters
 from grader.errors import InputError, UsageError
 
-LAYOUTS = ("canvas", "gradescope", "moodle", "classroom", "folders")
-TITLE = {"canvas": "a Canvas export", "gradescope": "a Gradescope export", "moodle": "a Moodle export",
-         "classroom": "GitHub Classroom repositories", "folders": "one folder per student"}
 GRADESCOPE_METADATA = "submission_metadata.yml"
 JUNK = {"__MACOSX", "__pycache__", "Thumbs.db", "desktop.ini"}
 MAX_LOOK_THROUGH = 3
@@ -114,7 +112,10 @@ class Shown:
 
 def _names(folder: Path | str) -> tuple[list[str], list[str]]:
     """(file names, folder names) an export really holds: no hidden files, OS litter or links. One scandir, whose
-    entries know their type, so a class of thousands is listed without a stat (or a Path) per file."""
+    entries know their type, so a class of thousands is listed without a stat (or a Path) per file.
+
+    A folder that cannot be listed is an InputError that names it: read as empty, an unreadable export would be
+    reported as one in which "no student could be identified"."""
     files: list[str] = []
     dirs: list[str] = []
     try:
@@ -126,8 +127,9 @@ def _names(folder: Path | str) -> tuple[list[str], list[str]]:
                     dirs.append(e.name)
                 elif e.is_file(follow_symlinks=False):
                     files.append(e.name)
-    except OSError:
-        pass
+    except OSError as exc:
+        raise InputError(f"{folder} cannot be read ({exc.strerror or type(exc).__name__})",
+                         "Check that the grader may read it and everything in it, then run the command again.") from None
     files.sort()
     dirs.sort()
     return files, dirs
@@ -220,7 +222,11 @@ class Work:
     def look_into(self, path: Path, student: str) -> Path:
         """A submission that is one folder, or one .zip, is graded from inside it."""
         for _ in range(MAX_LOOK_THROUGH):
-            files, dirs = _names(path)
+            try:
+                files, dirs = _names(path)
+            except InputError as exc:  # one student's folder: the others are still graded
+                self.notes.append(f"{student}: {exc.message}; graded as it is (its files will be missing).")
+                return path
             if len(files) == 1 and not dirs and files[0].lower().endswith(".zip"):
                 dest = self.new("unzipped")
                 try:
@@ -597,6 +603,14 @@ def common_prefix(names: list[str]) -> str:
     return prefix if prefix and all(len(n) > len(prefix) for n in names) else ""
 
 
+def _readable_names(folder: Path) -> tuple[list[str], list[str]]:
+    """``_names``, or nothing for a student's folder that cannot be read (Work.look_into notes it)."""
+    try:
+        return _names(folder)
+    except InputError:
+        return [], []
+
+
 def classroom_prefix(root: Path, names: list[str], roster: Roster | None) -> tuple[str, str]:
     """The assignment prefix to strip from repository names, and why ("" when none).
 
@@ -625,7 +639,7 @@ def _refuse_wrappers(root: Path, folders: list[Path], work: Work) -> dict[Path, 
     """A folder of folders graded as students would give each wrapper 0: refuse, saying what to pass. A few
     student folders that look like a whole export among ordinary ones (a ``submission_metadata.yml`` handed in)
     are not the class's problem: they are returned with the reason, and charged to those students alone."""
-    listings = {f: _names(f) for f in folders}
+    listings = {f: _readable_names(f) for f in folders}
     exports: dict[Path, str] = {}
     for folder, (files, dirs) in listings.items():
         kind = _detect(folder, files, dirs)

@@ -40,7 +40,7 @@ from grader.judge.fingerprints import Relation, fingerprint
 from grader.record import Check, Status
 from grader.spec.course import Case, Course, Crash, Exercise, Function, Misconception
 from grader.spec.expr import ExprError, evaluate, parse
-from grader.spec.reference import call, load_module, plain
+from grader.spec.reference import ReferenceError_, call, code_problem, load_module, plain
 from grader.spec.tolerance import Tolerance, compare, passes
 
 Out = tuple[bool, Any]  # (True, plain value) or (False, exception name)
@@ -93,6 +93,13 @@ class Variant:
 
 # -- building variants (trusted process) ---------------------------------------------------------
 
+def param_env(params: tuple[str, ...], args: tuple[Any, ...] | list[Any]) -> dict[str, Any]:
+    """A call's arguments by parameter name, lists as float arrays: what a misconception's ``scale`` and a crash
+    rule's ``when`` are evaluated in (the same names and types for both)."""
+    return {p: (np.asarray(a, dtype=float) if isinstance(a, (list, tuple)) else a)
+            for p, a in zip(params, args, strict=False)}
+
+
 def _transformed(original: Callable[..., Any], fn: Function, mis: Misconception) -> Callable[..., Any]:
     params = fn.params
 
@@ -103,8 +110,7 @@ def _transformed(original: Callable[..., Any], fn: Function, mis: Misconception)
             args_l[i], args_l[j] = args_l[j], args_l[i]
         value = original(*args_l)
         if mis.scale is not None:
-            env = {p: (np.asarray(a, dtype=float) if isinstance(a, (list, tuple)) else a)
-                   for p, a in zip(params, args, strict=False)}
+            env = param_env(params, args)
             value = np.asarray(value, dtype=float) * evaluate(mis.scale, env)
         if mis.negate:
             value = -np.asarray(value, dtype=float)
@@ -151,21 +157,22 @@ _CACHE: dict[tuple[str, str], dict[str, tuple[Variant, ...]]] = {}
 
 def variant_outputs(course: Course) -> dict[str, tuple[Variant, ...]]:
     """Every misconception's outputs on every case, by exercise id; cached per course version."""
-    key = (str(course.root), course.spec_hash)
-    if key in _CACHE:
-        return _CACHE[key]
     from grader.spec import cache
 
-    disk_key = cache.course_key(course, "variants/2")
-    stored = cache.load(disk_key)
-    if isinstance(stored, dict):
+    def decode(stored: Any) -> dict[str, tuple[Variant, ...]] | None:
+        if not isinstance(stored, dict):
+            return None
         try:
             out = {ex_id: tuple(Variant.from_dict(v) for v in items) for ex_id, items in stored.items()}
         except (KeyError, TypeError, ValueError):
-            out = None
-        if out is not None and set(out) == {ex.id for ex in course.exercises}:
-            _CACHE[key] = out
-            return out
+            return None
+        return out if set(out) == {ex.id for ex in course.exercises} else None
+
+    return cache.per_course(_CACHE, course, "variants/2", lambda: _variants(course),
+                            lambda out: {ex_id: [v.to_dict() for v in items] for ex_id, items in out.items()}, decode)
+
+
+def _variants(course: Course) -> dict[str, tuple[Variant, ...]]:
     out = {}
     for ex in course.exercises:
         variants = []
@@ -176,8 +183,6 @@ def variant_outputs(course: Course) -> dict[str, tuple[Variant, ...]]:
                           for c in mis.crash)
             variants.append(Variant(mis.id, mis.explanation, mis.idea, mis.functions, outputs, crash))
         out[ex.id] = tuple(variants)
-    _CACHE[key] = out
-    cache.store(disk_key, {ex_id: [v.to_dict() for v in items] for ex_id, items in out.items()})
     return out
 
 
@@ -263,10 +268,8 @@ def _uses_all(functions: Mapping[str, Function], f: str) -> set[str]:
 
 def when_holds(when: Any, fn: Function, case: Case) -> bool:
     """A crash rule's condition on a case's input, compared exactly; False when it cannot be evaluated."""
-    env = {p: (np.asarray(a, dtype=float) if isinstance(a, (list, tuple)) else a)
-           for p, a in zip(fn.params, case.args, strict=False)}
     try:
-        return bool(np.all(evaluate(when, env, tol=Tolerance(0.0, 0.0, "fail"))))
+        return bool(np.all(evaluate(when, param_env(fn.params, case.args), tol=Tolerance(0.0, 0.0, "fail"))))
     except (ExprError, TypeError, ValueError):
         return False
 
@@ -348,8 +351,12 @@ def ends(ex: Exercise) -> dict[int, dict[str, Any]]:
                     items = c.args[fits[0]]
                 else:
                     continue
-            except Exception:  # trusted reference code; no ends is the safe answer
-                continue
+            except Exception as exc:  # the course's code failed: a course error at its line, never a silent gap
+                assert ex.reference is not None
+                raise ReferenceError_([code_problem(
+                    exc, ex.reference, f"the reference raised while the diagnosis scored the choices of {fn.name}() "
+                    f"with {g.name}() on case {c.name!r}", f"fix the reference so that {g.name}() accepts each of "
+                    f"them (the diagnosis compares a wrong answer with the best and worst by {g.name}())")]) from None
         if scores.shape != (len(items),) or not np.all(np.isfinite(scores)):
             continue
         lo, hi = int(np.argmin(scores)), int(np.argmax(scores))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import itertools
 import json
 import math
 import os
@@ -21,10 +20,12 @@ from grader.judge.early import Early
 from grader.judge.figures import curves_as_numbers, figure_checks
 from grader.judge.invariants import Trial, draw_course, judge
 from grader.judge.quiz import grade_quizzes
+from grader.judge.rounds import Call, CaseKey, Responses, Round, RoundKey, TrialKey
 from grader.judge.sources import relocate, rename_files, resolve, write
 from grader.record import Check, ExerciseResult, GradeResult, Status, passes
 from grader.sandbox.backends import BEST_EFFORT_WARNING, Runner, runner_name
 from grader.sandbox.client import SandboxCrashed, check_isolation, copy_submission, summarise_confinement
+from grader.sandbox.task_error import UNFINISHED, ErrorKind, TaskError
 from grader.spec.course import Case, Course, Exercise
 from grader.spec.provenance import environment_of
 from grader.spec.tolerance import Tolerance, compare, short
@@ -32,31 +33,40 @@ from grader.spec.tolerance import Tolerance, compare, short
 INPUT_CHARS = 300
 
 
+class Ends:
+    """Per exercise, the answers at both ends of the score each pick-by-score case picks by (course mode only).
+
+    Filled when a diagnosis first needs them: they run reference code, which `grader check` on a correct
+    submission never needs. One per check; a batch fills it before forking its workers, so that each inherits it.
+    """
+
+    def __init__(self, plan: Plan) -> None:
+        self.active = plan.mode == "course" and plan.course.has_reference
+        self._by_exercise: dict[str, dict[int, dict[str, Any]]] = {}
+
+    def of(self, ex: Exercise) -> dict[int, dict[str, Any]]:
+        if not self.active:
+            return {}
+        if ex.id not in self._by_exercise:
+            self._by_exercise[ex.id] = ends(ex)
+        return self._by_exercise[ex.id]
+
+
 @dataclass(frozen=True)
 class Plan:
-    """What to run and what to expect: the same for every submission of a course, so built once."""
+    """What to run and what to expect: the same for every submission of a course, so built once (and never
+    changed: what a diagnosis computes lazily lives in an ``Ends`` passed beside it)."""
 
     course: Course
     mode: str  # course | student
     expected: dict[tuple[str, int], Any]
     cases: dict[str, tuple[Case, ...]]  # exercise id -> cases graded in this mode
-    groups: tuple[tuple[dict[str, Any], tuple[tuple[Any, ...], ...], tuple[dict[str, Any], ...]], ...]
-    invariant_groups: tuple[tuple[dict[str, Any], tuple[tuple[Any, ...], ...], tuple[dict[str, Any], ...]], ...] = ()
+    rounds: tuple[Round, ...]  # the cases, and the invariant trials that share their limits
+    invariant_rounds: tuple[Round, ...] = ()  # trials whose limits no case has: run after the others
     variants: dict[str, tuple[Variant, ...]] = field(default_factory=dict)  # exercise id -> known mistakes
     trials: dict[tuple[str, str], tuple[Trial, ...]] = field(default_factory=dict)  # (exercise, invariant) -> inputs
     # The call as a report shows it, per (exercise id, case index): the same for every submission.
     inputs: dict[tuple[str, int], str] = field(default_factory=dict)
-    # exercise id -> case index -> the answers at both ends of the score it picks by (course mode only);
-    # filled by ends_of() when a diagnosis first needs it: it runs reference code, which `grader check` on a
-    # correct submission never needs
-    ends: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
-
-    def ends_of(self, ex: Exercise) -> dict[int, dict[str, Any]]:
-        if self.mode != "course" or not self.course.has_reference:
-            return {}
-        if ex.id not in self.ends:
-            self.ends[ex.id] = ends(ex)
-        return self.ends[ex.id]
 
     @classmethod
     def build(cls, course: Course, mode: str, expected: dict[tuple[str, int], Any],
@@ -69,43 +79,42 @@ class Plan:
             for ex in course.exercises
         }
         by_id = {ex.id: ex for ex in course.exercises}
-        by_limits: dict[str, tuple[dict[str, Any], list[tuple[Any, ...]], list[dict[str, Any]]]] = {}
-        inv_by_limits: dict[str, tuple[dict[str, Any], list[tuple[Any, ...]], list[dict[str, Any]]]] = {}
+        by_limits: dict[str, tuple[dict[str, Any], list[Call]]] = {}
+        inv_by_limits: dict[str, tuple[dict[str, Any], list[Call]]] = {}
 
-        def add(ex: Exercise, key: tuple[Any, ...], function: str, args: Any, into: dict[str, Any],
+        def add(ex: Exercise, key: RoundKey, function: str, args: Any, into: dict[str, tuple[dict[str, Any], list[Call]]],
                 as_array: bool = False) -> None:
             limits = ex.limits.as_dict()
-            group = into.setdefault(json.dumps(limits, sort_keys=True), (limits, [], []))
-            group[1].append(key)
+            group = into.setdefault(json.dumps(limits, sort_keys=True), (limits, []))
             task: dict[str, Any] = {"module": ex.module, "file": ex.file, "function": function,
-                    "args": json.dumps(list(args)), "returns": ex.functions[function].returns}
+                                    "args": json.dumps(list(args)), "returns": ex.functions[function].returns}
             if as_array:
                 task["as_array"] = True
-            group[2].append(task)
+            group[1].append(Call(key, task))
 
         for ex in course.exercises:
             for case in cases[ex.id]:
-                add(ex, (ex.id, case.index), case.function, case.args, by_limits, case.as_array)
+                add(ex, CaseKey(ex.id, case.index), case.function, case.args, by_limits, case.as_array)
         trials = draw_course(course)
         for ex in course.exercises:
             for inv in ex.invariants:
                 for trial in trials[(ex.id, inv.id)]:
                     for call in inv.calls:
-                        add(by_id[call.exercise], ("inv", ex.id, inv.id, trial.index, call.name), call.function,
+                        add(by_id[call.exercise], TrialKey(ex.id, inv.id, trial.index, call.name), call.function,
                             trial.args[call.name], inv_by_limits)
         # Invariant calls ride in the same sandbox round as the cases with the same limits (one fork per
         # submission), after them, flagged so that the worker skips those of a function that failed or was
         # slow on its cases; which trials count is still decided here, from the cases' results.
-        for limits_key, (_, keys, tasks) in list(inv_by_limits.items()):
+        for limits_key, (_, calls) in list(inv_by_limits.items()):
             if limits_key in by_limits:
-                by_limits[limits_key][1].extend(keys)
-                by_limits[limits_key][2].extend({**t, "after_cases": INVARIANT_CALL_BUDGET} for t in tasks)
+                by_limits[limits_key][1].extend(Call(c.key, {**c.task, "after_cases": INVARIANT_CALL_BUDGET})
+                                                for c in calls)
                 del inv_by_limits[limits_key]
-        groups = tuple((lim, tuple(keys), tuple(tasks)) for lim, keys, tasks in by_limits.values())
-        inv_groups = tuple((lim, tuple(keys), tuple(tasks)) for lim, keys, tasks in inv_by_limits.values())
+        rounds = tuple(Round(lim, tuple(calls)) for lim, calls in by_limits.values())
+        inv_rounds = tuple(Round(lim, tuple(calls)) for lim, calls in inv_by_limits.values())
         inputs = {(ex.id, c.index): format_call(c.function, c.args, c.as_array)
                   for ex in course.exercises for c in cases[ex.id]}
-        return cls(course, mode, expected, cases, groups, inv_groups, variants, trials, inputs)
+        return cls(course, mode, expected, cases, rounds, inv_rounds, variants, trials, inputs)
 
 
 def format_call(function: str, args: tuple[Any, ...], as_array: bool = False) -> str:
@@ -124,7 +133,7 @@ def _error_message(ex: Exercise, case: Case, error: dict[str, Any]) -> str:
             return f"{ex.file} is missing from the submission"
         if exc == "NotImplementedError":
             return f"not implemented yet: importing {ex.file} raised NotImplementedError{where}"
-        if exc in ("Timeout", "Crash"):
+        if exc in (ErrorKind.TIMEOUT, ErrorKind.CRASH):
             return msg
         if exc == "ModuleNotFoundError" and "'matplotlib" in msg:
             from grader.sandbox.figure import INSTALL_HINT
@@ -137,11 +146,11 @@ def _error_message(ex: Exercise, case: Case, error: dict[str, Any]) -> str:
         return f"{fn}() could not draw its figure: {INSTALL_HINT}"
     if exc == "NotImplementedError":
         return f"not implemented yet: {fn}() raises NotImplementedError"
-    if exc == "MissingFunction":
+    if exc == ErrorKind.MISSING_FUNCTION:
         return f"{msg}; define it with the signature {fn}({', '.join(ex.functions[fn].params)})"
-    if exc == "WrongType":
+    if exc == ErrorKind.WRONG_TYPE:
         return f"{fn}() returned the wrong type: {msg}"
-    if exc in ("Timeout", "Crash", "Skipped", "GraderError"):
+    if exc in UNFINISHED:
         return msg
     return f"{fn}() raised {exc}: {msg}{where}"
 
@@ -216,7 +225,7 @@ def _check(ex: Exercise, case: Case, result: dict[str, Any] | None, expected: An
     got: Any = result.get("value")
     if type(got) is dict:  # a figure description for a function that returns numbers: a forged reply
         check.message = f"{case.function}() returned the wrong type: expected numbers, got a figure"
-        check.details = {"exception": "WrongType"}
+        check.details = {"exception": ErrorKind.WRONG_TYPE.value}
         return check
     check.got = got
     kind = str(result.get("type") or "")
@@ -226,7 +235,7 @@ def _check(ex: Exercise, case: Case, result: dict[str, Any] | None, expected: An
         check.got = float(got)
         check.message = (f"{case.function}() returned the wrong type: expected an int (a position), got the float "
                          f"{float(got)!r}; a float here is usually a value, not an index")
-        check.details = {"exception": "WrongType"}
+        check.details = {"exception": ErrorKind.WRONG_TYPE.value}
         return check
     # a case whose answer is NaN on purpose (`nan: expected`, which validate requires) is matched by a NaN
     tolerance = dataclasses.replace(fn.tolerance, nan="equal") if case.nan_expected else fn.tolerance
@@ -247,8 +256,7 @@ def _check(ex: Exercise, case: Case, result: dict[str, Any] | None, expected: An
     return check
 
 
-def _diagnose(plan: Plan, ex: Exercise, checks: list[Check],
-              responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]]) -> None:
+def _diagnose(plan: Plan, ex: Exercise, checks: list[Check], responses: Responses, ends: Ends) -> None:
     variants = plan.variants.get(ex.id, ())
     # a figure's labels or legend are not numbers to diagnose: only its curve is
     failing = {c.function for c in checks if c.status != Status.PASSED and c.function
@@ -256,14 +264,14 @@ def _diagnose(plan: Plan, ex: Exercise, checks: list[Check],
     if not failing:
         return
     cases = plan.cases[ex.id]
-    student = student_outputs({c.index: responses.get((ex.id, c.index), (None, ""))[0] for c in cases})
+    student = student_outputs({c.index: responses.get(CaseKey(ex.id, c.index), (None, ""))[0] for c in cases})
     expected = {c.index: plan.expected[(ex.id, c.index)] for c in cases}
     functions, expected, student, variants = curves_as_numbers(ex, expected, student, variants)
     checks = _one_check_per_case(cases, checks)
-    findings = diagnose(functions, cases, expected, student, failing, variants, plan.ends_of(ex))
+    findings = diagnose(functions, cases, expected, student, failing, variants, ends.of(ex))
     # A file that does not import is one message for the whole exercise; nothing to diagnose per function.
     for c in cases:
-        result = responses.get((ex.id, c.index), (None, ""))[0] or {}
+        result = responses.get(CaseKey(ex.id, c.index), (None, ""))[0] or {}
         if (result.get("error") or {}).get("import_failed"):
             findings.pop(c.function, None)
             failing.discard(c.function)
@@ -309,7 +317,7 @@ def _link_note(submission: Path, file: str) -> list[str]:
 INVARIANT_CALL_BUDGET = 0.25  # seconds a function may take per case and still get random trials
 
 
-def _not_for_trials(plan: Plan, responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]]
+def _not_for_trials(plan: Plan, responses: Responses
                     ) -> dict[tuple[str, str], str]:
     """(module, function) -> why its invariant trials do not count: it failed to run or is slow on a case.
 
@@ -318,12 +326,12 @@ def _not_for_trials(plan: Plan, responses: dict[tuple[Any, ...], tuple[dict[str,
     slow: dict[tuple[str, str], str] = {}
     for ex in plan.course.exercises:
         for case in plan.cases[ex.id]:
-            result = responses.get((ex.id, case.index), (None, ""))[0] or {}
+            result = responses.get(CaseKey(ex.id, case.index), (None, ""))[0] or {}
             exception = (result.get("error") or {}).get("exception")
             key = (ex.module, case.function)
             if (result.get("error") or {}).get("import_failed"):
                 slow[key] = f"not run: {ex.file} could not be imported"
-            elif exception in ("Timeout", "Crash", "Skipped", "GraderError"):
+            elif exception in UNFINISHED:
                 slow[key] = f"not run: {case.function}() did not finish its cases"
             elif exception is not None:
                 slow.setdefault(key, f"not run: {case.function}() raised {exception} on its cases")
@@ -334,35 +342,40 @@ def _not_for_trials(plan: Plan, responses: dict[tuple[Any, ...], tuple[dict[str,
     return slow
 
 
-def _skip_trials(plan: Plan, responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]]) -> None:
-    """After the round: the trials that ran with the cases count only for functions fit for trials."""
+def _skipped(why: str) -> tuple[dict[str, Any], str]:
+    return TaskError(ErrorKind.SKIPPED, why).result(), ""
+
+
+def _skip_trials(plan: Plan, responses: Responses) -> None:
+    """After the case rounds: the trials that ran with the cases count only for functions fit for trials."""
     slow = _not_for_trials(plan, responses)
-    for _, keys, tasks in plan.groups:
-        for key, task in zip(keys, tasks, strict=True):
-            if key[0] == "inv":
-                why = slow.get((task["module"], task["function"]))
+    for rnd in plan.rounds:
+        for call in rnd.calls:
+            if isinstance(call.key, TrialKey):
+                why = slow.get((call.task["module"], call.task["function"]))
                 if why:
-                    responses[key] = ({"ok": False, "error": {"exception": "Skipped", "message": why}}, "")
+                    responses[call.key] = _skipped(why)
 
 
-def _invariant_groups(plan: Plan, responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]]):
-    """Invariant calls whose limits match no case group: a round of their own, after the cases."""
-    _skip_trials(plan, responses)
+def _invariant_rounds(plan: Plan, responses: Responses) -> list[Round]:
+    """Invariant calls whose limits match no case round, less those of functions unfit for trials (answered as
+    skipped here): rounds of their own, decided once the case rounds have answered."""
     slow = _not_for_trials(plan, responses)
-    for limits, keys, tasks in plan.invariant_groups:
-        kept_keys, kept_tasks = [], []
-        for key, task in zip(keys, tasks, strict=True):
-            why = slow.get((task["module"], task["function"]))
+    out = []
+    for rnd in plan.invariant_rounds:
+        kept = []
+        for call in rnd.calls:
+            why = slow.get((call.task["module"], call.task["function"]))
             if why:
-                responses[key] = ({"ok": False, "error": {"exception": "Skipped", "message": why}}, "")
+                responses[call.key] = _skipped(why)
             else:
-                kept_keys.append(key)
-                kept_tasks.append(task)
-        yield limits, tuple(kept_keys), tuple(kept_tasks)
+                kept.append(call)
+        out.append(Round(rnd.limits, tuple(kept)))
+    return out
 
 
 def _invariant_checks(plan: Plan, ex: Exercise,
-                      responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]]) -> list[Check]:
+                      responses: Responses) -> list[Check]:
     checks = []
     for inv in ex.invariants:
         trials = plan.trials.get((ex.id, inv.id), ())
@@ -370,7 +383,7 @@ def _invariant_checks(plan: Plan, ex: Exercise,
         for trial in trials:
             results[trial.index] = {}
             for call in inv.calls:
-                result, _ = responses.get(("inv", ex.id, inv.id, trial.index, call.name), (None, ""))
+                result, _ = responses.get(TrialKey(ex.id, inv.id, trial.index, call.name), (None, ""))
                 if result is None:
                     results[trial.index][call.name] = (False, "not run")
                 elif result.get("ok"):
@@ -378,7 +391,7 @@ def _invariant_checks(plan: Plan, ex: Exercise,
                 else:
                     error = result.get("error") or {}
                     what = error.get("exception", "Error")
-                    results[trial.index][call.name] = (False, error.get("message", "") if what == "Skipped" else
+                    results[trial.index][call.name] = (False, error.get("message", "") if what == ErrorKind.SKIPPED else
                                                        f"raised {what}: {error.get('message', '')}".rstrip(": "))
         if trials:
             checks.append(judge(inv, trials, results))
@@ -445,86 +458,74 @@ def forbidden_roots(course: Course, submission: Path, extra: tuple[Path, ...] = 
     return sorted(roots)
 
 
-def grade_submission(plan: Plan, submission: Path, sandbox: Runner, *, student: str | None = None,
-                     extra_forbidden: tuple[Path, ...] = (), now: datetime | None = None,
-                     scratch: Path | None = None, early: Early | None = None,
-                     accept: tuple[str, ...] = ()) -> GradeResult:
-    """Grade ``submission`` (left untouched) and return the result record.
+class _Sandboxed:
+    """The rounds of one grading, run one after another: each in a fresh copy of the submission, its answers
+    filed under their keys, the confinement each reports, the import lines, and the first grader error."""
 
-    ``now`` decides whether quiz answers are revealed (course setting ``reveal: after_due``); default: the clock.
-    The sandbox gets a copy in a new folder under ``scratch`` (default: the system's temporary folder);
-    a batch passes a RAM-backed folder, and lists it in ``extra_forbidden`` so that submissions graded at
-    the same time cannot read each other's copies (a worker may always read its own). ``early``: `grader
-    check`'s early round (grader.judge.early), used for the first round only if it was that round; whoever
-    started it closes it. ``accept``: the student's group, when one submission is the group's: a quiz sheet built
-    for any member is graded as that member's sheet, under ``student``.
-    """
-    started = time.perf_counter()
-    course = plan.course
-    confined = runner_name(sandbox) == "confined"
-    # Kernel confinement guards hidden cases: in course mode `required` refuses before any student code runs; a
-    # student's own check (public cases only) is graded with whatever layers this kernel has, and says which.
-    policy = course.isolation if plan.mode == "course" else "best-effort"
-    if confined:
-        check_isolation(policy)
-    layers: list[dict[str, Any]] = []
-    responses: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str]] = {}
-    lines: dict[str, dict[str, int]] = {}
-    grader_error = None
-    sources = resolve(course, submission)  # notebooks become modules here, as data; the sandbox runs them
-    tmp = tempfile.mkdtemp(prefix="grader-", dir=scratch)
-    try:  # removed by clean_up, not TemporaryDirectory: a tree the student's code made can be 1,500 folders deep
-        work = Path(tmp) / "submission"
-        forbidden = forbidden_roots(course, submission, extra_forbidden)
-        for limits, keys, tasks in itertools.chain(plan.groups, _invariant_groups(plan, responses)):
-            if not tasks:
-                continue
-            try:
-                taken = None
-                if early is not None:  # the first round only
-                    taken = early.first_round(list(tasks), limits, forbidden, policy)
-                    if taken is not None:  # that round is part of this grading: the record's duration counts it
-                        started = min(started, early.started)
-                    early = None
-                if taken is not None:
-                    used, response = taken
-                else:
-                    # a fresh copy per round, so one round's files cannot influence the next
-                    if os.path.lexists(work) and clean_up(work):
-                        raise SandboxCrashed("the previous round's sandbox copy could not be removed")
-                    work.mkdir()
-                    copy_submission(submission, work)
-                    write(sources, course, work)
-                    used, response = work, sandbox.run(work, list(tasks), limits, forbidden, policy)
-            except SandboxCrashed as exc:
-                grader_error = str(exc)
-                for key in keys:
-                    responses[key] = ({"ok": False, "error": {"exception": "Crash", "message": str(exc)}}, "")
-                continue
-            layers.append(response.get("confinement") or {})
-            if response.get("internal"):
-                grader_error = "internal error in the sandbox worker:\n" + response["internal"]
-            for key, result, output in zip(keys, response["results"], response["outputs"], strict=True):
-                responses[key] = _strip_paths(result, output, f"{used}{os.sep}")
-            for module, info in response["imports"].items():
-                lines[module] = info.get("lines", {})
-    finally:
-        clean_up(Path(tmp))
+    def __init__(self, plan: Plan, submission: Path, sandbox: Runner, work: Path, sources: dict[str, Any],
+                 forbidden: list[str], policy: str, early: Early | None, started: float) -> None:
+        self.plan, self.submission, self.sandbox, self.work, self.sources = plan, submission, sandbox, work, sources
+        self.forbidden, self.policy, self.early, self.started = forbidden, policy, early, started
+        self.responses: Responses = {}
+        self.lines: dict[str, dict[str, int]] = {}
+        self.layers: list[dict[str, Any]] = []
+        self.grader_error: str | None = None
+
+    def run(self, rnd: Round) -> None:
+        if not rnd.calls:
+            return
+        try:
+            used, response = self._answer(rnd)
+        except SandboxCrashed as exc:
+            self.grader_error = f"{exc}\n{exc.detail}" if exc.detail else str(exc)
+            for call in rnd.calls:
+                self.responses[call.key] = (TaskError(ErrorKind.CRASH, str(exc)).result(), "")
+            return
+        self.layers.append(response.get("confinement") or {})
+        if response.get("internal"):
+            self.grader_error = "internal error in the sandbox worker:\n" + response["internal"]
+        for call, result, output in zip(rnd.calls, response["results"], response["outputs"], strict=True):
+            self.responses[call.key] = _strip_paths(result, output, f"{used}{os.sep}")
+        for module, info in response["imports"].items():
+            self.lines[module] = info.get("lines", {})
+
+    def _answer(self, rnd: Round) -> tuple[Path, dict[str, Any]]:
+        """The sandbox's response to ``rnd``, and the folder it ran in: `grader check`'s early round when this is
+        the first round and the early one ran exactly it, else a fresh copy of the submission."""
+        if self.early is not None:  # the first round only
+            early, self.early = self.early, None
+            taken = early.first_round(rnd.tasks, rnd.limits, self.forbidden, self.policy)
+            if taken is not None:  # that round is part of this grading: the record's duration counts it
+                self.started = min(self.started, early.started)
+                return taken
+        # a fresh copy per round, so one round's files cannot influence the next
+        if os.path.lexists(self.work) and clean_up(self.work):
+            raise SandboxCrashed("the previous round's sandbox copy could not be removed")
+        self.work.mkdir()
+        copy_submission(self.submission, self.work)
+        write(self.sources, self.plan.course, self.work)
+        return self.work, self.sandbox.run(self.work, rnd.tasks, rnd.limits, self.forbidden, self.policy)
+
+
+def _exercise_results(plan: Plan, submission: Path, sources: dict[str, Any], done: _Sandboxed,
+                      ends: Ends) -> list[ExerciseResult]:
+    """Each exercise's checks from the answers: cases, their diagnosis, then its properties."""
+    course, responses = plan.course, done.responses
     exercises = []
     for ex in course.exercises:
         checks = []
         for case in plan.cases[ex.id]:
-            result, output = responses.get((ex.id, case.index), (None, ""))
+            result, output = responses.get(CaseKey(ex.id, case.index), (None, ""))
             if case.figure:
                 call = plan.inputs.get((ex.id, case.index)) or format_call(case.function, case.args, case.as_array)
                 checks.extend(figure_checks(ex, case, result, plan.expected[(ex.id, case.index)], output,
-                                            lines.get(ex.module, {}).get(case.function), call,
+                                            done.lines.get(ex.module, {}).get(case.function), call,
                                             functools.partial(_error_message, ex, case)))
                 continue
             checks.append(_check(ex, case, result, plan.expected[(ex.id, case.index)], output,
-                                 lines.get(ex.module, {}), plan.inputs.get((ex.id, case.index))))
+                                 done.lines.get(ex.module, {}), plan.inputs.get((ex.id, case.index))))
         relocate(ex, sources.get(ex.id), checks)
-        _diagnose(plan, ex, checks, responses)
+        _diagnose(plan, ex, checks, responses, ends)
         for inv_check in _invariant_checks(plan, ex, responses):
             inv_check.message = rename_files(course, sources, inv_check.message) if sources else inv_check.message
             checks.append(inv_check)
@@ -537,8 +538,51 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Runner, *, student: 
             notes=(source.notes if source else []) + _link_note(submission, source.file if source else ex.file),
         ))
     _blame_invariants(exercises, course)
+    return exercises
+
+
+def grade_submission(plan: Plan, submission: Path, sandbox: Runner, *, student: str | None = None,
+                     extra_forbidden: tuple[Path, ...] = (), now: datetime | None = None,
+                     scratch: Path | None = None, early: Early | None = None, accept: tuple[str, ...] = (),
+                     ends: Ends | None = None) -> GradeResult:
+    """Grade ``submission`` (left untouched) and return the result record.
+
+    ``now`` decides whether quiz answers are revealed (course setting ``reveal: after_due``); default: the clock.
+    The sandbox gets a copy in a new folder under ``scratch`` (default: the system's temporary folder);
+    a batch passes a RAM-backed folder, and lists it in ``extra_forbidden`` so that submissions graded at
+    the same time cannot read each other's copies (a worker may always read its own). ``early``: `grader
+    check`'s early round (grader.judge.early), used for the first round only if it was that round; whoever
+    started it closes it. ``accept``: the student's group, when one submission is the group's: a quiz sheet built
+    for any member is graded as that member's sheet, under ``student``. ``ends``: the plan's lazily computed
+    answers at both ends of pick-by-score cases, shared by the submissions of one run (default: this grading's own).
+
+    In named steps: the case rounds, then which trials count, then the remaining trial rounds (all run before
+    anything is judged); then each exercise's result, the quizzes, and the totals.
+    """
+    started = time.perf_counter()
+    course = plan.course
+    confined = runner_name(sandbox) == "confined"
+    # Kernel confinement guards hidden cases: in course mode `required` refuses before any student code runs; a
+    # student's own check (public cases only) is graded with whatever layers this kernel has, and says which.
+    policy = course.isolation if plan.mode == "course" else "best-effort"
+    if confined:
+        check_isolation(policy)
+    sources = resolve(course, submission)  # notebooks become modules here, as data; the sandbox runs them
+    tmp = tempfile.mkdtemp(prefix="grader-", dir=scratch)
+    try:  # removed by clean_up, not TemporaryDirectory: a tree the student's code made can be 1,500 folders deep
+        done = _Sandboxed(plan, submission, sandbox, Path(tmp) / "submission", sources,
+                          forbidden_roots(course, submission, extra_forbidden), policy, early, started)
+        for rnd in plan.rounds:
+            done.run(rnd)
+        _skip_trials(plan, done.responses)
+        for rnd in _invariant_rounds(plan, done.responses):
+            done.run(rnd)
+    finally:
+        clean_up(Path(tmp))
+    exercises = _exercise_results(plan, submission, sources, done, ends or Ends(plan))
     quizzes, quiz_error = grade_quizzes(course.quizzes, submission, student=student, reveal=course.reveal,
                                         due=course.due, now=now, accept=accept)
+    grader_error = done.grader_error
     if quiz_error:
         grader_error = f"{grader_error}\n{quiz_error}" if grader_error else quiz_error
     score = round(sum(e.score for e in exercises) + sum(q.score for q in quizzes), 6)
@@ -547,9 +591,9 @@ def grade_submission(plan: Plan, submission: Path, sandbox: Runner, *, student: 
     return GradeResult(
         course=course.title, student=student, mode=plan.mode, score=score, max_score=max_score,
         pass_threshold=course.pass_threshold, passed=passes(score, max_score, pending, course.pass_threshold),
-        pending=pending,
-        exercises=exercises, quizzes=quizzes, grader_error=grader_error, duration=round(time.perf_counter() - started, 4),
+        pending=pending, exercises=exercises, quizzes=quizzes, grader_error=grader_error,
+        duration=round(time.perf_counter() - done.started, 4),
         reveal=course.reveal, environment=environment_of(course.spec_hash),
-        confinement=summarise_confinement(policy, layers) if confined else None, runner=runner_name(sandbox),
+        confinement=summarise_confinement(policy, done.layers) if confined else None, runner=runner_name(sandbox),
         warnings=[BEST_EFFORT_WARNING] if plan.mode == "course" and not confined else [],
     )

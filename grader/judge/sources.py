@@ -24,6 +24,7 @@ from grader.sandbox.notebook import (
     read_notebook,
     write_module,
 )
+from grader.sandbox.task_error import ErrorKind
 from grader.spec.course import Course, Exercise
 
 COURSE_NOTEBOOK = "course.ipynb"
@@ -140,7 +141,7 @@ def relocate(ex: Exercise, source: Source | None, checks: list[Check]) -> None:
             continue
         if source.error is not None:
             check.message, check.file, check.line = source.error, source.file, None
-            check.details = {"exception": "NotebookError"}
+            check.details = {"exception": ErrorKind.NOTEBOOK_ERROR.value}
             continue
         if check.file != ex.file or module is None:
             continue

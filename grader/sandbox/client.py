@@ -19,6 +19,7 @@ from typing import Any
 import grader
 from grader.errors import InputError
 from grader.files import walk_bounded
+from grader.sandbox.task_error import ErrorKind, TaskError
 from grader.sandbox.values import plain_problem
 
 MAX_FILES = 200
@@ -131,13 +132,19 @@ def recheck_values(response: dict[str, Any]) -> dict[str, Any]:
     for i, result in enumerate(response["results"]):
         why = plain_problem(result.get("value", 0.0)) if result.get("ok") else None
         if why:
-            response["results"][i] = {"ok": False, "error": {
-                "exception": "WrongType", "file": None, "line": None, "message": f"expected numbers, got {why}"}}
+            response["results"][i] = TaskError(ErrorKind.WRONG_TYPE, f"expected numbers, got {why}").result()
     return response
 
 
 class SandboxCrashed(RuntimeError):
-    """The fork server died; the submission under way gets an error, the next one a fresh server."""
+    """The fork server died; the submission under way gets an error, the next one a fresh server.
+
+    ``detail``: the fork server's own traceback when it failed on a bug of ours (the record's grader_error keeps
+    it; each check shows only the one-line message)."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 class Sandbox:
@@ -218,7 +225,11 @@ class Sandbox:
             raise SandboxCrashed(f"the sandbox's fork server sent {problem}; it was restarted")
         if "fatal" in response:
             self.close()  # a fresh server for the next submission (the server may have ended itself)
-            raise SandboxCrashed(str(response["fatal"])[:2000])
+            fatal = str(response["fatal"])[-4000:]
+            if not fatal.startswith("Traceback"):  # a known end (its template is gone): the message says it
+                raise SandboxCrashed(fatal[:2000])
+            last = fatal.strip().splitlines()[-1]
+            raise SandboxCrashed(f"the sandbox's fork server failed: {last[:300]}", fatal)
         return recheck_values(response)
 
     @property

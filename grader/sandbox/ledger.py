@@ -17,6 +17,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from grader.sandbox.task_error import ErrorKind, TaskError
+
+#: Characters of a call's output kept for its report (both runners; the round's total is capped by output_kb).
+EXCERPT = 2000
+
 
 class Ledger:
     """One request's tasks and what became of them; a runner's supervisor adds how a round runs (``_round``)."""
@@ -59,6 +64,23 @@ class Ledger:
     def _round(self, todo: list[int]) -> None:
         raise NotImplementedError
 
+    def _keep_output(self, data: bytes, phase: tuple[str, Any], size: int | None = None) -> None:
+        """Output the child wrote during ``phase``: ``data`` is its first bytes and ``size`` (default: all of
+        ``data``) how many it wrote. Every byte counts against the round's cap; a call keeps an excerpt."""
+        size = len(data) if size is None else size
+        self.output_bytes += size
+        if phase[0] == "call":
+            self.output_sizes[phase[1]] += size
+        room = self.output_cap - self.output_kept
+        if room <= 0:
+            return
+        chunk = data[:room]
+        self.output_kept += min(size, room)
+        if phase[0] == "call":
+            i = phase[1]
+            if len(self.outputs[i]) < EXCERPT:
+                self.outputs[i] += chunk.decode("utf-8", "replace")[: EXCERPT - len(self.outputs[i])]
+
     def _out_of_time(self, todo: list[int]) -> bool:
         """Whether the request's time is used up (then ``todo`` is resolved here); a runner with a total budget
         says so."""
@@ -70,8 +92,7 @@ class Ledger:
     def _give_up(self, todo: list[int]) -> None:
         """A backstop: every round resolves at least one task, so this is reached only by a grader bug."""
         for i in todo:
-            self._resolve(i, {"ok": False, "error": {"exception": "GraderError", "file": None,
-                                                     "line": None, "message": "worker kept failing"}})
+            self._resolve(i, TaskError(ErrorKind.GRADER_ERROR, "worker kept failing").result())
 
     def _note_truncated(self) -> None:
         """Each call's excerpt says how much of its output was not kept."""
@@ -97,14 +118,12 @@ class Ledger:
                 continue
             key = (task["module"], task["function"])
             if key in self.timed_out and task.get("after_cases") is not None:
-                self._resolve(i, {"ok": False, "error": {
-                    "exception": "Skipped", "file": None, "line": None,
-                    "message": f"not run: {task['function']}() already exceeded the time limit on an earlier case"}})
+                self._resolve(i, TaskError(ErrorKind.SKIPPED, f"not run: {task['function']}() already exceeded the "
+                                                              "time limit on an earlier case").result())
                 continue
             if key in self.crashed and task.get("after_cases") is not None:
-                self._resolve(i, {"ok": False, "error": {
-                    "exception": "Skipped", "file": None, "line": None,
-                    "message": f"not run: {task['function']}() crashed on an earlier case"}})
+                self._resolve(i, TaskError(ErrorKind.SKIPPED,
+                                           f"not run: {task['function']}() crashed on an earlier case").result())
                 continue
             todo.append(i)
         return todo
@@ -115,16 +134,13 @@ class Ledger:
             i = phase[1]
             task = self.tasks[i]
             self.timed_out.add((task["module"], task["function"]))
-            self._resolve(i, {"ok": False, "error": {
-                "exception": "Timeout", "file": None, "line": None,
-                "message": f"time limit exceeded: {task['function']}() ran for more than "
-                           f"{limits['time_per_call']:g} s"}})
+            self._resolve(i, TaskError(ErrorKind.TIMEOUT, f"time limit exceeded: {task['function']}() ran for more "
+                                                          f"than {limits['time_per_call']:g} s").result())
         elif phase[0] == "import":
             module = phase[1]
             file = next(t["file"] for t in self.tasks if t["module"] == module)
-            self._fail_module(module, {"exception": "Timeout", "file": file, "line": None,
-                                       "message": f"time limit exceeded: importing {file} took more than "
-                                                  f"{limits['import_time']:g} s"})
+            self._fail_module(module, TaskError(ErrorKind.TIMEOUT, f"time limit exceeded: importing {file} took "
+                                                                   f"more than {limits['import_time']:g} s", file).as_dict())
         else:
             self._crash(phase, "the worker stopped responding")
 
@@ -133,19 +149,15 @@ class Ledger:
             i = phase[1]
             task = self.tasks[i]
             self.crashed.add((task["module"], task["function"]))
-            self._resolve(i, {"ok": False, "error": {
-                "exception": "Crash", "file": None, "line": None,
-                "message": f"{why} while running {task['function']}()"}})
+            self._resolve(i, TaskError(ErrorKind.CRASH, f"{why} while running {task['function']}()").result())
         elif phase[0] == "import":
             module = phase[1]
             file = next(t["file"] for t in self.tasks if t["module"] == module)
-            self._fail_module(module, {"exception": "Crash", "file": file, "line": None,
-                                       "message": f"{why} while importing {file}"})
+            self._fail_module(module, TaskError(ErrorKind.CRASH, f"{why} while importing {file}", file).as_dict())
         else:
             # Died between calls (e.g. in our own reporting): the next pending task takes the blame.
             todo = self._pending()
             if todo:
                 task = self.tasks[todo[0]]
-                self._resolve(todo[0], {"ok": False, "error": {
-                    "exception": "Crash", "file": None, "line": None,
-                    "message": f"{why} before {task['function']}() could run"}})
+                self._resolve(todo[0], TaskError(ErrorKind.CRASH,
+                                                 f"{why} before {task['function']}() could run").result())

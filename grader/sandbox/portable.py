@@ -31,10 +31,9 @@ from typing import IO, Any
 
 import grader
 from grader.sandbox.client import SandboxCrashed
-from grader.sandbox.ledger import Ledger
+from grader.sandbox.ledger import EXCERPT, Ledger
 from grader.sandbox.reply import BadReply, check_event, done_result, load_line, malformed
 
-EXCERPT = 2000
 HEAD = 4 * EXCERPT + 8  # bytes of a stretch of output that can hold EXCERPT characters of UTF-8
 STARTUP = 30.0  # seconds for a fresh interpreter to import NumPy on a slow laptop, on top of the import limit
 MAX_EVENT_LINE = 32 * 1024 * 1024  # an array of 10**6 floats is about 25 MB of JSON (the fork server's cap too)
@@ -301,22 +300,6 @@ class Supervisor(Ledger):
         self.dir = directory
         self.forbidden = forbidden
 
-    def _keep_output(self, stretch: tuple[bytes, int], phase: tuple[str, Any]) -> None:
-        """A stretch of output (its first bytes and its size), counted as the fork server counts a read."""
-        data, size = stretch
-        self.output_bytes += size
-        if phase[0] == "call":
-            self.output_sizes[phase[1]] += size
-        room = self.output_cap - self.output_kept
-        if room <= 0:
-            return
-        chunk = data[:room]
-        self.output_kept += min(size, room)
-        if phase[0] == "call":
-            i = phase[1]
-            if len(self.outputs[i]) < EXCERPT:
-                self.outputs[i] += chunk.decode("utf-8", "replace")[: EXCERPT - len(self.outputs[i])]
-
     # -- one interpreter -------------------------------------------------------------------
     def _round(self, todo: list[int]) -> None:
         child = self.sandbox.take()
@@ -348,7 +331,8 @@ class Supervisor(Ledger):
             # -- apply what is in order ------------------------------------------------------
             while True:
                 if output and output[0][0] == "out":
-                    self._keep_output(output.popleft()[1], self._phase)
+                    data, size = output.popleft()[1]
+                    self._keep_output(data, self._phase, size)
                 elif output and events:  # a marker and its event
                     output.popleft()
                     if not self._handle(child, *events.popleft()):
@@ -380,11 +364,11 @@ class Supervisor(Ledger):
                     except queue.Empty:
                         break
                     if kind == "out":
-                        self._keep_output(data, self._phase)
+                        self._keep_output(data[0], self._phase, data[1])
                     out_open = kind != "out-eof"
                 for kind, data in output:
                     if kind == "out":
-                        self._keep_output(data, self._phase)
+                        self._keep_output(data[0], self._phase, data[1])
                 self._crash(self._phase, describe_exit(code, limits))
                 return
             if now >= self._deadline and not events:  # an event that came in time is handled first

@@ -36,6 +36,11 @@ _NP_SCALARS = tuple(
 )
 
 
+class _MissingFunction(Exception):
+    """The submission lacks the function a task calls: the grader's own signal, so that a student's LookupError
+    (or one whose message happens to read "has no function") is never taken for it."""
+
+
 class WrongType(Exception):
     pass
 
@@ -307,7 +312,7 @@ class Worker:
                     figure.before_call()
                 fn = getattr(mod, task["function"], None)
                 if fn is None or not callable(fn):
-                    raise LookupError(f"{task['file']} has no function {task['function']}()")
+                    raise _MissingFunction(f"{task['file']} has no function {task['function']}()")
                 value = fn(*args)
                 if budget is None:
                     slowest[key] = max(slowest.get(key, 0.0), time.perf_counter() - began)
@@ -316,12 +321,9 @@ class Worker:
             except WrongType as exc:
                 out = {"ev": "done", "task": i, "ok": False,
                        "error": {"exception": "WrongType", "message": str(exc), "file": None, "line": None}}
-            except LookupError as exc:
-                if "has no function" in str(exc):
-                    out = {"ev": "done", "task": i, "ok": False, "error": {
-                        "exception": "MissingFunction", "message": str(exc), "file": None, "line": None}}
-                else:
-                    out = {"ev": "done", "task": i, "ok": False, "error": self._error(exc)}
+            except _MissingFunction as exc:
+                out = {"ev": "done", "task": i, "ok": False, "error": {
+                    "exception": "MissingFunction", "message": str(exc), "file": None, "line": None}}
             except BaseException as exc:
                 out = {"ev": "done", "task": i, "ok": False, "error": self._error(exc)}
             out["duration"] = round(time.perf_counter() - began, 6)

@@ -46,6 +46,7 @@ import select
 import signal
 import sys
 import time
+import traceback
 from typing import Any
 
 # Single-threaded BLAS: forking a process with BLAS threads is unsafe, and batch grading parallelises
@@ -62,7 +63,7 @@ from grader.sandbox.guard import interpreter_dirs, private_ipc, private_network 
 from grader.sandbox.ledger import Ledger  # noqa: E402
 from grader.sandbox.reply import BadReply, check_event, done_result, malformed  # noqa: E402
 
-EXCERPT = 2000
+MAX_FATAL = 4000  # characters of the fork server's own traceback sent back (its end: where it failed)
 MAX_LINE = 32 * 1024 * 1024  # one event; a value of 1M floats is about 20 MB of JSON
 SLACK = 10.0  # seconds on top of the sum of the limits, for forks and bookkeeping
 WAIT_POLL = 0.01  # seconds between checks for a worker's exit once its lifeline pipe is closed
@@ -137,20 +138,6 @@ class Supervisor(Ledger):
 
     def _peak_rss_kb(self) -> int | None:
         return self.template.peak_rss_kb
-
-    def _keep_output(self, data: bytes, phase: tuple[str, Any]) -> None:
-        self.output_bytes += len(data)
-        if phase[0] == "call":
-            self.output_sizes[phase[1]] += len(data)
-        room = self.output_cap - self.output_kept
-        if room <= 0:
-            return
-        chunk = data[:room]
-        self.output_kept += len(chunk)
-        if phase[0] == "call":
-            i = phase[1]
-            if len(self.outputs[i]) < EXCERPT:
-                self.outputs[i] += chunk.decode("utf-8", "replace")[: EXCERPT - len(self.outputs[i])]
 
     def _round(self, todo: list[int]) -> None:
         self.todo, self.cursor = todo, -1
@@ -434,6 +421,7 @@ def serve() -> None:
     for line in sys.stdin.buffer:
         if not line.strip():
             continue
+        request: Any = None
         try:
             request = json.loads(line)
             _preload_figures(request, forker)
@@ -441,10 +429,12 @@ def serve() -> None:
             response["confinement"] = {**probe, **response.get("confinement", {})}
             response["id"] = request.get("id")
         except template.TemplateGone as exc:
-            _reply((json.dumps({"fatal": f"the sandbox's {exc}"}) + "\n").encode())
+            ident = request.get("id") if isinstance(request, dict) else None
+            _reply((json.dumps({"fatal": f"the sandbox's {exc}", "id": ident}) + "\n").encode())
             os._exit(1)  # the grader starts a fresh fork server for the next submission
-        except Exception as exc:
-            response = {"fatal": f"{type(exc).__name__}: {exc}"}
+        except Exception:  # a bug of ours: its traceback goes back, as the answer to this very request
+            response = {"fatal": traceback.format_exc()[-MAX_FATAL:],
+                        "id": request.get("id") if isinstance(request, dict) else None}
         _reply((json.dumps(response) + "\n").encode())
     out.flush()
     sys.stderr.flush()

@@ -13,8 +13,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from grader import __version__
 from grader.files import write_atomic
@@ -53,6 +54,29 @@ def store(key: str, data: Any) -> None:
         write_atomic(cache_dir() / f"{key}.json", json.dumps(data), durable=False)
     except (OSError, TypeError, ValueError):
         pass
+
+
+T = TypeVar("T")
+
+
+def per_course(memory: dict[tuple[str, str], T], course: Any, what: str, compute: Callable[[], T],
+               encode: Callable[[T], Any], decode: Callable[[Any], T | None]) -> T:
+    """The course's ``what``: from ``memory`` (this process), else from disk, else ``compute``d and kept in both.
+
+    ``decode`` turns the stored JSON back into the value, or None when it does not fit this course (then it is
+    computed again); ``encode`` makes the JSON that is stored.
+    """
+    key = (str(course.root), course.spec_hash)
+    if key in memory:
+        return memory[key]
+    disk_key = course_key(course, what)
+    stored = load(disk_key)
+    value = decode(stored) if stored is not None else None
+    if value is None:
+        value = compute()
+        store(disk_key, encode(value))
+    memory[key] = value
+    return value
 
 
 VALIDATED = "specs/validated"  # the key of the list of spec files known to validate

@@ -18,22 +18,27 @@ _CACHE: dict[tuple[str, str], dict[tuple[str, int], Any]] = {}
 
 
 def reference_outputs(course: Course) -> dict[tuple[str, int], Any]:
-    """Expected value of every case, keyed by (exercise id, case index); cached per course version."""
-    key = (str(course.root), course.spec_hash)
-    if key in _CACHE:
-        return _CACHE[key]
+    """Expected value of every case, keyed by (exercise id, case index); cached per course version.
+
+    On disk as [exercise id, case index, value] rows (JSON): running the references is most of the cost of
+    starting `grader check` on an unchanged course once the files need no validation. v2: values are checked as
+    they are computed (no NaN or inf unless a case expects it); older rows were not.
+    """
     from grader.spec import cache
 
-    # On disk as [exercise id, case index, value] rows (JSON): running the references is most of the cost
-    # of starting `grader check` on an unchanged course once the files need no validation.
-    # v2: values are checked as they are computed (no NaN or inf unless a case expects it); older rows were not
-    disk_key = cache.course_key(course, "expected-v2")
     wanted = [(ex.id, case.index) for ex in course.exercises for case in ex.cases]
-    stored = cache.load(disk_key)
-    rows = [row for row in stored if isinstance(row, list) and len(row) == 3] if isinstance(stored, list) else []
-    if [(row[0], row[1]) for row in rows] == wanted:
-        _CACHE[key] = {(ex_id, index): value for ex_id, index, value in rows}
-        return _CACHE[key]
+
+    def decode(stored: Any) -> dict[tuple[str, int], Any] | None:
+        rows = [row for row in stored if isinstance(row, list) and len(row) == 3] if isinstance(stored, list) else []
+        if [(row[0], row[1]) for row in rows] != wanted:
+            return None
+        return {(ex_id, index): value for ex_id, index, value in rows}
+
+    return cache.per_course(_CACHE, course, "expected-v2", lambda: _compute(course),
+                            lambda out: [[ex_id, index, value] for (ex_id, index), value in out.items()], decode)
+
+
+def _compute(course: Course) -> dict[tuple[str, int], Any]:
     out: dict[tuple[str, int], Any] = {}
     problems = []
     for ex in course.exercises:
@@ -45,8 +50,6 @@ def reference_outputs(course: Course) -> dict[tuple[str, int], Any]:
             out[(ex.id, case.index)] = value
     if problems:
         raise ReferenceError_(_once_per_line(problems))
-    _CACHE[key] = out
-    cache.store(disk_key, [[ex_id, index, value] for (ex_id, index), value in out.items()])
     return out
 
 

@@ -7,7 +7,9 @@ them after an intended change (or after adding an exercise to the course) with `
 
 Part of the bundled course's own tests (``pytest -m course``): the submissions answer its exercises. A new
 scenario is a folder ``tests/scenarios/NAME/`` with ``submission/``, ``scenario.yaml`` and ``expected.json``
-(written on the first run).
+(written by ``pytest --update-goldens``, never by a plain run: a missing golden fails). Its
+``misconceptions`` (the known mistakes named, exactly), ``relations`` and ``expect`` (each function's status) are
+asserted apart from the golden.
 
 Every scenario runs on both runners (grader.sandbox.backends): the confined one writes the goldens, and
 the portable one must reach the same record, apart from the runner's name and timings.
@@ -29,7 +31,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from goldens import write_golden
+from goldens import golden_text
 
 from grader.judge.grade import Plan, grade_submission
 from grader.record import GradeResult
@@ -40,7 +42,6 @@ from grader.spec.expected import reference_outputs
 
 HERE = Path(__file__).resolve().parent.parent  # tests/
 SCENARIOS = sorted(p.parent for p in (HERE / "scenarios").glob("*/scenario.yaml"))
-UPDATE = os.environ.get("GRADER_UPDATE_GOLDEN") == "1"
 # The limit each hostile scenario needs, where the portable runner lacks it on some OS (docs/platforms.md):
 # there the scenario is skipped for that runner, since its record differs by design.
 # Goldens are written with Python 3.11. Where another version words a result differently (on both runners
@@ -190,13 +191,23 @@ def test_scenario(folder: Path, plan: Plan, sandbox: Runner, tmp_path: Path, mon
         earned = sum(e.score for e in answered)
         assert (earned == sum(e.max_score for e in answered)) is bool(spec["full_marks"])
 
+    # What the scenario declares it makes, asserted apart from its golden: exactly these known mistakes are named,
+    # and each undeclared mistake gets exactly this relation.
+    # (diagnosis is written into case checks, and into the curve check of a figure)
+    diagnoses = [c.diagnosis for _, c in result.checks() if c.kind != "invariant" and c.diagnosis]
+    assert {d["id"] for d in diagnoses if d.get("id")} == set(spec["misconceptions"])
+    assert {c.misconception for _, c in result.checks() if c.misconception} <= set(spec["misconceptions"])
+    if "relations" in spec:
+        found = {c.function: c.diagnosis["relation"] for _, c in result.checks()
+                 if c.kind != "invariant" and c.diagnosis and c.diagnosis["kind"] == "relation"}
+        assert found == (spec["relations"] or {})
+
     expected_file = folder / "expected.json"
     data = golden(result)
     if folder.name in VERSION_DEPENDENT and sys.version_info[:2] != GOLDEN_PYTHON:
         return  # the statuses above hold; the golden messages are 3.11's (VERSION_DEPENDENT says why)
-    if (UPDATE or not expected_file.exists()) and sandbox.runner == "confined":
-        write_golden(expected_file, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
-    assert data == json.loads(expected_file.read_text())
+    text = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+    assert data == json.loads(golden_text(expected_file, text, write=sandbox.runner == "confined"))
 
 
 def test_grading_twice_gives_the_same_result(plan: Plan, sandbox: Runner) -> None:

@@ -43,8 +43,8 @@ def test_diag_scenario_names_exactly_what_it_declares(grade, name):
     found = _diagnoses(grade(name))
     named = {d["id"] for d in found.values() if d.get("id")}
     relations = {f: d["relation"] for f, d in found.items() if d["kind"] == "relation"}
-    # never wrong: nothing named beyond what the scenario makes
-    assert named <= set(spec["misconceptions"])
+    # never wrong and never silent: exactly what the scenario makes is named
+    assert named == set(spec["misconceptions"])
     assert relations == (spec.get("relations") or {})
     for d in found.values():
         if d["kind"] == "upstream":  # only ever said about a callee that really fails
@@ -252,3 +252,36 @@ def test_no_report_says_inf_times_or_nan_times():
     assert len(files) > 80
     said = [f.name for f in files if any(w in f.read_text("utf-8", "replace") for w in ("inf ×", "nan ×"))]
     assert said == []
+
+
+def test_reference_code_that_fails_while_scoring_the_choices_is_a_course_error(tmp_path, monkeypatch):
+    """The answers at both ends come from the course's own code: when it raises, the course is at fault, and the
+    error names the file and line (it was swallowed, and the wrong-end diagnosis silently went missing)."""
+    import shutil
+
+    from grader.judge import diagnose
+    from grader.spec.reference import ReferenceError_
+
+    course_dir = tmp_path / "course"
+    shutil.copytree(COURSE, course_dir, ignore=shutil.ignore_patterns("__pycache__"))
+    (course_dir / "reference" / "broken_entropy.py").write_text(
+        "def entropy(probs):\n    raise ZeroDivisionError('a bug in the reference')\n")
+    ex = next(e for e in load_course(course_dir).exercises if e.id == "entropy")
+    load = diagnose.load_module
+
+    def with_a_broken_entropy(path, name):
+        module = load(path, name)
+        module.entropy = load(course_dir / "reference" / "broken_entropy.py", "_broken").entropy
+        return module
+
+    monkeypatch.setattr(diagnose, "load_module", with_a_broken_entropy)
+    with pytest.raises(ReferenceError_) as info:
+        diagnose.ends(ex)
+    [problem] = info.value.problems
+    case = next(c for c in ex.cases if c.function == "most_uncertain")
+    assert (problem.line, problem.message) == (2, (
+        f"the reference raised while the diagnosis scored the choices of most_uncertain() with entropy() on case "
+        f"{case.name!r}: ZeroDivisionError: a bug in the reference (in entropy: raise ZeroDivisionError('a bug in "
+        "the reference')); fix the reference so that entropy() accepts each of them (the diagnosis compares a wrong "
+        "answer with the best and worst by entropy())"))
+    assert problem.file.endswith("reference/broken_entropy.py")
