@@ -283,7 +283,7 @@ def _graded(name: str):
     from grader.spec.course import load_course
     from grader.spec.expected import reference_outputs
 
-    course = load_course(ROOT)
+    course = load_course(ROOT / "tests" / "fixtures" / "infotheory")  # an engine test: never the bundled course
     with Sandbox() as sandbox:
         return grade_submission(Plan.build(course, "course", reference_outputs(course)),
                                 SCENARIOS / name / "submission", sandbox, student=name)

@@ -533,7 +533,7 @@ def prove(ex: Exercise, expected: Mapping[int, Any], variants: tuple[Variant, ..
     for v in variants:
         problems.extend((v.id, text) for text in _prove_crashes(ex, expected, v, variants))
         # The comparison grading uses: a case the variant passes is a point a student making the mistake gets.
-        failing_cases = [c for c in ex.cases if not _passes(v.outputs[c.index], expected[c.index], ex.functions[c.function])]
+        failing_cases = [c for c in ex.cases if not _passes(v.outputs[c.index], expected[c.index], ex.functions[c.function], c)]
         # Where it really differs (beyond rounding, :mod:`grader.judge.evidence`) but passes: hidden by the tolerance.
         differing = [c for c in ex.cases
                      if not same(v.outputs[c.index], (True, expected[c.index]), ex.functions[c.function], tight=True)]
@@ -569,9 +569,10 @@ def prove(ex: Exercise, expected: Mapping[int, Any], variants: tuple[Variant, ..
     return Proof(ex.id, len(variants), affects, tuple(problems), hidden)
 
 
-def _passes(out: Out, expected: Any, fn: Function) -> bool:
-    """Whether grading passes this outcome (:func:`grader.spec.tolerance.passes`, as ``grade`` compares)."""
-    return bool(out[0]) and passes(expected, out[1], fn.returns, fn.tolerance)
+def _passes(out: Out, expected: Any, fn: Function, case: Case) -> bool:
+    """Whether grading passes this outcome (:func:`grader.spec.tolerance.passes`, with the case's tolerance, as
+    ``grade`` compares)."""
+    return bool(out[0]) and passes(expected, out[1], fn.returns, case.tolerance(fn))
 
 
 def _prove_crashes(ex: Exercise, expected: Mapping[int, Any], v: Variant, variants: tuple[Variant, ...]) -> list[str]:
@@ -599,7 +600,7 @@ def _prove_crashes(ex: Exercise, expected: Mapping[int, Any], v: Variant, varian
                             "or fix the implementation")
             continue
         failing = {c.function for c in ex.cases
-                   if not _passes(rule.outputs.get(c.index, (False, "")), expected[c.index], ex.functions[c.function])}
+                   if not _passes(rule.outputs.get(c.index, (False, "")), expected[c.index], ex.functions[c.function], c)}
         found = diagnose(ex.functions, ex.cases, expected, rule.outputs, failing, variants)
         for f in sorted(failing & set(v.roots)):
             got = found.get(f)

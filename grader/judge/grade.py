@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import math
@@ -238,7 +237,7 @@ def _check(ex: Exercise, case: Case, result: dict[str, Any] | None, expected: An
         check.details = {"exception": ErrorKind.WRONG_TYPE.value}
         return check
     # a case whose answer is NaN on purpose (`nan: expected`, which validate requires) is matched by a NaN
-    tolerance = dataclasses.replace(fn.tolerance, nan="equal") if case.nan_expected else fn.tolerance
+    tolerance = case.tolerance(fn)
     if _surely_close(expected, got, fn.returns, tolerance):
         check.details = {}
         check.status, check.score, check.message = Status.PASSED, case.points, "ok"

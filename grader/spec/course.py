@@ -152,6 +152,11 @@ class Case:
     def check_name(self) -> str:
         return f"{self.function}: {self.name}"
 
+    def tolerance(self, fn: Function) -> Tolerance:
+        """The comparison this case is graded with (grading, validate and diagnosis alike): the function's, where
+        a NaN matches a NaN when the case says its answer is NaN on purpose (``nan: expected``)."""
+        return replace(fn.tolerance, nan="equal") if self.nan_expected else fn.tolerance
+
     @property
     def checks(self) -> tuple[tuple[str, float], ...]:
         """The record's checks this case becomes, (name, points): one, or one per figure check."""

@@ -392,9 +392,16 @@ def test_a_script_label_is_text_in_every_view(script_result):
     assert ('<text x="283.0" y="312" text-anchor="middle" font-size="12" fill="#1f2328">'
             '&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;</text>') in html
     md = render(script_result, "md")
-    assert "<script>" not in md
-    assert ("| x label '&lt;script&gt;alert('x')&lt;/script&gt;'; y label 'KL'; title 'KL divergence' | "
-            "the x label '&lt;script&gt;alert('x')&lt;/script&gt;' lacks 'q1' |") in md
+    # the figure's description escaped, the check's message in a code span (issue 22): inert either way
+    assert (" | x label '&lt;script&gt;alert('x')&lt;/script&gt;'; y label 'KL'; title 'KL divergence' | "
+            "`the x label '<script>alert('x')</script>' lacks 'q1'` |  |") in md
+    import cmarkgfm
+    from cmarkgfm.cmark import Options
+
+    # as GitHub renders it, raw HTML let through: any script outside a code span would come out as a tag
+    shown = cmarkgfm.github_flavored_markdown_to_html(md, options=Options.CMARK_OPT_UNSAFE)
+    assert "<script>" not in shown
+    assert "<code>the x label '&lt;script&gt;alert('x')&lt;/script&gt;' lacks 'q1'</code>" in shown
     text = render(script_result, "text")
     assert ("      reference:   1 line of 200 points from q1 = 0.1 to 0.9; x label 'q1'; y label 'KL(P || Q)'; title "
             "'KL divergence is smallest when Q matches P'; a dashed vertical line at 0.6; a legend ('Q = P')") in text
@@ -424,7 +431,7 @@ def test_the_ci_summary_shows_the_script_label_as_text(script_result):
     from grader.reports.formats.github import step_summary as summary_markdown
 
     md = summary_markdown(script_result)
-    assert "#### ❌ plot_kl_sweep: the lesson's graph: the labels (failed, `kl_sweep.py:" in md
+    assert "#### ❌ `plot_kl_sweep: the lesson's graph: the labels` (failed, `kl_sweep.py:25`)\n" in md
     assert "got:      x label '<script>alert('x')</script>'; y label 'KL'; title 'KL divergence'\n" in md
     fence = md[md.index("the lesson's graph: the labels"):]
     assert fence.index("```text") < fence.index("<script>") < fence.index("```\n", fence.index("```text") + 7)

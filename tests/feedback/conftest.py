@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from grader.judge.grade import Plan, grade_submission
 from grader.record import Environment, GradeResult
@@ -22,14 +23,23 @@ COURSE = ROOT / "tests" / "fixtures" / "infotheory"
 
 @pytest.fixture(scope="session")
 def grade() -> Iterator[Callable[[str], GradeResult]]:
-    """grade("mistake-log10") -> the result for that scenario's submission, graded once per session."""
-    course = load_course(COURSE)
-    plan = Plan.build(course, "course", reference_outputs(course))
+    """grade("mistake-log10") -> the result for that scenario's submission, graded once per session, against the
+    fixture course or the one its scenario.yaml names (``course:``, a path from the repository root)."""
+    plans: dict[Path, Plan] = {}
+
+    def plan_for(name: str) -> Plan:
+        spec = yaml.safe_load((SCENARIOS / name / "scenario.yaml").read_text()) or {}
+        root = SCENARIOS.parent.parent / spec["course"] if spec.get("course") else COURSE
+        if root not in plans:
+            course = load_course(root)
+            plans[root] = Plan.build(course, "course", reference_outputs(course))
+        return plans[root]
+
     cache: dict[str, GradeResult] = {}
     with Sandbox() as sandbox:
         def run(name: str) -> GradeResult:
             if name not in cache:
-                cache[name] = grade_submission(plan, SCENARIOS / name / "submission", sandbox, student=name)
+                cache[name] = grade_submission(plan_for(name), SCENARIOS / name / "submission", sandbox, student=name)
             return copy.deepcopy(cache[name])
         yield run
 
