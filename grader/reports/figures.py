@@ -28,7 +28,9 @@ DASHES = {"--": "7 4", ":": "2 3", "-.": "7 3 2 3", "dashed": "7 4", "dotted": "
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
-def _float(v: Any) -> float:
+def plain_float(v: Any) -> float:
+    """A number from the record or a figure description: the strings JSON uses for NaN and infinities read back,
+    anything else that is not a number NaN."""
     if isinstance(v, str):
         return {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}.get(v, math.nan)
     try:
@@ -72,14 +74,14 @@ def _series(item: dict[str, Any]) -> tuple[list[float], list[float]] | None:
     xs, ys = item.get("x"), item.get("y")
     if not isinstance(xs, list) or not isinstance(ys, list) or len(xs) != len(ys):
         return None
-    return _thin([_float(v) for v in xs], [_float(v) for v in ys])
+    return _thin([plain_float(v) for v in xs], [plain_float(v) for v in ys])
 
 
 def _span(values: list[float], limits: Any, log: bool) -> tuple[float, float]:
     finite = [v for v in values if math.isfinite(v) and (not log or v > 0)]
     lo, hi = (min(finite), max(finite)) if finite else (0.0, 1.0)
     if isinstance(limits, list) and len(limits) == 2:
-        a, b = sorted((_float(limits[0]), _float(limits[1])))
+        a, b = sorted((plain_float(limits[0]), plain_float(limits[1])))
         if math.isfinite(a) and math.isfinite(b) and b > a and (not log or a > 0):
             lo, hi = a, b
     if hi <= lo:
@@ -144,16 +146,16 @@ def draw(desc: Any, who: str, label: str = "") -> dict[str, Any] | None:
     marks = []
     for key, vertical in (("vlines", True), ("hlines", False)):
         for m in list(ax.get(key) or [])[:16]:
-            if isinstance(m, dict) and math.isfinite(_float(m.get("at"))):
-                at = _float(m["at"])
+            if isinstance(m, dict) and math.isfinite(plain_float(m.get("at"))):
+                at = plain_float(m["at"])
                 pos = tx(at) if vertical else ty(at)
                 style = str(m["style"]) if isinstance(m.get("style"), str) else "-"
                 marks.append({"vertical": vertical, "at": pos, "colour": _colour(m.get("color"), 3),
                               "dash": DASHES.get(style, ""), "value": fmt(at)})
     texts = []
     for t in list(ax.get("texts") or [])[:32]:
-        if isinstance(t, dict) and math.isfinite(_float(t.get("x"))) and math.isfinite(_float(t.get("y"))):
-            texts.append({"x": tx(_float(t["x"])), "y": ty(_float(t["y"])), "text": _text(t.get("text"), 60)})
+        if isinstance(t, dict) and math.isfinite(plain_float(t.get("x"))) and math.isfinite(plain_float(t.get("y"))):
+            texts.append({"x": tx(plain_float(t["x"])), "y": ty(plain_float(t["y"])), "text": _text(t.get("text"), 60)})
     swatches: dict[str, tuple[str, str]] = {}
     for i, item in enumerate(list(ax.get("lines") or []) + list(ax.get("vlines") or []) + list(ax.get("hlines") or [])):
         if isinstance(item, dict) and isinstance(item.get("label"), str) and item["label"] not in swatches:

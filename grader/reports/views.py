@@ -12,17 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader.record import Check, ExerciseResult, GradeResult, QuestionResult, QuizResult, Status
+from grader.reports.figures import plain_float as _float
 from grader.spec.quiz.sheet import SHEET_FILE
 from grader.spec.tolerance import fmt, short
-
-
-def _float(v: Any) -> float:
-    if isinstance(v, str):
-        return {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}.get(v, math.nan)
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return math.nan
 
 
 def _index(idx: Any) -> str:
