@@ -452,7 +452,7 @@ def test_gradescope_autograder_accepts_a_group_sheet_built_for_any_member(tmp_pa
     results, error = grade_quizzes(quizzes, tmp_path / "s", student=student, accept=accept)
     assert error is None and [q.score for q in results] == [q.points for q in quizzes]
     assert results[0].message.splitlines()[:2] == [
-        "graded as student sam@example.edu",
+        "graded as student 'sam@example.edu'",
         "the group's sheet was built for sam@example.edu, a member of the group with ann@example.edu: graded with "
         "sam@example.edu's numbers"]
     write_sheet(tmp_path / "t", "eve@example.edu", right_answers("eve@example.edu"))

@@ -517,7 +517,7 @@ def test_folder_name_is_the_last_resort_for_the_id(tmp_path):
     sheet = folder / "quiz.yaml"
     sheet.write_text(sheet.read_text().replace('student: "alice"\n', ""))
     result = grade(folder)
-    assert result.message.splitlines()[0] == "graded as student alice"
+    assert result.message.splitlines()[0] == "graded as student 'alice'"
     assert question(result, "coin_entropy").status is Status.PASSED
 
 

@@ -48,7 +48,7 @@ def made_up(mode: str = "course", reveal: str = "always") -> GradeResult:
     missing = [QuestionResult(f"n{i}", Status.ERROR, 0.0, 1.0 if graded else 0.0,
                               "not graded: quiz.yaml has no block 'second:'") for i in range(3)]
     quizzes = [QuizResult("first", "Quiz 1: ideas", round(sum(q.score for q in questions), 6),
-                          sum(q.max_score for q in questions), questions, message="graded as student ada"),
+                          sum(q.max_score for q in questions), questions, message="graded as student 'ada'"),
                QuizResult("second", "Quiz 2: more ideas", 0.0, sum(q.max_score for q in missing), missing)]
     score = round(sum(e.score for e in exercises) + sum(q.score for q in quizzes), 6)
     max_score = round(sum(e.max_score for e in exercises) + sum(q.max_score for q in quizzes), 6)

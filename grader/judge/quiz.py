@@ -384,7 +384,7 @@ def grade_quiz(quiz: Quiz, sheet: Sheet, student: str, *, graded: bool, reveal: 
     """Grade one quiz of the sheet; returns the result and a grader error (the reference failed), if any."""
     max_score = quiz.points if graded else 0.0
     out = QuizResult(id=quiz.id, title=quiz.title, score=0.0, max_score=max_score, questions=[])
-    head = (f"graded as student {student}" if graded else
+    head = (f"graded as student '{student}'" if graded else  # quoted: a folder named student reads right
             "checked for readability only: the quiz is graded by your instructor")
     messages = [head, *notes]
     if sheet.fatal:
