@@ -32,13 +32,12 @@ from pathlib import Path
 import pytest
 import yaml
 from goldens import golden_text
+from plans import plan_for, scenario_course
 
 from grader.judge.grade import Plan, grade_submission
 from grader.record import GradeResult
 from grader.sandbox.backends import Runner, confined_unavailable, make
 from grader.sandbox.portable import enforced_here
-from grader.spec.course import load_course
-from grader.spec.expected import reference_outputs
 
 HERE = Path(__file__).resolve().parent.parent  # tests/
 SCENARIOS = sorted(p.parent for p in (HERE / "scenarios").glob("*/scenario.yaml"))
@@ -58,17 +57,6 @@ PORTABLE_NEEDS = {"hostile-memory-bomb": "memory_limit", "hostile-network": "aud
                   "hostile-hook-off": "kernel", "hostile-fd-paths": "kernel", "hostile-escape-processes": "kernel",
                   "hostile-forged-protocol": "kernel", "hostile-batch-neighbour": "kernel",
                   "hostile-metadata": "kernel", "hostile-fill-disk": "kernel"}
-
-
-_PLANS: dict[Path, Plan] = {}
-
-
-def plan_for(root: Path) -> Plan:
-    """The grading plan of a course, built once per test session."""
-    if root not in _PLANS:
-        course = load_course(root)
-        _PLANS[root] = Plan.build(course, "course", reference_outputs(course))
-    return _PLANS[root]
 
 
 @pytest.fixture(scope="module")
@@ -164,8 +152,7 @@ def test_scenario(folder: Path, plan: Plan, sandbox: Runner, tmp_path: Path, mon
     monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))
 
     started = time.monotonic()
-    if spec.get("course"):
-        plan = plan_for(HERE.parent / spec["course"])
+    plan = plan_for(scenario_course(spec, HERE.parent)) if spec.get("course") else plan
     result = grade_submission(plan, submission, sandbox, student="student-under-test")
     elapsed = time.monotonic() - started
 

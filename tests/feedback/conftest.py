@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from plans import plan_for, scenario_course
 
 from grader.judge.grade import Plan, grade_submission
 from grader.record import Environment, GradeResult
 from grader.sandbox.client import Sandbox
-from grader.spec.course import load_course
-from grader.spec.expected import reference_outputs
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "tests" / "scenarios"
@@ -25,21 +24,14 @@ COURSE = ROOT / "tests" / "fixtures" / "infotheory"
 def grade() -> Iterator[Callable[[str], GradeResult]]:
     """grade("mistake-log10") -> the result for that scenario's submission, graded once per session, against the
     fixture course or the one its scenario.yaml names (``course:``, a path from the repository root)."""
-    plans: dict[Path, Plan] = {}
-
-    def plan_for(name: str) -> Plan:
-        spec = yaml.safe_load((SCENARIOS / name / "scenario.yaml").read_text()) or {}
-        root = SCENARIOS.parent.parent / spec["course"] if spec.get("course") else COURSE
-        if root not in plans:
-            course = load_course(root)
-            plans[root] = Plan.build(course, "course", reference_outputs(course))
-        return plans[root]
+    def plan_of(name: str) -> Plan:
+        return plan_for(scenario_course(yaml.safe_load((SCENARIOS / name / "scenario.yaml").read_text()) or {}, COURSE))
 
     cache: dict[str, GradeResult] = {}
     with Sandbox() as sandbox:
         def run(name: str) -> GradeResult:
             if name not in cache:
-                cache[name] = grade_submission(plan_for(name), SCENARIOS / name / "submission", sandbox, student=name)
+                cache[name] = grade_submission(plan_of(name), SCENARIOS / name / "submission", sandbox, student=name)
             return copy.deepcopy(cache[name])
         yield run
 
