@@ -19,8 +19,7 @@ from typing import Any
 import grader
 from grader.errors import InputError
 from grader.files import walk_bounded
-from grader.sandbox.task_error import ErrorKind, TaskError
-from grader.sandbox.values import plain_problem
+from grader.sandbox.reply import wrong_value
 
 MAX_FILES = 200
 MAX_FILE_BYTES = 1024 * 1024
@@ -130,9 +129,9 @@ def _well_formed(response: dict[str, Any], n: int) -> bool:
 def recheck_values(response: dict[str, Any]) -> dict[str, Any]:
     """Every value checked again in the grader's process: the reply is data, not trust."""
     for i, result in enumerate(response["results"]):
-        why = plain_problem(result.get("value", 0.0)) if result.get("ok") else None
-        if why:
-            response["results"][i] = TaskError(ErrorKind.WRONG_TYPE, f"expected numbers, got {why}").result()
+        wrong = wrong_value(result.get("value", 0.0)) if result.get("ok") else None
+        if wrong:
+            response["results"][i] = wrong
     return response
 
 

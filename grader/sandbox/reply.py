@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from grader.sandbox.task_error import ErrorKind, TaskError
 from grader.sandbox.values import MAX_ELEMENTS, plain_problem
 
 MAX_TEXT = 2000  # an error message (the worker cuts it here already)
@@ -205,8 +206,11 @@ def done_result(ev: dict[str, Any]) -> dict[str, Any]:
     fails the call (``WrongType``), as the worker's own check does."""
     if not ev["ok"]:
         return {"ok": False, "error": dict(ev["error"])}
-    problem = plain_problem(ev["value"])
-    if problem:
-        return {"ok": False, "error": {"exception": "WrongType", "file": None, "line": None,
-                                       "message": f"expected numbers, got {problem}"}}
-    return {"ok": True, "value": ev["value"], "type": ev["type"]}
+    return wrong_value(ev["value"]) or {"ok": True, "value": ev["value"], "type": ev["type"]}
+
+
+def wrong_value(value: Any) -> dict[str, Any] | None:
+    """The failed result a returned value that is not plain numbers within float range becomes (``WrongType``),
+    or None for a value that is: one rule for the runners' events and the grader's second look at a reply."""
+    problem = plain_problem(value)
+    return TaskError(ErrorKind.WRONG_TYPE, f"expected numbers, got {problem}").result() if problem else None

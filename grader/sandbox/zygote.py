@@ -62,6 +62,7 @@ from grader.sandbox import disk, kernel, page, template  # noqa: E402
 from grader.sandbox.guard import interpreter_dirs, private_ipc, private_network  # noqa: E402
 from grader.sandbox.ledger import Ledger  # noqa: E402
 from grader.sandbox.reply import BadReply, check_event, done_result, malformed  # noqa: E402
+from grader.sandbox.task_error import ErrorKind, TaskError  # noqa: E402
 
 MAX_FATAL = 4000  # characters of the fork server's own traceback sent back (its end: where it failed)
 MAX_LINE = 32 * 1024 * 1024  # one event; a value of 1M floats is about 20 MB of JSON
@@ -131,9 +132,8 @@ class Supervisor(Ledger):
         if time.monotonic() < self.end:
             return False
         for i in todo:
-            self._resolve(i, {"ok": False, "error": {
-                "exception": "Timeout", "file": None, "line": None,
-                "message": f"not run: this submission's total time budget ({self.budget:g} s) is used up"}})
+            self._resolve(i, TaskError(ErrorKind.TIMEOUT, f"not run: this submission's total time budget "
+                                                          f"({self.budget:g} s) is used up").result())
         return True
 
     def _peak_rss_kb(self) -> int | None:
